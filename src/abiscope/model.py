@@ -1,0 +1,371 @@
+"""The ABI model: plain, frozen, serialisable data describing records per target.
+
+Everything after the frontend reads this and only this. A model loaded from its JSON
+snapshot (``abiscope.layout/1``) is indistinguishable from a freshly parsed one.
+This module must not import clang or any analysis.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
+
+SCHEMA_ID = "abiscope.layout/1"
+
+# Type kinds: what a type is once typedefs are looked through.
+TYPE_KINDS = (
+    "int", "bool", "float", "complex", "pointer", "array", "record", "enum",
+    "function", "void", "vector", "other",
+)
+
+
+@dataclass(frozen=True)
+class CType:
+    """A C type as one target sees it.
+
+    ``spelling`` is as written in the header (``uint32_t``, ``struct foo *``);
+    ``typedefs`` is the typedef chain from the written name inwards (``uint64_t``,
+    ``__uint64_t``); ``canonical`` is what remains (``unsigned long``).
+    Arrays: ``dims`` outermost first (``None`` for a flexible ``[]``), ``element`` the
+    innermost element type. Pointers: ``pointee``. Records and enums: ``record`` names them
+    (``struct foo``, ``enum bar``; the typedef name for an untagged one; ``""`` unnamed).
+    """
+
+    spelling: str
+    kind: str
+    size: int | None  # bytes; None when incomplete
+    align: int | None
+    canonical: str = ""
+    signed: bool | None = None
+    typedefs: tuple[str, ...] = ()
+    dims: tuple[int | None, ...] = ()
+    element: CType | None = None
+    pointee: CType | None = None
+    record: str | None = None
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a record on one target; offsets count from the start of the named record.
+
+    ``align`` is the ABI alignment of the member's type (``_Alignof(type)``), not reduced by
+    ``packed`` and not raised by a member ``aligned`` attribute; ``packed``/``aligned_attr``
+    say whether those apply. Anonymous members have ``name == ""`` and carry ``members``;
+    so do members whose type is an unnamed record.
+    """
+
+    name: str
+    type: CType
+    offset_bits: int
+    size_bits: int
+    align: int
+    bitfield: bool = False
+    bit_width: int | None = None
+    location: SourceLocation | None = None
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hole:
+    """An interior gap (bits), after the named member (``""``: before the first)."""
+
+    offset_bits: int
+    size_bits: int
+    after: str
+
+
+@dataclass(frozen=True)
+class RecordLayout:
+    """Size, alignment, members, holes and tail padding of one record on one target."""
+
+    size: int
+    align: int
+    members: tuple[Member, ...]
+    holes: tuple[Hole, ...]
+    tail_padding_bits: int
+    packed: bool = False
+
+    @property
+    def tail_padding(self) -> int:
+        """Whole bytes of tail padding."""
+        return self.tail_padding_bits // 8
+
+
+@dataclass(frozen=True)
+class Record:
+    """A struct or union, with one layout per target on which it exists."""
+
+    name: str
+    kind: str  # "struct" | "union"
+    location: SourceLocation
+    layouts: Mapping[str, RecordLayout]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))
+
+
+@dataclass(frozen=True)
+class EnumConstant:
+    name: str
+    value: int
+
+
+@dataclass(frozen=True)
+class EnumLayout:
+    size: int
+    align: int
+    underlying: str
+    signed: bool
+    constants: tuple[EnumConstant, ...]
+
+
+@dataclass(frozen=True)
+class Enum:
+    """An enum with its size and constants per target."""
+
+    name: str
+    location: SourceLocation
+    layouts: Mapping[str, EnumLayout]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    name: str
+    triple: str
+    pointer_bits: int
+    endian: str
+    hypothetical: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything abiscope knows about a set of headers on a set of targets."""
+
+    targets: Mapping[str, TargetInfo]
+    records: tuple[Record, ...]
+    enums: tuple[Enum, ...] = ()
+    failures: tuple[ParseFailure, ...] = ()
+    inputs: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
+
+    def record(self, name: str) -> Record | None:
+        return next((r for r in self.records if r.name == name), None)
+
+
+# ---------------------------------------------------------------------------------------
+# Derived layout facts shared by the frontend and the layout engine.
+
+
+def leaf_extents(members: Iterable[Member]) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) bit ranges of the members that hold data.
+
+    Anonymous and unnamed-record members are looked into, so the gaps inside them count as
+    holes of the enclosing record (as pahole shows them); named record members are opaque.
+    """
+    for m in members:
+        if m.members:
+            yield from leaf_extents(m.members)
+        elif m.size_bits:
+            yield m.offset_bits, m.offset_bits + m.size_bits, m.name
+
+
+def gaps(members: Iterable[Member], size_bytes: int) -> tuple[tuple[Hole, ...], int]:
+    """Interior holes and tail padding bits of a record with these members."""
+    holes: list[Hole] = []
+    covered_to = 0
+    last = ""
+    for start, end, name in sorted(leaf_extents(members)):
+        if start > covered_to:
+            holes.append(Hole(covered_to, start - covered_to, last))
+        if end >= covered_to:
+            covered_to = end
+            last = name
+    tail = max(size_bytes * 8 - covered_to, 0)
+    return tuple(holes), tail
+
+
+def iter_members(members: Iterable[Member], prefix: str = "") -> Iterator[tuple[str, Member]]:
+    """Depth-first (path, member): anonymous levels add no path component."""
+    for m in members:
+        path = f"{prefix}.{m.name}" if prefix and m.name else (m.name or prefix)
+        yield path, m
+        if m.members:
+            yield from iter_members(m.members, path)
+
+
+# ---------------------------------------------------------------------------------------
+# JSON (abiscope.layout/1)
+
+
+def _loc_json(loc: SourceLocation | None) -> dict[str, Any]:
+    if loc is None:
+        return {}
+    return {"file": loc.file, "line": loc.line, "col": loc.col}
+
+
+def ctype_to_json(t: CType) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "spelling": t.spelling, "kind": t.kind, "size": t.size, "align": t.align,
+        "canonical": t.canonical,
+    }
+    if t.signed is not None:
+        out["signed"] = t.signed
+    if t.typedefs:
+        out["typedefs"] = list(t.typedefs)
+    if t.dims:
+        out["dims"] = list(t.dims)
+    if t.element is not None:
+        out["element"] = ctype_to_json(t.element)
+    if t.pointee is not None:
+        out["pointee"] = ctype_to_json(t.pointee)
+    if t.record is not None:
+        out["record"] = t.record
+    return out
+
+
+def ctype_from_json(d: Mapping[str, Any]) -> CType:
+    return CType(
+        spelling=d["spelling"], kind=d["kind"], size=d["size"], align=d["align"],
+        canonical=d.get("canonical", ""), signed=d.get("signed"),
+        typedefs=tuple(d.get("typedefs", ())), dims=tuple(d.get("dims", ())),
+        element=ctype_from_json(d["element"]) if "element" in d else None,
+        pointee=ctype_from_json(d["pointee"]) if "pointee" in d else None,
+        record=d.get("record"),
+    )
+
+
+def member_to_json(m: Member) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": m.name, "type": m.type.spelling, "offset_bits": m.offset_bits,
+        "size_bits": m.size_bits, "align": m.align, "bitfield": m.bitfield,
+    }
+    if m.bit_width is not None:
+        out["bit_width"] = m.bit_width
+    out["type_info"] = ctype_to_json(m.type)
+    out.update(_loc_json(m.location))
+    if m.members:
+        out["members"] = [member_to_json(c) for c in m.members]
+    return out
+
+
+def member_from_json(d: Mapping[str, Any]) -> Member:
+    loc = SourceLocation(d["file"], d["line"], d["col"]) if "file" in d else None
+    return Member(
+        name=d["name"], type=ctype_from_json(d["type_info"]), offset_bits=d["offset_bits"],
+        size_bits=d["size_bits"], align=d["align"], bitfield=d["bitfield"],
+        bit_width=d.get("bit_width"), location=loc,
+        members=tuple(member_from_json(c) for c in d.get("members", ())),
+    )
+
+
+def layout_to_json(lay: RecordLayout) -> dict[str, Any]:
+    return {
+        "size": lay.size, "align": lay.align, "packed": lay.packed,
+        "tail_padding": lay.tail_padding, "tail_padding_bits": lay.tail_padding_bits,
+        "holes": [
+            {"offset_bits": h.offset_bits, "size_bits": h.size_bits, "after": h.after}
+            for h in lay.holes
+        ],
+        "members": [member_to_json(m) for m in lay.members],
+    }
+
+
+def layout_from_json(d: Mapping[str, Any]) -> RecordLayout:
+    return RecordLayout(
+        size=d["size"], align=d["align"], packed=d.get("packed", False),
+        tail_padding_bits=d["tail_padding_bits"],
+        holes=tuple(Hole(h["offset_bits"], h["size_bits"], h["after"]) for h in d["holes"]),
+        members=tuple(member_from_json(m) for m in d["members"]),
+    )
+
+
+def _diag_json(d: Diagnostic) -> dict[str, Any]:
+    return {"severity": d.severity, "message": d.message, **_loc_json(d.location)}
+
+
+def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict[str, Any]:
+    """The ``abiscope.layout/1`` document, sorted so that it diffs cleanly."""
+    chosen = sorted(model.records if records is None else records, key=lambda r: r.name)
+    return {
+        "schema": SCHEMA_ID,
+        "inputs": list(model.inputs),
+        "targets": {
+            n: {"triple": t.triple, "pointer_bits": t.pointer_bits, "endian": t.endian,
+                "hypothetical": t.hypothetical}
+            for n, t in model.targets.items()
+        },
+        "records": [
+            {"name": r.name, "kind": r.kind, "file": r.location.file, "line": r.location.line,
+             "col": r.location.col,
+             "layouts": {t: layout_to_json(r.layouts[t]) for t in model.targets
+                         if t in r.layouts}}
+            for r in chosen
+        ],
+        "enums": [
+            {"name": e.name, "file": e.location.file, "line": e.location.line,
+             "col": e.location.col,
+             "layouts": {
+                 t: {"size": el.size, "align": el.align, "underlying": el.underlying,
+                     "signed": el.signed,
+                     "constants": [{"name": c.name, "value": c.value} for c in el.constants]}
+                 for t, el in ((t, e.layouts[t]) for t in model.targets if t in e.layouts)
+             }}
+            for e in sorted(model.enums, key=lambda e: e.name)
+        ],
+        "failures": [
+            {"header": f.header, "target": f.target,
+             "diagnostics": [_diag_json(d) for d in f.diagnostics]}
+            for f in sorted(model.failures, key=lambda f: (f.header, f.target))
+        ],
+    }
+
+
+def model_from_json(doc: Mapping[str, Any]) -> Model:
+    """Rebuild a model from its JSON document; a wrong schema is an InputError."""
+    if not isinstance(doc, Mapping) or doc.get("schema") != SCHEMA_ID:
+        found = doc.get("schema") if isinstance(doc, Mapping) else type(doc).__name__
+        raise InputError(f"not an {SCHEMA_ID} document (schema: {found!r})")
+    try:
+        targets = {
+            n: TargetInfo(n, t["triple"], t["pointer_bits"], t["endian"], t["hypothetical"])
+            for n, t in doc["targets"].items()
+        }
+        records = tuple(
+            Record(r["name"], r["kind"], SourceLocation(r["file"], r["line"], r.get("col", 0)),
+                   {t: layout_from_json(lay) for t, lay in r["layouts"].items()})
+            for r in doc["records"]
+        )
+        enums = tuple(
+            Enum(e["name"], SourceLocation(e["file"], e["line"], e.get("col", 0)),
+                 {t: EnumLayout(el["size"], el["align"], el["underlying"], el["signed"],
+                                tuple(EnumConstant(c["name"], c["value"])
+                                      for c in el["constants"]))
+                  for t, el in e["layouts"].items()})
+            for e in doc.get("enums", ())
+        )
+        failures = tuple(
+            ParseFailure(f["header"], f["target"], tuple(
+                Diagnostic(d["severity"], d["message"],
+                           SourceLocation(d["file"], d["line"], d["col"]) if "file" in d
+                           else None)
+                for d in f["diagnostics"]))
+            for f in doc.get("failures", ())
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
+    return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())))
+
+
+def dumps(doc: Mapping[str, Any]) -> str:
+    """Deterministic JSON text (the bytes of a snapshot)."""
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
