@@ -445,5 +445,6 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
              for t in targets}
+    failures.sort(key=lambda f: (f.header, f.target))
     return Model(infos, records, enums, tuple(failures),
                  tuple(relpath(h) for h in headers))

@@ -8,6 +8,7 @@ This module must not import clang or any analysis.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -364,6 +365,13 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
     return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())))
+
+
+def json_schema() -> dict[str, Any]:
+    """The committed JSON Schema of ``abiscope.layout/1``."""
+    text = resources.files("abiscope").joinpath("schema/layout-1.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def dumps(doc: Mapping[str, Any]) -> str:

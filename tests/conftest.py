@@ -1,0 +1,45 @@
+"""Shared fixtures: paths to bundled and real headers, the CLI runner, CI strictness."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from abiscope import cli
+
+SEED_DIR = Path(__file__).resolve().parents[1] / "src" / "abiscope" / "data" / "seed"
+SEED_HEADERS = ("dm_op_v3.h", "dm_op.h", "privcmd_dm_op.h")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; in CI (CI=true) a missing prerequisite is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: every prerequisite must be installed)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run ``abiscope ARGS`` in-process; returns exit code, stdout, stderr."""
+
+    def run(*args: str) -> CliResult:
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run

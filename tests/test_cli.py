@@ -1,0 +1,127 @@
+"""The `abiscope layout` command: output formats, record selection, and clear errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from abiscope.model import json_schema
+from conftest import SEED_DIR, CliResult
+
+Run = Callable[..., CliResult]
+DM_OP = str(SEED_DIR / "dm_op.h")
+V3 = str(SEED_DIR / "dm_op_v3.h")
+
+
+def assert_clean_error(result: CliResult, *needles: str) -> None:
+    assert result.code == 2, result
+    assert "Traceback" not in result.err
+    assert result.err.startswith("abiscope: ")
+    for needle in needles:
+        assert needle in result.err
+
+
+def test_text_layout_shows_every_target_side_by_side(run_cli: Run) -> None:
+    r = run_cli("layout", V3, "--target", "x86,arm,aarch64", "--record", "xen_dm_op_buf_v3")
+    assert r.code == 0, r.err
+    header = next(line for line in r.out.splitlines() if line.startswith("member"))
+    for target in ("i386", "x86_64", "x32", "arm", "aarch64"):
+        assert target in header
+    assert "tail padding" in r.out and "4-byte" in r.out
+    assert "struct xen_dm_op_buf_v3_pad" not in r.out
+
+
+def test_record_glob_matches_tag_or_full_name(run_cli: Run) -> None:
+    by_tag = run_cli("layout", V3, "--record", "xen_dm_op_*", "--format", "json")
+    by_name = run_cli("layout", V3, "--record", "struct xen_dm_op_*", "--format", "json")
+    names = [r["name"] for r in json.loads(by_tag.out)["records"]]
+    assert names == ["struct xen_dm_op_buf_v3", "struct xen_dm_op_buf_v3_pad"]
+    assert by_tag.out == by_name.out
+
+
+def test_json_is_schema_valid_sorted_and_holds_only_the_inputs_records(run_cli: Run) -> None:
+    r = run_cli("layout", V3, DM_OP, "--format", "json", "--target", "default")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    jsonschema.validate(doc, json_schema())
+    names = [rec["name"] for rec in doc["records"]]
+    assert names == sorted(names)
+    assert "__guest_handle_void" not in names  # declared in the included xen-arch.h
+    everything = json.loads(run_cli("layout", DM_OP, "--format", "json", "--all-files").out)
+    assert "__guest_handle_void" in [rec["name"] for rec in everything["records"]]
+
+
+def test_output_file(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "layout.json"
+    r = run_cli("layout", V3, "--format", "json", "-o", str(out))
+    assert r.code == 0 and r.out == ""
+    jsonschema.validate(json.loads(out.read_text()), json_schema())
+
+
+def test_header_failing_on_some_targets_reports_the_others(run_cli: Run) -> None:
+    r = run_cli("layout", DM_OP, "--target", "x86_64,riscv64", "--format", "json")
+    assert r.code == 0
+    assert "does not parse for riscv64" in r.err and "xen-arch.h:" in r.err
+    doc = json.loads(r.out)
+    assert list(doc["records"][0]["layouts"]) == ["x86_64"]
+    assert doc["failures"][0]["target"] == "riscv64"
+    strict = run_cli("layout", DM_OP, "--target", "x86_64,riscv64", "--strict")
+    assert_clean_error(strict, "--strict")
+
+
+def test_header_failing_everywhere_is_exit_2_with_compiler_words(run_cli: Run) -> None:
+    r = run_cli("layout", DM_OP, "--target", "riscv64,s390x")
+    assert_clean_error(r, "parses on no selected target", "xen-arch.h:27:2",
+                       "support x86 and Arm only")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("layout", "no/such/header.h"), ("no/such/header.h", "no such file")),
+        (("layout", DM_OP, "--target", "vax"), ("unknown target 'vax'", "x86_64")),
+        (("layout", DM_OP, "--target", "m68k"), ("m68k", "not available yet")),
+        (("layout", DM_OP, "--record", "nope_*"), ("matches no record",)),
+        (("layout", DM_OP, "--sysroot", "i386"), ("TARGET=DIR",)),
+        (("layout", DM_OP, "-I", "/no/such/dir"), ("/no/such/dir",)),
+        (("layout", DM_OP, "--format", "xml"), ("invalid choice",)),
+        (("frobnicate",), ("invalid choice",)),
+    ],
+)
+def test_bad_input_is_one_clear_message_and_exit_2(
+        run_cli: Run, args: tuple[str, ...], needles: tuple[str, ...]) -> None:
+    r = run_cli(*args)
+    assert r.code == 2
+    assert "Traceback" not in r.err
+    for needle in needles:
+        assert needle in r.err
+
+
+def test_syntax_error_names_file_line_col(run_cli: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.h"
+    bad.write_text("struct ok { int a; };\nstruct broken { int a; unknown_t b; };\n")
+    r = run_cli("layout", str(bad), "--target", "x86_64")
+    assert_clean_error(r, "bad.h:2:24", "unknown type name")
+
+
+def test_binary_garbage_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.h"
+    junk.write_bytes(bytes(range(256)) * 4)
+    assert_clean_error(run_cli("layout", str(junk), "--target", "x86_64"))
+
+
+def test_group_with_unavailable_members_says_what_it_left_out(run_cli: Run) -> None:
+    r = run_cli("layout", V3, "--target", "linux", "--format", "json")
+    assert r.code == 0
+    assert "left out" in r.err and "m68k" in r.err
+
+
+def test_targets_command_lists_registry(run_cli: Run) -> None:
+    r = run_cli("targets", "--format", "json")
+    doc = json.loads(r.out)
+    assert doc["groups"]["default"] == ["i386", "x86_64", "x32", "arm", "aarch64"]
+    assert {t["name"] for t in doc["targets"]} >= {"i386", "m68k", "lp128", "win64"}
