@@ -51,7 +51,7 @@ def test_loaded_model_equals_parsed_model(seed_model: frontend.Model) -> None:
 
 
 def test_wrong_schema_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="not an abiscope.layout/1"):
+    with pytest.raises(InputError, match=r"not an abiscope\.layout/1"):
         model_from_json({"schema": "abiscope.layout/0"})
     with pytest.raises(InputError, match="malformed"):
         model_from_json({"schema": "abiscope.layout/1", "targets": {}, "records": [{}]})

@@ -32,12 +32,12 @@ def test_future_group_without_engine_is_an_error_not_silence() -> None:
 
 
 def test_engine_targets_say_they_are_not_available_yet() -> None:
-    with pytest.raises(UsageError, match="m68k.*not available yet"):
+    with pytest.raises(UsageError, match=r"m68k.*not available yet"):
         resolve("m68k")
 
 
 def test_unknown_target_lists_the_known_ones() -> None:
-    with pytest.raises(UsageError, match="unknown target 'x86-64'.*i386"):
+    with pytest.raises(UsageError, match=r"unknown target 'x86-64'.*i386"):
         resolve("x86-64")
 
 

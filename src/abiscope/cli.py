@@ -21,7 +21,7 @@ from .errors import AbiscopeError, InputError, UsageError
 from .frontend import ParseOptions, parse, relpath
 from .model import Model, Record, dumps, model_to_json
 from .report.text import render_layout
-from .targets import TARGETS, GROUPS, group_members, resolve
+from .targets import GROUPS, TARGETS, group_members, resolve
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+    except Exception as exc:
         if os.environ.get("ABISCOPE_DEBUG"):
             raise
         _err(f"internal error: {type(exc).__name__}: {exc} "

@@ -227,10 +227,7 @@ class _TargetWalker:
             bitfield = bool(f.is_bitfield())
             width = f.get_bitfield_width() if bitfield else None
             anonymous = bool(f.is_anonymous_record_decl())
-            if width is not None:
-                size_bits = width
-            else:
-                size_bits = (ct.size or 0) * 8
+            size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(t.get_canonical(), offset)

@@ -8,9 +8,9 @@ This module must not import clang or any analysis.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from types import MappingProxyType
 from typing import Any
 

@@ -152,7 +152,8 @@ def resolve(spec: str | Iterable[str]) -> Selection:
         if word in TARGETS:
             target = TARGETS[word]
             if not target.available:
-                raise UsageError(f"target {word!r} is not available yet: {target.unavailable_reason}")
+                raise UsageError(
+                    f"target {word!r} is not available yet: {target.unavailable_reason}")
             chosen.setdefault(word, target)
         elif word in GROUPS:
             for target in group_members(word):

@@ -63,11 +63,10 @@ def record_table(record: Record, targets: Sequence[str]) -> Table:
         cells = [_member_cell(per_target[t][key][2] if key in per_target[t] else None)
                  for t in present]
         table.add_row("  " * depth + label, types[key], *_highlight(cells))
-        leaf = label
-        if leaf in holes_after:
-            cells = holes_after.pop(leaf)
+        hole_cells = holes_after.pop(label, None)
+        if hole_cells:
             table.add_row(Text("  /* XXX hole */", style=_PAD_STYLE), "",
-                          *_highlight([cells.get(t, "") for t in present], _PAD_STYLE))
+                          *_highlight([hole_cells.get(t, "") for t in present], _PAD_STYLE))
     tails = [record.layouts[t].tail_padding_bits for t in present]
     if any(tails):
         table.add_row(Text("/* tail padding */", style=_PAD_STYLE), "",
