@@ -7,6 +7,7 @@ GCC itself emits into DWARF for each target ABI.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import posixpath
@@ -22,6 +23,7 @@ from functools import cache
 from typing import Any, Literal
 
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 __all__ = [
     "GCC_FOR_TARGET",
@@ -192,11 +194,13 @@ _RELOCS: dict[str, dict[int, tuple[int, int]]] = {
     "EM_X86_64": {1: (8, 1), 10: (4, 1), 11: (4, 1)},  # R_X86_64_64, _32, _32S
     "EM_ARM": {2: (4, 1)},  # R_ARM_ABS32
     "EM_AARCH64": {257: (8, 1), 258: (4, 1)},  # R_AARCH64_ABS64, ABS32
+    # R_RISCV_32, _64, then ADD8..ADD64 (33-36) and SUB8..SUB64 (37-40): label differences
     "EM_RISCV": {
-        1: (4, 1), 2: (8, 1),  # R_RISCV_32, _64
-        33: (1, 1), 34: (2, 1), 35: (4, 1), 36: (8, 1),  # R_RISCV_ADD8..ADD64
-        37: (1, -1), 38: (2, -1), 39: (4, -1), 40: (8, -1),  # R_RISCV_SUB8..SUB64
-    },  # fmt: skip
+        1: (4, 1),
+        2: (8, 1),
+        **{33 + i: (1 << i, 1) for i in range(4)},
+        **{37 + i: (1 << i, -1) for i in range(4)},
+    },
     "EM_PPC": {1: (4, 1)},  # R_PPC_ADDR32
     "EM_PPC64": {1: (4, 1), 38: (8, 1)},  # R_PPC64_ADDR32, ADDR64
     "EM_S390": {4: (4, 1), 22: (8, 1)},  # R_390_32, R_390_64
@@ -247,7 +251,9 @@ def _relocated_image(elf: ELFFile, data: bytes) -> bytes:
             width, sign = recipe
             key = (symtab_idx, sym)
             if key not in sym_cache:
-                sym_cache[key] = elf.get_section(symtab_idx).get_symbol(sym)["st_value"]
+                symtab = elf.get_section(symtab_idx)
+                assert isinstance(symtab, SymbolTableSection)
+                sym_cache[key] = symtab.get_symbol(sym)["st_value"]
             wfmt = end + {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
             pos = base + offset
             (old,) = struct.unpack_from(wfmt, image, pos)
@@ -304,7 +310,6 @@ class _CUReader:
     def __init__(self, dwarf: Any, cu: Any, little_endian: bool, main: Mapping[str, str]):
         self.little_endian = little_endian
         self.addr_size: int = cu["address_size"]
-        self.version: int = cu["version"]
         self.nodes: dict[int, _Node] = {}
         self.typedef_of: dict[int, str] = {}
         self.typedefs: dict[str, int] = {}
@@ -509,17 +514,17 @@ class _CUReader:
             prog = self._dwarf.line_program_for_CU(self._cu)
             if prog is not None:
                 hdr = prog.header
+                legacy = hdr["version"] < 5  # (gas may write v3 tables under a v5 CU)
                 dirs = [self._text(d) for d in hdr["include_directory"]]
                 comp_dir = self._text(self._cu.get_top_DIE().attributes.get("DW_AT_comp_dir"))
-                if self.version < 5:
+                if legacy:  # index 0 is the compilation dir, file indexes are 1-based
                     dirs.insert(0, comp_dir)
+                    self._files.append("")
                 for entry in hdr["file_entry"]:
                     name, di = self._text(entry.name), entry.dir_index
                     d = dirs[di] if 0 <= di < len(dirs) else ""
                     path = posixpath.normpath(posixpath.join(comp_dir, d, name))
                     self._files.append(self._main.get(path, path))
-                if self.version < 5:
-                    self._files.insert(0, "")
         if isinstance(index, int) and 0 <= index < len(self._files):
             return self._files[index]
         return ""
@@ -601,11 +606,9 @@ def read_layouts(
             if value is not None:
                 aligns.setdefault(spelling, value)
     for spelling, value in aligns.items():
-        rec = records.get(spelling)
-        if rec is not None:
-            records[spelling] = OracleRecord(
-                rec.name, rec.kind, rec.size, value, rec.members, rec.file, rec.line
-            )
+        found = records.get(spelling)
+        if found is not None:
+            records[spelling] = dataclasses.replace(found, align=value)
     return records, aligns
 
 
@@ -722,4 +725,4 @@ def compile_layouts(
         workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
         with ThreadPoolExecutor(workers) as pool:
             results = list(pool.map(_build, work))
-    return {job.source_id: res for job, res in zip(work, results)}
+    return {job.source_id: res for job, res in zip(work, results, strict=True)}
