@@ -221,12 +221,14 @@ class _TargetWalker:
     def members(self, record_type: Any, base_bits: int) -> tuple[Member, ...]:
         out: list[Member] = []
         for f in record_type.get_fields():
+            anonymous = bool(f.is_anonymous_record_decl())
+            if not anonymous and not f.spelling:
+                continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
             t = f.type
             ct = self.ctype(t)
             offset = base_bits + f.get_field_offsetof()
             bitfield = bool(f.is_bitfield())
             width = f.get_bitfield_width() if bitfield else None
-            anonymous = bool(f.is_anonymous_record_decl())
             size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:

@@ -1,0 +1,95 @@
+"""Compare abiscope's layouts with GCC's DWARF, in bulk: one compile per (source, target).
+
+Both sides are reduced to the oracle's canonical form (``oracle.gcc_dwarf.flatten``):
+declaration-ordered ``(path, offset_bits, size_bits, bitfield)`` plus record size and
+alignment (from ``_Alignof`` probes compiled into the same object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from abiscope.model import Member, Model, Record
+from oracle.gcc_dwarf import CompileResult, OracleRecord, compile_layouts, flatten
+
+_COMPILER_HEADER = "native/resource/include/"  # clang's builtin headers inside the wheel
+
+
+def abiscope_flat(members: Sequence[Member]) -> list[tuple[str, int, int, bool]]:
+    """abiscope's members in the oracle's canonical form."""
+    out: list[tuple[str, int, int, bool]] = []
+
+    def walk(ms: Sequence[Member], prefix: str) -> None:
+        for m in ms:
+            path = prefix + (m.name or "<anon>")
+            out.append((path, m.offset_bits, m.size_bits, m.bitfield))
+            if m.members:
+                walk(m.members, path + ".")
+
+    walk(members, "")
+    return out
+
+
+@dataclass
+class Tally:
+    """What a differential run compared, and every disagreement, human-readable."""
+
+    records: int = 0
+    members: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.records += other.records
+        self.members += other.members
+        self.mismatches += other.mismatches
+
+
+def compare_record(target: str, ours: Record, theirs: OracleRecord, where: str) -> Tally:
+    tally = Tally(records=1)
+    lay = ours.layouts[target]
+    label = f"[{target}] {ours.name} ({where})"
+    if (lay.size, ours.kind) != (theirs.size, theirs.kind):
+        tally.mismatches.append(
+            f"{label}: size/kind abiscope {lay.size}/{ours.kind}, gcc {theirs.size}/{theirs.kind}")
+    if theirs.align is not None and lay.align != theirs.align:
+        tally.mismatches.append(f"{label}: align abiscope {lay.align}, gcc {theirs.align}")
+    elif theirs.align is None:
+        tally.mismatches.append(f"{label}: gcc alignment probe missing")
+    a, b = abiscope_flat(lay.members), flatten(theirs.members)
+    tally.members += len(a)
+    if a != b:
+        diff = [f"{x} != {y}" for x, y in zip(a, b, strict=False) if x != y][:3]
+        tally.mismatches.append(
+            f"{label}: members differ ({len(a)} vs {len(b)}): {'; '.join(diff)}")
+    return tally
+
+
+def compare_model(model: Model, target: str, oracle: Mapping[str, OracleRecord],
+                  where: str, names: Iterable[str] | None = None) -> Tally:
+    """Every record of the model on ``target`` (or the named ones) against gcc's."""
+    tally = Tally()
+    wanted = set(names) if names is not None else None
+    for rec in model.records:
+        if target not in rec.layouts or (wanted is not None and rec.name not in wanted):
+            continue
+        if _COMPILER_HEADER in rec.location.file:
+            continue  # max_align_t & co.: each compiler's own stddef.h, member names differ
+        theirs = oracle.get(rec.name)
+        if theirs is None:
+            tally.mismatches.append(f"[{target}] {rec.name} ({where}): not in gcc's DWARF")
+            continue
+        tally.add(compare_record(target, rec, theirs, where))
+    return tally
+
+
+def gcc_layouts(sources: Mapping[str, str], target: str, probes: Mapping[str, Sequence[str]],
+                include_dirs: Sequence[str] = (), defines: Sequence[str] = (),
+                extra_flags: Sequence[str] = ()) -> dict[str, CompileResult]:
+    """The oracle, with alignment probes for the records abiscope found."""
+    return compile_layouts(sources, target, include_dirs=include_dirs, defines=defines,
+                           align_probes=probes, extra_flags=extra_flags)
+
+
+def probes_for(model: Model, target: str) -> list[str]:
+    return [r.name for r in model.records if target in r.layouts]
