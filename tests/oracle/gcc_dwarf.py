@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
+from elftools.dwarf.die import DIE
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
@@ -213,8 +214,8 @@ _ADDITIVE = {"EM_RISCV"}  # ADD/SUB pairs combine with the value in place
 _NEEDED_SECTIONS = (".debug_info", ".debug_line", ".debug_str_offsets")
 
 
-def _relocated_image(elf: ELFFile, data: bytes) -> bytes:
-    """Return ``data`` (the whole ELF file) with DWARF relocations applied in place."""
+def _relocate(elf: ELFFile, stream: io.BytesIO) -> None:
+    """Apply the DWARF relocations of a relocatable object to ``stream`` (its bytes)."""
     machine = elf["e_machine"]
     recipes = _RELOCS.get(machine)
     if recipes is None:
@@ -222,20 +223,20 @@ def _relocated_image(elf: ELFFile, data: bytes) -> bytes:
     end = "<" if elf.little_endian else ">"
     is64 = elf.elfclass == 64
     mips64el = is64 and machine == "EM_MIPS" and elf.little_endian
-    image = bytearray(data)
-    sym_cache: dict[tuple[int, int], int] = {}
-    for sec in elf.iter_sections():
+    image = stream.getbuffer()
+    sections = list(elf.iter_sections())
+    sym_values: dict[tuple[int, int], int] = {}
+    for sec in sections:
         sh = sec.header
         if sh["sh_type"] not in ("SHT_REL", "SHT_RELA"):
             continue
-        target = elf.get_section(sh["sh_info"])
+        target = sections[sh["sh_info"]]
         if target.name not in _NEEDED_SECTIONS:
             continue
         rela = sh["sh_type"] == "SHT_RELA"
         fmt = end + ("QQ" if is64 else "II") + (("q" if is64 else "i") if rela else "")
-        symtab_idx = sh["sh_link"]
-        base = target.header["sh_offset"]
-        limit = target.header["sh_size"]
+        symtab = sections[sh["sh_link"]]
+        base, limit = target.header["sh_offset"], target.header["sh_size"]
         for entry in struct.iter_unpack(fmt, sec.data()):
             offset, info = entry[0], entry[1]
             addend = entry[2] if rela else 0
@@ -247,23 +248,24 @@ def _relocated_image(elf: ELFFile, data: bytes) -> bytes:
                 sym, rtype = info >> 8, info & 0xFF
             recipe = recipes.get(rtype)
             if recipe is None or offset >= limit:
+                if target.name == ".debug_info":  # elsewhere: line-program addresses, unused
+                    raise NotImplementedError(f"{machine} relocation type {rtype} in .debug_info")
                 continue
             width, sign = recipe
-            key = (symtab_idx, sym)
-            if key not in sym_cache:
-                symtab = elf.get_section(symtab_idx)
+            key = (sh["sh_link"], sym)
+            if key not in sym_values:
                 assert isinstance(symtab, SymbolTableSection)
-                sym_cache[key] = symtab.get_symbol(sym)["st_value"]
+                sym_values[key] = symtab.get_symbol(sym)["st_value"]
             wfmt = end + {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
             pos = base + offset
             (old,) = struct.unpack_from(wfmt, image, pos)
-            value = sym_cache[key] + addend
+            value = sym_values[key] + addend
             if machine in _ADDITIVE and (sign < 0 or rtype not in (1, 2)):
                 value = old + sign * value
             elif not rela:
                 value += old
             struct.pack_into(wfmt, image, pos, value % (1 << (8 * width)))
-    return bytes(image)
+    image.release()
 
 
 # --------------------------------------------------------------------------- DWARF reading
@@ -319,7 +321,7 @@ class _CUReader:
         self._dwarf, self._cu, self._main = dwarf, cu, main
         cu_off: int = cu.cu_offset
         stack: list[int] = []
-        for die in cu.iter_DIEs():
+        for die, descend in self._walk(dwarf, cu):
             if die.tag is None:
                 if stack:
                     stack.pop()
@@ -342,8 +344,25 @@ class _CUReader:
                 self.typedefs.setdefault(tname, die.offset)
                 if "DW_AT_type" in attrs:
                     self.typedef_of.setdefault(attrs["DW_AT_type"], tname)
-            if die.has_children:
+            if descend:
                 stack.append(die.offset)
+
+    @staticmethod
+    def _walk(dwarf: Any, cu: Any) -> Iterator[tuple[Any, bool]]:
+        """(DIE, descend) in order, null DIEs included; enumerators are skipped (sibling)."""
+        stream = dwarf.debug_info_sec.stream
+        pos: int = cu.cu_die_offset
+        end: int = cu.cu_offset + cu.size
+        while pos < end:
+            die = DIE(cu, stream, pos)
+            if die.tag == "DW_TAG_enumeration_type" and die.has_children:
+                sibling = die.attributes.get("DW_AT_sibling")
+                if sibling is not None and sibling.form in _REF_FORMS:
+                    yield die, False
+                    pos = sibling.value + cu.cu_offset
+                    continue
+            yield die, bool(die.has_children)
+            pos += die.size
 
     # -- types
 
@@ -364,10 +383,9 @@ class _CUReader:
         upper = a.get("DW_AT_upper_bound")
         if not isinstance(upper, int):
             return None
-        form = sub.forms["DW_AT_upper_bound"]
-        width = {"DW_FORM_data1": 8, "DW_FORM_data2": 16, "DW_FORM_data4": 32}.get(form, 64)
-        if upper >= 1 << (width - 1):  # e.g. 0xffffffff: the old encoding of [0]
-            upper -= 1 << width
+        width = {"DW_FORM_data4": 32, "DW_FORM_data8": 64}.get(sub.forms["DW_AT_upper_bound"])
+        if width is not None and upper == (1 << width) - 1:  # -1: an old encoding of [0]
+            upper = -1
         lower = a.get("DW_AT_lower_bound", 0)
         return max(upper - (lower if isinstance(lower, int) else 0) + 1, 0)
 
@@ -386,9 +404,8 @@ class _CUReader:
             bits = self.size_bits(a.get("DW_AT_type"))
             for child in node.children:
                 sub = self.nodes[child]
-                if sub.tag in ("DW_TAG_subrange_type", "DW_TAG_enumeration_type"):
-                    n = self.count(sub)
-                    bits *= n or 0
+                if sub.tag == "DW_TAG_subrange_type":
+                    bits *= self.count(sub) or 0
             if not node.children and isinstance(a.get("DW_AT_byte_size"), int):
                 bits = 8 * int(a["DW_AT_byte_size"])
         elif tag in ("DW_TAG_pointer_type", "DW_TAG_reference_type", "DW_TAG_ptr_to_member_type"):
@@ -490,7 +507,9 @@ class _CUReader:
                 offset, bits, bitfield = 8 * loc, self.size_bits(mtype), False
             offset += base_bits
             nested: tuple[OracleMember, ...] = ()
-            target = self.strip(mtype, keep_typedefs=True)
+            # anonymous member: any record (even via typedef, -fms-extensions); named member:
+            # only a tagless struct/union spelled in place (not through a typedef)
+            target = self.strip(mtype, keep_typedefs=bool(name))
             if not bitfield and target is not None:
                 tnode = self.nodes[target]
                 if tnode.tag in _RECORD_TAGS and (not name or "DW_AT_name" not in tnode.attrs):
@@ -589,9 +608,10 @@ def read_layouts(
     if isinstance(obj, str):
         with open(obj, "rb") as fh:
             obj = fh.read()
-    elf = ELFFile(io.BytesIO(obj))
+    stream = io.BytesIO(obj)
+    elf = ELFFile(stream)
     if elf["e_type"] == "ET_REL":
-        elf = ELFFile(io.BytesIO(_relocated_image(elf, obj)))
+        _relocate(elf, stream)
     records: dict[str, OracleRecord] = {}
     aligns: dict[str, int] = {}
     if not elf.has_dwarf_info():
