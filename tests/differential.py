@@ -49,9 +49,9 @@ def compare_record(target: str, ours: Record, theirs: OracleRecord, where: str) 
     tally = Tally(records=1)
     lay = ours.layouts[target]
     label = f"[{target}] {ours.name} ({where})"
-    if (lay.size, ours.kind) != (theirs.size, theirs.kind):
+    if (lay.size, lay.kind) != (theirs.size, theirs.kind):
         tally.mismatches.append(
-            f"{label}: size/kind abiscope {lay.size}/{ours.kind}, gcc {theirs.size}/{theirs.kind}")
+            f"{label}: size/kind abiscope {lay.size}/{lay.kind}, gcc {theirs.size}/{theirs.kind}")
     if theirs.align is not None and lay.align != theirs.align:
         tally.mismatches.append(f"{label}: align abiscope {lay.align}, gcc {theirs.align}")
     elif theirs.align is None:

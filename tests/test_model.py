@@ -84,3 +84,12 @@ def test_holes_members_and_tail_padding_cover_every_bit(case: tuple[list[Member]
     for h in holes:
         assert not any(m.offset_bits < h.offset_bits + h.size_bits and
                        h.offset_bits < m.offset_bits + m.size_bits for m in members)
+
+
+def test_record_kind_is_per_target(seed_model: frontend.Model) -> None:
+    """Xen's guest handle: a struct wrapping a pointer on x86, a union on Arm."""
+    handle = seed_model.record("__guest_handle_void")
+    assert handle is not None
+    kinds = {t: lay.kind for t, lay in handle.layouts.items() if t != "win32"}
+    assert kinds == {"i386": "struct", "x86_64": "struct", "x32": "struct",
+                     "arm": "union", "aarch64": "union"}

@@ -254,8 +254,8 @@ class _TargetWalker:
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
-        self.records[name] = (kind, self.location(cursor),
-                              RecordLayout(size, align, members, holes, max(tail, 0), packed))
+        self.records[name] = (kind, self.location(cursor), RecordLayout(
+            size, align, members, holes, max(tail, 0), packed, kind))
 
     def add_enum(self, cursor: Any) -> None:
         name = self.record_name(cursor)

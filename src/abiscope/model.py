@@ -90,6 +90,7 @@ class RecordLayout:
     holes: tuple[Hole, ...]
     tail_padding_bits: int
     packed: bool = False
+    kind: str = "struct"  # per target: Xen's guest handle is a struct on x86, a union on Arm
 
     @property
     def tail_padding(self) -> int:
@@ -271,7 +272,7 @@ def member_from_json(d: Mapping[str, Any]) -> Member:
 
 def layout_to_json(lay: RecordLayout) -> dict[str, Any]:
     return {
-        "size": lay.size, "align": lay.align, "packed": lay.packed,
+        "kind": lay.kind, "size": lay.size, "align": lay.align, "packed": lay.packed,
         "tail_padding": lay.tail_padding, "tail_padding_bits": lay.tail_padding_bits,
         "holes": [
             {"offset_bits": h.offset_bits, "size_bits": h.size_bits, "after": h.after}
@@ -284,6 +285,7 @@ def layout_to_json(lay: RecordLayout) -> dict[str, Any]:
 def layout_from_json(d: Mapping[str, Any]) -> RecordLayout:
     return RecordLayout(
         size=d["size"], align=d["align"], packed=d.get("packed", False),
+        kind=d.get("kind", "struct"),
         tail_padding_bits=d["tail_padding_bits"],
         holes=tuple(Hole(h["offset_bits"], h["size_bits"], h["after"]) for h in d["holes"]),
         members=tuple(member_from_json(m) for m in d["members"]),

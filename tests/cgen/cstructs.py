@@ -52,16 +52,29 @@ in the ``KNOWN_HARD`` mapping):
 - ``i386_8byte``: on i386, ``double``, ``long long``, ``int64_t``, 64-bit enums are 8-aligned
   as complete objects but 4-aligned as struct members (GCC ``__alignof__`` says 8,
   ``_Alignof`` says 4); m68k caps every member at 2.
-- ``bitfield`` / ``bitfield_packed``: packed bit-fields straddle storage units; gcc prints
-  "offset of packed bit-field ... has changed in GCC 4.4" for char-typed ones; big-endian
+- ``bitfield`` / ``bitfield_packed``: packed bit-fields straddle storage units; gcc prints the
+  note "offset of packed bit-field ... has changed in GCC 4.4" for char-typed ones; big-endian
   targets (powerpc, s390x, m68k, mips, sparc) allocate from the MSB, which matters when reading
   DWARF bit offsets.
 - ``zero_width_bitfield`` / ``unnamed_bitfield``: whether an (unnamed / zero-width) bit-field's
   declared type raises the record alignment differs per ABI (x86-64 SysV: unnamed bit-fields do
-  not; AAPCS / AArch64: zero-width ones do); zero-width bit-fields inside packed records and
-  unions are a classic source of GCC/Clang disagreement.
+  not; on arm/aarch64 they do: ``struct { char a; int :3; }`` is 2/1 on x86_64, 4/4 on arm;
+  ``struct { char a; int :0; char b; }`` is 5/1 on x86_64, 8/4 on arm, 4/2 on m68k);
+  zero-width bit-fields inside packed records and unions are a classic source of GCC/Clang
+  disagreement.
 - ``long_long_bitfield``: 64-bit containers on 32-bit targets (i386 aligns them to 4).
 - ``aligned_bitfield``: ``__attribute__((aligned(N)))`` on a bit-field.
+- ``aligned_bitfield_in_pack``: **confirmed GCC/Clang difference.**  Inside ``#pragma pack(M)``
+  GCC places ``int b : 3 __attribute__((aligned(N)));`` at a multiple of ``min(N, M)`` bytes;
+  Clang (libclang 22) ignores the attribute for the field offset, though it still raises the
+  record alignment, so even the record size differs.  ``struct { char a; int b : 3
+  __attribute__((aligned(4))); }`` under ``pack(2)``: gcc size 4, b at bit 16; clang size 2,
+  b at bit 8.  With ``packed`` instead of the pragma, or without the bit-field, they agree.
+  Same on x86_64, i386, aarch64, arm and powerpc.
+- m68k (a target, not a tag): libclang's M68k target does **not** follow gcc's m68k-linux ABI:
+  clang gives ``double``/``long long`` 8/8 and ``long double`` 8/8 where gcc has 8/2 and 12/2,
+  and ``struct { char a; int b : 3; }`` is 2/2 in clang but 2/1 in gcc.  More than half of the
+  generated programs differ there, so abiscope needs its own m68k rules (or must skip m68k).
 - ``pragma_pack`` together with ``aligned_member`` / ``alignas``: whether ``#pragma pack``
   caps an explicitly requested member alignment.
 - ``packed_record`` / ``packed_member`` with ``aligned_*`` / ``alignas``: explicit alignment
@@ -71,7 +84,9 @@ in the ``KNOWN_HARD`` mapping):
 - ``enum_large`` / ``enum_packed``: enums whose values do not fit ``int`` become 64-bit (with
   i386 member alignment 4); ``__attribute__((packed))`` enums shrink to 1/2/4 bytes.
 - ``fam`` / ``zero_length_array``: sizes ignore the array but alignment and tail padding do not;
-  DWARF encodes the bound as missing, ``-1`` or count 0 depending on gcc version.
+  gcc 12 DWARF has ``DW_AT_count 0`` for ``[0]`` and no bound at all for ``[]`` (older gccs
+  used ``DW_AT_upper_bound -1``).  Unused record types only reach DWARF with
+  ``-fno-eliminate-unused-debug-types``.
 - ``anonymous_member`` / ``unnamed_record_member``: no DW_AT_name; nested offsets are relative
   to the inner record.
 - ``x32`` (not a tag, an ABI): ``long`` and pointers are 4 bytes but ``long long`` is 8/8.
@@ -98,10 +113,13 @@ KNOWN_HARD: Final[dict[str, str]] = {
     "(and 2-aligned on m68k)",
     "bitfield": "container allocation; big-endian targets number bits from the MSB",
     "bitfield_packed": "packed bit-fields straddle storage units; gcc 4.4 ABI change for char",
-    "zero_width_bitfield": "affects record alignment on ARM/AArch64 but not x86; packed/unions",
-    "unnamed_bitfield": "an unnamed bit-field's type does not raise alignment on x86-64 SysV",
+    "zero_width_bitfield": "affects record alignment on arm/aarch64 but not x86; packed/unions",
+    "unnamed_bitfield": "an unnamed bit-field's type raises alignment on arm/aarch64, not x86",
     "long_long_bitfield": "64-bit bit-field containers on 32-bit targets",
     "aligned_bitfield": "__attribute__((aligned)) on a bit-field",
+    "aligned_bitfield_in_pack": "aligned(N) bit-field under #pragma pack(M): gcc aligns it to "
+    "min(N, M), clang/libclang ignores the attribute for the offset (but not the record "
+    "alignment); seen on x86_64, i386, aarch64, arm and powerpc",
     "pragma_pack": "#pragma pack vs. explicit aligned/_Alignas on members",
     "packed_record": "packed records with explicitly aligned members, embedded packed records",
     "packed_member": "packed on single members, incl. bit-fields and records",
@@ -118,19 +136,55 @@ KNOWN_HARD: Final[dict[str, str]] = {
 
 #: Every tag that can appear in :attr:`CProgram.features`.
 FEATURES: Final[frozenset[str]] = frozenset(
-    {
-        "struct", "union", "typedef_record_def", "scalar", "long_double", "i386_8byte",
-        "bool", "float", "stdint", "pointer", "function_pointer", "self_pointer",
-        "typedef_chain", "typedef_scalar", "typedef_record", "typedef_enum", "enum",
-        "enum_negative", "enum_large", "enum_packed", "array", "multidim_array",
-        "record_array", "nested_record", "anonymous_member", "unnamed_record_member",
-        "bitfield", "bitfield_packed", "bool_bitfield", "long_long_bitfield",
-        "typedef_bitfield", "stdint_bitfield", "unnamed_bitfield", "zero_width_bitfield",
-        "aligned_bitfield", "packed_record", "packed_member", "aligned_record",
-        "aligned_member", "alignas", "pragma_pack", "aligned_typedef", "fam",
-        "zero_length_array", "qualifier",
-    }
-)  # fmt: skip
+    [
+        "struct",
+        "union",
+        "typedef_record_def",
+        "scalar",
+        "long_double",
+        "i386_8byte",
+        "bool",
+        "float",
+        "stdint",
+        "pointer",
+        "function_pointer",
+        "self_pointer",
+        "typedef_chain",
+        "typedef_scalar",
+        "typedef_record",
+        "typedef_enum",
+        "enum",
+        "enum_negative",
+        "enum_large",
+        "enum_packed",
+        "array",
+        "multidim_array",
+        "record_array",
+        "nested_record",
+        "anonymous_member",
+        "unnamed_record_member",
+        "bitfield",
+        "bitfield_packed",
+        "bool_bitfield",
+        "long_long_bitfield",
+        "typedef_bitfield",
+        "stdint_bitfield",
+        "unnamed_bitfield",
+        "zero_width_bitfield",
+        "aligned_bitfield",
+        "aligned_bitfield_in_pack",
+        "packed_record",
+        "packed_member",
+        "aligned_record",
+        "aligned_member",
+        "alignas",
+        "pragma_pack",
+        "aligned_typedef",
+        "fam",
+        "zero_length_array",
+        "qualifier",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -321,6 +375,7 @@ class _RecordCtx:
     self_spec: str | None  # ``struct r0`` while it is being defined, for self pointers
     packed: bool  # inside a packed record or #pragma pack (only for feature tagging)
     budget: int  # member declarations still allowed
+    pragma: bool = False  # inside #pragma pack (only for feature tagging)
     next_field: int = 0
 
     def name(self) -> str:
@@ -510,6 +565,7 @@ class _Gen:
             self_spec=None if typedef_style else name,
             packed=bool(pack) or "packed" in attrs,
             budget=12,
+            pragma=bool(pack),
         )
         body = self.body(depth=0, ctx=ctx, count=self.draw(st.integers(1, 8)))
         has_fam = kind == "struct" and self.coin(10)
@@ -788,6 +844,8 @@ class _Gen:
             return f"{spec} :{width};", align, 0
         t = _Type(spec, "{}", align, width_max)
         prefix, rest, align = self.decorate(t, ctx.name(), bitfield=True, width=width)
+        if ctx.pragma and "aligned(" in rest:
+            self.tag("aligned_bitfield_in_pack")
         return f"{prefix}{spec} {rest}", align, 1
 
 
