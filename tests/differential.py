@@ -10,25 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from abiscope.model import Member, Model, Record
+from abiscope.model import Model, Record
 from oracle.gcc_dwarf import CompileResult, OracleRecord, compile_layouts, flatten
 
 _COMPILER_HEADER = "native/resource/include/"  # clang's builtin headers inside the wheel
-
-
-def abiscope_flat(members: Sequence[Member]) -> list[tuple[str, int, int, bool]]:
-    """abiscope's members in the oracle's canonical form."""
-    out: list[tuple[str, int, int, bool]] = []
-
-    def walk(ms: Sequence[Member], prefix: str) -> None:
-        for m in ms:
-            path = prefix + (m.name or "<anon>")
-            out.append((path, m.offset_bits, m.size_bits, m.bitfield))
-            if m.members:
-                walk(m.members, path + ".")
-
-    walk(members, "")
-    return out
 
 
 @dataclass
@@ -56,7 +41,8 @@ def compare_record(target: str, ours: Record, theirs: OracleRecord, where: str) 
         tally.mismatches.append(f"{label}: align abiscope {lay.align}, gcc {theirs.align}")
     elif theirs.align is None:
         tally.mismatches.append(f"{label}: gcc alignment probe missing")
-    a, b = abiscope_flat(lay.members), flatten(theirs.members)
+    # Member and OracleMember share the fields flatten reads: one canonical form for both.
+    a, b = flatten(lay.members), flatten(theirs.members)
     tally.members += len(a)
     if a != b:
         diff = [f"{x} != {y}" for x, y in zip(a, b, strict=False) if x != y][:3]

@@ -63,19 +63,19 @@ def check_batch(programs: list[CProgram], targets: tuple[str, ...] = X86) -> Tal
     return tally
 
 
-def require_x86() -> None:
+def assert_batch_matches(programs: list[CProgram]) -> None:
     for target in X86:
         if find_gcc(target) is None:
             skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    tally = check_batch(programs)
+    assert not tally.mismatches, "\n".join(tally.mismatches)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck),
           phases=NO_SHRINK)
 @given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
 def test_generated_records_match_gcc_quick(programs: list[CProgram]) -> None:
-    require_x86()
-    tally = check_batch(programs)
-    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert_batch_matches(programs)
 
 
 @pytest.mark.slow
@@ -83,6 +83,4 @@ def test_generated_records_match_gcc_quick(programs: list[CProgram]) -> None:
           phases=NO_SHRINK)
 @given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
 def test_generated_records_match_gcc(programs: list[CProgram]) -> None:
-    require_x86()
-    tally = check_batch(programs)
-    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert_batch_matches(programs)
