@@ -9,12 +9,14 @@ sees a clang object.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
 from .model import (
     CType,
@@ -447,3 +449,201 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures.sort(key=lambda f: (f.header, f.target))
     return Model(infos, records, enums, tuple(failures),
                  tuple(relpath(h) for h in headers))
+
+
+# ---------------------------------------------------------------------------------------
+# Declarations for the layout engine (targets whose layout clang gets wrong or cannot know)
+
+_QUALIFIER_RE = re.compile(r"\b(const|volatile|restrict|_Atomic)\b\s*")
+_PRAGMA_PACK_RE = re.compile(r"^\s*#\s*pragma\s+pack\s*\(([^)]*)\)", re.M)
+_INT_LITERAL_RE = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
+
+
+def _int_literal(token: str) -> int | None:
+    m = _INT_LITERAL_RE.match(token)
+    return int(m.group(1), 0) if m else None
+
+
+@lru_cache(maxsize=256)
+def _pack_pragmas(path: str) -> tuple[tuple[int, int | None], ...]:
+    """(line, pack in force after it) for each ``#pragma pack`` of a file, in order.
+
+    Read from the text: a pragma inside ``#if`` is taken as written, and a pack state
+    inherited from another file is not seen.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return ()
+    stack: list[int | None] = []
+    current: int | None = None
+    out: list[tuple[int, int | None]] = []
+    for m in _PRAGMA_PACK_RE.finditer(text):
+        args = [a.strip() for a in m.group(1).split(",") if a.strip()]
+        numbers = [n for n in (_int_literal(a) for a in args) if n is not None]
+        if args and args[0] == "push":
+            stack.append(current)
+            current = numbers[0] if numbers else current
+        elif args and args[0] == "pop":
+            current = stack.pop() if stack else None
+        else:
+            current = numbers[0] if numbers else None
+        out.append((text.count("\n", 0, m.start()) + 1, current))
+    return tuple(out)
+
+
+def _pack_at(path: str, line: int) -> int | None:
+    state: int | None = None
+    for at, pack in _pack_pragmas(path):
+        if at >= line:
+            break
+        state = pack
+    return state
+
+
+class _DeclBuilder:
+    """Builds :class:`~abiscope.decls.RecordDecl` for every record a translation unit uses."""
+
+    def __init__(self) -> None:
+        self.ci = _cindex()
+        self.records: dict[str, RecordDecl] = {}
+        self.building: set[str] = set()
+
+    def location(self, cursor: Any) -> SourceLocation:
+        loc = cursor.location
+        return SourceLocation(relpath(loc.file.name) if loc.file else "", loc.line, loc.column)
+
+    def align_attr(self, cursor: Any) -> int | None:
+        """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""
+        ck = self.ci.CursorKind
+        found: int | None = None
+        for child in cursor.get_children():
+            if child.kind != ck.ALIGNED_ATTR:
+                continue
+            tokens = [t.spelling for t in child.get_tokens()]
+            if tokens[:1] == ["_Alignas"]:
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                start = tokens.index("_Alignas") if "_Alignas" in tokens else 0
+                tokens = tokens[start:]
+            value = None
+            if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
+                value = _int_literal(tokens[2])
+            elif tokens[:1] in (["aligned"], ["__aligned__"]) and len(tokens) == 1:
+                value = 16  # GCC: bare `aligned` means the target's biggest alignment
+            if value is None:
+                raise InputError(
+                    f"{self.location(child)}: cannot read the value of "
+                    f"'{' '.join(tokens[:6])}' (abiscope's layout engine needs an integer "
+                    "literal there)")
+            found = max(found or 0, value)
+        return found
+
+    def has_packed(self, cursor: Any) -> bool:
+        return any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
+
+    def type_decl(self, t: Any) -> TypeDecl:
+        tk = self.ci.TypeKind
+        chain: list[str] = []
+        align: int | None = None
+        cur = t
+        while True:
+            if cur.kind == tk.ELABORATED:
+                cur = cur.get_named_type()
+            elif cur.kind == tk.TYPEDEF:
+                decl = cur.get_declaration()
+                chain.append(cur.get_typedef_name())
+                a = self.align_attr(decl)
+                if a is not None:
+                    align = max(align or 0, a)
+                cur = decl.underlying_typedef_type
+            elif cur.kind == tk.ATTRIBUTED and hasattr(cur, "get_modified_type"):
+                cur = cur.get_modified_type()
+            else:
+                break
+        canon = t.get_canonical()
+        kind, signed = _kinds().get(canon.kind, ("other", None))
+        common = {"spelling": t.spelling, "typedefs": tuple(chain), "align_attr": align,
+                  "signed": signed}
+        if kind in ("int", "bool", "float", "complex"):
+            scalar = _QUALIFIER_RE.sub("", canon.spelling).strip()
+            return TypeDecl("scalar" if kind != "complex" else "other", scalar=scalar, **common)
+        if kind == "enum":
+            underlying = canon.get_declaration().enum_type.get_canonical().spelling
+            return TypeDecl("enum", scalar=_QUALIFIER_RE.sub("", underlying).strip(), **common)
+        if kind == "pointer":
+            return TypeDecl("pointer", pointee=self.type_decl(cur.get_pointee()), **common)
+        if kind == "array":
+            dims: list[int | None] = []
+            inner = cur
+            while inner.kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY, tk.VARIABLEARRAY):
+                dims.append(inner.get_array_size() if inner.kind == tk.CONSTANTARRAY else None)
+                inner = inner.get_array_element_type()
+                while inner.kind in (tk.ELABORATED, tk.TYPEDEF) and \
+                        inner.get_canonical().kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY):
+                    inner = inner.get_named_type() if inner.kind == tk.ELABORATED else \
+                        inner.get_declaration().underlying_typedef_type
+            return TypeDecl("array", dims=tuple(dims), element=self.type_decl(inner), **common)
+        if kind == "record":
+            return TypeDecl("record", record=self.record(canon.get_declaration()), **common)
+        if kind in ("function", "void"):
+            return TypeDecl(kind, **common)
+        return TypeDecl("other", **common)
+
+    def record(self, cursor: Any) -> str:
+        """Build (once) the declaration of a record; returns its key."""
+        definition = cursor.get_definition() or cursor
+        key: str = definition.type.get_canonical().spelling
+        if key in self.records or key in self.building:
+            return key
+        self.building.add(key)
+        ck = self.ci.CursorKind
+        fields = []
+        for f in definition.type.get_fields():
+            anonymous = bool(f.is_anonymous_record_decl())
+            bitfield = bool(f.is_bitfield())
+            fields.append(FieldDecl(
+                name="" if anonymous else f.spelling, type=self.type_decl(f.type),
+                bit_width=f.get_bitfield_width() if bitfield else None,
+                packed=self.has_packed(f), align_attr=self.align_attr(f),
+                location=self.location(f),
+            ))
+        loc = definition.location
+        self.records[key] = RecordDecl(
+            key=key, kind="union" if definition.kind == ck.UNION_DECL else "struct",
+            fields=tuple(fields), packed=self.has_packed(definition),
+            align_attr=self.align_attr(definition),
+            pack=_pack_at(loc.file.name, loc.line) if loc.file else None,
+            location=self.location(definition),
+        )
+        self.building.discard(key)
+        return key
+
+
+def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
+    """Declarations of every record defined in a header's translation unit, for the engine.
+
+    Parsed by clang for ``target`` (its types and members), independent of clang's layout.
+    Raises :class:`InputError` when the header does not parse, or when an attribute's
+    argument is not an integer literal.
+    """
+    ci = _cindex()
+    tu = ci.Index.create().parse(
+        header, args=clang_args(target, options),
+        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    errors = _diagnostics(tu, relpath)
+    if errors:
+        raise InputError(f"{relpath(header)}: does not parse for {target.name}: "
+                         + ParseFailure(relpath(header), target.name, tuple(errors)).summary())
+    builder = _DeclBuilder()
+    ck = ci.CursorKind
+
+    def visit(cursor: Any) -> None:
+        for child in cursor.get_children():
+            if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
+                if child.is_definition():
+                    builder.record(child)
+                visit(child)
+
+    visit(tu.cursor)
+    return DeclSet(builder.records)

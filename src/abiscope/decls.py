@@ -1,0 +1,90 @@
+"""Target-independent record declarations: what the layout engine lays out.
+
+The frontend fills these from clang's parse (members, their types down to the first name
+whose width a data model fixes, bitfield widths, ``packed``, ``aligned(N)``/``_Alignas``,
+``#pragma pack``); :mod:`abiscope.layout_engine` turns them into
+:class:`abiscope.model.RecordLayout` under a :class:`abiscope.datamodels.DataModel`.
+Plain frozen data; no clang, no layout arithmetic here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .errors import SourceLocation
+
+# C base types the data models size (``TypeDecl.scalar``), as clang spells canonical types.
+SCALARS = (
+    "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
+    "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "__int128",
+    "unsigned __int128", "float", "double", "long double", "__float128", "_Float16",
+)
+
+
+@dataclass(frozen=True)
+class TypeDecl:
+    """A member type, described so that any data model can size it.
+
+    ``kind``: ``scalar`` (``scalar`` names the canonical base type), ``enum`` (``scalar`` is
+    its underlying type), ``pointer``, ``function`` (only behind a pointer), ``array``
+    (``dims`` outermost first, ``None`` for ``[]``; ``element``), ``record`` (``record`` is
+    the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``void``, ``other``.
+
+    ``width_name`` is left ``None`` by the frontend: the engine takes the first name of
+    ``typedefs`` whose width its data model decides (``size_t``, ``intptr_t``, …) or keeps
+    fixed (``uint64_t``, ``__u64``, …) and sizes by it before looking at ``scalar``.
+    ``align_attr`` is the largest ``aligned(N)`` met on a typedef along the chain
+    (``typedef uint64_t uint64_aligned_t __attribute__((aligned(8)))``), ``None`` if none.
+    """
+
+    kind: str
+    spelling: str
+    scalar: str | None = None
+    typedefs: tuple[str, ...] = ()
+    width_name: str | None = None
+    align_attr: int | None = None
+    dims: tuple[int | None, ...] = ()
+    element: TypeDecl | None = None
+    pointee: TypeDecl | None = None
+    record: str | None = None
+    signed: bool | None = None
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    """A member as declared: ``name`` ``""`` for an anonymous struct/union member, and
+    ``name`` ``""`` with ``bit_width`` set for an unnamed bitfield (``int :3;``, ``int :0;``),
+    which places what follows but is not a member of the layout."""
+
+    name: str
+    type: TypeDecl
+    bit_width: int | None = None
+    packed: bool = False  # __attribute__((packed)) on the member
+    align_attr: int | None = None  # aligned(N) or _Alignas(N) on the member
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class RecordDecl:
+    """A struct or union as declared. ``key`` is its model name (``struct foo``, a typedef
+    name, or ``struct (unnamed at FILE:LINE:COL)`` for an unnamed one)."""
+
+    key: str
+    kind: str  # "struct" | "union"
+    fields: tuple[FieldDecl, ...]
+    packed: bool = False  # __attribute__((packed)) on the record
+    align_attr: int | None = None  # aligned(N) on the record
+    pack: int | None = None  # #pragma pack(N) in force at the definition
+    location: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
+class DeclSet:
+    """Every record declaration of a parse, by key; the engine resolves references here."""
+
+    records: Mapping[str, RecordDecl]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", MappingProxyType(dict(self.records)))
