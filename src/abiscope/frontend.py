@@ -23,6 +23,7 @@ from .model import (
     Enum,
     EnumConstant,
     EnumLayout,
+    Macro,
     Member,
     Model,
     Record,
@@ -45,6 +46,9 @@ class ParseOptions:
     sysroots: tuple[tuple[str, str], ...] = ()  # (target name, include dir) from --sysroot
     system_dirs: bool = True  # discover per-target system include dirs
     all_files: bool = False  # collect every record, not only the inputs' and what they use
+    macros: bool = False  # evaluate the inputs' ioctl request macros (_IO, _IOR, _IOW, …)
+    macro_names: tuple[str, ...] = ()  # further object-like macros to evaluate
+    unsaved: tuple[tuple[str, str], ...] = ()  # (path, text): parse this text for that file
     extra_args: tuple[str, ...] = field(default=())
 
 
@@ -323,6 +327,7 @@ class TargetResult:
     records: tuple[tuple[str, str, SourceLocation, RecordLayout], ...]
     enums: tuple[tuple[str, SourceLocation, EnumLayout], ...]
     failures: tuple[ParseFailure, ...]
+    macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
 
 
 def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
@@ -354,11 +359,15 @@ def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) 
     index = ci.Index.create()
     args = clang_args(target, options)
     flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
+    if options.macros or options.macro_names:
+        flags |= ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+    unsaved = list(options.unsaved)
     walker = _TargetWalker(target.name, relpath)
     failures: list[ParseFailure] = []
+    macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
     for header in headers:
         try:
-            tu = index.parse(header, args=args, options=flags)
+            tu = index.parse(header, args=args, options=flags, unsaved_files=unsaved)
         except ci.TranslationUnitLoadError as exc:
             failures.append(ParseFailure(relpath(header), target.name, (
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
@@ -372,12 +381,116 @@ def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) 
         for cursor in _top_level(tu, main, options.all_files):
             walker.visit(cursor)
         walker.drain_pending()
+        if options.macros or options.macro_names:
+            macros += _evaluate_macros(index, tu, header, main, args, options)
     return TargetResult(
         target.name,
         tuple((n, k, loc, lay) for n, (k, loc, lay) in walker.records.items()),
         tuple((n, loc, lay) for n, (loc, lay) in walker.enums.items()),
         tuple(failures),
+        tuple(macros),
     )
+
+
+_IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
+                           "_IOWR_BAD"})
+_PROBE_PREFIX = "__abiscope_macro_"
+
+
+def _evaluate_macros(index: Any, tu: Any, header: str, main: str, args: list[str],
+                     options: ParseOptions) -> list[tuple[str, SourceLocation, int,
+                                                          tuple[str, ...]]]:
+    """Values of the header's ioctl request macros (and ``macro_names``) on this target.
+
+    Object-like macros of the main file whose tokens use ``_IO*``/``_IOC`` are evaluated by
+    clang itself: a probe translation unit includes the header and initialises one constant
+    per macro, which ``clang_Cursor_Evaluate`` folds. The record names a macro mentions
+    (``struct foo`` after ``sizeof`` or as an ``_IOW`` argument) are kept as its causes.
+    """
+    ci = _cindex()
+    wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
+    for cursor in tu.cursor.get_children():
+        if cursor.kind != ci.CursorKind.MACRO_DEFINITION:
+            continue
+        loc = cursor.location
+        if loc.file is None or os.path.realpath(loc.file.name) != main:
+            continue
+        tokens = [t.spelling for t in cursor.get_tokens()]
+        if len(tokens) < 2 or _is_function_like(cursor, tokens):
+            continue
+        name = tokens[0]
+        if name in options.macro_names or _IOCTL_MACROS.intersection(tokens[1:]):
+            wanted.append((name, SourceLocation(relpath(loc.file.name), loc.line, loc.column),
+                           _record_mentions(tokens[1:])))
+    if not wanted:
+        return []
+    probe_path = main + ".abiscope-probe.c"
+    text = f'#include "{main}"\n' + "".join(
+        f"static const unsigned long long {_PROBE_PREFIX}{i} = "
+        f"(unsigned long long)({name});\n" for i, (name, _, _) in enumerate(wanted))
+    probe = index.parse(probe_path, args=args, unsaved_files=[
+        *options.unsaved, (probe_path, text)],
+        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    values: dict[int, int] = {}
+    for cursor in probe.cursor.get_children():
+        if cursor.kind == ci.CursorKind.VAR_DECL and cursor.spelling.startswith(_PROBE_PREFIX):
+            value = _evaluate(cursor)
+            if value is not None:
+                values[int(cursor.spelling[len(_PROBE_PREFIX):])] = value
+    return [(name, loc, values[i], recs) for i, (name, loc, recs) in enumerate(wanted)
+            if i in values]
+
+
+def _is_function_like(cursor: Any, tokens: list[str]) -> bool:
+    if hasattr(cursor, "is_macro_function_like"):
+        return bool(cursor.is_macro_function_like())
+    ext = list(cursor.get_tokens())
+    return len(ext) > 1 and ext[1].spelling == "(" and \
+        ext[1].extent.start.offset == ext[0].extent.end.offset
+
+
+def _record_mentions(tokens: list[str]) -> tuple[str, ...]:
+    out = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tok in ("struct", "union"):
+            out.append(f"{tok} {tokens[i + 1]}")
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def _eval_functions() -> Any:
+    import ctypes
+
+    lib = _cindex().conf.lib
+    lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
+    lib.clang_Cursor_Evaluate.argtypes = [_cindex().Cursor]
+    lib.clang_EvalResult_getKind.restype = ctypes.c_int
+    lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_isUnsignedInt.restype = ctypes.c_uint
+    lib.clang_EvalResult_isUnsignedInt.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_getAsUnsigned.restype = ctypes.c_ulonglong
+    lib.clang_EvalResult_getAsUnsigned.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_getAsLongLong.restype = ctypes.c_longlong
+    lib.clang_EvalResult_getAsLongLong.argtypes = [ctypes.c_void_p]
+    lib.clang_EvalResult_dispose.restype = None
+    lib.clang_EvalResult_dispose.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def _evaluate(cursor: Any) -> int | None:
+    """clang's constant folding of a variable's initialiser, or None."""
+    lib = _eval_functions()
+    result = lib.clang_Cursor_Evaluate(cursor)
+    if not result:
+        return None
+    try:
+        if lib.clang_EvalResult_getKind(result) != 1:  # CXEval_Int
+            return None
+        if lib.clang_EvalResult_isUnsignedInt(result):
+            return int(lib.clang_EvalResult_getAsUnsigned(result))
+        return int(lib.clang_EvalResult_getAsLongLong(result))
+    finally:
+        lib.clang_EvalResult_dispose(result)
 
 
 def _top_level(tu: Any, main: str, all_files: bool) -> Iterator[Any]:
@@ -434,7 +547,12 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     enum_locs: dict[str, SourceLocation] = {}
     enum_layouts: dict[str, dict[str, EnumLayout]] = {}
     failures: list[ParseFailure] = []
+    macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
+    macro_values: dict[str, dict[str, int]] = {}
     for res in results:
+        for name, loc, value, recs in res.macros:
+            macro_locs.setdefault(name, (loc, recs))
+            macro_values.setdefault(name, {})[res.target] = value
         for name, kind, loc, lay in res.records:
             kinds.setdefault(name, (kind, loc))
             layouts.setdefault(name, {})[res.target] = lay
@@ -447,8 +565,10 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
              for t in targets}
     failures.sort(key=lambda f: (f.header, f.target))
+    macros = tuple(Macro(n, macro_locs[n][0], macro_values[n], macro_locs[n][1])
+                   for n in sorted(macro_locs))
     return Model(infos, records, enums, tuple(failures),
-                 tuple(relpath(h) for h in headers))
+                 tuple(relpath(h) for h in headers), macros)
 
 
 # ---------------------------------------------------------------------------------------

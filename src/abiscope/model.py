@@ -139,6 +139,20 @@ class Enum:
 
 
 @dataclass(frozen=True)
+class Macro:
+    """An object-like macro evaluated per target (ioctl request numbers), with the records
+    its definition mentions (``struct foo`` in ``_IOW('f', 1, struct foo)``)."""
+
+    name: str
+    location: SourceLocation
+    values: Mapping[str, int]
+    records: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+
+@dataclass(frozen=True)
 class TargetInfo:
     name: str
     triple: str
@@ -156,6 +170,7 @@ class Model:
     enums: tuple[Enum, ...] = ()
     failures: tuple[ParseFailure, ...] = ()
     inputs: tuple[str, ...] = field(default=())
+    macros: tuple[Macro, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
@@ -325,6 +340,12 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
              }}
             for e in sorted(model.enums, key=lambda e: e.name)
         ],
+        "macros": [
+            {"name": m.name, "file": m.location.file, "line": m.location.line,
+             "col": m.location.col, "records": list(m.records),
+             "values": {t: m.values[t] for t in model.targets if t in m.values}}
+            for m in sorted(model.macros, key=lambda m: m.name)
+        ],
         "failures": [
             {"header": f.header, "target": f.target,
              "diagnostics": [_diag_json(d) for d in f.diagnostics]}
@@ -364,9 +385,14 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
                 for d in f["diagnostics"]))
             for f in doc.get("failures", ())
         )
+        macros = tuple(
+            Macro(m["name"], SourceLocation(m["file"], m["line"], m.get("col", 0)),
+                  dict(m["values"]), tuple(m.get("records", ())))
+            for m in doc.get("macros", ())
+        )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
-    return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())))
+    return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros)
 
 
 def json_schema() -> dict[str, Any]:

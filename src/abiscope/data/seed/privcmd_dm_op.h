@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "ioctl.h"
+
 struct privcmd_dm_op_buf {
     void *uptr;
     size_t size;
@@ -15,7 +17,8 @@ struct privcmd_dm_op {
     const struct privcmd_dm_op_buf *ubufs;
 };
 
+/* As in Linux's include/uapi/xen/privcmd.h: the size of the argument struct is encoded. */
 #define IOCTL_PRIVCMD_DM_OP \
-    (((0U) << 30) | ((sizeof(struct privcmd_dm_op)) << 16) | (('P') << 8) | (5))
+    _IOC(_IOC_NONE, 'P', 5, sizeof(struct privcmd_dm_op))
 
 #endif
