@@ -17,9 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
+from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .frontend import ParseOptions, parse, relpath
 from .model import Model, Record, dumps, model_to_json
+from .report.findings import render_github, render_json, render_sarif, render_text
 from .report.text import render_layout
 from .targets import GROUPS, TARGETS, group_members, resolve
 
@@ -38,7 +41,7 @@ def _add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="define a macro")
     g.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME",
                    help="undefine a macro")
-    g.add_argument("--std", default="gnu11", help="C standard (default: gnu11)")
+    g.add_argument("--std", default=None, help="C standard (default: gnu11)")
     g.add_argument("--include", dest="force_includes", action="append", default=[],
                    metavar="FILE", help="include FILE before each header")
     g.add_argument("--sysroot", action="append", default=[], metavar="TARGET=DIR",
@@ -52,6 +55,19 @@ def _add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="a header that fails to parse on any selected target is an error")
     g.add_argument("-j", "--jobs", type=int, default=None,
                    help="processes to spread targets over (default: all cores)")
+    g.add_argument("--config", metavar="FILE",
+                   help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
+                        "pyproject.toml, in this directory or the nearest parent)")
+
+
+def _add_target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--target", action="append", default=[],
+                   help="targets, groups or clang triples, comma-separated "
+                        "(default: default = i386,x86_64,x32,arm,aarch64); "
+                        "see 'abiscope targets'")
+    p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
+                   help="records to report: tag or full name, globs allowed "
+                        "('xen_dm_op_*' or 'struct xen_dm_op_*')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,17 +87,49 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example: abiscope layout include/public/hvm/dm_op.h -I include "
                "--target x86,arm,aarch64 --record 'xen_dm_op_*'",
     )
-    lay.add_argument("headers", nargs="+", metavar="HEADER")
-    lay.add_argument("-t", "--target", action="append", default=[],
-                     help="targets, groups or clang triples, comma-separated "
-                          "(default: default = i386,x86_64,x32,arm,aarch64); "
-                          "see 'abiscope targets'")
-    lay.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
-                     help="records to show: tag or full name, globs allowed "
-                          "('xen_dm_op_*' or 'struct xen_dm_op_*')")
+    lay.add_argument("headers", nargs="*", metavar="HEADER",
+                     help="headers to analyse (default: `headers` of the configuration)")
+    _add_target_option(lay)
     lay.add_argument("-f", "--format", choices=("text", "json"), default="text")
     lay.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     _add_parse_options(lay)
+
+    chk = sub.add_parser(
+        "check", help="find ABI hazards (rules ABI001-ABI014), with fixes",
+        description="Check every struct/union of the headers on the selected targets against "
+                    "the rule catalogue ('abiscope rules'); one finding per root cause, listing "
+                    "every target it affects, with the fix.",
+        epilog="exit status: 0 nothing at or above --fail-on, 1 something is, 2 usage or input "
+               "error. Suppress a finding with a comment 'abiscope: ignore[ABI002]' on the "
+               "record's or member's line.",
+    )
+    chk.add_argument("headers", nargs="*", metavar="HEADER",
+                     help="headers to check (default: `headers` of the configuration)")
+    _add_target_option(chk)
+    chk.add_argument("-f", "--format", choices=("text", "json", "sarif", "github"),
+                     default="text")
+    chk.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    chk.add_argument("--select", action="append", default=[], metavar="RULES",
+                     help="only these rules: ids, id prefixes or names, comma-separated")
+    chk.add_argument("--ignore", action="append", default=[], metavar="RULES",
+                     help="skip these rules: ids, id prefixes or names, comma-separated")
+    chk.add_argument("--fail-on", choices=FAIL_ON, default=None,
+                     help="exit 1 when a finding is at or above this severity "
+                          "(default: warning)")
+    chk.add_argument("--fix-preview", action="store_true",
+                     help="print each padding fix as the rewritten struct, verified by "
+                          "laying it out again")
+    chk.add_argument("--reference", metavar="TARGET",
+                     help="target whose offsets fixes keep (default: x86_64 if selected, "
+                          "else the first target)")
+    _add_parse_options(chk)
+
+    rl = sub.add_parser("rules", help="list the rules, or print one rule's documentation",
+                        description="Without an argument, list every rule; with a rule id or "
+                                    "name, print its page (what it does, why it is bad, an "
+                                    "example, the fix).")
+    rl.add_argument("rule", nargs="?", help="rule id (ABI002) or name (tail-padding)")
+    rl.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
     tg = sub.add_parser("targets", help="list the target registry and groups",
                         description="List every target name, its clang triple, groups, "
@@ -90,23 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_options(args: argparse.Namespace) -> ParseOptions:
-    sysroots = []
+def _parse_options(args: argparse.Namespace, config: Config,
+                   macros: bool = False) -> ParseOptions:
+    sysroots = list(config.sysroot)
     for item in args.sysroot:
         target, sep, directory = item.partition("=")
         if not sep or not target or not directory:
             raise UsageError(f"--sysroot wants TARGET=DIR, got {item!r}")
-        if not os.path.isdir(directory):
-            raise InputError(f"--sysroot {item}: {directory}: no such directory")
         sysroots.append((target, directory))
-    for d in args.include_dirs:
+    for _, directory in sysroots:
+        if not os.path.isdir(directory):
+            raise InputError(f"--sysroot: {directory}: no such directory")
+    include_dirs = [*config.include, *args.include_dirs]
+    for d in include_dirs:
         if not os.path.isdir(d):
             raise InputError(f"-I {d}: no such directory")
     return ParseOptions(
-        include_dirs=tuple(args.include_dirs), defines=tuple(args.defines),
-        undefines=tuple(args.undefines), force_includes=tuple(args.force_includes),
-        std=args.std, sysroots=tuple(sysroots), system_dirs=not args.no_system_dirs,
-        all_files=args.all_files,
+        include_dirs=tuple(include_dirs), defines=(*config.defines, *args.defines),
+        undefines=(*config.undefines, *args.undefines),
+        force_includes=(*config.force_include, *args.force_includes),
+        std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
+        system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
     )
 
 
@@ -130,14 +182,16 @@ def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> li
     return chosen
 
 
-def load_model(args: argparse.Namespace) -> Model:
+def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -> Model:
     """Parse the headers on the selected targets, reporting failures on stderr."""
-    selection = resolve(args.target or ["default"])
+    headers = list(args.headers) or list(config.headers)
+    if not headers:
+        raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
+    selection = resolve(args.target or list(config.targets) or ["default"])
     if selection.left_out:
         _err("left out (not available in this build): "
              + ", ".join(f"{t.name}" for t in selection.left_out))
-    options = _parse_options(args)
-    headers = list(args.headers)
+    options = _parse_options(args, config, macros)
     model = parse(headers, selection.targets, options, jobs=args.jobs)
     failed = {(f.header, f.target) for f in model.failures}
     for f in model.failures:
@@ -169,7 +223,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
-    model = load_model(args)
+    model = load_model(args, load_config(args.config))
     records = select_records(model, args.record, args.all_files)
     if args.format == "json":
         _write(dumps(model_to_json(model, records)), args.output)
@@ -208,7 +262,91 @@ def cmd_targets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"layout": cmd_layout, "targets": cmd_targets}
+def _words(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    check_config = CheckConfig(
+        select=_words(args.select) or config.select, ignore=(*config.ignore,
+                                                             *_words(args.ignore)),
+        severities=dict(config.severity), reference=args.reference or config.reference)
+    rules = selected_rules(check_config)  # unknown rule names fail before any parsing
+    fail_on = args.fail_on or config.fail_on or "warning"
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    model = load_model(args, config, macros=True)
+    records = select_records(model, args.record, args.all_files)
+    findings = run_checks(model, records, check_config)
+    if args.fix_preview:
+        findings = _verified(findings, model, args, config)
+    targets = list(model.targets)
+    if args.format == "json":
+        _write(render_json(findings, targets, model.failures), args.output)
+    elif args.format == "sarif":
+        _write(render_sarif(findings, rules, model.failures), args.output)
+    elif args.format == "github":
+        _write(render_github(findings), args.output)
+    elif args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            render_text(findings, Console(file=fh, width=160, no_color=True),
+                        args.fix_preview)
+    else:
+        render_text(findings, _console(), args.fix_preview)
+    return EXIT_FAIL if fails(findings, fail_on) else EXIT_OK
+
+
+def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespace,
+              config: Config) -> list[Finding]:
+    """Each padding fix laid out again on the reference target."""
+    from .fixcheck import verify
+
+    options = _parse_options(args, config)
+    real = [t for t in model.targets if not model.targets[t].hypothetical]
+    ref = args.reference or config.reference or ("x86_64" if "x86_64" in real else real[0])
+    target = resolve(ref).targets[0]
+    out = []
+    for f in findings:
+        record = model.record(f.record)
+        if f.fix_preview and record is not None:
+            f = verify(f, record, model, target, options)
+        out.append(f)
+    return out
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from .checks.rules import RULES
+
+    if args.rule:
+        wanted = args.rule.upper()
+        match = [r for r in RULES if r.id == wanted or r.name == args.rule]
+        if not match:
+            raise UsageError(f"unknown rule {args.rule!r}; known: "
+                             + ", ".join(f"{r.id} {r.name}" for r in RULES))
+        rule = match[0]
+        if args.format == "json":
+            _write(json.dumps({"id": rule.id, "name": rule.name, "severity": rule.severity,
+                               "summary": rule.summary, "page": rule.page()}, indent=2)
+                   + "\n", None)
+        else:
+            _write(rule.page(), None)
+        return EXIT_OK
+    if args.format == "json":
+        _write(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
+                            "summary": r.summary} for r in RULES], indent=2) + "\n", None)
+        return EXIT_OK
+    table = Table(show_edge=False, header_style="bold")
+    for col in ("id", "name", "default", "detects"):
+        table.add_column(col)
+    for r in RULES:
+        table.add_row(r.id, r.name, r.severity, r.summary)
+    _console().print(table)
+    return EXIT_OK
+
+
+COMMANDS = {"layout": cmd_layout, "check": cmd_check, "rules": cmd_rules,
+            "targets": cmd_targets}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -243,6 +243,7 @@ class _TargetWalker:
                 name="" if anonymous else f.spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
                 location=self.location(f), members=nested,
+                align_attr=align_attr(f) if f.has_attrs() else None,
             ))
         return tuple(out)
 
@@ -523,10 +524,11 @@ def parse(
     targets: Sequence[Target],
     options: ParseOptions | None = None,
     jobs: int | None = None,
+    check_files: bool = True,
 ) -> Model:
     """Parse headers for every target (targets spread over processes) into one model."""
     options = options or ParseOptions()
-    for header in headers:
+    for header in headers if check_files else ():
         if not os.path.isfile(header):
             raise InputError(f"{header}: no such file")
     work = [(tuple(headers), t, options) for t in targets]
@@ -622,6 +624,38 @@ def _pack_at(path: str, line: int) -> int | None:
     return state
 
 
+def align_attr(cursor: Any, strict: bool = False) -> int | None:
+    """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
+
+    Read from the attribute's tokens (an integer literal; bare ``aligned`` is 16). A value
+    that is not a literal raises :class:`InputError` when ``strict``, else counts as absent.
+    """
+    ck = _cindex().CursorKind
+    found: int | None = None
+    for child in cursor.get_children():
+        if child.kind != ck.ALIGNED_ATTR:
+            continue
+        tokens = [t.spelling for t in child.get_tokens()]
+        if tokens[:1] == ["_Alignas"]:
+            tokens = [t.spelling for t in cursor.get_tokens()]
+            tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
+        value = None
+        if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
+            value = _int_literal(tokens[2])
+        elif tokens[:1] in (["aligned"], ["__aligned__"]) and len(tokens) == 1:
+            value = 16  # GCC: a bare `aligned` means the target's biggest alignment
+        if value is None:
+            if not strict:
+                continue
+            loc = child.location
+            where = f"{relpath(loc.file.name)}:{loc.line}:{loc.column}" if loc.file else "?"
+            raise InputError(
+                f"{where}: cannot read the value of '{' '.join(tokens[:6])}' (abiscope's "
+                "layout engine needs an integer literal there)")
+        found = max(found or 0, value)
+    return found
+
+
 class _DeclBuilder:
     """Builds :class:`~abiscope.decls.RecordDecl` for every record a translation unit uses."""
 
@@ -636,28 +670,7 @@ class _DeclBuilder:
 
     def align_attr(self, cursor: Any) -> int | None:
         """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""
-        ck = self.ci.CursorKind
-        found: int | None = None
-        for child in cursor.get_children():
-            if child.kind != ck.ALIGNED_ATTR:
-                continue
-            tokens = [t.spelling for t in child.get_tokens()]
-            if tokens[:1] == ["_Alignas"]:
-                tokens = [t.spelling for t in cursor.get_tokens()]
-                start = tokens.index("_Alignas") if "_Alignas" in tokens else 0
-                tokens = tokens[start:]
-            value = None
-            if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
-                value = _int_literal(tokens[2])
-            elif tokens[:1] in (["aligned"], ["__aligned__"]) and len(tokens) == 1:
-                value = 16  # GCC: bare `aligned` means the target's biggest alignment
-            if value is None:
-                raise InputError(
-                    f"{self.location(child)}: cannot read the value of "
-                    f"'{' '.join(tokens[:6])}' (abiscope's layout engine needs an integer "
-                    "literal there)")
-            found = max(found or 0, value)
-        return found
+        return align_attr(cursor, strict=True)
 
     def has_packed(self, cursor: Any) -> bool:
         return any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())

@@ -69,6 +69,13 @@ class Member:
     bit_width: int | None = None
     location: SourceLocation | None = None
     members: tuple[Member, ...] = ()
+    align_attr: int | None = None  # aligned(N)/_Alignas(N) on the member itself
+
+    @property
+    def declared_align(self) -> int:
+        """The alignment the declaration asks for: the type's, raised by the member's own
+        attribute (``packed`` and ``#pragma pack`` show in the offsets, not here)."""
+        return max(self.align, self.align_attr or 0)
 
 
 @dataclass(frozen=True)
@@ -268,6 +275,8 @@ def member_to_json(m: Member) -> dict[str, Any]:
     }
     if m.bit_width is not None:
         out["bit_width"] = m.bit_width
+    if m.align_attr is not None:
+        out["align_attr"] = m.align_attr
     out["type_info"] = ctype_to_json(m.type)
     out.update(_loc_json(m.location))
     if m.members:
@@ -280,7 +289,7 @@ def member_from_json(d: Mapping[str, Any]) -> Member:
     return Member(
         name=d["name"], type=ctype_from_json(d["type_info"]), offset_bits=d["offset_bits"],
         size_bits=d["size_bits"], align=d["align"], bitfield=d["bitfield"],
-        bit_width=d.get("bit_width"), location=loc,
+        bit_width=d.get("bit_width"), location=loc, align_attr=d.get("align_attr"),
         members=tuple(member_from_json(c) for c in d.get("members", ())),
     )
 

@@ -1,0 +1,437 @@
+"""The rules ABI001 to ABI014 (RULES.md), one small class each.
+
+A rule looks at one record across every selected target and yields one finding per root
+cause, listing all targets it affects. Wording lives here; rendering lives in the reporters;
+the long documentation of each rule is its page, ``pages/<ID>.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ..model import CType, Member, Record, RecordLayout, iter_members
+from . import (
+    CheckContext,
+    Evidence,
+    Finding,
+    Rule,
+    bytes_text,
+    grouped,
+    members_by_path,
+    target_list,
+)
+from .fixes import padded_record, padding_decl
+
+# Typedef names whose width the data model decides, and names whose width is fixed.
+WIDTH_DEPENDENT = frozenset({
+    "long", "unsigned long", "long double", "size_t", "ssize_t", "ptrdiff_t", "intptr_t",
+    "uintptr_t", "time_t", "off_t", "wchar_t", "clock_t", "suseconds_t", "xen_ulong_t",
+    "__kernel_long_t", "__kernel_ulong_t", "__kernel_size_t", "__kernel_ssize_t",
+    "__kernel_ptrdiff_t", "__kernel_time_t", "__kernel_off_t", "__kernel_clock_t",
+    "__kernel_suseconds_t", "__kernel_old_time_t",
+})
+FIXED_WIDTH = frozenset(
+    {f"{p}int{n}_t" for p in ("", "u") for n in (8, 16, 32, 64)}
+    | {f"__{p}{n}" for p in ("u", "s", "le", "be") for n in (8, 16, 32, 64)}
+    | {"__aligned_u64", "__aligned_s64", "__aligned_le64", "__aligned_be64",
+       "uint64_aligned_t", "int64_aligned_t", "__kernel_loff_t", "__kernel_long_long_t"}
+)
+IMPLICIT_INTS = frozenset({"int", "unsigned int", "short", "unsigned short", "long long",
+                           "unsigned long long", "signed char"})
+FIXED_FOR = {(True, 1): "int8_t", (False, 1): "uint8_t", (True, 2): "int16_t",
+             (False, 2): "uint16_t", (True, 4): "int32_t", (False, 4): "uint32_t",
+             (True, 8): "int64_t", (False, 8): "uint64_t"}
+
+
+def _base(t: CType) -> CType:
+    """The element type of an array, else the type itself."""
+    return t.element if t.kind == "array" and t.element is not None else t
+
+
+def _width_dependent(t: CType) -> str | None:
+    """The name that makes a type's width depend on the data model, or None."""
+    t = _base(t)
+    if t.kind == "pointer":
+        return t.spelling
+    for name in t.typedefs:
+        if name in FIXED_WIDTH:
+            return None
+        if name in WIDTH_DEPENDENT:
+            return name
+    canonical = t.canonical.replace("const ", "").replace("volatile ", "")
+    return canonical if canonical in WIDTH_DEPENDENT else None
+
+
+def _present(record: Record, ctx: CheckContext) -> list[str]:
+    return [t for t in ctx.model.targets if t in record.layouts]
+
+
+def _each_member(record: Record, targets: Iterable[str]) -> Iterator[tuple[str, Member,
+                                                                           dict[str, Member]]]:
+    """(path, member on the first target having it, {target: member}) in declaration order."""
+    per_target = {t: members_by_path(record, t) for t in targets}
+    seen: dict[str, dict[str, Member]] = {}
+    for t, members in per_target.items():
+        for path, m in members.items():
+            seen.setdefault(path, {})[t] = m
+    for path, by_target in seen.items():
+        yield path, next(iter(by_target.values())), by_target
+
+
+def _size_differs(record: Record, targets: Iterable[str], path: str) -> bool:
+    sizes = {m.size_bits for t in targets
+             if (m := members_by_path(record, t).get(path)) is not None}
+    return len(sizes) > 1
+
+
+def _offset_text(m: Member) -> str:
+    off = m.offset_bits
+    return f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
+
+
+class InteriorPadding(Rule):
+    id, name, severity = "ABI001", "interior-padding", "warning"
+    summary = "an implicit hole between two members on some target"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        if record.kind != "struct":
+            return
+        by_after: dict[str, dict[str, tuple[int, int]]] = {}
+        for t in _present(record, ctx):
+            for h in record.layouts[t].holes:
+                by_after.setdefault(h.after, {})[t] = (h.offset_bits, h.size_bits)
+        for after, holes in by_after.items():
+            t0 = ctx.reference if ctx.reference in holes else next(iter(holes))
+            off, size = holes[t0]
+            nxt = _member_at(record.layouts[t0], off + size)
+            cause = f"{nxt.type.spelling} (aligned to {nxt.align})" if nxt else "alignment"
+            text = grouped({t: f"{bytes_text(s)} at offset {o // 8}" + (
+                f":{o % 8}" if o % 8 else "") for t, (o, s) in holes.items()})
+            where = f"after `{after}`" if after else "before the first member"
+            members = members_by_path(record, t0)
+            loc = members[after].location if after in members else None
+            yield self.finding(
+                record, after, holes, f"implicit hole {where}: {text}", cause,
+                f"make the padding explicit: add `{padding_decl(size // 8, record, off // 8)}` "
+                f"{where} (see --fix-preview)",
+                location=loc,
+                evidence=[Evidence(t, o, s) for t, (o, s) in holes.items()],
+                fix_preview=padded_record(record, ctx.reference if ctx.reference in
+                                          record.layouts else t0),
+            )
+
+
+def _member_at(layout: RecordLayout, offset_bits: int) -> Member | None:
+    for _, m in iter_members(layout.members):
+        if m.offset_bits == offset_bits and m.name:
+            return m
+    return None
+
+
+class TailPadding(Rule):
+    id, name, severity = "ABI002", "tail-padding", "warning"
+    summary = "implicit padding after the last member"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        tails = {t: record.layouts[t] for t in _present(record, ctx)
+                 if record.layouts[t].tail_padding > 0}
+        if not tails:
+            return
+        text = grouped({t: f"size {lay.size}, members end at "
+                           f"{bytes_text(lay.size * 8 - lay.tail_padding_bits)}, "
+                           f"{bytes_text(lay.tail_padding * 8)} of tail padding"
+                        for t, lay in tails.items()})
+        t0 = ctx.reference if ctx.reference in tails else next(iter(tails))
+        lay = tails[t0]
+        last = lay.members[-1] if lay.members else None
+        yield self.finding(
+            record, "", tails,
+            f"tail padding changes the array stride ({text}): an array of "
+            f"{record.name} is laid out with stride {lay.size}, not the "
+            f"{(lay.size * 8 - lay.tail_padding_bits + 7) // 8} bytes its members use",
+            f"{record.name} (aligned to {lay.align})",
+            f"add `{padding_decl(lay.tail_padding, record)}` after "
+            f"`{last.name if last else 'the last member'}` (see --fix-preview)",
+            evidence=[Evidence(t, lay.size * 8 - lay.tail_padding_bits, lay.tail_padding_bits,
+                               f"size {lay.size}") for t, lay in tails.items()],
+            fix_preview=padded_record(record, t0),
+        )
+
+
+class LayoutDiffers(Rule):
+    id, name, severity = "ABI003", "layout-differs", "warning"
+    summary = "size, alignment or member offsets/widths differ across the selected targets"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        targets = [t for t in ctx.real_targets if t in record.layouts]
+        if len(targets) < 2:
+            return
+        lays = {t: record.layouts[t] for t in targets}
+        differing: list[str] = []
+        root: tuple[str, Member] | None = None  # first member whose size differs, else first
+        for path, first, by_target in _each_member(record, targets):
+            shapes = {(m.offset_bits, m.size_bits) for m in by_target.values()}
+            if len(shapes) > 1 or len(by_target) != len(targets):
+                differing.append(path)
+                size_differs = len({m.size_bits for m in by_target.values()}) > 1
+                if root is None or (size_differs and root[0] == differing[0]
+                                    and not _size_differs(record, targets, root[0])):
+                    root = (path, first)
+        sizes = {lay.size for lay in lays.values()}
+        aligns = {lay.align for lay in lays.values()}
+        if not differing and len(sizes) == 1 and len(aligns) == 1:
+            return
+        size_text = grouped({t: f"{lay.size} bytes (align {lay.align})"
+                             for t, lay in lays.items()})
+        if not differing and len(sizes) == 1:
+            yield self.finding(
+                record, "", targets,
+                f"alignment differs across targets ({size_text}); sizes and offsets agree, so "
+                "this matters only where the record is embedded", "alignment",
+                "give it one alignment everywhere (an explicitly aligned member or "
+                "`__attribute__((aligned(N)))`)", severity="note")
+            return
+        details = []
+        for path in differing[:6]:
+            per = {t: members_by_path(record, t).get(path) for t in targets}
+            details.append(f"`{path}` " + grouped({
+                t: (f"{_offset_text(m)}+{bytes_text(m.size_bits)}" if m else "absent")
+                for t, m in per.items()}))
+        more = f" and {len(differing) - 6} more" if len(differing) > 6 else ""
+        cause_member = root[1] if root else None
+        cause = cause_member.type.spelling if cause_member else "size"
+        yield self.finding(
+            record, root[0] if root else "", targets,
+            f"layout differs across targets: {size_text}; " + "; ".join(details) + more,
+            cause,
+            "use fixed-width types with explicit alignment and padding so one layout serves "
+            "every target, or translate between the layouts (a compat layer)",
+            location=cause_member.location if cause_member else None,
+            evidence=[Evidence(t, 0, lay.size * 8, f"align {lay.align}")
+                      for t, lay in lays.items()],
+        )
+
+
+class WidthDependentType(Rule):
+    id, name, severity = "ABI004", "width-dependent-type", "warning"
+    summary = "a member whose type's size depends on the data model"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            if first.members:
+                continue
+            cause = _width_dependent(first.type)
+            if cause is None:
+                continue
+            sizes = grouped({t: bytes_text(m.size_bits) for t, m in by_target.items()})
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` has type {first.type.spelling}, whose width depends on the data "
+                f"model ({sizes})", cause,
+                "use a fixed-width type (uint32_t/uint64_t, or a 64-bit handle for pointers) "
+                "or translate the record per width",
+                location=first.location,
+                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+
+
+class Unaligned64(Rule):
+    id, name, severity = "ABI005", "unaligned-64bit", "warning"
+    summary = "a 64-bit member aligned below 8 on some target while 8 elsewhere"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            base = _base(first.type)
+            if first.bitfield or base.size != 8 or base.kind not in ("int", "float", "enum"):
+                continue
+            aligns = {t: max(m.type.element.align or 1, m.align_attr or 0)
+                      if m.type.kind == "array" and m.type.element else m.declared_align
+                      for t, m in by_target.items()}
+            low = {t: a for t, a in aligns.items() if a is not None and a < 8}
+            if not low or all(a is not None and a < 8 for a in aligns.values()):
+                continue
+            yield self.finding(
+                record, path, low,
+                f"`{path}` ({first.type.spelling}) is 64-bit but aligned to "
+                + grouped({t: str(a) for t, a in low.items()})
+                + " (8 elsewhere): offsets and sizes shift between targets",
+                f"{first.type.spelling} aligned {min(low.values())} on {target_list(list(low))}",
+                "use an explicitly aligned type: `__aligned_u64` (Linux UAPI), "
+                "`uint64_aligned_t` (Xen), or `_Alignas(8) uint64_t`",
+                location=first.location,
+                evidence=[Evidence(t, by_target[t].offset_bits, by_target[t].size_bits,
+                                   f"align {a}") for t, a in low.items()])
+
+
+class NonPowerOfTwoSize(Rule):
+    id, name, severity = "ABI006", "non-power-of-two-size", "note"
+    summary = "a record whose size is not a power of two"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        odd = {t: record.layouts[t].size for t in _present(record, ctx)
+               if record.layouts[t].size & (record.layouts[t].size - 1)}
+        if not odd:
+            return
+        in_array = record.name in ctx.array_elements
+        yield self.finding(
+            record, "", odd,
+            f"size is not a power of two ({grouped({t: str(s) for t, s in odd.items()})})"
+            + ("; it is used as an array element" if in_array else ""),
+            record.name,
+            "pad it to the next power of two with explicit reserved space, if the interface "
+            "uses it in arrays or rings",
+            severity="warning" if in_array else None,
+            evidence=[Evidence(t, 0, s * 8) for t, s in odd.items()])
+
+
+class Bitfield(Rule):
+    id, name, severity = "ABI007", "bitfield", "note"
+    summary = "a bitfield member"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            if not first.bitfield:
+                continue
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` is a {first.bit_width}-bit bitfield of {first.type.spelling}: "
+                "allocation order and unit are implementation-defined",
+                first.type.spelling,
+                "use a fixed-width integer with explicit masks and shifts",
+                location=first.location,
+                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+
+
+class EnumMember(Rule):
+    id, name, severity = "ABI008", "enum-member", "note"
+    summary = "a member of enum type"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            if _base(first.type).kind != "enum":
+                continue
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` has enum type {first.type.spelling}, whose size is "
+                "implementation-defined (-fshort-enums, MSVC, C23 underlying types)",
+                first.type.spelling,
+                "store the value in a fixed-width integer (uint32_t) and document the enum",
+                location=first.location,
+                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+
+
+class BoolOrPlainChar(Rule):
+    id, name, severity = "ABI009", "bool-or-plain-char", "note"
+    summary = "_Bool/bool, or plain char used as a number"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            t = first.type
+            canonical = t.canonical.replace("const ", "").replace("volatile ", "")
+            if t.kind == "bool" or _base(t).kind == "bool":
+                what, fix = "_Bool", "use uint8_t (0 or 1)"
+            elif t.kind == "int" and canonical == "char":
+                what, fix = "plain char", "use int8_t or uint8_t, whichever the value needs"
+            else:
+                continue
+            signs = grouped({tg: "signed" if m.type.signed else "unsigned"
+                             for tg, m in by_target.items()})
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` is {what} ({t.spelling})"
+                + ("" if what == "_Bool" else f": signedness differs by target ({signs})"),
+                t.spelling, fix, location=first.location)
+
+
+class PackedMisaligned(Rule):
+    id, name, severity = "ABI010", "packed-misaligned", "warning"
+    summary = "a member at a misaligned offset inside a packed record"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            bad = {t: m for t, m in by_target.items()
+                   if not m.bitfield and m.size_bits and m.offset_bits % (m.align * 8)}
+            if not bad:
+                continue
+            yield self.finding(
+                record, path, bad,
+                f"`{path}` ({first.type.spelling}, alignment {first.align}) sits at offset "
+                + grouped({t: _offset_text(m) for t, m in bad.items()})
+                + ": misaligned access is slow or traps on strict-alignment targets and "
+                "cannot be atomic",
+                first.type.spelling,
+                "reorder the members or add explicit padding so every member is naturally "
+                "aligned, then drop `packed` if nothing else needs it",
+                location=first.location,
+                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in bad.items()])
+
+
+class FlexibleArray(Rule):
+    id, name, severity = "ABI011", "flexible-array", "note"
+    summary = "a flexible or zero-length array member"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            if first.type.kind != "array" or not first.type.dims or first.type.dims[0]:
+                continue
+            kind = "flexible" if first.type.dims[0] is None else "zero-length"
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` is a {kind} array ({first.type.spelling}): sizeof excludes it, and "
+                "its alignment may still add tail padding",
+                first.type.spelling,
+                "document the element count field and check sizes against it on both sides",
+                location=first.location)
+
+
+class IoctlSizeDiffers(Rule):
+    id, name, severity = "ABI012", "ioctl-size-differs", "error"
+    summary = "an ioctl request number that encodes sizeof of a record whose size differs"
+
+    def check_model(self, ctx: CheckContext) -> Iterable[Finding]:
+        records = {r.name: r for r in ctx.model.records}
+        for macro in ctx.model.macros:
+            for name in macro.records:
+                rec = records.get(name)
+                if rec is None:
+                    continue
+                sizes = {t: rec.layouts[t].size for t in macro.values if t in rec.layouts}
+                if len(set(sizes.values())) < 2:
+                    continue
+                values = grouped({t: f"{macro.values[t]:#x} (sizeof {sizes[t]})"
+                                  for t in sizes})
+                yield Finding(
+                    rule=self.id, name=self.name, severity=self.severity, record=name,
+                    member=macro.name, targets=tuple(sizes),
+                    message=f"ioctl {macro.name} encodes sizeof({name}), which differs by "
+                            f"target, so the request number itself changes: {values}",
+                    cause=name,
+                    fix=f"make {name} the same size on every target (fixed-width types, "
+                        "explicit padding), or give the kernel a compat handler for the "
+                        "other number",
+                    location=macro.location,
+                    evidence=tuple(Evidence(t, 0, s * 8, f"{macro.values[t]:#x}")
+                                   for t, s in sizes.items()))
+
+
+class ImplicitIntWidth(Rule):
+    id, name, severity = "ABI014", "implicit-int-width", "note"
+    summary = "plain int/short/long long rather than fixed-width types"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            base = _base(first.type)
+            canonical = base.canonical.replace("const ", "").replace("volatile ", "")
+            if first.bitfield or base.typedefs or canonical not in IMPLICIT_INTS:
+                continue
+            fixed = FIXED_FOR.get((bool(base.signed), base.size or 0), "a fixed-width type")
+            yield self.finding(
+                record, path, by_target,
+                f"`{path}` uses {canonical}: its size is fixed on today's targets but not by "
+                "the C standard", canonical, f"use {fixed}", location=first.location)
+
+
+RULES: tuple[type[Rule], ...] = (
+    InteriorPadding, TailPadding, LayoutDiffers, WidthDependentType, Unaligned64,
+    NonPowerOfTwoSize, Bitfield, EnumMember, BoolOrPlainChar, PackedMisaligned, FlexibleArray,
+    IoctlSizeDiffers, ImplicitIntWidth,
+)
