@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 # tests/ is not a package and conftest.py/pyproject are not ours: make `oracle` importable.
 sys.path.insert(0, str(Path(__file__).parent))
 
+from oracle import gcc_dwarf
 from oracle.gcc_dwarf import (
     GCC_FOR_TARGET,
     CompileResult,
@@ -185,6 +187,17 @@ def test_probes_that_do_not_compile_are_dropped() -> None:
     assert "nowhere" in res.stderr
 
 
+def test_process_pool_path_matches_threads(
+    x86_64: dict[str, CompileResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gcc_dwarf, "_PROCESS_POOL_MIN_JOBS", 2)
+    subset = {k: SNIPPETS[k] for k in ("mixed", "anon", "bitfields")}
+    res = compile_layouts(subset, "x86_64", jobs=2)
+    assert {k: r.records for k, r in res.items()} == {k: x86_64[k].records for k in subset} | {
+        "mixed": {"struct mixed": replace(x86_64["mixed"].records["struct mixed"], align=None)}
+    }
+
+
 def test_compile_error_reports_stderr() -> None:
     require_gcc("x86_64")
     res = compile_layouts({"bad": "struct oops { int x }\nint y = ;\n"}, "x86_64")["bad"]
@@ -228,3 +241,15 @@ def test_targets_and_include_dirs() -> None:
         system_include_dirs("vax")
     dirs = system_include_dirs("aarch64")
     assert dirs in ([], ["/usr/aarch64-linux-gnu/include"])
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)]
+)
+def test_require_gcc_missing(
+    ci: str, outcome: type[BaseException], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no compilers on this PATH
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match=r"apt-get install gcc-m68k-linux-gnu\)"):
+        require_gcc("m68k")

@@ -249,11 +249,18 @@ class Unaligned64(Rule):
             low = {t: a for t, a in aligns.items() if a is not None and a < 8}
             if not low or all(a is not None and a < 8 for a in aligns.values()):
                 continue
+            offsets = {m.offset_bits for m in by_target.values()}
+            consequence = (
+                "so its offset differs between targets ("
+                + grouped({t: _offset_text(m) for t, m in by_target.items()}) + ")"
+                if len(offsets) > 1 else
+                "its offset agrees today only because what precedes it happens to keep it "
+                "8-aligned; the record's alignment still differs")
             yield self.finding(
                 record, path, low,
                 f"`{path}` ({first.type.spelling}) is 64-bit but aligned to "
                 + grouped({t: str(a) for t, a in low.items()})
-                + " (8 elsewhere): offsets and sizes shift between targets",
+                + f" (8 elsewhere): {consequence}",
                 f"{first.type.spelling} aligned {min(low.values())} on {target_list(list(low))}",
                 "use an explicitly aligned type: `__aligned_u64` (Linux UAPI), "
                 "`uint64_aligned_t` (Xen), or `_Alignas(8) uint64_t`",
