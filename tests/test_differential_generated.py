@@ -8,7 +8,6 @@ shrinks a failure to the smallest batch. The slow variant runs a few hundred pro
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 
@@ -29,16 +28,16 @@ BATCH = 8
 # of its batch in full instead.
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
-# Known clang-vs-GCC divergence, found by this test: an ``aligned(N)`` attribute on a
-# bitfield inside a ``packed`` record under ``#pragma pack``: GCC starts the bitfield on a
-# new byte, clang 22 does not. abiscope reports clang's layout for now; the layout-engine
-# work (where GCC decides) owns the fix. Programs with an aligned bitfield are not compared.
-ALIGNED_BITFIELD = re.compile(r":\s*\d+\s+__attribute__\(\(aligned")
+# Known clang-vs-GCC divergence, found by this test: ``aligned(N)`` on a bitfield under
+# ``#pragma pack(M)``: GCC aligns the bitfield to min(N, M), clang 22 ignores the attribute
+# for the offset (but not for the record's alignment). abiscope reports clang's layout for
+# now; programs with that construct are not compared (about 1 % of them).
+CLANG_DIVERGES = "aligned_bitfield_in_pack"
 
 
 def check_batch(programs: list[CProgram], targets: tuple[str, ...] = X86) -> Tally:
     tally = Tally()
-    programs = [p for p in programs if not ALIGNED_BITFIELD.search(p.source)]
+    programs = [p for p in programs if CLANG_DIVERGES not in p.features]
     with tempfile.TemporaryDirectory(prefix="abiscope-gen-") as tmp:
         paths = []
         for i, prog in enumerate(programs):
