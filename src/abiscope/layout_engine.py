@@ -1,0 +1,423 @@
+"""abiscope's own record layout: :class:`~abiscope.decls.DeclSet` + data model → RecordLayout.
+
+Owns the layout algorithm for the targets no compiler lays out for abiscope: ``m68k``
+(clang's M68k layout is not GCC's), the hypothetical ``lp128`` and ``cheri128``, and what-if
+fixes. One algorithm, parameterised only by :class:`~abiscope.datamodels.DataModel`: a port of
+GCC's ``stor-layout.c`` (``layout_decl``, ``update_alignment_for_field``, ``place_field``,
+``finalize_record_size``) for C records, since GCC decides the Linux ABIs. Checked against GCC
+through DWARF on i386, x86_64, x32 and m68k (``tests/test_layout_engine.py``).
+
+Rules, with GCC's names (alignments in bits inside the engine, bytes outside):
+
+- A field's alignment (``DECL_ALIGN``): its type's (a typedef's ``aligned(N)`` replaces it,
+  even lowering it), raised by the member's own ``aligned(N)``/``_Alignas``; ``packed`` (on the
+  member or the record) drops it to 1 byte unless the member itself says ``aligned(N)``, in
+  which case it is exactly N; ``#pragma pack(M)`` then caps it at M, explicit alignments
+  included. Bit-fields start from 1 bit instead of their type's alignment; a bit-field whose
+  width is that of an integer machine mode and that already sits at that mode's alignment
+  takes the mode's alignment. A zero-width bit-field takes its type's alignment (``sysv``) or
+  ``empty_field_boundary`` (``m68k``); neither ``packed`` nor ``#pragma pack`` reduces it.
+- The record's alignment: the largest field alignment (``sysv``: a named bit-field counts its
+  type's alignment, capped by ``#pragma pack`` or ``packed``; unnamed bit-fields count
+  nothing) and the record's own ``aligned(N)``; its size is rounded up to it.
+- ``sysv`` bit-fields, outside ``#pragma pack`` and ``packed``: a bit-field that would span
+  more alignment units of its type than the type itself has starts at the next unit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .datamodels import DataModel
+from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
+from .errors import InputError
+from .model import CType, Hole, Member, RecordLayout, gaps
+
+__all__ = ["LayoutEngine", "layout_all", "layout_record"]
+
+_FLOATS = frozenset({"float", "double", "long double", "__float128", "_Float16"})
+_UNNAMED_MARKERS = ("(anonymous", "(unnamed")
+_QUALIFIERS = ("const", "volatile", "restrict", "_Atomic")
+_INT_MODE_BITS = frozenset({8, 16, 32, 64, 128})
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A laid-out record: size and alignment in bytes, each field's offset in bits."""
+
+    size: int
+    align: int
+    offsets: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Sized:
+    """What placement needs of a type: size in bits (None: flexible array), alignment in
+    bytes (``_Alignof``), whether it is an integer type (has an integer machine mode)."""
+
+    bits: int | None
+    align: int
+    integer: bool
+    user: bool  # the alignment comes from an aligned(N) typedef (GCC TYPE_USER_ALIGN)
+
+
+def _round_up(value: int, align: int) -> int:
+    return -(-value // align) * align
+
+
+def _lowest_bit(value: int) -> int:
+    return value & -value
+
+
+class LayoutEngine:
+    """Lays out the records of one :class:`DeclSet` under one data model (memoised by key)."""
+
+    def __init__(self, decls: DeclSet, model: DataModel) -> None:
+        if model.bitfield_family == "ms":
+            raise InputError(f"data model {model.name}: MSVC bit-field layout is not "
+                             "implemented by abiscope's layout engine")
+        self.decls = decls
+        self.model = model
+        self._shapes: dict[str, _Shape] = {}
+        self._active: set[str] = set()
+        self._layouts: dict[str, RecordLayout] = {}
+        self._ctypes: dict[TypeDecl, CType] = {}
+
+    # -- public ----------------------------------------------------------------------------
+
+    def layout(self, key: str) -> RecordLayout:
+        """The layout of record ``key`` (an :class:`InputError` if unknown or unsupported)."""
+        found = self._layouts.get(key)
+        if found is not None:
+            return found
+        rec = self._record(key, key)
+        shape = self._shape(key)
+        members = self._members(rec, shape, 0)
+        if rec.kind == "union":
+            holes: tuple[Hole, ...] = ()
+            end = max((m.offset_bits + m.size_bits for m in members), default=0)
+            tail = shape.size * 8 - end
+        else:
+            holes, tail = gaps(members, shape.size)
+        result = RecordLayout(shape.size, shape.align, members, holes, max(tail, 0),
+                              rec.packed, rec.kind)
+        self._layouts[key] = result
+        return result
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record(self, key: str, where: str) -> RecordDecl:
+        rec = self.decls.records.get(key)
+        if rec is None:
+            raise InputError(f"{where}: record {key!r} is not declared in the input")
+        return rec
+
+    def _shape(self, key: str) -> _Shape:
+        found = self._shapes.get(key)
+        if found is not None:
+            return found
+        if key in self._active:
+            raise InputError(f"{key}: contains itself")
+        self._active.add(key)
+        try:
+            shape = self._place(self._record(key, key))
+        finally:
+            self._active.discard(key)
+        self._shapes[key] = shape
+        return shape
+
+    def _place(self, rec: RecordDecl) -> _Shape:
+        """GCC's ``place_field`` over every field, then ``finalize_record_size``."""
+        model = self.model
+        pcc = model.bitfield_family == "sysv"
+        pack = rec.pack * 8 if rec.pack else None
+        record_align = 8 * max(1, self._attr(rec.align_attr) or 1)
+        pos = 0  # bits (structs)
+        union_size = 0  # bytes (unions)
+        offsets: list[int] = []
+        for f in rec.fields:
+            where = f"{rec.key}: member {f.name or '(anonymous)'!r}"
+            t = self._sized(f.type, where)
+            packed = f.packed or rec.packed
+            attr = self._attr(f.align_attr)
+            user = attr is not None
+            width = f.bit_width
+            is_bitfield = width is not None
+            if t.bits is None and is_bitfield:
+                raise InputError(f"{where}: bit-field of incomplete type")
+            field_bits = width if width is not None else (t.bits or 0)
+            known = _lowest_bit(pos) if pos else 0  # 0: any alignment
+            # -- layout_decl: the field's own alignment (DECL_ALIGN)
+            align = 8 * attr if attr else 1
+            zero = width == 0
+            if is_bitfield:
+                if zero:
+                    packed = False
+                    if pcc:
+                        if 8 * t.align > align:
+                            align, user = 8 * t.align, t.user
+                    elif 8 * model.empty_field_boundary > align:
+                        align, user = 8 * model.empty_field_boundary, False
+                still_bitfield = True
+                if t.integer and width in _INT_MODE_BITS:
+                    mode_align = min(width, 8 * model.mode_align_cap)
+                    if not (mode_align > 8 and packed) and (known == 0 or known >= mode_align):
+                        align = max(align, mode_align)
+                        still_bitfield = False
+            else:
+                still_bitfield = False
+                if not (packed and user) and 8 * t.align > align:
+                    align, user = 8 * t.align, t.user
+            if packed and attr is None:
+                align = min(align, 8)
+            if not packed and not user and t.integer and model.field_align_cap:
+                align = min(align, 8 * model.field_align_cap)
+            if pack is not None and not zero:
+                align = min(align, pack)
+            # -- update_alignment_for_field: the record's alignment
+            if is_bitfield and pcc:
+                if f.name:
+                    type_align = 8 * t.align
+                    if pack is not None:
+                        type_align = min(type_align, pack)
+                    elif packed:
+                        type_align = min(type_align, 8)
+                    record_align = max(record_align, align, type_align)
+            else:
+                record_align = max(record_align, align)
+            # -- place_field
+            if rec.kind == "union":
+                offsets.append(0)
+                union_size = max(union_size, -(-field_bits // 8))
+                continue
+            if pos and _lowest_bit(pos) < align:
+                pos = _round_up(pos, align)
+            if (pcc and still_bitfield and width and not packed and pack is None
+                    and t.bits and self._excess_unit_span(pos, width, 8 * t.align, t.bits)):
+                pos = _round_up(pos, 8 * t.align)
+            offsets.append(pos)
+            pos += field_bits
+        align_bytes = record_align // 8
+        unpadded = union_size if rec.kind == "union" else -(-pos // 8)
+        return _Shape(_round_up(unpadded, align_bytes), align_bytes, tuple(offsets))
+
+    @staticmethod
+    def _excess_unit_span(pos: int, width: int, align: int, type_bits: int) -> bool:
+        """GCC: the bit-field would span more ``align`` units than its type has."""
+        return (pos % align + width + align - 1) // align > type_bits // align
+
+    # -- types -----------------------------------------------------------------------------
+
+    def _width_name(self, td: TypeDecl) -> str | None:
+        if td.width_name is not None and td.width_name in self.model.width_names:
+            return td.width_name
+        return next((n for n in td.typedefs if n in self.model.width_names), None)
+
+    def _sized(self, td: TypeDecl, where: str) -> _Sized:
+        """Size and alignment of a member type under the model."""
+        model = self.model
+        integer = False
+        if td.kind in ("scalar", "enum"):
+            name = self._width_name(td) if td.kind == "scalar" else None
+            if name is not None:
+                size, align, _ = model.width_names[name]
+            elif td.scalar is not None and td.scalar in model.scalars:
+                size, align = model.scalars[td.scalar]
+            else:
+                raise InputError(f"{where}: type {td.spelling!r} ({td.scalar}) has no size in "
+                                 f"data model {model.name}")
+            bits: int | None = 8 * size
+            integer = td.kind == "enum" or td.scalar not in _FLOATS
+        elif td.kind == "pointer":
+            is_fn = td.pointee is not None and td.pointee.kind == "function"
+            size, align = model.function_pointer if is_fn else model.pointer
+            bits = 8 * size
+        elif td.kind == "array":
+            if td.element is None:
+                raise InputError(f"{where}: array type {td.spelling!r} without element type")
+            elem = self._sized(td.element, where)
+            bits = elem.bits
+            for d in td.dims:
+                bits = None if d is None or bits is None else bits * d
+            align = elem.align
+        elif td.kind == "record":
+            if td.record is None:
+                raise InputError(f"{where}: record type {td.spelling!r} without a key")
+            shape = self._shape(td.record)
+            bits, align = 8 * shape.size, shape.align
+        else:
+            raise InputError(f"{where}: type {td.spelling!r} ({td.kind}) cannot be laid out by "
+                             f"abiscope's layout engine")
+        attr = self._attr(td.align_attr)
+        if attr is not None:
+            align = attr
+        return _Sized(bits, align, integer, attr is not None)
+
+    def _attr(self, value: int | None) -> int | None:
+        """An ``aligned(N)`` value in bytes; 0 stands for a bare ``aligned`` (GCC: the
+        target's ``BIGGEST_ALIGNMENT``, 2 on m68k, 16 on x86)."""
+        return self.model.mode_align_cap if value == 0 else value
+
+    def ctype(self, td: TypeDecl) -> CType:
+        """The model's :class:`CType` for a declared type, as the frontend builds it."""
+        found = self._ctypes.get(td)
+        if found is not None:
+            return found
+        model = self.model
+        size: int | None
+        align: int | None
+        signed = td.signed
+        element = pointee = None
+        record: str | None = None
+        if td.kind in ("scalar", "enum"):
+            sized = self._sized(td, td.spelling)
+            size, align = (sized.bits or 0) // 8, sized.align
+            if td.kind == "enum":
+                kind = "enum"
+                record = td.record if td.record is not None else _enum_name(td)
+            else:
+                kind = ("bool" if td.scalar == "_Bool" else
+                        "float" if td.scalar in _FLOATS else "int")
+                name = self._width_name(td)
+                if signed is None:
+                    signed = (model.width_names[name][2] if name is not None else
+                              kind == "float" or _scalar_signed(td.scalar or "", model))
+        elif td.kind == "pointer":
+            kind = "pointer"
+            sized = self._sized(td, td.spelling)
+            size, align = (sized.bits or 0) // 8, sized.align
+            pointee = self.ctype(td.pointee) if td.pointee is not None else None
+        elif td.kind == "array":
+            kind = "array"
+            assert td.element is not None
+            element = self.ctype(td.element)
+            sized = self._sized(td, td.spelling)
+            size = None if sized.bits is None else sized.bits // 8
+            align = sized.align
+        elif td.kind == "record":
+            kind = "record"
+            key = td.record or ""
+            rec = self.decls.records.get(key)
+            record = "" if any(m in key for m in _UNNAMED_MARKERS) else key
+            if rec is None or not rec.fields:  # incomplete (declared, not defined)
+                size = align = None
+            else:
+                sized = self._sized(td, td.spelling)
+                size, align = (sized.bits or 0) // 8, sized.align
+        elif td.kind == "function":
+            kind = "function"
+            size, align = model.function
+        elif td.kind == "void":
+            kind, size, align = "void", None, None
+        else:
+            kind, size, align = "other", None, None
+        result = CType(
+            spelling=td.spelling, kind=kind, size=size, align=align, canonical=_canonical(td),
+            signed=signed if kind in ("int", "bool", "float") else None,
+            typedefs=td.typedefs, dims=td.dims, element=element, pointee=pointee,
+            record=record,
+        )
+        self._ctypes[td] = result
+        return result
+
+    # -- members ---------------------------------------------------------------------------
+
+    def _members(self, rec: RecordDecl, shape: _Shape, base: int) -> tuple[Member, ...]:
+        out: list[Member] = []
+        for f, offset in zip(rec.fields, shape.offsets, strict=True):
+            if not f.name and f.bit_width is not None:
+                continue  # unnamed bit-field: placement only, not a member
+            out.append(self._member(rec, f, base + offset))
+        return tuple(out)
+
+    def _member(self, rec: RecordDecl, f: FieldDecl, offset: int) -> Member:
+        ct = self.ctype(f.type)
+        bitfield = f.bit_width is not None
+        size_bits = f.bit_width if f.bit_width is not None else (ct.size or 0) * 8
+        nested: tuple[Member, ...] = ()
+        if ct.kind == "record" and not ct.record and f.type.record is not None:
+            inner = self._record(f.type.record, rec.key)
+            nested = self._members(inner, self._shape(inner.key), offset)
+        return Member(
+            name=f.name, type=ct, offset_bits=offset, size_bits=size_bits,
+            align=ct.align or 1, bitfield=bitfield, bit_width=f.bit_width,
+            location=f.location, members=nested, align_attr=f.align_attr,
+        )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _scalar_signed(scalar: str, model: DataModel) -> bool:
+    if scalar == "char":
+        return model.char_signed
+    return not (scalar.startswith("unsigned") or scalar == "_Bool")
+
+
+def _qualifiers(spelling: str) -> str:
+    words = spelling.split()
+    quals = [w for w in words[:3] if w in _QUALIFIERS]
+    return "".join(q + " " for q in quals)
+
+
+def _enum_name(td: TypeDecl) -> str:
+    """``enum TAG`` from an enum's spelling when no typedef hides it ("" when unnamed)."""
+    if td.typedefs:
+        return ""
+    name = re.sub(r"\b(const|volatile)\b\s*", "", td.spelling).strip()
+    return "" if any(m in name for m in _UNNAMED_MARKERS) else name
+
+
+def _join(base: str, inner: str) -> str:
+    if not inner:
+        return base
+    if inner.startswith("[") or base.endswith("*"):
+        return base + inner
+    return f"{base} {inner}"
+
+
+def _canonical(td: TypeDecl, inner: str = "") -> str:
+    """clang's canonical spelling, rebuilt from the declaration (function parameters are
+    spelled as written: a typedef there is not resolved)."""
+    quals = _qualifiers(td.spelling) if td.kind in ("scalar", "enum", "record", "void") else ""
+    if td.kind == "scalar":
+        return _join(quals + (td.scalar or td.spelling), inner)
+    if td.kind == "enum":
+        name = td.record if td.record is not None else _enum_name(td)
+        return _join(quals + (name or td.spelling), inner)
+    if td.kind == "record":
+        return _join(quals + (td.record or td.spelling), inner)
+    if td.kind == "void":
+        return _join(quals + "void", inner)
+    if td.kind == "pointer" and td.pointee is not None:
+        inner = "*" + inner
+        if td.pointee.kind in ("array", "function"):
+            inner = f"({inner})"
+        return _canonical(td.pointee, inner)
+    if td.kind == "array" and td.element is not None:
+        dims = "".join(f"[{'' if d is None else d}]" for d in td.dims)
+        return _canonical(td.element, inner + dims)
+    if td.kind == "function":
+        spelling = td.spelling
+        depth = 0
+        for i in range(len(spelling) - 1, -1, -1):  # the last top-level "(...)": parameters
+            depth += {")": 1, "(": -1}.get(spelling[i], 0)
+            if depth == 0 and spelling[i] == "(":
+                ret = spelling[:i].rstrip()
+                return _join(ret, inner) + spelling[i:] if inner else spelling
+        return spelling
+    return _join(td.spelling, inner)
+
+
+def layout_record(decls: DeclSet, key: str, model: DataModel) -> RecordLayout:
+    """Lay out record ``key`` of ``decls`` under ``model`` (see the module docstring)."""
+    return LayoutEngine(decls, model).layout(key)
+
+
+def layout_all(decls: DeclSet, model: DataModel) -> dict[str, RecordLayout]:
+    """Every named record of ``decls`` (unnamed ones appear inside their users)."""
+    engine = LayoutEngine(decls, model)
+    return {key: engine.layout(key) for key in decls.records
+            if not any(m in key for m in _UNNAMED_MARKERS)
+            and engine.decls.records[key].fields}

@@ -1,0 +1,111 @@
+"""Findings on real headers hold in GCC's own layouts: zero false positives for the rules
+that state layout facts (ABI001 holes, ABI002 tail padding, ABI003 differing layouts,
+ABI005 under-aligned 64-bit members, ABI012 ioctl sizes), on Linux UAPI for i386/x86_64.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pytest
+
+from abiscope import frontend
+from abiscope.checks import CheckConfig, Finding, run_checks
+from abiscope.targets import TARGETS
+from conftest import skip_or_fail
+from oracle.gcc_dwarf import (
+    GCC_FOR_TARGET,
+    OracleRecord,
+    compile_layouts,
+    find_gcc,
+    flatten,
+    system_include_dirs,
+    uapi_headers,
+)
+
+PAIR = ("i386", "x86_64")
+RULES = ("ABI001", "ABI002", "ABI003", "ABI005", "ABI012")
+
+
+def leaves(rec: OracleRecord) -> list[tuple[int, int]]:
+    return [(o, o + s) for path, o, s, _ in flatten(rec.members)
+            if s and not any(p.startswith(path + ".") for p, *_ in flatten(rec.members))]
+
+
+def holds(f: Finding, gcc: dict[str, dict[str, OracleRecord]],
+          aligns: dict[str, dict[str, int]]) -> bool:
+    if f.rule == "ABI012":
+        sizes = {t: gcc[t][f.record].size for t in PAIR if f.record in gcc[t]}
+        return len(set(sizes.values())) == 2
+    recs = {t: gcc[t].get(f.record) for t in PAIR}
+    if f.rule == "ABI003":
+        a, b = recs["i386"], recs["x86_64"]
+        return a is not None and b is not None and (
+            (a.size, a.align, flatten(a.members)) != (b.size, b.align, flatten(b.members)))
+    for ev in f.evidence:
+        rec = recs[ev.target]
+        if rec is None:
+            return False
+        spans = leaves(rec) or [(0, 0)]
+        if f.rule == "ABI001":
+            start, end = ev.offset_bits, ev.offset_bits + ev.size_bits
+            if any(s < end and start < e for s, e in spans) or \
+                    not any(s == end for s, _ in spans):
+                return False
+        elif f.rule == "ABI002":
+            if rec.size * 8 - max(e for _, e in spans) != ev.size_bits:
+                return False
+        elif f.rule == "ABI005":
+            probe = f"__typeof__((({f.record} *)0)->{f.member})"
+            if probe + "[0]" in aligns[ev.target] or probe not in aligns[ev.target]:
+                probe = probe[:-1] + "[0])"
+            if aligns[ev.target].get(probe, 8) >= 8 or aligns["x86_64"].get(probe) != 8:
+                return False
+    return True
+
+
+@pytest.mark.slow
+def test_uapi_findings_are_true_in_gcc_layouts() -> None:
+    for t in PAIR:
+        if find_gcc(t) is None:
+            skip_or_fail(f"{GCC_FOR_TARGET[t]} not installed (make deps)")
+    names = uapi_headers("/usr/include")[:250]
+    if len(names) < 100:
+        skip_or_fail("Linux UAPI headers missing (apt-get install linux-libc-dev)")
+    paths = [f"/usr/include/{n}" for n in names]
+    dirs = {t: system_include_dirs(t) for t in PAIR}
+    options = frontend.ParseOptions(
+        sysroots=tuple((t, d) for t in PAIR for d in dirs[t]), system_dirs=False, macros=True)
+    model = frontend.parse(paths, [TARGETS[t] for t in PAIR], options)
+    inputs = set(model.inputs)
+    records = [r for r in model.records if r.location.file in inputs]
+    findings = run_checks(model, records, CheckConfig(select=RULES))
+    probes: dict[str, list[str]] = defaultdict(list)
+    for f in findings:
+        if f.rule == "ABI005":  # the member's type, or its element type for an array
+            probes[f.location.file] += [f"__typeof__((({f.record} *)0)->{f.member})",
+                                        f"__typeof__((({f.record} *)0)->{f.member}[0])"]
+        elif f.rule == "ABI003":
+            rec = model.record(f.record)
+            if rec is not None:
+                probes[rec.location.file].append(f.record)  # DWARF has no alignment
+    sources = {p: f'#include "{p}"\n' for p in paths}
+    gcc: dict[str, dict[str, OracleRecord]] = {}
+    aligns: dict[str, dict[str, int]] = {}
+    for t in PAIR:
+        results = compile_layouts(sources, t, include_dirs=dirs[t],
+                                  align_probes={p: probes.get(frontend.relpath(p), [])
+                                                for p in paths})
+        gcc[t], aligns[t] = {}, {}
+        for res in results.values():
+            for name, rec in res.records.items():
+                if name not in gcc[t] or gcc[t][name].align is None:
+                    gcc[t][name] = rec
+            aligns[t].update(res.aligns)
+    checked: Counter[str] = Counter()
+    false = [f"{f.rule} {f.record} {f.member}: {f.message}" for f in findings
+             if not holds(f, gcc, aligns) or checked.update([f.rule])]
+    print(f"checked against gcc: {dict(checked)}")
+    assert not false, "\n".join(false[:20])
+    for rule in RULES:
+        assert checked[rule] > 0, f"the sample has no {rule} finding to check"
