@@ -20,20 +20,30 @@ def test_groups_expand_in_order_without_duplicates() -> None:
     assert names("x86,i386,arm") == ["i386", "x86_64", "x32", "arm"]
 
 
-def test_group_reports_what_this_build_leaves_out() -> None:
+def test_linux_group_includes_m68k_laid_out_by_the_engine() -> None:
     selection = resolve("linux")
-    assert "m68k" in [t.name for t in selection.left_out]
-    assert "m68k" not in [t.name for t in selection.targets]
+    assert "m68k" in [t.name for t in selection.targets] and not selection.left_out
+    assert TARGETS["m68k"].engine
 
 
-def test_future_group_without_engine_is_an_error_not_silence() -> None:
-    with pytest.raises(UsageError, match="no target selected"):
-        resolve("future")
+def test_future_group_is_the_hypothetical_models() -> None:
+    assert names("future") == ["lp128", "cheri128"]
+    assert all(t.hypothetical and t.pointer_bits == 128 for t in resolve("future").targets)
 
 
-def test_engine_targets_say_they_are_not_available_yet() -> None:
-    with pytest.raises(UsageError, match=r"m68k.*not available yet"):
-        resolve("m68k")
+def test_unavailable_target_says_why() -> None:
+    from dataclasses import replace
+
+    from abiscope import targets
+
+    original = targets.TARGETS["m68k"]
+    targets.TARGETS["m68k"] = replace(original, available=False, unavailable_reason="test")
+    try:
+        with pytest.raises(UsageError, match=r"m68k.*not available yet: test"):
+            resolve("m68k")
+        assert "m68k" in [t.name for t in resolve("linux").left_out]
+    finally:
+        targets.TARGETS["m68k"] = original
 
 
 def test_unknown_target_lists_the_known_ones() -> None:

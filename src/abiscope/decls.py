@@ -35,8 +35,10 @@ class TypeDecl:
     ``width_name`` is left ``None`` by the frontend: the engine takes the first name of
     ``typedefs`` whose width its data model decides (``size_t``, ``intptr_t``, …) or keeps
     fixed (``uint64_t``, ``__u64``, …) and sizes by it before looking at ``scalar``.
-    ``align_attr`` is the largest ``aligned(N)`` met on a typedef along the chain
-    (``typedef uint64_t uint64_aligned_t __attribute__((aligned(8)))``), ``None`` if none.
+    ``align_attr`` is the ``aligned(N)`` of the outermost typedef along the chain that has
+    one (``typedef uint64_t uint64_aligned_t __attribute__((aligned(8)))``), as GCC takes it;
+    ``None`` if none. In every ``align_attr``, 0 stands for a bare ``aligned`` (the target's
+    biggest alignment, which the data model knows).
     """
 
     kind: str
@@ -50,6 +52,7 @@ class TypeDecl:
     pointee: TypeDecl | None = None
     record: str | None = None
     signed: bool | None = None
+    canonical: str = ""  # clang's canonical spelling on the parse target (for messages)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class RecordDecl:
     align_attr: int | None = None  # aligned(N) on the record
     pack: int | None = None  # #pragma pack(N) in force at the definition
     location: SourceLocation | None = None
+    complete: bool = True  # False: declared, never defined in the translation unit
 
 
 @dataclass(frozen=True)

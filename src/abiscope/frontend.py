@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
+from .layout_engine import LayoutEngine
 from .model import (
     CType,
     Enum,
@@ -360,9 +362,11 @@ def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) 
     index = ci.Index.create()
     args = clang_args(target, options)
     flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
-    if options.macros or options.macro_names:
+    engine_model = MODELS.get(target.name) if target.engine else None
+    if options.macros or options.macro_names or engine_model is not None:
         flags |= ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
     unsaved = list(options.unsaved)
+    builder = _DeclBuilder() if engine_model else None
     walker = _TargetWalker(target.name, relpath)
     failures: list[ParseFailure] = []
     macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
@@ -382,8 +386,14 @@ def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) 
         for cursor in _top_level(tu, main, options.all_files):
             walker.visit(cursor)
         walker.drain_pending()
-        if options.macros or options.macro_names:
+        if builder is not None:
+            builder.read_macros(tu)
+            _collect_decls(builder, tu.cursor)
+        elif options.macros or options.macro_names:
+            # (on engine targets clang's sizeof is not the target's: no macro values there)
             macros += _evaluate_macros(index, tu, header, main, args, options)
+    if builder is not None and engine_model is not None:
+        _relayout(walker, DeclSet(builder.records), engine_model, target, failures)
     return TargetResult(
         target.name,
         tuple((n, k, loc, lay) for n, (k, loc, lay) in walker.records.items()),
@@ -624,11 +634,41 @@ def _pack_at(path: str, line: int) -> int | None:
     return state
 
 
-def align_attr(cursor: Any, strict: bool = False) -> int | None:
+_ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
+
+
+def _eval_tokens(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> int | None:
+    """An integer constant expression of literals, arithmetic and object-like macros."""
+    if depth > 20:
+        return None
+    out: list[str] = []
+    for tok in tokens:
+        if tok in macros:
+            value = _eval_tokens(macros[tok], macros, depth + 1)
+            if value is None:
+                return None
+            out.append(str(value))
+        elif _ARITH_TOKEN_RE.match(tok):
+            literal = _int_literal(tok)
+            out.append(str(literal) if literal is not None else tok.replace("/", "//"))
+        else:
+            return None
+    try:
+        # Safe: every token is a number, an operator or a parenthesis (checked above).
+        value = eval(" ".join(out), {"__builtins__": {}}, {})
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def align_attr(cursor: Any, strict: bool = False,
+               macros: dict[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
 
-    Read from the attribute's tokens (an integer literal; bare ``aligned`` is 16). A value
-    that is not a literal raises :class:`InputError` when ``strict``, else counts as absent.
+    Read from the attribute's tokens (an integer literal; a bare ``aligned`` is 0: "the
+    target's biggest alignment", which the data model resolves). Any other argument
+    (``aligned(__alignof__(long long))``, a macro) takes the alignment clang computed for the
+    declaration on the parse target; without ``strict`` it counts as absent.
     """
     ck = _cindex().CursorKind
     found: int | None = None
@@ -643,15 +683,19 @@ def align_attr(cursor: Any, strict: bool = False) -> int | None:
         if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
             value = _int_literal(tokens[2])
         elif tokens[:1] in (["aligned"], ["__aligned__"]) and len(tokens) == 1:
-            value = 16  # GCC: a bare `aligned` means the target's biggest alignment
+            value = 0  # GCC: a bare `aligned` means the target's biggest alignment
+        if value is None and len(tokens) > 3 and tokens[1] == "(" and macros is not None:
+            depth, end = 0, len(tokens)
+            for i, tok in enumerate(tokens[1:], 1):
+                depth += {"(": 1, ")": -1}.get(tok, 0)
+                if depth == 0:
+                    end = i
+                    break
+            value = _eval_tokens(tokens[2:end], macros)
         if value is None:
             if not strict:
                 continue
-            loc = child.location
-            where = f"{relpath(loc.file.name)}:{loc.line}:{loc.column}" if loc.file else "?"
-            raise InputError(
-                f"{where}: cannot read the value of '{' '.join(tokens[:6])}' (abiscope's "
-                "layout engine needs an integer literal there)")
+            value = _size(cursor.type.get_align()) or 1
         found = max(found or 0, value)
     return found
 
@@ -663,6 +707,16 @@ class _DeclBuilder:
         self.ci = _cindex()
         self.records: dict[str, RecordDecl] = {}
         self.building: set[str] = set()
+        self.macros: dict[str, list[str]] = {}  # object-like macros of the current TU
+
+    def read_macros(self, tu: Any) -> None:
+        """Object-like macro bodies of a translation unit, for attribute arguments."""
+        self.macros = {}
+        for cursor in tu.cursor.get_children():
+            if cursor.kind == self.ci.CursorKind.MACRO_DEFINITION:
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                    self.macros[tokens[0]] = tokens[1:]
 
     def location(self, cursor: Any) -> SourceLocation:
         loc = cursor.location
@@ -670,7 +724,7 @@ class _DeclBuilder:
 
     def align_attr(self, cursor: Any) -> int | None:
         """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""
-        return align_attr(cursor, strict=True)
+        return align_attr(cursor, strict=True, macros=self.macros)
 
     def has_packed(self, cursor: Any) -> bool:
         return any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
@@ -687,8 +741,8 @@ class _DeclBuilder:
                 decl = cur.get_declaration()
                 chain.append(cur.get_typedef_name())
                 a = self.align_attr(decl)
-                if a is not None:
-                    align = max(align or 0, a)
+                if a is not None and align is None:
+                    align = a  # GCC: the outermost aligned typedef decides
                 cur = decl.underlying_typedef_type
             elif cur.kind == tk.ATTRIBUTED and hasattr(cur, "get_modified_type"):
                 cur = cur.get_modified_type()
@@ -697,13 +751,16 @@ class _DeclBuilder:
         canon = t.get_canonical()
         kind, signed = _kinds().get(canon.kind, ("other", None))
         common = {"spelling": t.spelling, "typedefs": tuple(chain), "align_attr": align,
-                  "signed": signed}
+                  "signed": signed, "canonical": canon.spelling}
         if kind in ("int", "bool", "float", "complex"):
             scalar = _QUALIFIER_RE.sub("", canon.spelling).strip()
             return TypeDecl("scalar" if kind != "complex" else "other", scalar=scalar, **common)
         if kind == "enum":
             underlying = canon.get_declaration().enum_type.get_canonical().spelling
-            return TypeDecl("enum", scalar=_QUALIFIER_RE.sub("", underlying).strip(), **common)
+            name = canon.spelling if not any(m in canon.spelling for m in _UNNAMED_MARKERS) \
+                else ""
+            return TypeDecl("enum", scalar=_QUALIFIER_RE.sub("", underlying).strip(),
+                            record=_QUALIFIER_RE.sub("", name).strip(), **common)
         if kind == "pointer":
             return TypeDecl("pointer", pointee=self.type_decl(cur.get_pointee()), **common)
         if kind == "array":
@@ -725,9 +782,12 @@ class _DeclBuilder:
 
     def record(self, cursor: Any) -> str:
         """Build (once) the declaration of a record; returns its key."""
-        definition = cursor.get_definition() or cursor
+        definition = cursor.get_definition()
+        complete = definition is not None
+        definition = definition or cursor
         key: str = definition.type.get_canonical().spelling
-        if key in self.records or key in self.building:
+        known = self.records.get(key)
+        if key in self.building or (known is not None and (known.complete or not complete)):
             return key
         self.building.add(key)
         ck = self.ci.CursorKind
@@ -747,10 +807,32 @@ class _DeclBuilder:
             fields=tuple(fields), packed=self.has_packed(definition),
             align_attr=self.align_attr(definition),
             pack=_pack_at(loc.file.name, loc.line) if loc.file else None,
-            location=self.location(definition),
+            location=self.location(definition), complete=complete,
         )
         self.building.discard(key)
         return key
+
+
+def _collect_decls(builder: _DeclBuilder, cursor: Any) -> None:
+    ck = builder.ci.CursorKind
+    for child in cursor.get_children():
+        if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
+            if child.is_definition():
+                builder.record(child)
+            _collect_decls(builder, child)
+
+
+def _relayout(walker: _TargetWalker, decls: DeclSet, model: DataModel, target: Target,
+              failures: list[ParseFailure]) -> None:
+    """Replace clang's layouts by the engine's, for a target clang cannot lay out."""
+    engine = LayoutEngine(decls, model)
+    for name, (kind, loc, _) in list(walker.records.items()):
+        try:
+            walker.records[name] = (kind, loc, engine.layout(name))
+        except (InputError, KeyError) as exc:
+            del walker.records[name]
+            failures.append(ParseFailure(loc.file, target.name, (Diagnostic(
+                "error", f"abiscope's layout engine cannot lay out {name}: {exc}", loc),)))
 
 
 def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
@@ -763,20 +845,13 @@ def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
     ci = _cindex()
     tu = ci.Index.create().parse(
         header, args=clang_args(target, options),
-        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
+        | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
     errors = _diagnostics(tu, relpath)
     if errors:
         raise InputError(f"{relpath(header)}: does not parse for {target.name}: "
                          + ParseFailure(relpath(header), target.name, tuple(errors)).summary())
     builder = _DeclBuilder()
-    ck = ci.CursorKind
-
-    def visit(cursor: Any) -> None:
-        for child in cursor.get_children():
-            if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
-                if child.is_definition():
-                    builder.record(child)
-                visit(child)
-
-    visit(tu.cursor)
+    builder.read_macros(tu)
+    _collect_decls(builder, tu.cursor)
     return DeclSet(builder.records)

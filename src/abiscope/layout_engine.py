@@ -399,7 +399,7 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
         dims = "".join(f"[{'' if d is None else d}]" for d in td.dims)
         return _canonical(td.element, inner + dims)
     if td.kind == "function":
-        spelling = td.spelling
+        spelling = td.canonical or td.spelling
         depth = 0
         for i in range(len(spelling) - 1, -1, -1):  # the last top-level "(...)": parameters
             depth += {")": 1, "(": -1}.get(spelling[i], 0)

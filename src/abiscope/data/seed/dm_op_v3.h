@@ -2,7 +2,7 @@
 #ifndef ABISCOPE_SEED_DM_OP_V3_H
 #define ABISCOPE_SEED_DM_OP_V3_H
 
-#include "xen-arch.h"
+#include "xen-handle64.h"
 
 struct xen_dm_op_buf_v3 {
     XEN_GUEST_HANDLE_64(void) h;
