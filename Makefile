@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	cd src/abiscope/data/seed && ../../../../$(VENV)/bin/abiscope layout dm_op_v3.h dm_op.h privcmd_dm_op.h --target default
+	$(VENV)/bin/abiscope demo
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
+from .checks import FAIL_ON, CheckConfig, Finding, Rule, fails, run_checks, selected_rules
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .frontend import ParseOptions, parse, relpath
@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
                                     "example, the fix).")
     rl.add_argument("rule", nargs="?", help="rule id (ABI002) or name (tail-padding)")
     rl.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    dm = sub.add_parser(
+        "demo", help="the seed case: the claims of the Xen dm_op review, measured",
+        description="Analyse the four bundled struct xen_dm_op_buf designs of the xen-devel "
+                    "review that started abiscope on every real target and the 128-bit "
+                    "models, and print each claim of the thread with abiscope's evidence and "
+                    "whether it holds. Exit 1 if a claim does not hold.")
+    dm.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    dm.add_argument("-j", "--jobs", type=int, default=None,
+                    help="processes to spread targets over (default: all cores)")
 
     tg = sub.add_parser("targets", help="list the target registry and groups",
                         description="List every target name, its clang triple, groups, "
@@ -278,7 +288,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     model = load_model(args, config, macros=True)
     records = select_records(model, args.record, args.all_files)
-    findings = run_checks(model, records, check_config)
+    findings = run_checks(model, records, check_config,
+                          hypothetical=_futures(model, args, config, rules))
     if args.fix_preview:
         findings = _verified(findings, model, args, config)
     targets = list(model.targets)
@@ -295,6 +306,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         render_text(findings, _console(), args.fix_preview)
     return EXIT_FAIL if fails(findings, fail_on) else EXIT_OK
+
+
+def _futures(model: Model, args: argparse.Namespace, config: Config,
+             rules: Sequence[type[Rule]]) -> dict[str, Model]:
+    """The hypothetical 128-bit models ABI013 compares with, when not selected already."""
+    if not any(r.id == "ABI013" for r in rules):
+        return {}
+    missing = [t for t in group_members("future") if t.name not in model.targets]
+    if not missing:
+        return {}
+    headers = [h for h in (list(args.headers) or list(config.headers))]
+    future = parse(headers, missing, _parse_options(args, config), jobs=args.jobs)
+    return {t.name: future for t in missing}
 
 
 def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespace,
@@ -345,7 +369,36 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"layout": cmd_layout, "check": cmd_check, "rules": cmd_rules,
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import analyse, claims, seed_dir
+
+    results = claims(analyse(args.jobs))
+    if args.format == "json":
+        _write(json.dumps({"schema": "abiscope.demo/1", "headers": str(seed_dir()),
+                           "claims": [{"claim": c.number, "quote": c.quote,
+                                       "evidence": c.evidence, "holds": c.holds}
+                                      for c in results]}, indent=2) + "\n", None)
+    else:
+        console = _console()
+        table = Table(title="The xen-devel dm_op review, measured by abiscope",
+                      title_justify="left", header_style="bold", show_lines=True)
+        table.add_column("#", justify="right")
+        table.add_column("claim in the thread", max_width=34)
+        table.add_column("what abiscope measured")
+        table.add_column("holds", justify="center")
+        for c in results:
+            table.add_row(c.number, c.quote, c.evidence,
+                          "[green]yes[/green]" if c.holds else "[bold red]NO[/bold red]")
+        console.print(table)
+        console.print(f"designs: A = struct xen_dm_op_buf_v3 (v3 as posted), A+pad = "
+                      f"struct xen_dm_op_buf_v3_pad, B = struct privcmd_dm_op_buf, C = struct "
+                      f"xen_dm_op_buf (as merged); headers in {seed_dir()}")
+        console.print("claims 7, 8 and 10 (user -> kernel -> hypervisor paths) arrive with "
+                      "'abiscope paths'.")
+    return EXIT_OK if all(c.holds for c in results) else EXIT_FAIL
+
+
+COMMANDS = {"demo": cmd_demo, "layout": cmd_layout, "check": cmd_check, "rules": cmd_rules,
             "targets": cmd_targets}
 
 

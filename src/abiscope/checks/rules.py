@@ -420,6 +420,52 @@ class IoctlSizeDiffers(Rule):
                                    for t, s in sizes.items()))
 
 
+def _shape(layout: RecordLayout) -> tuple[object, ...]:
+    return (layout.size, layout.align, tuple(
+        (p, m.offset_bits, m.size_bits) for p, m in iter_members(layout.members)))
+
+
+class NotFutureproof(Rule):
+    id, name, severity = "ABI013", "not-futureproof", "note"
+    summary = "one layout on every real target that a 128-bit data model changes"
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        real = [t for t in ctx.real_targets if t in record.layouts]
+        if not real or len({_shape(record.layouts[t]) for t in real}) != 1:
+            return  # absent, or already one layout per width (ABI003/ABI004 say so)
+        base = record.layouts[real[0]]
+        changed: dict[str, RecordLayout] = {}
+        for name, model in {**ctx.hypothetical, **{
+                t: ctx.model for t, i in ctx.model.targets.items() if i.hypothetical}}.items():
+            rec = model.record(record.name)
+            if rec is not None and name in rec.layouts and \
+                    _shape(rec.layouts[name]) != _shape(base):
+                changed[name] = rec.layouts[name]
+        if not changed:
+            return
+        before = dict(iter_members(base.members))
+        grown = []
+        cause = ""
+        for name, lay in changed.items():
+            for path, m in iter_members(lay.members):
+                old = before.get(path)
+                if path and old is not None and (old.offset_bits, old.size_bits) != (
+                        m.offset_bits, m.size_bits):
+                    if not cause and m.size_bits != old.size_bits:
+                        cause = f"{m.type.spelling} (member `{path}`)"
+                    grown.append(f"`{path}` {_offset_text(old)}+{bytes_text(old.size_bits)} "
+                                 f"-> {_offset_text(m)}+{bytes_text(m.size_bits)} on {name}")
+        sizes = grouped({t: f"{lay.size} bytes" for t, lay in changed.items()})
+        yield self.finding(
+            record, "", changed,
+            f"one layout ({base.size} bytes) on every real target, but a 128-bit data model "
+            f"changes it ({sizes}): " + ("; ".join(grown[:4]) or "alignment and size"),
+            cause or "alignment of a pointer-sized member",
+            "use a plain uint64_t address (or a pointer + size_t translated per width) "
+            "rather than a fixed-width union with a pointer in it",
+            evidence=[Evidence(t, 0, lay.size * 8) for t, lay in changed.items()])
+
+
 class ImplicitIntWidth(Rule):
     id, name, severity = "ABI014", "implicit-int-width", "note"
     summary = "plain int/short/long long rather than fixed-width types"
@@ -440,5 +486,5 @@ class ImplicitIntWidth(Rule):
 RULES: tuple[type[Rule], ...] = (
     InteriorPadding, TailPadding, LayoutDiffers, WidthDependentType, Unaligned64,
     NonPowerOfTwoSize, Bitfield, EnumMember, BoolOrPlainChar, PackedMisaligned, FlexibleArray,
-    IoctlSizeDiffers, ImplicitIntWidth,
+    IoctlSizeDiffers, NotFutureproof, ImplicitIntWidth,
 )
