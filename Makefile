@@ -17,7 +17,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/abiscope demo
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench tools
 	$(VENV)/bin/mypy --strict src/abiscope
 
 test: lint

@@ -26,8 +26,9 @@ def depends(model: Model, t: CType, seen: frozenset[str] = frozenset()) -> bool:
     base = t.element if t.kind == "array" and t.element is not None else t
     if _width_dependent(base) or base.kind == "pointer" or base.kind == "function":
         return True
-    if base.kind == "enum":
-        return True  # an enum may be long-sized
+    if base.kind == "enum" or (base.kind == "record" and not base.record and t.kind == "array"):
+        return True  # an enum may be long-sized; the model does not look into arrays of
+        # unnamed records
     if base.kind == "record" and base.record and base.record not in seen:
         rec = model.record(base.record)
         return rec is None or any(depends(model, m.type, seen | {base.record})

@@ -786,6 +786,9 @@ class _DeclBuilder:
         complete = definition is not None
         definition = definition or cursor
         key: str = definition.type.get_canonical().spelling
+        if any(m in key for m in _UNNAMED_MARKERS):
+            # Unnamed records from one macro expansion share their spelling location.
+            key = f"{key}#{definition.hash}"
         known = self.records.get(key)
         if key in self.building or (known is not None and (known.complete or not complete)):
             return key

@@ -386,8 +386,8 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
     if td.kind == "enum":
         name = td.record if td.record is not None else _enum_name(td)
         return _join(quals + (name or td.spelling), inner)
-    if td.kind == "record":
-        return _join(quals + (td.record or td.spelling), inner)
+    if td.kind == "record":  # unnamed records' keys carry a "#<hash>" to stay unique
+        return _join(quals + (td.record or td.spelling).split("#", 1)[0], inner)
     if td.kind == "void":
         return _join(quals + "void", inner)
     if td.kind == "pointer" and td.pointee is not None:

@@ -455,11 +455,12 @@ class NotFutureproof(Rule):
                         cause = f"{m.type.spelling} (member `{path}`)"
                     grown.append(f"`{path}` {_offset_text(old)}+{bytes_text(old.size_bits)} "
                                  f"-> {_offset_text(m)}+{bytes_text(m.size_bits)} on {name}")
-        sizes = grouped({t: f"{lay.size} bytes" for t, lay in changed.items()})
+        sizes = grouped({t: f"{lay.size} bytes, align {lay.align}" for t, lay in changed.items()})
         yield self.finding(
             record, "", changed,
-            f"one layout ({base.size} bytes) on every real target, but a 128-bit data model "
-            f"changes it ({sizes}): " + ("; ".join(grown[:4]) or "alignment and size"),
+            f"one layout ({base.size} bytes, align {base.align}) on every real target, but a "
+            f"128-bit data model changes it ({sizes})"
+            + (": " + "; ".join(grown[:4]) if grown else ": only the alignment"),
             cause or "alignment of a pointer-sized member",
             "use a plain uint64_t address (or a pointer + size_t translated per width) "
             "rather than a fixed-width union with a pointer in it",
