@@ -48,6 +48,10 @@ def _base(t: CType) -> CType:
     return t.element if t.kind == "array" and t.element is not None else t
 
 
+def _unqualified(spelling: str) -> str:
+    return spelling.replace("const ", "").replace("volatile ", "")
+
+
 def _width_dependent(t: CType) -> str | None:
     """The name that makes a type's width depend on the data model, or None."""
     t = _base(t)
@@ -58,7 +62,7 @@ def _width_dependent(t: CType) -> str | None:
             return None
         if name in WIDTH_DEPENDENT:
             return name
-    canonical = t.canonical.replace("const ", "").replace("volatile ", "")
+    canonical = _unqualified(t.canonical)
     return canonical if canonical in WIDTH_DEPENDENT else None
 
 
@@ -87,6 +91,25 @@ def _size_differs(record: Record, targets: Iterable[str], path: str) -> bool:
 def _offset_text(m: Member) -> str:
     off = m.offset_bits
     return f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
+
+
+class MemberRule(Rule):
+    """A rule about single members: ``describe`` says what is wrong with one (message,
+    cause, fix) or returns None; the base walks the members and builds the findings."""
+
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        raise NotImplementedError
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        for path, first, by_target in _each_member(record, _present(record, ctx)):
+            described = self.describe(path, first, by_target)
+            if described is not None:
+                message, cause, fix = described
+                yield self.finding(
+                    record, path, by_target, message, cause, fix, location=first.location,
+                    evidence=[Evidence(t, m.offset_bits, m.size_bits)
+                              for t, m in by_target.items()])
 
 
 class InteriorPadding(Rule):
@@ -212,26 +235,20 @@ class LayoutDiffers(Rule):
         )
 
 
-class WidthDependentType(Rule):
+class WidthDependentType(MemberRule):
     id, name, severity = "ABI004", "width-dependent-type", "warning"
     summary = "a member whose type's size depends on the data model"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            if first.members:
-                continue
-            cause = _width_dependent(first.type)
-            if cause is None:
-                continue
-            sizes = grouped({t: bytes_text(m.size_bits) for t, m in by_target.items()})
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` has type {first.type.spelling}, whose width depends on the data "
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        cause = None if member.members else _width_dependent(member.type)
+        if cause is None:
+            return None
+        sizes = grouped({t: bytes_text(m.size_bits) for t, m in by_target.items()})
+        return (f"`{path}` has type {member.type.spelling}, whose width depends on the data "
                 f"model ({sizes})", cause,
                 "use a fixed-width type (uint32_t/uint64_t, or a 64-bit handle for pointers) "
-                "or translate the record per width",
-                location=first.location,
-                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+                "or translate the record per width")
 
 
 class Unaligned64(Rule):
@@ -290,63 +307,48 @@ class NonPowerOfTwoSize(Rule):
             evidence=[Evidence(t, 0, s * 8) for t, s in odd.items()])
 
 
-class Bitfield(Rule):
+class Bitfield(MemberRule):
     id, name, severity = "ABI007", "bitfield", "note"
     summary = "a bitfield member"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            if not first.bitfield:
-                continue
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` is a {first.bit_width}-bit bitfield of {first.type.spelling}: "
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        if not member.bitfield:
+            return None
+        return (f"`{path}` is a {member.bit_width}-bit bitfield of {member.type.spelling}: "
                 "allocation order and unit are implementation-defined",
-                first.type.spelling,
-                "use a fixed-width integer with explicit masks and shifts",
-                location=first.location,
-                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+                member.type.spelling, "use a fixed-width integer with explicit masks and shifts")
 
 
-class EnumMember(Rule):
+class EnumMember(MemberRule):
     id, name, severity = "ABI008", "enum-member", "note"
     summary = "a member of enum type"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            if _base(first.type).kind != "enum":
-                continue
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` has enum type {first.type.spelling}, whose size is "
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        if _base(member.type).kind != "enum":
+            return None
+        return (f"`{path}` has enum type {member.type.spelling}, whose size is "
                 "implementation-defined (-fshort-enums, MSVC, C23 underlying types)",
-                first.type.spelling,
-                "store the value in a fixed-width integer (uint32_t) and document the enum",
-                location=first.location,
-                evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in by_target.items()])
+                member.type.spelling,
+                "store the value in a fixed-width integer (uint32_t) and document the enum")
 
 
-class BoolOrPlainChar(Rule):
+class BoolOrPlainChar(MemberRule):
     id, name, severity = "ABI009", "bool-or-plain-char", "note"
     summary = "_Bool/bool, or plain char used as a number"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            t = first.type
-            canonical = t.canonical.replace("const ", "").replace("volatile ", "")
-            if t.kind == "bool" or _base(t).kind == "bool":
-                what, fix = "_Bool", "use uint8_t (0 or 1)"
-            elif t.kind == "int" and canonical == "char":
-                what, fix = "plain char", "use int8_t or uint8_t, whichever the value needs"
-            else:
-                continue
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        t = member.type
+        if t.kind == "bool" or _base(t).kind == "bool":
+            return f"`{path}` is _Bool ({t.spelling})", t.spelling, "use uint8_t (0 or 1)"
+        if t.kind == "int" and _unqualified(t.canonical) == "char":
             signs = grouped({tg: "signed" if m.type.signed else "unsigned"
                              for tg, m in by_target.items()})
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` is {what} ({t.spelling})"
-                + ("" if what == "_Bool" else f": signedness differs by target ({signs})"),
-                t.spelling, fix, location=first.location)
+            return (f"`{path}` is plain char ({t.spelling}): signedness differs by target "
+                    f"({signs})", t.spelling, "use int8_t or uint8_t, whichever the value needs")
+        return None
 
 
 class PackedMisaligned(Rule):
@@ -372,22 +374,19 @@ class PackedMisaligned(Rule):
                 evidence=[Evidence(t, m.offset_bits, m.size_bits) for t, m in bad.items()])
 
 
-class FlexibleArray(Rule):
+class FlexibleArray(MemberRule):
     id, name, severity = "ABI011", "flexible-array", "note"
     summary = "a flexible or zero-length array member"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            if first.type.kind != "array" or not first.type.dims or first.type.dims[0]:
-                continue
-            kind = "flexible" if first.type.dims[0] is None else "zero-length"
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` is a {kind} array ({first.type.spelling}): sizeof excludes it, and "
-                "its alignment may still add tail padding",
-                first.type.spelling,
-                "document the element count field and check sizes against it on both sides",
-                location=first.location)
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        t = member.type
+        if t.kind != "array" or not t.dims or t.dims[0]:
+            return None
+        kind = "flexible" if t.dims[0] is None else "zero-length"
+        return (f"`{path}` is a {kind} array ({t.spelling}): sizeof excludes it, and its "
+                "alignment may still add tail padding", t.spelling,
+                "document the element count field and check sizes against it on both sides")
 
 
 class IoctlSizeDiffers(Rule):
@@ -467,21 +466,19 @@ class NotFutureproof(Rule):
             evidence=[Evidence(t, 0, lay.size * 8) for t, lay in changed.items()])
 
 
-class ImplicitIntWidth(Rule):
+class ImplicitIntWidth(MemberRule):
     id, name, severity = "ABI014", "implicit-int-width", "note"
     summary = "plain int/short/long long rather than fixed-width types"
 
-    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
-        for path, first, by_target in _each_member(record, _present(record, ctx)):
-            base = _base(first.type)
-            canonical = base.canonical.replace("const ", "").replace("volatile ", "")
-            if first.bitfield or base.typedefs or canonical not in IMPLICIT_INTS:
-                continue
-            fixed = FIXED_FOR.get((bool(base.signed), base.size or 0), "a fixed-width type")
-            yield self.finding(
-                record, path, by_target,
-                f"`{path}` uses {canonical}: its size is fixed on today's targets but not by "
-                "the C standard", canonical, f"use {fixed}", location=first.location)
+    def describe(self, path: str, member: Member,
+                 by_target: dict[str, Member]) -> tuple[str, str, str] | None:
+        base = _base(member.type)
+        canonical = _unqualified(base.canonical)
+        if member.bitfield or base.typedefs or canonical not in IMPLICIT_INTS:
+            return None
+        fixed = FIXED_FOR.get((bool(base.signed), base.size or 0), "a fixed-width type")
+        return (f"`{path}` uses {canonical}: its size is fixed on today's targets but not by "
+                "the C standard", canonical, f"use {fixed}")
 
 
 RULES: tuple[type[Rule], ...] = (
