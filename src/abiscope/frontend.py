@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -358,28 +358,41 @@ def relpath(path: str) -> str:
 
 def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) -> TargetResult:
     """Parse every header for one target, one translation unit per header."""
+    return parse_group(headers, [target], options)[0]
+
+
+def parse_group(headers: Sequence[str], targets: Sequence[Target],
+                options: ParseOptions) -> list[TargetResult]:
+    """Parse every header once for targets that share one clang command line.
+
+    The first target is the one clang lays out (or, if all are engine targets, the one
+    whose parse they borrow); every engine target of the group is laid out by the engine
+    from the same declarations (x86_64, lp128 and cheri128 share one parse).
+    """
     ci = _cindex()
     index = ci.Index.create()
-    args = clang_args(target, options)
+    args = clang_args(targets[0], options)
     flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
-    engine_model = MODELS.get(target.name) if target.engine else None
-    if options.macros or options.macro_names or engine_model is not None:
+    engines = [(t, MODELS[t.name]) for t in targets if t.engine and t.name in MODELS]
+    clang_target = next((t for t in targets if not t.engine), None)
+    want_macros = clang_target is not None and bool(options.macros or options.macro_names)
+    if want_macros or engines:
         flags |= ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
     unsaved = list(options.unsaved)
-    builder = _DeclBuilder() if engine_model else None
-    walker = _TargetWalker(target.name, relpath)
+    builder = _DeclBuilder() if engines else None
+    walker = _TargetWalker(targets[0].name, relpath)
     failures: list[ParseFailure] = []
     macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
     for header in headers:
         try:
             tu = index.parse(header, args=args, options=flags, unsaved_files=unsaved)
         except ci.TranslationUnitLoadError as exc:
-            failures.append(ParseFailure(relpath(header), target.name, (
+            failures.append(ParseFailure(relpath(header), "", (
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
             continue
         errors = _diagnostics(tu, relpath)
         if errors:
-            failures.append(ParseFailure(relpath(header), target.name, tuple(errors)))
+            failures.append(ParseFailure(relpath(header), "", tuple(errors)))
             continue
         walker.seen_decls.clear()
         main = os.path.realpath(header)
@@ -389,18 +402,20 @@ def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) 
         if builder is not None:
             builder.read_macros(tu)
             _collect_decls(builder, tu.cursor)
-        elif options.macros or options.macro_names:
-            # (on engine targets clang's sizeof is not the target's: no macro values there)
+        if want_macros:
+            # (engine targets get none: clang's sizeof there is not the target's)
             macros += _evaluate_macros(index, tu, header, main, args, options)
-    if builder is not None and engine_model is not None:
-        _relayout(walker, DeclSet(builder.records), engine_model, target, failures)
-    return TargetResult(
-        target.name,
-        tuple((n, k, loc, lay) for n, (k, loc, lay) in walker.records.items()),
-        tuple((n, loc, lay) for n, (loc, lay) in walker.enums.items()),
-        tuple(failures),
-        tuple(macros),
-    )
+    enums = tuple((n, loc, lay) for n, (loc, lay) in walker.enums.items())
+    results = []
+    for target in targets:
+        failed = [replace(f, target=target.name) for f in failures]
+        records = dict(walker.records)
+        if target.engine and builder is not None:
+            _relayout(records, DeclSet(builder.records), MODELS[target.name], target, failed)
+        results.append(TargetResult(
+            target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
+            enums, tuple(failed), tuple(macros) if target is clang_target else ()))
+    return results
 
 
 _IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
@@ -525,8 +540,9 @@ def _top_level(tu: Any, main: str, all_files: bool) -> Iterator[Any]:
             yield cursor
 
 
-def _parse_target_star(job: tuple[Sequence[str], Target, ParseOptions]) -> TargetResult:
-    return parse_target(*job)
+def _parse_group_star(job: tuple[Sequence[str], list[Target], ParseOptions]
+                      ) -> list[TargetResult]:
+    return parse_group(*job)
 
 
 def parse(
@@ -541,13 +557,16 @@ def parse(
     for header in headers if check_files else ():
         if not os.path.isfile(header):
             raise InputError(f"{header}: no such file")
-    work = [(tuple(headers), t, options) for t in targets]
+    groups: dict[tuple[str, ...], list[Target]] = {}
+    for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
+        groups.setdefault(tuple(clang_args(t, options)), []).append(t)
+    work = [(tuple(headers), group, options) for group in groups.values()]
     workers = min(jobs or os.cpu_count() or 1, len(work))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_parse_target_star, work))
+            results = [r for rs in pool.map(_parse_group_star, work) for r in rs]
     else:
-        results = [_parse_target_star(w) for w in work]
+        results = [r for w in work for r in _parse_group_star(w)]
     return merge(results, targets, headers)
 
 
@@ -825,15 +844,15 @@ def _collect_decls(builder: _DeclBuilder, cursor: Any) -> None:
             _collect_decls(builder, child)
 
 
-def _relayout(walker: _TargetWalker, decls: DeclSet, model: DataModel, target: Target,
-              failures: list[ParseFailure]) -> None:
+def _relayout(records: dict[str, tuple[str, SourceLocation, RecordLayout]], decls: DeclSet,
+              model: DataModel, target: Target, failures: list[ParseFailure]) -> None:
     """Replace clang's layouts by the engine's, for a target clang cannot lay out."""
     engine = LayoutEngine(decls, model)
-    for name, (kind, loc, _) in list(walker.records.items()):
+    for name, (kind, loc, _) in list(records.items()):
         try:
-            walker.records[name] = (kind, loc, engine.layout(name))
+            records[name] = (kind, loc, engine.layout(name))
         except (InputError, KeyError) as exc:
-            del walker.records[name]
+            del records[name]
             failures.append(ParseFailure(loc.file, target.name, (Diagnostic(
                 "error", f"abiscope's layout engine cannot lay out {name}: {exc}", loc),)))
 
