@@ -221,7 +221,7 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
 def _console() -> Console:
     """Colour and the terminal's width on a TTY; plain and wide enough when piped."""
     probe = Console()
-    return probe if probe.is_terminal else Console(width=200, no_color=True)
+    return probe if probe.is_terminal else Console(width=1000, no_color=True)
 
 
 def _write(text: str, output: str | None) -> None:
