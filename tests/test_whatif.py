@@ -72,4 +72,4 @@ def test_bad_what_ifs_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not declared"):
         whatif.layout(decls, "struct nope", "x86_64")
     with pytest.raises(UsageError, match="no data model"):
-        whatif.layout(decls, "struct e", "win64")
+        whatif.layout(decls, "struct e", "wasm32")

@@ -1,10 +1,11 @@
 """Data models: the sizes, alignments and layout rules that :mod:`abiscope.layout_engine` follows.
 
 Owns every number the engine uses for a target it lays out itself (``m68k``, the
-hypothetical ``lp128`` and ``cheri128``) and for the x86 trio it is validated against:
-scalar sizes and alignments, pointer widths, the widths of typedef names a model decides or
-keeps fixed, and the few GCC layout parameters that differ between targets. Plain frozen
-data; no layout arithmetic here.
+hypothetical ``lp128`` and ``cheri128``) and for every other real Linux target abiscope knows
+(x86 trio, arm, aarch64, riscv32/64, ppc, ppc64, ppc64le, s390x, mips, mips64, sparc64,
+loongarch64), on which it is validated against GCC and clang: scalar sizes and alignments,
+pointer widths, the widths of typedef names a model decides or keeps fixed, and the few GCC
+layout parameters that differ between targets. Plain frozen data; no layout arithmetic here.
 
 The GCC parameters, with the name GCC's target headers give them:
 
@@ -12,7 +13,8 @@ The GCC parameters, with the name GCC's target headers give them:
   straddle more alignment units of its declared type than the type itself has, and a named
   bit-field's type raises the record's alignment); ``"m68k"`` is GCC without it (bit-fields
   are placed at the next free bit and only their own alignment counts); ``"ms"`` is MSVC's
-  (``ms_struct``), which the engine does not implement.
+  record layout (clang's ``MicrosoftRecordLayoutBuilder``; ``win32``, ``win64``).
+- ``empty_record_size`` (``"ms"`` only): the size of a record with no data (MSVC C: 4).
 - ``max_natural_align`` (``BIGGEST_ALIGNMENT``): caps the natural alignment of every type
   and of the integer machine modes (m68k: 2).
 - ``empty_field_boundary`` (``EMPTY_FIELD_BOUNDARY``): the alignment a zero-width bit-field
@@ -20,6 +22,16 @@ The GCC parameters, with the name GCC's target headers give them:
 - ``field_align_cap`` (``ADJUST_FIELD_ALIGN``): the alignment of an integer or ``double``
   field without an explicit alignment (i386: 4). Already reflected in ``scalars``; the engine
   applies it where GCC derives an alignment from a machine mode.
+- ``align_anonymous_bitfields`` (``TARGET_ALIGN_ANONYMOUS_BITFIELD``, ``sysv`` only): an
+  unnamed bit-field's declared type raises the record's alignment as a named one's does
+  (arm AAPCS, aarch64: ``struct { char a; int :3; }`` is 4/4, 2/1 on x86-64). For a
+  zero-width one neither ``#pragma pack`` nor ``packed`` lowers that alignment (``struct {
+  char a; int :0; char b; }`` is 8/4 on arm even under ``#pragma pack(1)``).
+
+The Linux models (x86 trio, arm, aarch64, riscv64, ppc, ppc64, ppc64le, s390x, mips, mips64,
+sparc64, m68k) are checked against the Debian cross gcc of each target through DWARF
+(``tests/test_layout_engine.py``, ``tests/test_engine_targets.py``); riscv32 and loongarch64,
+which have no gcc here, only against clang.
 """
 
 from __future__ import annotations
@@ -89,6 +101,8 @@ class DataModel:
     max_natural_align: int | None = None
     empty_field_boundary: int = 1
     field_align_cap: int | None = None
+    align_anonymous_bitfields: bool = False
+    empty_record_size: int = 0  # "ms": a record without data is this big (MSVC C: 4)
     char_signed: bool = True
     function: tuple[int, int] = (1, 4)  # a function type itself (GNU sizeof; clang's align)
     hypothetical: bool = False
@@ -177,4 +191,61 @@ CHERI128 = _model(
     notes=("x86_64 SysV with 128-bit capabilities: pointers, intptr_t, uintptr_t",),
 )
 
-MODELS: dict[str, DataModel] = {m.name: m for m in (M68K, LP128, CHERI128, X86_64, I386, X32)}
+# The other Linux targets (GCC 12 cross compilers, checked through DWARF). BIGGEST_ALIGNMENT
+# is 8 on arm, s390x and mips o32 (``cap``: also the bare ``aligned``), 16 elsewhere.
+ARM = _model(
+    "arm", "little", pointer=4, long=4, cap=8, char_signed=False,
+    align_anonymous_bitfields=True, overrides={"long double": (8, 8)},
+    notes=("arm-linux-gnueabihf (AAPCS): long long and double 8-aligned, long double = double",
+           "unnamed and zero-width bit-fields raise the record alignment (AAPCS)",
+           "plain char is unsigned"),
+)
+AARCH64 = _model(
+    "aarch64", "little", pointer=8, long=8, char_signed=False, align_anonymous_bitfields=True,
+    notes=("long double is binary128, 16/16",
+           "unnamed and zero-width bit-fields raise the record alignment (AAPCS64)",
+           "plain char is unsigned"),
+)
+RISCV64 = _model("riscv64", "little", pointer=8, long=8, char_signed=False,
+                 notes=("long double is binary128, 16/16", "plain char is unsigned"))
+RISCV32 = _model("riscv32", "little", pointer=4, long=4, char_signed=False,
+                 notes=("long double is binary128, 16/16", "plain char is unsigned",
+                        "no gcc here: checked against clang only"))
+PPC = _model("ppc", "big", pointer=4, long=4, char_signed=False,
+             notes=("long double is IBM double-double, 16/16", "plain char is unsigned"))
+PPC64 = _model("ppc64", "big", pointer=8, long=8, char_signed=False,
+               notes=("long double is IBM double-double, 16/16", "plain char is unsigned"))
+PPC64LE = _model("ppc64le", "little", pointer=8, long=8, char_signed=False,
+                 notes=("long double is IBM double-double, 16/16", "plain char is unsigned"))
+S390X = _model("s390x", "big", pointer=8, long=8, cap=8, char_signed=False,
+               notes=("every natural alignment capped at 8: long double and __int128 are 16/8",
+                      "plain char is unsigned"))
+MIPS = _model("mips", "big", pointer=4, long=4, cap=8, overrides={"long double": (8, 8)},
+              notes=("o32: long long and double 8-aligned, long double = double",))
+MIPS64 = _model("mips64", "big", pointer=8, long=8,
+                notes=("n64: long double is binary128, 16/16",))
+SPARC64 = _model("sparc64", "big", pointer=8, long=8,
+                 notes=("long double is binary128, 16/16",))
+LOONGARCH64 = _model("loongarch64", "little", pointer=8, long=8,
+                     notes=("long double is binary128, 16/16",
+                            "no gcc here: checked against clang only"))
+
+MODELS: dict[str, DataModel] = {m.name: m for m in (
+    M68K, LP128, CHERI128, X86_64, I386, X32, ARM, AARCH64, RISCV64, RISCV32, PPC, PPC64,
+    PPC64LE, S390X, MIPS, MIPS64, SPARC64, LOONGARCH64)}
+
+# Windows, MSVC ABI (LLP64; "ms" record layout: clang's MicrosoftRecordLayoutBuilder, the only
+# authority here: checked against clang on i686/x86_64-pc-windows-msvc, tests/test_engine_msvc.py).
+_MS_NOTES = (
+    "LLP64: long is 4 bytes; long long and double 8-aligned also as members on win32",
+    "long double = double (8/8); enums are int, packed enums too; wchar_t is unsigned short",
+    "bit-fields share a unit of their declared type's size while the size stays the same and "
+    "the width fits; a zero-width one ends the unit, and is ignored after anything else",
+    "aligned(N)/_Alignas are required alignments: packed and #pragma pack do not lower them",
+    "a record without data is 4 bytes",
+)
+WIN32 = _model("win32", "little", pointer=4, long=4, bitfield_family="ms",
+               empty_record_size=4, overrides={"long double": (8, 8)}, notes=_MS_NOTES)
+WIN64 = _model("win64", "little", pointer=8, long=4, size=8, bitfield_family="ms",
+               empty_record_size=4, overrides={"long double": (8, 8)}, notes=_MS_NOTES)
+MODELS.update({m.name: m for m in (WIN32, WIN64)})

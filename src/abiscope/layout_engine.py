@@ -5,7 +5,8 @@ Owns the layout algorithm for the targets no compiler lays out for abiscope: ``m
 fixes. One algorithm, parameterised only by :class:`~abiscope.datamodels.DataModel`: a port of
 GCC's ``stor-layout.c`` (``layout_decl``, ``update_alignment_for_field``, ``place_field``,
 ``finalize_record_size``) for C records, since GCC decides the Linux ABIs. Checked against GCC
-through DWARF on i386, x86_64, x32 and m68k (``tests/test_layout_engine.py``).
+through DWARF on i386, x86_64, x32 and m68k (``tests/test_layout_engine.py``) and on every
+other Linux target with a Debian cross gcc (``tests/test_engine_targets.py``).
 
 Rules, with GCC's names (alignments in bits inside the engine, bytes outside):
 
@@ -19,15 +20,23 @@ Rules, with GCC's names (alignments in bits inside the engine, bytes outside):
   ``empty_field_boundary`` (``m68k``); neither ``packed`` nor ``#pragma pack`` reduces it.
 - The record's alignment: the largest field alignment (``sysv``: a named bit-field counts its
   type's alignment, capped by ``#pragma pack`` or ``packed``; unnamed bit-fields count
-  nothing) and the record's own ``aligned(N)``; its size is rounded up to it.
+  nothing, unless ``align_anonymous_bitfields`` (arm, aarch64) makes them count like named
+  ones, a zero-width one uncapped) and the record's own ``aligned(N)``; its size is rounded
+  up to it.
 - ``sysv`` bit-fields, outside ``#pragma pack`` and ``packed``: a bit-field that would span
   more alignment units of its type than the type itself has starts at the next unit.
+
+The ``ms`` family (``win32``, ``win64``) is a second algorithm, a port of clang's
+``MicrosoftRecordLayoutBuilder`` (``_place_ms``), checked against clang on the
+``*-pc-windows-msvc`` triples (``tests/test_engine_msvc.py``): bit-fields share a storage unit
+of their declared type's size, a zero-width one only ends a unit, and explicit alignments are
+"required" ones that neither ``packed`` nor ``#pragma pack`` lowers.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .datamodels import DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
@@ -74,12 +83,10 @@ class LayoutEngine:
     """Lays out the records of one :class:`DeclSet` under one data model (memoised by key)."""
 
     def __init__(self, decls: DeclSet, model: DataModel) -> None:
-        if model.bitfield_family == "ms":
-            raise InputError(f"data model {model.name}: MSVC bit-field layout is not "
-                             "implemented by abiscope's layout engine")
         self.decls = decls
         self.model = model
         self._shapes: dict[str, _Shape] = {}
+        self._required: dict[str, int] = {}  # "ms": each record's required alignment (bytes)
         self._active: set[str] = set()
         self._layouts: dict[str, RecordLayout] = {}
         self._ctypes: dict[TypeDecl, CType] = {}
@@ -130,6 +137,8 @@ class LayoutEngine:
     def _place(self, rec: RecordDecl) -> _Shape:
         """GCC's ``place_field`` over every field, then ``finalize_record_size``."""
         model = self.model
+        if model.bitfield_family == "ms":
+            return self._place_ms(rec)
         pcc = model.bitfield_family == "sysv"
         pack = rec.pack * 8 if rec.pack else None
         record_align = 8 * max(1, self._attr(rec.align_attr) or 1)
@@ -177,9 +186,11 @@ class LayoutEngine:
                 align = min(align, pack)
             # -- update_alignment_for_field: the record's alignment
             if is_bitfield and pcc:
-                if f.name:
+                if f.name or model.align_anonymous_bitfields:
                     type_align = 8 * t.align
-                    if pack is not None:
+                    if zero:
+                        pass  # neither #pragma pack nor packed caps a zero-width one
+                    elif pack is not None:
                         type_align = min(type_align, pack)
                     elif packed:
                         type_align = min(type_align, 8)
@@ -206,6 +217,112 @@ class LayoutEngine:
     def _excess_unit_span(pos: int, width: int, align: int, type_bits: int) -> bool:
         """GCC: the bit-field would span more ``align`` units than its type has."""
         return (pos % align + width + align - 1) // align > type_bits // align
+
+    # -- MSVC ("ms") -----------------------------------------------------------------------
+
+    def _place_ms(self, rec: RecordDecl) -> _Shape:
+        """clang's ``MicrosoftRecordLayoutBuilder`` for a C record (``layoutField``,
+        ``layoutBitField``, ``layoutZeroWidthBitField``, ``finalizeLayout``); bytes, offsets
+        in bits. A field's alignment is its type's natural one (a top-level typedef's
+        ``aligned(N)`` does not count), capped by ``#pragma pack`` (ignored above the pointer
+        size) or ``packed`` (record: 1, member: 1), then raised to its required alignment: the
+        member's ``aligned(N)``/``_Alignas``, an aligned typedef's or record type's alignment,
+        a nested record's required alignment. Non-bit-field required alignments raise the
+        record's, which neither ``packed`` nor ``#pragma pack`` lowers."""
+        model = self.model
+        union = rec.kind == "union"
+        max_field = 1 if rec.packed else (
+            rec.pack if rec.pack and rec.pack <= model.pointer[0] else None)
+        size = 0
+        align = 1
+        required = self._attr(rec.align_attr) or 0
+        last_bitfield = False  # the previous field is a bit-field of non-zero width
+        unit = remaining = 0  # that bit-field's storage unit (bytes) and its free bits
+        offsets: list[int] = []
+        for f in rec.fields:
+            where = f"{rec.key}: member {f.name or '(anonymous)'!r}"
+            natural = replace(f.type, align_attr=None) if f.type.align_attr is not None \
+                else f.type
+            t = self._sized(natural, where)
+            width = f.bit_width
+            if t.bits is None and width is not None:
+                raise InputError(f"{where}: bit-field of incomplete type")
+            nbytes = (t.bits or 0) // 8
+            field_required = max(self._attr(f.align_attr) or 0,
+                                 self._ms_type_required(f.type, where))
+            info = t.align
+            if width is None:
+                field_required = max(field_required, self._ms_nested_required(f.type))
+                required = max(required, field_required)
+            else:
+                info = max(info, field_required)
+            if max_field is not None:
+                info = min(info, max_field)
+            if f.packed:
+                info = 1
+            info = max(info, field_required)
+            if width is None:  # layoutField
+                last_bitfield = False
+                align = max(align, info)
+                offset = 0 if union else _round_up(size, info)
+                offsets.append(8 * offset)
+                size = max(size, offset + nbytes)
+            elif width == 0:  # layoutZeroWidthBitField: only after a bit-field
+                if not last_bitfield:
+                    offsets.append(0 if union else 8 * size)
+                    continue
+                last_bitfield = False
+                if union:
+                    offsets.append(0)
+                    size = max(size, nbytes)
+                else:
+                    size = _round_up(size, info)
+                    offsets.append(8 * size)
+                    align = max(align, info)
+            else:  # layoutBitField
+                width = min(width, 8 * nbytes)
+                if not union and last_bitfield and unit == nbytes and width <= remaining:
+                    offsets.append(8 * size - remaining)
+                    remaining -= width
+                    continue
+                last_bitfield, unit = True, nbytes
+                if union:  # MSVC: a bit-field's alignment does not count in a union
+                    offsets.append(0)
+                    size = max(size, nbytes)
+                else:
+                    offset = _round_up(size, info)
+                    offsets.append(8 * offset)
+                    size = offset + nbytes
+                    align = max(align, info)
+                    remaining = 8 * nbytes - width
+        align = max(align, required)
+        size = _round_up(size, align)
+        if size == 0:
+            size = align if required >= model.empty_record_size else model.empty_record_size
+        self._required[rec.key] = required
+        return _Shape(size, align, tuple(offsets))
+
+    def _ms_type_required(self, td: TypeDecl, where: str) -> int:
+        """clang ``isAlignmentRequired``: an aligned typedef's or aligned record's alignment,
+        through arrays (0: none)."""
+        if td.align_attr is not None:
+            return self._sized(td, where).align
+        if td.kind == "array" and td.element is not None:
+            return self._ms_type_required(td.element, where)
+        if td.kind == "record" and td.record is not None:
+            rec = self.decls.records.get(td.record)
+            if rec is not None and rec.align_attr is not None:
+                return self._shape(td.record).align
+        return 0
+
+    def _ms_nested_required(self, td: TypeDecl) -> int:
+        """The required alignment of the record a member (or its array elements) is."""
+        while td.kind == "array" and td.element is not None:
+            td = td.element
+        if td.kind != "record" or td.record is None:
+            return 0
+        self._shape(td.record)
+        return self._required.get(td.record, 0)
 
     # -- types -----------------------------------------------------------------------------
 
