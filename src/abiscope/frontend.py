@@ -152,6 +152,8 @@ class _TargetWalker:
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
+        self.macros: dict[str, list[str]] | None = None  # read only when an attribute needs it
+        self.needs_macros = False
 
     # -- locations -------------------------------------------------------------------------
 
@@ -218,6 +220,13 @@ class _TargetWalker:
         self.types[key] = result
         return result
 
+    def align_attr(self, cursor: Any) -> int | None:
+        try:
+            return align_attr(cursor, macros=self.macros)
+        except NeedsMacros:
+            self.needs_macros = True
+            return None
+
     # -- records and enums -----------------------------------------------------------------
 
     def note_decl(self, decl: Any) -> None:
@@ -245,7 +254,7 @@ class _TargetWalker:
                 name="" if anonymous else f.spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
                 location=self.location(f), members=nested,
-                align_attr=align_attr(f) if f.has_attrs() else None,
+                align_attr=self.align_attr(f) if f.has_attrs() else None,
             ))
         return tuple(out)
 
@@ -394,13 +403,22 @@ def parse_group(headers: Sequence[str], targets: Sequence[Target],
         if errors:
             failures.append(ParseFailure(relpath(header), "", tuple(errors)))
             continue
-        walker.seen_decls.clear()
         main = os.path.realpath(header)
-        for cursor in _top_level(tu, main, options.all_files):
-            walker.visit(cursor)
-        walker.drain_pending()
+        detailed = bool(flags & ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+        macro_table = read_macros(tu) if detailed else None
+        known = set(walker.records)
+        _walk(walker, tu, main, options.all_files, macro_table)
+        if walker.needs_macros:
+            # An aligned(...) comes from a macro of another file: read the macro table (a
+            # detailed parse) and walk this header again.
+            for name in set(walker.records) - known:
+                del walker.records[name]
+            tu = index.parse(header, args=args, unsaved_files=unsaved, options=flags
+                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+            macro_table = read_macros(tu)
+            _walk(walker, tu, main, options.all_files, macro_table)
         if builder is not None:
-            builder.read_macros(tu)
+            builder.macros = macro_table or read_macros(tu)
             _collect_decls(builder, tu.cursor)
         if want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
@@ -517,6 +535,17 @@ def _evaluate(cursor: Any) -> int | None:
         return int(lib.clang_EvalResult_getAsLongLong(result))
     finally:
         lib.clang_EvalResult_dispose(result)
+
+
+def _walk(walker: _TargetWalker, tu: Any, main: str, all_files: bool,
+          macros: dict[str, list[str]] | None) -> None:
+    walker.seen_decls.clear()
+    walker.macros = macros
+    walker.needs_macros = False
+    walker.types.clear()  # a CType's align depends on the TU's macros only through members
+    for cursor in _top_level(tu, main, all_files):
+        walker.visit(cursor)
+    walker.drain_pending()
 
 
 def _top_level(tu: Any, main: str, all_files: bool) -> Iterator[Any]:
@@ -680,14 +709,75 @@ def _eval_tokens(tokens: list[str], macros: dict[str, list[str]], depth: int = 0
     return value if isinstance(value, int) else None
 
 
+def read_macros(tu: Any) -> dict[str, list[str]]:
+    """Object-like macro bodies of a translation unit parsed with a detailed record."""
+    ck = _cindex().CursorKind
+    macros: dict[str, list[str]] = {}
+    for cursor in tu.cursor.get_children():
+        if cursor.kind == ck.MACRO_DEFINITION:
+            tokens = [t.spelling for t in cursor.get_tokens()]
+            if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                macros[tokens[0]] = tokens[1:]
+    return macros
+
+
+class NeedsMacros(Exception):
+    """An attribute argument comes from a macro and the macro table was not read."""
+
+
+def _attr_argument(tokens: list[str], macros: dict[str, list[str]] | None) -> int | None:
+    """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
+    if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
+        literal = _int_literal(tokens[2])
+        if literal is not None:
+            return literal
+    if len(tokens) > 3 and tokens[1] == "(" and macros is not None:
+        depth, end = 0, len(tokens)
+        for i, tok in enumerate(tokens[1:], 1):
+            depth += {"(": 1, ")": -1}.get(tok, 0)
+            if depth == 0:
+                end = i
+                break
+        return _eval_tokens(tokens[2:end], macros)
+    return None
+
+
+def _expand(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> list[str]:
+    """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
+    if depth > 10:
+        return tokens
+    out: list[str] = []
+    for tok in tokens:
+        out += _expand(macros[tok], macros, depth + 1) if tok in macros else [tok]
+    return out
+
+
+def _spelled_tokens(cursor: Any) -> list[str]:
+    """The tokens of a declaration as written, also when it starts with a macro (libclang's
+    own ``get_tokens`` gives none for an extent that begins inside a macro expansion)."""
+    tokens = [t.spelling for t in cursor.get_tokens()]
+    extent, where = cursor.extent, cursor.location.file
+    if tokens or where is None:
+        return tokens
+    ci = _cindex()
+    tu = cursor.translation_unit
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.start.line, extent.start.column),
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column))
+    return [t.spelling for t in tu.get_tokens(extent=span)]
+
+
 def align_attr(cursor: Any, strict: bool = False,
                macros: dict[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
 
-    Read from the attribute's tokens (an integer literal; a bare ``aligned`` is 0: "the
-    target's biggest alignment", which the data model resolves). Any other argument
-    (``aligned(__alignof__(long long))``, a macro) takes the alignment clang computed for the
-    declaration on the parse target; without ``strict`` it counts as absent.
+    Read from the attribute's tokens: an integer literal, or arithmetic over object-like
+    macros; a bare ``aligned`` is 0 ("the target's biggest alignment", which the data model
+    resolves). An attribute written inside a macro defined in another file (Linux's
+    ``__aligned_u64``) has no tokens of its own: the declaration's tokens are expanded
+    through ``macros`` instead, and :class:`NeedsMacros` is raised when no table was read.
+    What still cannot be read takes, when ``strict``, clang's alignment of the declaration
+    on the parse target, and otherwise counts as absent.
     """
     ck = _cindex().CursorKind
     found: int | None = None
@@ -698,19 +788,20 @@ def align_attr(cursor: Any, strict: bool = False,
         if tokens[:1] == ["_Alignas"]:
             tokens = [t.spelling for t in cursor.get_tokens()]
             tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
-        value = None
-        if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
-            value = _int_literal(tokens[2])
-        elif tokens[:1] in (["aligned"], ["__aligned__"]) and len(tokens) == 1:
-            value = 0  # GCC: a bare `aligned` means the target's biggest alignment
-        if value is None and len(tokens) > 3 and tokens[1] == "(" and macros is not None:
-            depth, end = 0, len(tokens)
-            for i, tok in enumerate(tokens[1:], 1):
-                depth += {"(": 1, ")": -1}.get(tok, 0)
-                if depth == 0:
-                    end = i
-                    break
-            value = _eval_tokens(tokens[2:end], macros)
+        value = 0 if tokens in (["aligned"], ["__aligned__"]) else \
+            _attr_argument(tokens, macros) if tokens[:1] in (
+                ["aligned"], ["__aligned__"], ["_Alignas"], ["align"]) else None
+        if value is None:
+            if macros is None:
+                if not strict:
+                    raise NeedsMacros(str(cursor.spelling))
+            else:
+                expanded = _expand(_spelled_tokens(cursor), macros)
+                for i, tok in enumerate(expanded):
+                    if tok in ("aligned", "__aligned__", "_Alignas", "align"):
+                        value = 0 if expanded[i + 1:i + 2] != ["("] else \
+                            _attr_argument(expanded[i:], macros)
+                        break
         if value is None:
             if not strict:
                 continue
@@ -730,12 +821,7 @@ class _DeclBuilder:
 
     def read_macros(self, tu: Any) -> None:
         """Object-like macro bodies of a translation unit, for attribute arguments."""
-        self.macros = {}
-        for cursor in tu.cursor.get_children():
-            if cursor.kind == self.ci.CursorKind.MACRO_DEFINITION:
-                tokens = [t.spelling for t in cursor.get_tokens()]
-                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
-                    self.macros[tokens[0]] = tokens[1:]
+        self.macros = read_macros(tu)
 
     def location(self, cursor: Any) -> SourceLocation:
         loc = cursor.location
