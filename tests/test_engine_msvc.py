@@ -225,7 +225,13 @@ def check_programs(programs: list[CProgram], targets: tuple[str, ...] = WIN) -> 
             path.write_text(prog.source)
             for target in targets:
                 model = frontend.parse([str(path)], [TARGETS[target]], OPTS, jobs=1)
-                assert not model.failures, f"{target}: {model.failures}\n{prog.source}"
+                if model.failures:
+                    # Valid GNU C that the MSVC ABI rejects (an array of a record whose size
+                    # is not a multiple of its alignment): nothing to compare.
+                    assert "isn't a multiple of its alignment" in str(model.failures) or \
+                        "not supported on this target" in str(model.failures), \
+                        f"{target}: {model.failures}\n{prog.source}"
+                    continue
                 engine = LayoutEngine(frontend.parse_decls(str(path), TARGETS[target], OPTS),
                                       MODELS[target])
                 found = []
