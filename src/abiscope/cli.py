@@ -7,7 +7,6 @@ input error; 70 internal error (a bug in abiscope: please report it).
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import sys
@@ -18,56 +17,28 @@ from rich.table import Table
 
 from . import __version__
 from .checks import FAIL_ON, CheckConfig, Finding, Rule, fails, run_checks, selected_rules
+from .cliutil import (
+    EXIT_FAIL,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    add_parse_options,
+    add_target_option,
+    err,
+    load_model,
+    parse_options,
+    select_records,
+    terminal,
+    words,
+    write,
+)
+from .commands import register_all
 from .config import Config, load_config
-from .errors import AbiscopeError, InputError, UsageError
-from .frontend import ParseOptions, parse, relpath
-from .model import Model, Record, dumps, model_to_json
+from .errors import AbiscopeError, UsageError
+from .frontend import parse
+from .model import Model, dumps, model_to_json
 from .report.findings import render_github, render_json, render_sarif, render_text
 from .report.text import render_layout
 from .targets import GROUPS, TARGETS, group_members, resolve
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
-
-
-def _err(msg: str) -> None:
-    print(f"abiscope: {msg}", file=sys.stderr)
-
-
-def _add_parse_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("C preprocessor and parsing (as in cc)")
-    g.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
-                   help="add DIR to the include search path")
-    g.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="define a macro")
-    g.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME",
-                   help="undefine a macro")
-    g.add_argument("--std", default=None, help="C standard (default: gnu11)")
-    g.add_argument("--include", dest="force_includes", action="append", default=[],
-                   metavar="FILE", help="include FILE before each header")
-    g.add_argument("--sysroot", action="append", default=[], metavar="TARGET=DIR",
-                   help="system include dir for one target (repeatable); default: Debian's "
-                        "/usr/include/<multiarch> or /usr/<triple>/include where present")
-    g.add_argument("--no-system-dirs", action="store_true",
-                   help="do not add any per-target system include dir")
-    g.add_argument("--all-files", action="store_true",
-                   help="also show records declared in included headers")
-    g.add_argument("--strict", action="store_true",
-                   help="a header that fails to parse on any selected target is an error")
-    g.add_argument("-j", "--jobs", type=int, default=None,
-                   help="processes to spread targets over (default: all cores)")
-    g.add_argument("--config", metavar="FILE",
-                   help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
-                        "pyproject.toml, in this directory or the nearest parent)")
-
-
-def _add_target_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-t", "--target", action="append", default=[],
-                   help="targets, groups or clang triples, comma-separated "
-                        "(default: default = i386,x86_64,x32,arm,aarch64); "
-                        "see 'abiscope targets'")
-    p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
-                   help="records to report: tag or full name, globs allowed "
-                        "('xen_dm_op_*' or 'struct xen_dm_op_*')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,10 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lay.add_argument("headers", nargs="*", metavar="HEADER",
                      help="headers to analyse (default: `headers` of the configuration)")
-    _add_target_option(lay)
+    add_target_option(lay)
     lay.add_argument("-f", "--format", choices=("text", "json"), default="text")
     lay.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    _add_parse_options(lay)
+    add_parse_options(lay)
 
     chk = sub.add_parser(
         "check", help="find ABI hazards (rules ABI001-ABI014), with fixes",
@@ -105,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("headers", nargs="*", metavar="HEADER",
                      help="headers to check (default: `headers` of the configuration)")
-    _add_target_option(chk)
+    add_target_option(chk)
     chk.add_argument("-f", "--format", choices=("text", "json", "sarif", "github"),
                      default="text")
     chk.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
@@ -122,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--reference", metavar="TARGET",
                      help="target whose offsets fixes keep (default: x86_64 if selected, "
                           "else the first target)")
-    _add_parse_options(chk)
+    add_parse_options(chk)
 
     rl = sub.add_parser("rules", help="list the rules, or print one rule's documentation",
                         description="Without an argument, list every rule; with a rule id or "
@@ -145,103 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
                         description="List every target name, its clang triple, groups, "
                                     "and the compiler the test-suite checks it against.")
     tg.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    register_all(sub)
     return parser
-
-
-def _parse_options(args: argparse.Namespace, config: Config,
-                   macros: bool = False) -> ParseOptions:
-    sysroots = list(config.sysroot)
-    for item in args.sysroot:
-        target, sep, directory = item.partition("=")
-        if not sep or not target or not directory:
-            raise UsageError(f"--sysroot wants TARGET=DIR, got {item!r}")
-        sysroots.append((target, directory))
-    for _, directory in sysroots:
-        if not os.path.isdir(directory):
-            raise InputError(f"--sysroot: {directory}: no such directory")
-    include_dirs = [*config.include, *args.include_dirs]
-    for d in include_dirs:
-        if not os.path.isdir(d):
-            raise InputError(f"-I {d}: no such directory")
-    return ParseOptions(
-        include_dirs=tuple(include_dirs), defines=(*config.defines, *args.defines),
-        undefines=(*config.undefines, *args.undefines),
-        force_includes=(*config.force_include, *args.force_includes),
-        std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
-        system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
-    )
-
-
-def _matches(record: Record, patterns: Sequence[str]) -> bool:
-    tag = record.name.split(" ", 1)[1] if record.name.startswith(("struct ", "union ")) \
-        else record.name
-    return any(fnmatch.fnmatchcase(record.name, p) or fnmatch.fnmatchcase(tag, p)
-               for p in patterns)
-
-
-def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> list[Record]:
-    """Records to report: those declared in the inputs (or all), filtered by --record."""
-    inputs = set(model.inputs)
-    chosen = [r for r in model.records if all_files or r.location.file in inputs]
-    if patterns:
-        chosen = [r for r in chosen if _matches(r, patterns)]
-        if not chosen:
-            raise InputError(f"--record {' '.join(patterns)} matches no record"
-                             + ("" if all_files else " declared in the given headers "
-                                "(--all-files looks in included headers too)"))
-    return chosen
-
-
-def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -> Model:
-    """Parse the headers on the selected targets, reporting failures on stderr."""
-    headers = list(args.headers) or list(config.headers)
-    if not headers:
-        raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
-    selection = resolve(args.target or list(config.targets) or ["default"])
-    if selection.left_out:
-        _err("left out (not available in this build): "
-             + ", ".join(f"{t.name}" for t in selection.left_out))
-    options = _parse_options(args, config, macros)
-    model = parse(headers, selection.targets, options, jobs=args.jobs)
-    failed = {(f.header, f.target) for f in model.failures}
-    for f in model.failures:
-        _err(f"{f.header}: does not parse for {f.target}: {f.summary()}")
-    targets = [t.name for t in selection.targets]
-    dead = [relpath(h) for h in headers if all((relpath(h), t) in failed for t in targets)]
-    if dead and (len(dead) == len(headers) or args.strict):
-        raise InputError(f"{', '.join(dead)}: parses on no selected target "
-                         "(see the diagnostics above; -I, -D or --sysroot may be missing)")
-    if model.failures and args.strict:
-        raise InputError("--strict: some headers do not parse on some targets (see above)")
-    for h in dead:
-        _err(f"{h}: skipped, it parses on no selected target")
-    return model
-
-
-def _console() -> Console:
-    """Colour and the terminal's width on a TTY; plain and wide enough when piped."""
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=1000, no_color=True)
-
-
-def _write(text: str, output: str | None) -> None:
-    if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
     model = load_model(args, load_config(args.config))
     records = select_records(model, args.record, args.all_files)
     if args.format == "json":
-        _write(dumps(model_to_json(model, records)), args.output)
+        write(dumps(model_to_json(model, records)), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             render_layout(model, records, Console(file=fh, width=160, no_color=True))
     else:
-        render_layout(model, records, _console())
+        render_layout(model, records, terminal())
     return EXIT_OK
 
 
@@ -256,7 +144,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             ],
             "groups": {g: [t.name for t in group_members(g)] for g in GROUPS},
         }
-        _write(json.dumps(doc, indent=2) + "\n", None)
+        write(json.dumps(doc, indent=2) + "\n", None)
         return EXIT_OK
     table = Table(show_edge=False, header_style="bold")
     for col in ("name", "clang triple", "bits", "endian", "groups", "checked by", "status"):
@@ -265,22 +153,18 @@ def cmd_targets(args: argparse.Namespace) -> int:
         status = "ok" if t.available else "not in this build"
         table.add_row(t.name, t.triple, str(t.pointer_bits), t.endian, " ".join(t.groups),
                       t.checked_by, status)
-    console = _console()
+    console = terminal()
     console.print(table)
     console.print("groups: " + "; ".join(
         f"{g} = {','.join(t.name for t in group_members(g))}" for g in GROUPS))
     return EXIT_OK
 
 
-def _words(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
-
-
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     check_config = CheckConfig(
-        select=_words(args.select) or config.select, ignore=(*config.ignore,
-                                                             *_words(args.ignore)),
+        select=words(args.select) or config.select, ignore=(*config.ignore,
+                                                             *words(args.ignore)),
         severities=dict(config.severity), reference=args.reference or config.reference)
     rules = selected_rules(check_config)  # unknown rule names fail before any parsing
     fail_on = args.fail_on or config.fail_on or "warning"
@@ -294,17 +178,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         findings = _verified(findings, model, args, config)
     targets = list(model.targets)
     if args.format == "json":
-        _write(render_json(findings, targets, model.failures), args.output)
+        write(render_json(findings, targets, model.failures), args.output)
     elif args.format == "sarif":
-        _write(render_sarif(findings, rules, model.failures), args.output)
+        write(render_sarif(findings, rules, model.failures), args.output)
     elif args.format == "github":
-        _write(render_github(findings), args.output)
+        write(render_github(findings), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             render_text(findings, Console(file=fh, width=160, no_color=True),
                         args.fix_preview)
     else:
-        render_text(findings, _console(), args.fix_preview)
+        render_text(findings, terminal(), args.fix_preview)
     return EXIT_FAIL if fails(findings, fail_on) else EXIT_OK
 
 
@@ -317,7 +201,7 @@ def _futures(model: Model, args: argparse.Namespace, config: Config,
     if not missing:
         return {}
     headers = [h for h in (list(args.headers) or list(config.headers))]
-    future = parse(headers, missing, _parse_options(args, config), jobs=args.jobs)
+    future = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
     return {t.name: future for t in missing}
 
 
@@ -326,7 +210,7 @@ def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespac
     """Each padding fix laid out again on the reference target."""
     from .fixcheck import verify
 
-    options = _parse_options(args, config)
+    options = parse_options(args, config)
     real = [t for t in model.targets if not model.targets[t].hypothetical]
     ref = args.reference or config.reference or ("x86_64" if "x86_64" in real else real[0])
     target = resolve(ref).targets[0]
@@ -350,14 +234,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
                              + ", ".join(f"{r.id} {r.name}" for r in RULES))
         rule = match[0]
         if args.format == "json":
-            _write(json.dumps({"id": rule.id, "name": rule.name, "severity": rule.severity,
+            write(json.dumps({"id": rule.id, "name": rule.name, "severity": rule.severity,
                                "summary": rule.summary, "page": rule.page()}, indent=2)
                    + "\n", None)
         else:
-            _write(rule.page(), None)
+            write(rule.page(), None)
         return EXIT_OK
     if args.format == "json":
-        _write(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
+        write(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
                             "summary": r.summary} for r in RULES], indent=2) + "\n", None)
         return EXIT_OK
     table = Table(show_edge=False, header_style="bold")
@@ -365,7 +249,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         table.add_column(col)
     for r in RULES:
         table.add_row(r.id, r.name, r.severity, r.summary)
-    _console().print(table)
+    terminal().print(table)
     return EXIT_OK
 
 
@@ -374,12 +258,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     results = claims(analyse(args.jobs))
     if args.format == "json":
-        _write(json.dumps({"schema": "abiscope.demo/1", "headers": str(seed_dir()),
+        write(json.dumps({"schema": "abiscope.demo/1", "headers": str(seed_dir()),
                            "claims": [{"claim": c.number, "quote": c.quote,
                                        "evidence": c.evidence, "holds": c.holds}
                                       for c in results]}, indent=2) + "\n", None)
     else:
-        console = _console()
+        console = terminal()
         table = Table(title="The xen-devel dm_op review, measured by abiscope",
                       title_justify="left", header_style="bold", show_lines=True)
         table.add_column("#", justify="right")
@@ -406,9 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        func = COMMANDS.get(args.command) or args.func
+        return int(func(args))
     except AbiscopeError as exc:
-        _err(f"error: {exc}")
+        err(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -417,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("ABISCOPE_DEBUG"):
             raise
-        _err(f"internal error: {type(exc).__name__}: {exc} "
+        err(f"internal error: {type(exc).__name__}: {exc} "
              "(this is a bug in abiscope; rerun with ABISCOPE_DEBUG=1 and report it)")
         return EXIT_INTERNAL
 

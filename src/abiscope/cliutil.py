@@ -1,0 +1,152 @@
+"""What every abiscope command shares: parse options, loading the model, record selection, output.
+
+Command modules (``abiscope.commands.*``) and ``abiscope.cli`` import from here; nothing here
+imports a command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import os
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from .config import Config
+from .errors import InputError, UsageError
+from .frontend import ParseOptions, parse, relpath
+from .model import Model, Record
+from .targets import resolve
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def err(msg: str) -> None:
+    print(f"abiscope: {msg}", file=sys.stderr)
+
+
+def add_parse_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("C preprocessor and parsing (as in cc)")
+    g.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
+                   help="add DIR to the include search path")
+    g.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="define a macro")
+    g.add_argument("-U", dest="undefines", action="append", default=[], metavar="NAME",
+                   help="undefine a macro")
+    g.add_argument("--std", default=None, help="C standard (default: gnu11)")
+    g.add_argument("--include", dest="force_includes", action="append", default=[],
+                   metavar="FILE", help="include FILE before each header")
+    g.add_argument("--sysroot", action="append", default=[], metavar="TARGET=DIR",
+                   help="system include dir for one target (repeatable); default: Debian's "
+                        "/usr/include/<multiarch> or /usr/<triple>/include where present")
+    g.add_argument("--no-system-dirs", action="store_true",
+                   help="do not add any per-target system include dir")
+    g.add_argument("--all-files", action="store_true",
+                   help="also show records declared in included headers")
+    g.add_argument("--strict", action="store_true",
+                   help="a header that fails to parse on any selected target is an error")
+    g.add_argument("-j", "--jobs", type=int, default=None,
+                   help="processes to spread targets over (default: all cores)")
+    g.add_argument("--config", metavar="FILE",
+                   help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
+                        "pyproject.toml, in this directory or the nearest parent)")
+
+
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-t", "--target", action="append", default=[],
+                   help="targets, groups or clang triples, comma-separated "
+                        "(default: default = i386,x86_64,x32,arm,aarch64); "
+                        "see 'abiscope targets'")
+    p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
+                   help="records to report: tag or full name, globs allowed "
+                        "('xen_dm_op_*' or 'struct xen_dm_op_*')")
+
+
+def parse_options(args: argparse.Namespace, config: Config,
+                   macros: bool = False) -> ParseOptions:
+    sysroots = list(config.sysroot)
+    for item in args.sysroot:
+        target, sep, directory = item.partition("=")
+        if not sep or not target or not directory:
+            raise UsageError(f"--sysroot wants TARGET=DIR, got {item!r}")
+        sysroots.append((target, directory))
+    for _, directory in sysroots:
+        if not os.path.isdir(directory):
+            raise InputError(f"--sysroot: {directory}: no such directory")
+    include_dirs = [*config.include, *args.include_dirs]
+    for d in include_dirs:
+        if not os.path.isdir(d):
+            raise InputError(f"-I {d}: no such directory")
+    return ParseOptions(
+        include_dirs=tuple(include_dirs), defines=(*config.defines, *args.defines),
+        undefines=(*config.undefines, *args.undefines),
+        force_includes=(*config.force_include, *args.force_includes),
+        std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
+        system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
+    )
+
+
+def _matches(record: Record, patterns: Sequence[str]) -> bool:
+    tag = record.name.split(" ", 1)[1] if record.name.startswith(("struct ", "union ")) \
+        else record.name
+    return any(fnmatch.fnmatchcase(record.name, p) or fnmatch.fnmatchcase(tag, p)
+               for p in patterns)
+
+
+def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> list[Record]:
+    """Records to report: those declared in the inputs (or all), filtered by --record."""
+    inputs = set(model.inputs)
+    chosen = [r for r in model.records if all_files or r.location.file in inputs]
+    if patterns:
+        chosen = [r for r in chosen if _matches(r, patterns)]
+        if not chosen:
+            raise InputError(f"--record {' '.join(patterns)} matches no record"
+                             + ("" if all_files else " declared in the given headers "
+                                "(--all-files looks in included headers too)"))
+    return chosen
+
+
+def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -> Model:
+    """Parse the headers on the selected targets, reporting failures on stderr."""
+    headers = list(args.headers) or list(config.headers)
+    if not headers:
+        raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
+    selection = resolve(args.target or list(config.targets) or ["default"])
+    if selection.left_out:
+        err("left out (not available in this build): "
+             + ", ".join(f"{t.name}" for t in selection.left_out))
+    options = parse_options(args, config, macros)
+    model = parse(headers, selection.targets, options, jobs=args.jobs)
+    failed = {(f.header, f.target) for f in model.failures}
+    for f in model.failures:
+        err(f"{f.header}: does not parse for {f.target}: {f.summary()}")
+    targets = [t.name for t in selection.targets]
+    dead = [relpath(h) for h in headers if all((relpath(h), t) in failed for t in targets)]
+    if dead and (len(dead) == len(headers) or args.strict):
+        raise InputError(f"{', '.join(dead)}: parses on no selected target "
+                         "(see the diagnostics above; -I, -D or --sysroot may be missing)")
+    if model.failures and args.strict:
+        raise InputError("--strict: some headers do not parse on some targets (see above)")
+    for h in dead:
+        err(f"{h}: skipped, it parses on no selected target")
+    return model
+
+
+def terminal() -> Console:
+    """Colour and the terminal's width on a TTY; plain and wide enough when piped."""
+    probe = Console()
+    return probe if probe.is_terminal else Console(width=1000, no_color=True)
+
+
+def write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+def words(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
