@@ -414,3 +414,47 @@ def json_schema() -> dict[str, Any]:
 def dumps(doc: Mapping[str, Any]) -> str:
     """Deterministic JSON text (the bytes of a snapshot)."""
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# ioctl request macros as one target sees them (``abiscope ioctls``)
+
+
+@dataclass(frozen=True)
+class IoctlRequest:
+    """An ioctl request macro evaluated on one target, with its argument's type.
+
+    ``arg`` is the argument as written (``struct kvm_run``, ``__u32``), ``None`` for
+    ``_IO`` or a size given as a number; ``arg_type`` is that type on the target.
+    """
+
+    name: str
+    header: str
+    location: SourceLocation
+    number: int
+    arg: str | None
+    arg_type: CType | None
+
+
+@dataclass(frozen=True)
+class IoctlSkip:
+    """An ioctl request macro that could not be evaluated, and why (clang's words)."""
+
+    name: str
+    header: str
+    location: SourceLocation
+    reason: str
+
+
+@dataclass(frozen=True)
+class IoctlScan:
+    """The ioctl request macros of some headers on several targets, and the records their
+    arguments reach (laid out per target in ``model``)."""
+
+    model: Model
+    requests: Mapping[str, tuple[IoctlRequest, ...]]  # per target
+    skipped: Mapping[str, tuple[IoctlSkip, ...]]  # per target
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "requests", MappingProxyType(dict(self.requests)))
+        object.__setattr__(self, "skipped", MappingProxyType(dict(self.skipped)))

@@ -1,0 +1,99 @@
+"""``abiscope ioctls``: every ioctl request of the headers, and which need a compat handler."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.table import Table
+
+from ..cliutil import EXIT_FAIL, EXIT_OK, add_parse_options, parse_options, terminal, write
+from ..config import load_config
+from ..errors import InputError, UsageError
+from ..frontend import relpath, scan_ioctls
+from ..ioctls import CLASSES, IoctlReport, audit, report_to_json
+from ..targets import resolve
+
+FAIL_ON = ("needs-compat", "never")
+STYLE = {"number_differs": "bold red", "layout_differs": "red", "pointer": "yellow",
+         "same": "green"}
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "ioctls", help="find every ioctl request that needs a compat handler",
+        description="Evaluate every ioctl request macro (_IO, _IOR, _IOW, _IOWR, _IOC) of the "
+                    "headers on a native and a compat target, resolve its argument type and "
+                    "classify it: number_differs (sizeof differs: ABI012), layout_differs (same "
+                    "number, members elsewhere), pointer (holds a pointer or long), same. "
+                    "Headers are read with <linux/ioctl.h> and <stddef.h> included first, as "
+                    "their includers see them; a macro that cannot be evaluated is listed "
+                    "under 'skipped' with clang's reason.",
+        epilog="example: abiscope ioctls /usr/include/linux/kvm.h --native x86_64 --compat "
+               "i386. exit status: 0, or 1 with --fail-on needs-compat when an entry is not "
+               "'same'; 2 usage or input error.")
+    p.add_argument("headers", nargs="*", metavar="HEADER",
+                   help="headers to scan (default: `headers` of the configuration)")
+    p.add_argument("--native", default="x86_64", help="the wider, native ABI (default x86_64)")
+    p.add_argument("--compat", default="i386", help="the compat ABI (default i386)")
+    p.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--fail-on", choices=FAIL_ON, default="never",
+                   help="exit 1 when any entry is not 'same' (needs-compat); default never")
+    p.add_argument("--only", action="append", default=[], choices=CLASSES,
+                   help="show only these classes (repeatable)")
+    add_parse_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    headers = list(args.headers) or list(config.headers)
+    if not headers:
+        raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
+    pair = resolve([args.native, args.compat]).targets
+    if len(pair) != 2 or args.native == args.compat:
+        raise UsageError("--native and --compat must name two different targets")
+    scan = scan_ioctls(headers, pair, parse_options(args, config), jobs=args.jobs)
+    report = audit(scan, pair[0].name, pair[1].name)
+    if not report.ioctls and not report.skipped:
+        raise InputError(f"{', '.join(relpath(h) for h in headers)}: no ioctl request macro "
+                         "(_IO, _IOR, _IOW, _IOWR, _IOC) defined here")
+    if args.format == "json":
+        write(json.dumps(report_to_json(report), indent=2) + "\n", args.output)
+    else:
+        _text(report, args.only, args.output)
+    failing = any(e.klass != "same" for e in report.ioctls)
+    return EXIT_FAIL if failing and args.fail_on == "needs-compat" else EXIT_OK
+
+
+def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
+    from rich.console import Console
+
+    table = Table(header_style="bold", show_edge=False)
+    for col in ("request", "where", report.native, report.compat, "argument", "class", "why"):
+        table.add_column(col)
+    for e in report.ioctls:
+        if only and e.klass not in only:
+            continue
+        why = "; ".join(r.message for r in e.reasons[:3])
+        if len(e.reasons) > 3:
+            why += f"; … {len(e.reasons) - 3} more"
+        table.add_row(e.macro, f"{e.header}:{e.line}", f"{e.native_number:#x}",
+                      f"{e.compat_number:#x}", e.arg_type or "",
+                      f"[{STYLE[e.klass]}]{e.klass}[/]", why)
+    counts = report.counts()
+    summary = ", ".join(f"{counts[c]} {c}" for c in CLASSES)
+    fh = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115
+    try:
+        console = Console(file=fh, width=200, no_color=True) if fh else terminal()
+        console.print(table)
+        console.print(f"{len(report.ioctls)} requests on {report.native} vs "
+                      f"{report.compat}: {summary}; {len(report.skipped)} skipped")
+        for s in report.skipped:
+            console.print(f"skipped {s.macro} ({s.header}:{s.line}): {s.reason}",
+                          markup=False, highlight=False)
+    finally:
+        if fh:
+            fh.close()

@@ -1,0 +1,207 @@
+"""Which ioctl requests need a compat handler: the same request seen by two ABIs.
+
+For each request macro of the headers, its number on the native and the compat target and
+its argument's layout decide one class, the first that applies in this order:
+
+``number_differs``  the number differs (``sizeof`` of the argument differs: ABI012);
+``layout_differs``  same number, but some member of the argument sits elsewhere or has
+                    another size: the handler must translate;
+``pointer``         the argument holds a pointer or a ``long`` somewhere: the handler must
+                    convert it even where the sizes happen to agree;
+``same``            same number and identical bytes: no compat handler needed.
+
+``flags`` lists every class that applies. Reads an :class:`~abiscope.model.IoctlScan`; no
+clang here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .model import CType, IoctlRequest, IoctlScan, Member, Model, iter_members
+
+SCHEMA_ID = "abiscope.ioctls/1"
+IoctlClass = Literal["number_differs", "layout_differs", "pointer", "same"]
+CLASSES: tuple[IoctlClass, ...] = ("number_differs", "layout_differs", "pointer", "same")
+LONG_TYPES = frozenset({"long", "unsigned long", "long int", "unsigned long int"})
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a class applies: a message, and for a member its (offset, size) bits per side."""
+
+    flag: IoctlClass
+    message: str
+    member: str | None = None
+    native: tuple[int, int] | None = None
+    compat: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class IoctlEntry:
+    macro: str
+    header: str
+    line: int
+    native_number: int
+    compat_number: int
+    arg_type: str | None
+    klass: IoctlClass
+    flags: tuple[IoctlClass, ...]
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    macro: str
+    header: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class IoctlReport:
+    native: str
+    compat: str
+    ioctls: tuple[IoctlEntry, ...]
+    skipped: tuple[Skipped, ...]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {c: 0 for c in CLASSES}
+        for e in self.ioctls:
+            out[e.klass] += 1
+        return out
+
+
+def _leaf_types(t: CType, model: Model, target: str, depth: int = 0) -> Iterator[
+        tuple[str, CType]]:
+    """(member path, type) of every scalar the type holds, looking into records and arrays."""
+    if depth > 64:
+        return
+    if t.kind == "array" and t.element is not None:
+        yield from _leaf_types(t.element, model, target, depth + 1)
+    elif t.kind == "record":
+        record = model.record(t.record) if t.record else None
+        layout = record.layouts.get(target) if record else None
+        if layout is not None:
+            yield from _member_types(layout.members, model, target, depth + 1)
+    else:
+        yield "", t
+
+
+def _member_types(members: tuple[Member, ...], model: Model, target: str,
+                  depth: int) -> Iterator[tuple[str, CType]]:
+    for path, m in iter_members(members):
+        if m.members:
+            continue  # its members follow
+        for sub, t in _leaf_types(m.type, model, target, depth):
+            yield (f"{path}.{sub}" if sub else path), t
+
+
+def _pointer_reasons(t: CType, model: Model, target: str) -> list[Reason]:
+    out: list[Reason] = []
+    for path, leaf in _leaf_types(t, model, target):
+        if leaf.kind == "pointer":
+            what = "a pointer"
+        elif leaf.canonical in LONG_TYPES:
+            what = f"a {leaf.canonical}"
+        else:
+            continue
+        where = f"member {path}" if path else "the argument"
+        out.append(Reason("pointer", f"{where} is {what} ({leaf.spelling})", path or None))
+    return out
+
+
+def _flat(members: tuple[Member, ...]) -> dict[str, tuple[int, int]]:
+    """Member path -> (offset, size) bits; zero-size members (flexible arrays' empty
+    wrappers such as ``__empty_entries``) hold no bytes and are left out."""
+    return {path: (m.offset_bits, m.size_bits) for path, m in iter_members(members)
+            if path and m.size_bits}
+
+
+def _layout_reasons(t: CType, model: Model, native: str, compat: str) -> list[Reason]:
+    core = t.element if t.kind == "array" and t.element is not None else t
+    if core.kind != "record" or not core.record:
+        return []
+    record = model.record(core.record)
+    if record is None or native not in record.layouts or compat not in record.layouts:
+        return []
+    a, b = record.layouts[native], record.layouts[compat]
+    out: list[Reason] = []
+    if a.size != b.size:
+        out.append(Reason("layout_differs", f"{record.name} is {a.size} bytes on {native}, "
+                                            f"{b.size} on {compat}"))
+    fa, fb = _flat(a.members), _flat(b.members)
+    for path in fa:
+        if path in fb and fa[path] != fb[path]:
+            out.append(Reason("layout_differs", f"{record.name}: {path} at bit {fa[path][0]} "
+                              f"({fa[path][1]} bits) on {native}, bit {fb[path][0]} "
+                              f"({fb[path][1]} bits) on {compat}", path, fa[path], fb[path]))
+    names = set(fa) ^ set(fb)
+    if names:
+        out.append(Reason("layout_differs", f"{record.name}: members differ by name: "
+                          + ", ".join(sorted(names))))
+    return out
+
+
+def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
+              compat: str) -> IoctlEntry:
+    reasons: list[Reason] = []
+    if a.number != b.number:
+        size_a, size_b = (a.arg_type.size if a.arg_type else None,
+                          b.arg_type.size if b.arg_type else None)
+        what = f"sizeof({a.arg}) is {size_a} on {native}, {size_b} on {compat}" \
+            if a.arg and size_a != size_b else "the request macro expands differently"
+        reasons.append(Reason("number_differs", f"{a.number:#x} on {native}, {b.number:#x} "
+                                                f"on {compat}: {what} (ABI012)"))
+    if a.arg_type is not None:
+        reasons += _layout_reasons(a.arg_type, model, native, compat)
+        reasons += _pointer_reasons(a.arg_type, model, native)
+    flags = tuple(c for c in CLASSES if any(r.flag == c for r in reasons)) or ("same",)
+    return IoctlEntry(a.name, a.header, a.location.line, a.number, b.number, a.arg, flags[0],
+                      flags, tuple(reasons))
+
+
+def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
+    """Classify every request macro found on both targets; the rest goes to ``skipped``."""
+    ours = {(r.header, r.name): r for r in scan.requests.get(native, ())}
+    theirs = {(r.header, r.name): r for r in scan.requests.get(compat, ())}
+    entries = [_classify(r, theirs[key], scan.model, native, compat)
+               for key, r in ours.items() if key in theirs]
+    skipped: dict[tuple[str, str], Skipped] = {}
+    for target, other in ((native, compat), (compat, native)):
+        for s in scan.skipped.get(target, ()):
+            skipped.setdefault((s.header, s.name), Skipped(
+                s.name, s.header, s.location.line, f"on {target}: {s.reason}"))
+        mine = ours if target == native else theirs
+        rest = theirs if target == native else ours
+        for key, r in mine.items():
+            if key not in rest and key not in skipped:
+                skipped[key] = Skipped(r.name, r.header, r.location.line,
+                                       f"defined on {target} only, not on {other}")
+    entries.sort(key=lambda e: (e.header, e.line, e.macro))
+    return IoctlReport(native, compat, tuple(entries),
+                       tuple(sorted(skipped.values(), key=lambda s: (s.header, s.line))))
+
+
+def _side(bits: tuple[int, int] | None) -> dict[str, int] | None:
+    return None if bits is None else {"offset_bits": bits[0], "size_bits": bits[1]}
+
+
+def report_to_json(report: IoctlReport) -> dict[str, Any]:
+    """The ``abiscope.ioctls/1`` document."""
+    return {
+        "schema": SCHEMA_ID, "native": report.native, "compat": report.compat,
+        "counts": report.counts(),
+        "ioctls": [
+            {"macro": e.macro, "header": e.header, "line": e.line,
+             "native_number": e.native_number, "compat_number": e.compat_number,
+             "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
+             "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
+                          "native": _side(r.native), "compat": _side(r.compat)}
+                         for r in e.reasons]}
+            for e in report.ioctls],
+        "skipped": [{"macro": s.macro, "header": s.header, "line": s.line, "reason": s.reason}
+                    for s in report.skipped],
+    }

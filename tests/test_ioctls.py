@@ -1,0 +1,153 @@
+"""`abiscope ioctls`: request numbers and argument layouts equal gcc's, classes follow.
+
+Numbers come from programs gcc builds from the same headers (x86_64 native, i386 static:
+both run here); argument records are compared with gcc's DWARF. One compile per (headers,
+target) per session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from abiscope.frontend import ParseOptions, scan_ioctls
+from abiscope.ioctls import audit, report_to_json
+from abiscope.model import IoctlScan
+from abiscope.targets import resolve
+from conftest import CliResult, skip_or_fail
+from differential import Tally, compare_model, gcc_layouts, probes_for
+from oracle.gcc_dwarf import find_gcc, system_include_dirs
+
+SAMPLE = str(Path(__file__).parent / "data" / "ioctls" / "sample.h")
+SCHEMA = Path(__file__).parents[1] / "src" / "abiscope" / "schema" / "ioctls-1.schema.json"
+UAPI = ["linux/kvm.h", "linux/fs.h", "linux/vfio.h", "linux/usbdevice_fs.h",
+        "linux/videodev2.h", "linux/btrfs.h", "linux/if_tun.h", "linux/fb.h",
+        "linux/watchdog.h", "linux/perf_event.h"]
+PAIR = ("x86_64", "i386")
+
+
+def _uapi() -> list[str]:
+    return [f"/usr/include/{h}" for h in UAPI if os.path.exists(f"/usr/include/{h}")]
+
+
+@pytest.fixture(scope="module")
+def scan() -> IoctlScan:
+    return scan_ioctls([SAMPLE, *_uapi()], resolve(list(PAIR)).targets, ParseOptions(), jobs=2)
+
+
+def _gcc_numbers(target: str, headers: Sequence[str], macros: Sequence[str]) -> dict[str, int]:
+    """Each macro's value as a program built by gcc for the target prints it."""
+    gcc = find_gcc(target)
+    if gcc is None:
+        skip_or_fail(f"no gcc for {target} (make deps)")
+        raise AssertionError  # unreachable
+    src = "#include <linux/ioctl.h>\n#include <stddef.h>\n#include <stdio.h>\n"
+    src += "".join(f'#include "{h}"\n' for h in headers)
+    src += "int main(void) {\n" + "".join(
+        f'  printf("{m} %llu\\n", (unsigned long long)({m}));\n' for m in macros) + "}\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        c, exe = os.path.join(tmp, "n.c"), os.path.join(tmp, "n")
+        Path(c).write_text(src)
+        flags = ["-static"] if target == "i386" else []
+        subprocess.run([gcc, *flags, "-w", "-o", exe, c], check=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()}
+
+
+def test_numbers_equal_gcc(scan: IoctlScan) -> None:
+    for target in PAIR:
+        requests = scan.requests[target]
+        assert len(requests) > 300, f"only {len(requests)} requests on {target}"
+        # A header whose requests all evaluate alone; SMP_BROKEN is skipped, as gcc would fail.
+        headers = sorted({r.header for r in requests})
+        gcc = _gcc_numbers(target, [os.path.abspath(h) for h in headers],
+                           [r.name for r in requests])
+        wrong = [f"{r.name}: abiscope {r.number:#x}, gcc {gcc[r.name]:#x}"
+                 for r in requests if gcc[r.name] != r.number]
+        assert not wrong, "\n".join(wrong[:20])
+
+
+def test_argument_records_equal_gcc(scan: IoctlScan) -> None:
+    tally = Tally()
+    for target in PAIR:
+        if find_gcc(target) is None:
+            skip_or_fail(f"no gcc for {target}")
+        src = "#include <linux/ioctl.h>\n#include <stddef.h>\n" + "".join(
+            f'#include "{os.path.abspath(h)}"\n' for h in [SAMPLE, *_uapi()])
+        gcc = gcc_layouts({"all": src}, target, {"all": probes_for(scan.model, target)},
+                          include_dirs=system_include_dirs(target))["all"]
+        assert gcc.ok, gcc
+        tally.add(compare_model(scan.model, target, gcc.records, "ioctl arguments"))
+    assert tally.records > 200
+    assert not tally.mismatches, "\n".join(tally.mismatches[:20])
+
+
+def test_sample_classes(scan: IoctlScan) -> None:
+    report = audit(scan, *PAIR)
+    got = {e.macro: (e.klass, e.flags) for e in report.ioctls if e.header.endswith("sample.h")}
+    assert got["SMP_NONE"][0] == got["SMP_SAME"][0] == got["SMP_INT"][0] == "same"
+    for m in ("SMP_LONG", "SMP_U64", "SMP_NESTED", "SMP_ULONG", "SMP_IOC", "SMP_SIZE_T"):
+        assert got[m][0] == "number_differs", m
+    assert got["SMP_PTR_UNION"] == ("layout_differs", ("layout_differs", "pointer"))
+    assert got["SMP_LONG_BITS"] == ("pointer", ("pointer",))
+    assert "pointer" in got["SMP_NESTED"][1] and "layout_differs" in got["SMP_NESTED"][1]
+    (broken,) = [s for s in report.skipped if s.macro == "SMP_BROKEN"]
+    assert "smp_missing" in broken.reason
+
+
+def test_layout_reasons_name_members_with_gcc_offsets(scan: IoctlScan) -> None:
+    """The offsets a layout_differs reason prints are the record's own (checked vs gcc
+    above): here the pointer half of the union, 64 bits on x86_64 and 32 on i386."""
+    report = audit(scan, *PAIR)
+    (entry,) = [e for e in report.ioctls if e.macro == "SMP_PTR_UNION"]
+    (reason,) = [r for r in entry.reasons if r.member == "bitmap" and r.flag == "layout_differs"]
+    rec = scan.model.record("struct smp_ptr_union")
+    assert rec is not None
+    lay = {t: next(m for m in rec.layouts[t].members if m.name == "") for t in PAIR}
+    bitmap = {t: next(m for m in lay[t].members if m.name == "bitmap") for t in PAIR}
+    assert reason.native == (bitmap["x86_64"].offset_bits, bitmap["x86_64"].size_bits)
+    assert reason.compat == (bitmap["i386"].offset_bits, bitmap["i386"].size_bits)
+
+
+def test_json_validates_and_fail_on(run_cli: Callable[..., CliResult]) -> None:
+    res = run_cli("ioctls", SAMPLE, "-f", "json")
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    assert doc["schema"] == "abiscope.ioctls/1" and doc["native"] == "x86_64"
+    assert all(isinstance(e["native_number"], int) for e in doc["ioctls"])
+    assert report_to_json(audit(scan_ioctls([SAMPLE], resolve(list(PAIR)).targets), *PAIR)) \
+        == doc
+    assert run_cli("ioctls", SAMPLE, "--fail-on", "needs-compat").code == 1
+    text = run_cli("ioctls", SAMPLE, "--only", "pointer")
+    assert "SMP_LONG_BITS" in text.out and "SMP_SAME" not in text.out
+    assert "skipped SMP_BROKEN" in text.out
+
+
+def test_arm_pair(run_cli: Callable[..., CliResult]) -> None:
+    res = run_cli("ioctls", SAMPLE, "--native", "aarch64", "--compat", "arm", "-f", "json")
+    assert res.code == 0, res.err
+    classes = {e["macro"]: e["class"] for e in json.loads(res.out)["ioctls"]}
+    assert classes["SMP_U64"] == "same"  # __u64 is 8-aligned on both Arm ABIs
+    assert classes["SMP_LONG"] == "number_differs"
+
+
+@pytest.mark.parametrize("args, words", [
+    (("ioctls", "/nonexistent.h"), "no such file"),
+    (("ioctls", "SEED", "--native", "x86_64", "--compat", "x86_64"), "two different"),
+    (("ioctls", "SEED", "--compat", "vax"), "vax"),
+    (("ioctls", "SEED"), "no ioctl request macro"),
+])
+def test_bad_input(run_cli: Callable[..., CliResult], args: tuple[str, ...],
+                   words: str) -> None:
+    seed = str(Path(__file__).parents[1] / "src/abiscope/data/seed/dm_op_v3.h")
+    res = run_cli(*[seed if a == "SEED" else a for a in args])
+    assert res.code == 2 and words in res.err, res.err
+    assert "Traceback" not in res.err
