@@ -29,7 +29,7 @@ SAMPLE = str(Path(__file__).parent / "data" / "ioctls" / "sample.h")
 SCHEMA = Path(__file__).parents[1] / "src" / "abiscope" / "schema" / "ioctls-1.schema.json"
 UAPI = ["linux/kvm.h", "linux/fs.h", "linux/vfio.h", "linux/usbdevice_fs.h",
         "linux/videodev2.h", "linux/btrfs.h", "linux/if_tun.h", "linux/fb.h",
-        "linux/watchdog.h", "linux/perf_event.h"]
+        "linux/watchdog.h", "linux/perf_event.h", "linux/soundcard.h"]
 PAIR = ("x86_64", "i386")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -980,14 +980,17 @@ _IOCTL_PRELUDE = """\
 _ARG_PREFIX = "__abiscope_arg_"
 
 
-def ioctl_argument(tokens: Sequence[str]) -> tuple[str, str | None] | None:
+def ioctl_argument(tokens: Sequence[str], aliases: Mapping[str, str] | None = None
+                   ) -> tuple[str, str | None] | None:
     """The request macro a definition calls and its argument type as written.
 
     ``_IOW('f', 1, struct foo)`` gives ``("_IOW", "struct foo")``; ``_IOC(d, t, n,
     sizeof(struct foo))`` gives ``("_IOC", "struct foo")``; ``_IO`` or a numeric size gives
     ``(macro, None)``. ``None`` when the definition calls no request macro directly.
+    ``aliases`` maps other names to the request macro they stand for (``_SIOWR`` → ``_IOWR``).
     """
-    for i, tok in enumerate(tokens[:-1]):
+    for i, name in enumerate(tokens[:-1]):
+        tok = (aliases or {}).get(name, name)
         if tok not in _IOCTL_MACROS or tokens[i + 1] != "(":
             continue
         args: list[list[str]] = [[]]
@@ -1032,17 +1035,40 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     except ci.TranslationUnitLoadError as exc:
         raise InputError(f"{where}: clang could not parse it ({exc})") from None
     wanted: list[tuple[str, SourceLocation, str | None]] = []
+    makers = set(_IOCTL_MACROS)
+    wrappers: dict[str, list[str]] = {}  # function-like macros, e.g. soundcard.h's _SIOWR
+    objects: list[tuple[Any, list[str]]] = []
     for cursor in tu.cursor.get_children():
-        loc = cursor.location
-        if cursor.kind != ci.CursorKind.MACRO_DEFINITION or loc.file is None or \
-                os.path.realpath(loc.file.name) != main:
+        if cursor.kind != ci.CursorKind.MACRO_DEFINITION:
             continue
         tokens = [t.spelling for t in cursor.get_tokens()]
-        if len(tokens) < 2 or _is_function_like(cursor, tokens):
+        if len(tokens) < 2:
             continue
-        if not _IOCTL_MACROS.intersection(tokens[1:]):
-            continue
-        call = ioctl_argument(tokens[1:])
+        if _is_function_like(cursor, tokens) or len(tokens) == 2:
+            wrappers[tokens[0]] = tokens[1:]  # a wrapper, or an alias (`#define _SIO _IO`)
+        if not _is_function_like(cursor, tokens) and cursor.location.file is not None and \
+                os.path.realpath(cursor.location.file.name) == main:
+            objects.append((cursor, tokens))
+    grew = True
+    while grew:  # a wrapper of a wrapper of _IOW makes requests too
+        found = {n for n, body in wrappers.items() if n not in makers and makers & set(body)}
+        makers |= found
+        grew = bool(found)
+    aliases: dict[str, str] = {}
+    for name, body in wrappers.items():
+        seen = {name}
+        while len(body) == 1 and body[0] not in _IOCTL_MACROS and body[0] in wrappers \
+                and body[0] not in seen:
+            seen.add(body[0])
+            body = wrappers[body[0]]
+        if len(body) == 1 and body[0] in _IOCTL_MACROS:
+            aliases[name] = body[0]
+    for cursor, tokens in objects:
+        body = tokens[1:]
+        if not makers.intersection(body) or (len(body) == 1 and body[0] in makers):
+            continue  # no request, or an alias of a request maker (`#define _SIO _IO`)
+        loc = cursor.location
+        call = ioctl_argument(body, aliases)
         wanted.append((tokens[0], SourceLocation(where, loc.line, loc.column),
                        call[1] if call else None))
     if not wanted:
