@@ -316,7 +316,7 @@ def compare_layouts(model: Model, a: tuple[Record, str], b: tuple[Record, str],
                  f"{la.size} bytes, aligned {la.align}): compared as a whole",)
         edges = [Edge(path, p, True) for path, m in _leaves(la.members)
                  for p in _pointees(m.type)]
-        return Comparison((), (handle_note,), tuple(dict.fromkeys(edges)))
+        return Comparison((), handle_note, tuple(dict.fromkeys(edges)))
     walker.members(la.members, lb.members, "")
     deltas = walker.deltas
     if la.size != lb.size:

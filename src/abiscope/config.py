@@ -5,7 +5,8 @@ Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include 
 ``select``, ``ignore``, ``fail-on``, ``reference``, and ``[severity]`` (rule id or name =
 ``error``/``warning``/``note``); the tables ``[compat]`` and ``[paths]`` are kept as they
 are (``Config.sections``, keys kebab-case) for those commands to read. Relative paths count
-from the file's directory. Command-line options override the file. Reads files only; knows nothing of clang or rules.
+from the file's directory. Command-line options override the file. Reads files only; knows
+nothing of clang or rules.
 """
 
 from __future__ import annotations
