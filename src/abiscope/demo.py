@@ -225,7 +225,7 @@ def claim_10(a: Analysis) -> Claim:
     return Claim("10", "privcmd passes structs through untranslated: \"a binary compatibility "
                        "problem if the toolstack is compiled at a width different to the "
                        "kernel\"",
-                 f"path user(i386) -> kernel(x86_64), passthrough, C: "
+                 "path user(i386) -> kernel(x86_64), passthrough, C: "
                  + (f"ABI015 naming {', '.join(f'`{m}`' for m in members)}: "
                     + fired[0].message.split(': ', 1)[-1] if fired else "no ABI015"),
                  bool(fired) and {"h", "size"} <= set(members))
