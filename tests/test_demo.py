@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from abiscope import demo
+from abiscope import demo, paths
+from abiscope.compat import compare
 from abiscope.demo import A_PAD, A, B, C
 from conftest import CliResult
 
@@ -24,7 +25,8 @@ def analysis() -> demo.Analysis:
 
 def test_every_claim_holds(analysis: demo.Analysis) -> None:
     results = demo.claims(analysis)
-    assert [c.number for c in results] == ["1", "2", "3", "4", "5", "6", "9", "11", "+"]
+    assert [c.number for c in results] == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+                                              "11", "+"]
     failing = [f"{c.number}: {c.evidence}" for c in results if not c.holds]
     assert not failing, failing
 
@@ -78,6 +80,55 @@ def test_claim_9_a_needs_no_compat_c_does(analysis: demo.Analysis) -> None:
             not [f for f in analysis.rules(name, "ABI003")]
     (c,) = analysis.rules(C, "ABI003")
     assert "`h`" in c.message and "`size`" in c.message
+
+
+def _path(analysis: demo.Analysis, layers: tuple[str, ...], translate: tuple[str, ...],
+          records: tuple[str, ...]) -> paths.PathReport:
+    spec = paths.spec_from(layers, translate, records, analysis.model)
+    return paths.check(analysis.model, spec)
+
+
+def test_claim_7_the_kernel_translates_b(analysis: demo.Analysis) -> None:
+    layers = ("user=i386", "kernel=x86_64", "hypervisor=x86_64")
+    design = ("user:kernel=privcmd_dm_op_buf;kernel:hypervisor=xen_dm_op_buf",)
+    covered = _path(analysis, layers, ("user:kernel",), design)
+    assert [c.status for c in covered.cells[0].checks] == ["translated", "identical"]
+    assert not covered.findings
+    (fired,) = _path(analysis, layers, (), design).findings
+    assert fired.rule == "ABI015" and fired.record == B and fired.targets == ("i386", "x86_64")
+
+
+def test_claim_8_a_32_bit_kernel_is_covered_by_the_hypervisor(
+        analysis: demo.Analysis) -> None:
+    one = _path(analysis, ("user=i386", "kernel=i386", "hypervisor=x86_64"),
+                ("kernel:hypervisor",), (C,))
+    assert [c.status for c in one.cells[0].checks] == ["identical", "translated"]
+    grid = _path(analysis, ("user=i386,x86_64", "kernel=i386,x86_64", "hypervisor=x86_64"),
+                 ("user:kernel", "kernel:hypervisor"), (A, B, C))
+    assert len(grid.cells) == 12 and not grid.findings
+    width = {t: analysis.model.targets[t].pointer_bits for t in ("i386", "x86_64")}
+    for cell in grid.cells:
+        t = dict(cell.targets)
+        expected = [] if cell.design == A else [
+            b for b in (("user", "kernel"), ("kernel", "hypervisor"))
+            if width[t[b[0]]] != width[t[b[1]]]]
+        assert list(cell.must_translate()) == expected, (cell.targets, cell.design)
+
+
+def test_claim_9_through_compat_verdicts(analysis: demo.Analysis) -> None:
+    report = compare(analysis.model, "x86_64", "i386")
+    assert report.verdict(A).verdict == report.verdict(A_PAD).verdict == "identical"  # type: ignore[union-attr]
+    c = report.verdict(C)
+    assert c is not None and c.verdict == "translate"
+    assert {"h", "size"} <= {d.member for d in c.reasons}
+
+
+def test_claim_10_privcmd_passthrough(analysis: demo.Analysis) -> None:
+    (fired,) = _path(analysis, ("user=i386", "kernel=x86_64"), (), (C,)).findings
+    lay = {t: analysis.record(C).layouts[t] for t in ("i386", "x86_64")}
+    for m in lay["i386"].members:
+        assert f"`{m.name}` at {m.offset_bits // 8}, {m.size_bits // 8} bytes on i386" \
+            in fired.message
 
 
 def test_claim_11_arm_has_one_layout(analysis: demo.Analysis) -> None:

@@ -277,8 +277,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(f"designs: A = struct xen_dm_op_buf_v3 (v3 as posted), A+pad = "
                       f"struct xen_dm_op_buf_v3_pad, B = struct privcmd_dm_op_buf, C = struct "
                       f"xen_dm_op_buf (as merged); headers in {seed_dir()}")
-        console.print("claims 7, 8 and 10 (user -> kernel -> hypervisor paths) arrive with "
-                      "'abiscope paths'.")
     return EXIT_OK if all(c.holds for c in results) else EXIT_FAIL
 
 

@@ -3,8 +3,10 @@
 Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include dirs),
 ``defines``, ``undefines``, ``std``, ``force-include``, ``sysroot`` (table TARGET = DIR),
 ``select``, ``ignore``, ``fail-on``, ``reference``, and ``[severity]`` (rule id or name =
-``error``/``warning``/``note``). Relative paths count from the file's directory. Command-line
-options override the file. Reads files only; knows nothing of clang or rules.
+``error``/``warning``/``note``); the tables ``[compat]`` and ``[paths]`` are kept as they
+are (``Config.sections``, keys kebab-case) for those commands to read. Relative paths count
+from the file's directory. Command-line options override the file. Reads files only; knows
+nothing of clang or rules.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ else:  # pragma: no cover
 _LIST_KEYS = ("headers", "targets", "include", "defines", "undefines", "force-include",
               "select", "ignore")
 _STR_KEYS = ("std", "fail-on", "reference")
-_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot"}
+_SECTIONS = ("compat", "paths")  # tables the commands of those names read themselves
+_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot", *_SECTIONS}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Config:
     reference: str | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
     sysroot: tuple[tuple[str, str], ...] = ()
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def find_config(start: str = ".") -> str | None:
@@ -127,4 +131,11 @@ def load_config(path: str | None) -> Config:
         reference=text("reference"), severity=dict(severity),
         sysroot=tuple((t, os.path.normpath(os.path.join(base, d)))
                       for t, d in sysroot.items()),
+        sections={k: _section(path, k, norm[k]) for k in _SECTIONS if k in norm},
     )
+
+
+def _section(path: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: [{key}] must be a table")
+    return {k.replace("_", "-"): v for k, v in value.items()}

@@ -2,8 +2,9 @@
 
 Analyses the four bundled designs (``data/seed``) on every real target and the
 hypothetical 128-bit models, runs the rule catalogue, and turns each claim of
-``SEED-CLAIMS.md`` into evidence abiscope measured and a verdict: holds or not.
-Claims 7, 8 and 10 (layered user/kernel/hypervisor paths) arrive with ``abiscope paths``.
+``SEED-CLAIMS.md`` into evidence abiscope measured and a verdict: holds or not. Claim 9 comes
+from the compat verdicts (``abiscope.compat``), claims 7, 8 and 10 from layered
+user/kernel/hypervisor paths (``abiscope.paths``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from . import paths
 from .checks import CheckConfig, Finding, run_checks
+from .compat import compare
 from .frontend import ParseOptions, parse
 from .model import Model, Record, RecordLayout, iter_members
 from .targets import group_members
@@ -148,17 +151,84 @@ def claim_6(a: Analysis) -> Claim:
                  "thread missed", not odd and power and tail == 8)
 
 
+def _path(a: Analysis, layers: Sequence[str], translate: Sequence[str],
+          records: Sequence[str]) -> paths.PathReport:
+    return paths.check(a.model, paths.spec_from(layers, translate, records, a.model))
+
+
+_USER_KERNEL_HV = ("user=i386", "kernel=x86_64", "hypervisor=x86_64")
+_B_THEN_C = "user:kernel=privcmd_dm_op_buf;kernel:hypervisor=xen_dm_op_buf"
+
+
+def _statuses(report: paths.PathReport) -> str:
+    return "; ".join(f"{c.upper}->{c.lower} {c.upper_record.split()[-1]} {c.status}"
+                     for cell in report.cells for c in cell.checks)
+
+
+def claim_7(a: Analysis) -> Claim:
+    covered = _path(a, _USER_KERNEL_HV, ["user:kernel"], [_B_THEN_C])
+    bare = _path(a, _USER_KERNEL_HV, [], [_B_THEN_C])
+    (user_kernel, *_) = covered.cells[0].checks
+    fired = [f for f in bare.findings if f.record == B]
+    return Claim("7", "with B the kernel \"will know the bitness of its userspace process\" and "
+                      "translates: this \"covers the 32bit userspace under a 64bit kernel "
+                      "problem\"",
+                 f"path user(i386) -> kernel(x86_64) -> hypervisor(x86_64), B above the kernel, "
+                 f"C below: {_statuses(covered)}; translator declared at user:kernel: "
+                 f"{len(covered.findings)} ABI015; without it: {len(bare.findings)} ABI015 "
+                 f"({', '.join(f.member for f in fired) or 'none'} of B)",
+                 user_kernel.status == "translated" and not covered.findings and bool(fired))
+
+
+def claim_8(a: Analysis) -> Claim:
+    one = _path(a, ("user=i386", "kernel=i386", "hypervisor=x86_64"), ["kernel:hypervisor"],
+                [C])
+    (user_kernel, kernel_hv) = one.cells[0].checks
+    grid = _path(a, ("user=i386,x86_64", "kernel=i386,x86_64", "hypervisor=x86_64"),
+                 ["user:kernel", "kernel:hypervisor"], [A, B, C])
+    rows = []
+    for label, name in (("A", A), ("B", B), ("C", C)):
+        where = sorted({f"{b[0]}:{b[1]}" for cell in grid.cells if cell.design == name
+                        for b in cell.must_translate()})
+        count = sum(1 for cell in grid.cells if cell.design == name and cell.must_translate())
+        rows.append(f"{label} translates in {count} of 4 cells"
+                    + (f" (at {', '.join(where)})" if where else ""))
+    holds = (user_kernel.status == "identical" and kernel_hv.status == "translated"
+             and not one.findings and not grid.findings)
+    return Claim("8", "\"But that won't cover a 32-bit kernel.\" / \"Yes it will.\"",
+                 f"path user(i386) -> kernel(i386) -> hypervisor(x86_64) with C: user->kernel "
+                 f"{user_kernel.status}, kernel->hypervisor differs and the hypervisor's compat "
+                 f"layer translates it ({kernel_hv.status}), {len(one.findings)} ABI015; "
+                 f"matrix user, kernel in {{i386, x86_64}}: " + "; ".join(rows), holds)
+
+
 def claim_9(a: Analysis) -> Claim:
-    pair = ("i386", "x86_64")
-    a_same = all(_identical({t: a.record(n).layouts[t] for t in pair}) for n in (A, A_PAD))
-    c_diff = [f for f in a.rules(C, "ABI003") if set(pair) <= set(f.targets)]
-    names = "h" in (c_diff[0].message if c_diff else "") and \
-        "size" in (c_diff[0].message if c_diff else "")
+    report = compare(a.model, "x86_64", "i386", [a.record(n) for n in (A, A_PAD, C)])
+    verdicts = {n: report.verdict(n) for n in (A, A_PAD, C)}
+    c = verdicts[C]
+    named = {d.member for d in c.reasons} if c else set()
+    holds = all(v is not None and v.verdict == "identical" for v in (verdicts[A],
+                                                                     verdicts[A_PAD])) \
+        and c is not None and c.verdict == "translate" and {"h", "size"} <= named
     return Claim("9", "\"a 64-bit handle, to avoid ... the need for a compat wrapper\"",
-                 f"A and A+pad: {'same' if a_same else 'DIFFERENT'} layout on i386 and x86_64; "
-                 f"C: ABI003 {'naming `h` and `size`' if names else 'missing'} "
-                 f"({_sizes({t: a.record(C).layouts[t] for t in pair})})",
-                 a_same and bool(c_diff) and names)
+                 "compat x86_64/i386: " + "; ".join(
+                     f"{label} {v.verdict if v else '?'}"
+                     for label, v in (("A", verdicts[A]), ("A+pad", verdicts[A_PAD]),
+                                      ("C", c)))
+                 + f" naming {', '.join(f'`{m}`' for m in sorted(named) if m)}", holds)
+
+
+def claim_10(a: Analysis) -> Claim:
+    report = _path(a, ("user=i386", "kernel=x86_64"), [], [C])
+    fired = [f for f in report.findings if f.record == C]
+    members = [e.detail for e in fired[0].evidence if e.target == "i386"] if fired else []
+    return Claim("10", "privcmd passes structs through untranslated: \"a binary compatibility "
+                       "problem if the toolstack is compiled at a width different to the "
+                       "kernel\"",
+                 "path user(i386) -> kernel(x86_64), passthrough, C: "
+                 + (f"ABI015 naming {', '.join(f'`{m}`' for m in members)}: "
+                    + fired[0].message.split(': ', 1)[-1] if fired else "no ABI015"),
+                 bool(fired) and {"h", "size"} <= set(members))
 
 
 def claim_11(a: Analysis) -> Claim:
@@ -182,7 +252,8 @@ def claim_ioctl(a: Analysis) -> Claim:
 
 
 CLAIMS: Sequence[Callable[[Analysis], Claim]] = (
-    claim_1, claim_2, claim_3, claim_4, claim_5, claim_6, claim_9, claim_11, claim_ioctl)
+    claim_1, claim_2, claim_3, claim_4, claim_5, claim_6, claim_7, claim_8, claim_9, claim_10,
+    claim_11, claim_ioctl)
 
 
 def claims(analysis: Analysis) -> list[Claim]:

@@ -488,3 +488,15 @@ RULES: tuple[type[Rule], ...] = (
     NonPowerOfTwoSize, Bitfield, EnumMember, BoolOrPlainChar, PackedMisaligned, FlexibleArray,
     IoctlSizeDiffers, NotFutureproof, ImplicitIntWidth,
 )
+
+
+class PathMismatch(Rule):
+    """Raised by ``abiscope paths`` (``abiscope.paths``), not by ``check``: the path comes
+    from the configuration or the command line, not from the header."""
+
+    id, name, severity = "ABI015", "path-mismatch", "error"
+    summary = ("a layered path passes a record unchanged between two ABIs whose layouts of it "
+               "differ, with no declared translator")
+
+
+PATH_RULES: tuple[type[Rule], ...] = (PathMismatch,)

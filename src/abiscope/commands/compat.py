@@ -1,0 +1,110 @@
+"""``abiscope compat``: which records one definition serves on a native and a compat target.
+
+Designed so that ``--verify-list`` (reading a Xen ``xlat.lst``) can join it: the verdicts
+come from :func:`abiscope.compat.compare`, the list names from ``compat.xlat_name`` /
+``compat.xlat_matches`` / ``compat.xlat_file``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.console import Console
+
+from .. import compat
+from ..cliutil import (
+    EXIT_FAIL,
+    EXIT_OK,
+    add_parse_options,
+    load_model,
+    select_records,
+    terminal,
+    write,
+)
+from ..config import Config, load_config
+from ..errors import InputError, UsageError
+from ..targets import resolve
+
+FAIL_ON = ("translate", "never")
+DEFAULTS = {"native": "x86_64", "compat": "i386", "fail-on": "never"}
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "compat", help="which records need a compat translation (native vs compat target)",
+        description="Classify every struct/union of the headers: 'identical' (one definition "
+                    "serves the native and the compat target) or 'translate' (with each member "
+                    "whose offset or size differs, at any depth, and its root cause; and every "
+                    "record that contains or points to one that needs translation).",
+        epilog="exit status: 0 ran (and, with --fail-on translate, nothing needs translation), "
+               "1 a record needs translation and --fail-on translate asks, 2 usage or input "
+               "error. Defaults also from [compat] in abiscope.toml (native, compat, fail-on).")
+    p.add_argument("headers", nargs="*", metavar="HEADER",
+                   help="headers to analyse (default: `headers` of the configuration)")
+    p.add_argument("--native", default=None,
+                   help="the native target, e.g. the 64-bit kernel or hypervisor "
+                        "(default: x86_64)")
+    p.add_argument("--compat", default=None,
+                   help="the compat target, e.g. the 32-bit caller (default: i386)")
+    p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
+                   help="records to report: tag or full name, globs allowed")
+    p.add_argument("-f", "--format", choices=("text", "json", "xlat"), default="text",
+                   help="text table, JSON (abiscope.compat/1) or Xen xlat.lst style")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--fail-on", choices=FAIL_ON, default=None,
+                   help="exit 1 when a record needs translation (default: never)")
+    add_parse_options(p)
+    p.set_defaults(func=run)
+
+
+def settings(args: argparse.Namespace, config: Config) -> dict[str, str]:
+    """native, compat and fail-on: the command line over [compat] of the config over defaults."""
+    table = config.sections.get("compat", {})
+    unknown = sorted(set(table) - set(DEFAULTS))
+    if unknown:
+        raise InputError(f"{config.path}: unknown key(s) in [compat]: {', '.join(unknown)}; "
+                         f"known: {', '.join(DEFAULTS)}")
+    out = {}
+    for key, default in DEFAULTS.items():
+        value = getattr(args, key.replace("-", "_")) or table.get(key) or default
+        if not isinstance(value, str):
+            raise InputError(f"{config.path}: [compat] {key} must be a string")
+        out[key] = value
+    if out["fail-on"] not in FAIL_ON:
+        raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {out['fail-on']!r}")
+    for key in ("native", "compat"):
+        chosen = resolve(out[key]).targets
+        if len(chosen) != 1:
+            raise UsageError(f"--{key} names one target, not {out[key]!r}")
+        out[key] = chosen[0].name
+    if out["native"] == out["compat"]:
+        raise UsageError(f"--native and --compat are both {out['native']}")
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    chosen = settings(args, config)
+    args.target = [f"{chosen['native']},{chosen['compat']}"]
+    model = load_model(args, config)
+    records = select_records(model, args.record, args.all_files)
+    report = compat.compare(model, chosen["native"], chosen["compat"], records)
+    if args.format == "json":
+        write(compat.render_json(report, model), args.output)
+    elif args.format == "xlat":
+        roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
+        write(compat.render_xlat(report, model, roots), args.output)
+    elif args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            compat.render_text(report, Console(file=fh, width=200, no_color=True))
+    else:
+        compat.render_text(report, terminal())
+    return EXIT_FAIL if chosen["fail-on"] == "translate" and report.translate() else EXIT_OK
+
+
+def _input_dirs(inputs: tuple[str, ...]) -> list[str]:
+    import os
+
+    dirs = [os.path.dirname(os.path.abspath(h)) for h in inputs]
+    return [os.path.commonpath(dirs)] if dirs else []
