@@ -30,7 +30,7 @@ from conftest import SEED_DIR, skip_or_fail
 from marshal_support import CInit, Gen, c_source, object_bytes, run_program
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
-SHAPES = Path(__file__).parent / "marshal" / "shapes.h"
+SHAPES = Path(__file__).parent / "marshal_headers" / "shapes.h"
 SHAPE_RECORDS = ("struct bits", "struct nested", "union word", "struct with_unions",
                  "struct numbers", "struct packed_hdr", "struct aligned_pair", "struct point")
 RUN_TARGETS = ("x86_64", "i386")  # programs run here
@@ -444,3 +444,16 @@ def test_cli_headers(run_cli: Any, xen: tuple[Model, Path], tmp_path: Path) -> N
                 "-i", str(src))
     assert r.code == 0, r.err
     assert bytes.fromhex(r.out) == marshal.pack(rec, "x86_64", RUNSTATE, model)
+
+
+def test_cli_drop_union_view(run_cli: Any, snapshot: Path, tmp_path: Path) -> None:
+    src = tmp_path / "w.hex"
+    src.write_text("04030201")
+    base = ("convert", "--snapshot", str(snapshot), "-r", "union word", "--from", "x86_64",
+            "--to", "s390x", "--input-format", "hex", "-i", str(src))
+    r = run_cli(*base)
+    assert r.code == 2 and "disagrees" in r.err
+    r = run_cli(*base, "--drop", "raw", "--drop", "halves")
+    assert r.code == 0 and r.out.strip() == "01020304"
+    r = run_cli(*base, "--drop", "nosuch")
+    assert r.code == 2 and "union word.nosuch: no such member to drop" in r.err

@@ -177,7 +177,9 @@ class _Context:
         """The layout of a named record a member refers to."""
         rec = self.model.record(name) if self.model is not None else None
         if rec is None:
-            where = "the model does not hold it" if self.model is not None else \
+            where = ("the model does not hold it (a snapshot from 'abiscope layout --format "
+                     "json' holds included headers' records only with --all-files)") \
+                if self.model is not None else \
                 "pass the model that holds it (model=...)"
             raise MarshalError(f"{path}: is a {name}, whose layout is unknown: {where}",
                                path, None)
