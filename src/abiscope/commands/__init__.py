@@ -12,7 +12,12 @@ import argparse
 from importlib import import_module
 from typing import Any
 
-MODULES: tuple[str, ...] = ("compat", "paths", "ioctls")
+MODULES: tuple[str, ...] = (
+    "compat",
+    "paths",
+    "ioctls",
+    "convert",
+)
 
 
 def register_all(sub: argparse._SubParsersAction[Any]) -> None:
