@@ -163,15 +163,19 @@ class _Printer:
     def w(self, text: str) -> None:
         self.out.append(text)
 
-    def type_text(self, t: CType, name: str) -> str:
-        """What pahole's ``type__fprintf`` prints for a non-inline type: ``TYPE NAME``."""
+    def type_text(self, t: CType, name: str, trailing: bool = False) -> str:
+        """What pahole's ``type__fprintf`` prints for a non-inline type: ``TYPE NAME``.
+
+        ``trailing``: the last of several members of a struct, where pahole writes a
+        zero-length array as ``[]`` (DWARF does not tell ``[0]`` from ``[]``)."""
         if t.kind == "array" and t.element is not None:
-            dims = "".join(f"[{d if d is not None else ''}]" for d in t.dims)
+            dims = "".join("[]" if not d and trailing else f"[{d or 0}]" for d in t.dims)
             return self.type_text(t.element, name + dims)
         spelling = t.spelling
         if "(*)" in spelling:  # pointer to function: the name goes inside
             return spelling.replace("(*)", f"(*{name})", 1)
-        return f"{_gcc_spelling(spelling):<{self.type_spacing}} {name}"
+        # C's printf takes a negative field width as left-adjusted: deep nesting does that
+        return f"{_gcc_spelling(spelling):<{abs(self.type_spacing)}} {name}"
 
     type_spacing = TYPE_SPACING
 
@@ -201,29 +205,30 @@ class _Printer:
             self.cacheline = line
 
     def member(self, v: _View, base: int, indent: int, type_spacing: int, name_spacing: int,
-               in_union: bool) -> None:
+               in_union: bool, trailing: bool = False) -> None:
         """One member (pahole's ``class_member__fprintf``); the caller printed the tabs."""
         m = v.member
         offset = base + v.byte_offset
         self.boundary(offset, indent)
+        aligned = f" __attribute__((__aligned__({m.align_attr})))" if m.align_attr else ""
         if _inline(m):
             self.inline(m, offset, indent, type_spacing - 8, name_spacing)
-            slen = len(m.name) if m.name else -1
+            self.w(aligned)
+            slen = len(aligned) + (len(m.name) if m.name else -1)
             self.w(";" + " " * max(type_spacing + name_spacing - slen - 3, 1))
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
             return
         saved, self.type_spacing = self.type_spacing, type_spacing
-        text = self.type_text(m.type, m.name)
+        text = self.type_text(m.type, m.name, trailing and not in_union)
         self.type_spacing = saved
         if v.bitfield_size:
             text += f":{v.bitfield_size}"
-        text += ";"
+        text += aligned + ";"
         self.w(text + " " * max(type_spacing + name_spacing - len(text), 1))
         if v.bitfield_size:
             self.w(f"/* {offset:5d}:{v.bitfield_offset:2d} {v.byte_size:2d} */")
         else:
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
-        del in_union
 
     def inline(self, m: Member, offset: int, indent: int, type_spacing: int,
                name_spacing: int) -> None:
@@ -258,6 +263,7 @@ class _Printer:
         self.w(f"{header} {{\n")
         newline = 0
         sum_bytes = sum_bits = sum_holes = sum_bit_holes = nr_paddings = sum_paddings = 0
+        nr_forced = nr_forced_holes = sum_forced_holes = 0
 
         def soft_newline() -> None:
             nonlocal newline
@@ -276,6 +282,11 @@ class _Printer:
         last: _View | None = None
         last_size = 0
         for pos in views:
+            if pos.member.align_attr:
+                forced_hole = last.hole if last is not None else holes.pre_hole
+                nr_forced += 1
+                nr_forced_holes += forced_hole != 0
+                sum_forced_holes += forced_hole
             if last is not None and last_size != 0:
                 if last.bit_hole != 0 and pos.bitfield_size:
                     width = last.bit_hole
@@ -295,7 +306,8 @@ class _Printer:
                 self.w("\n")
                 newline = 0
             self.w(tabs)
-            self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False)
+            self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False,
+                        trailing=pos is views[-1] and len(views) > 1)
             padding = self.padding_of(pos.member.type) if not _inline(pos.member) else (
                 0 if _is_union(pos.member.type) else self._inline_padding(pos.member))
             if padding > 0:
@@ -341,6 +353,10 @@ class _Printer:
             self.w(f"{tabs}/* paddings: {nr_paddings}, sum paddings: {sum_paddings} */\n")
         if holes.bit_padding > 0:
             self.w(f"{tabs}/* bit_padding: {holes.bit_padding} bits */\n")
+        if nr_forced:
+            self.w(f"{tabs}/* forced alignments: {nr_forced}"
+                   + (f", forced holes: {nr_forced_holes}, sum forced holes: "
+                      f"{sum_forced_holes}" if nr_forced_holes else "") + " */\n")
         last_line = size % CACHELINE
         if last_line:
             self.w(f"{tabs}/* last cacheline: {last_line} bytes */\n")
