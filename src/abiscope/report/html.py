@@ -17,7 +17,6 @@ its own anchor and table-of-contents entry.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -216,7 +215,7 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
         parts.append(f'<rect class="tail" x="{_fmt(start * px)}" '
                      f'width="{_fmt(lay.tail_padding_bits * px)}" height="{ROW_H}">'
                      f"<title>tail padding: {_bytes_text(lay.tail_padding_bits)}</title></rect>")
-    for leaf, lane in zip(leaves, lanes):
+    for leaf, lane in zip(leaves, lanes, strict=True):
         m = leaf.member
         y0 = lane * lane_h
         cls = f"m m{colours.get(leaf.path, 0) % PALETTE}"
