@@ -30,6 +30,7 @@ LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
 MAX_CELL = 24  # px per byte, for small records
 ROW_H = 26
+MIN_LANE_H = 6  # px: the thinnest lane of a member in a union
 RULER_H = 14
 PALETTE = 12  # member colours, classes m0..m11
 
@@ -179,7 +180,7 @@ def _lanes(leaves: Sequence[_Leaf]) -> list[int]:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
 def _bytes_text(bits: int) -> str:
@@ -190,30 +191,37 @@ def _where(bits: int) -> str:
     return str(bits // 8) if bits % 8 == 0 else f"{bits // 8}:{bits % 8}"
 
 
+def _row_height(lay: RecordLayout) -> int:
+    """Taller rows for records whose members overlap in many lanes (big unions)."""
+    leaves = sorted(_leaves(lay.members), key=lambda x: x.member.offset_bits)
+    return max(ROW_H, (max(_lanes(leaves), default=0) + 1) * MIN_LANE_H)
+
+
 def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str, int],
          varying: set[str]) -> str:
     px = cell / 8  # per bit
     w = lay.size * cell
+    row_h = _row_height(lay)
     parts = [f'<g class="row" data-target="{escape(target)}" data-size="{lay.size}" '
              f'transform="translate({LABEL_W},{y})">',
-             f'<rect class="frame" width="{_fmt(w)}" height="{ROW_H}"/>']
+             f'<rect class="frame" width="{_fmt(w)}" height="{row_h}"/>']
     step = 1 if cell >= 4 else 8 if cell * 8 >= 4 else 64
-    ticks = "".join(f"M{_fmt(b * cell)} 0v{ROW_H}" for b in range(step, lay.size, step))
+    ticks = "".join(f"M{_fmt(b * cell)} 0v{row_h}" for b in range(step, lay.size, step))
     if ticks:
         parts.append(f'<path class="grid" d="{ticks}"/>')
     leaves = sorted(_leaves(lay.members), key=lambda x: x.member.offset_bits)
     lanes = _lanes(leaves)
     n_lanes = max(lanes, default=0) + 1
-    lane_h = ROW_H / n_lanes
+    lane_h = row_h / n_lanes
     for h in lay.holes:
         parts.append(f'<rect class="hole" x="{_fmt(h.offset_bits * px)}" '
-                     f'width="{_fmt(h.size_bits * px)}" height="{ROW_H}">'
+                     f'width="{_fmt(h.size_bits * px)}" height="{row_h}">'
                      f"<title>hole: {_bytes_text(h.size_bits)} at {_where(h.offset_bits)}"
                      f"{' after ' + escape(h.after) if h.after else ''}</title></rect>")
     if lay.tail_padding_bits:
         start = lay.size * 8 - lay.tail_padding_bits
         parts.append(f'<rect class="tail" x="{_fmt(start * px)}" '
-                     f'width="{_fmt(lay.tail_padding_bits * px)}" height="{ROW_H}">'
+                     f'width="{_fmt(lay.tail_padding_bits * px)}" height="{row_h}">'
                      f"<title>tail padding: {_bytes_text(lay.tail_padding_bits)}</title></rect>")
     for leaf, lane in zip(leaves, lanes, strict=True):
         m = leaf.member
@@ -238,7 +246,7 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
         if width >= 7 * len(label) + 4 and lane_h >= 11:
             parts.append(f'<text x="{_fmt(x + width / 2)}" y="{_fmt(y0 + lane_h / 2 + 4)}">'
                          f"{escape(label)}</text>")
-    parts.append(f'<text class="tl" x="-6" y="{ROW_H // 2 + 4}">{escape(target)}</text>')
+    parts.append(f'<text class="tl" x="-6" y="{row_h // 2 + 4}">{escape(target)}</text>')
     parts.append("</g>")
     return "".join(parts)
 
@@ -255,7 +263,8 @@ def byte_map(record: Record, targets: Sequence[str]) -> str:
     """One SVG: a row per target (in the given order) on one byte scale."""
     present = [t for t in targets if t in record.layouts]
     max_size = max((record.layouts[t].size for t in present), default=0)
-    cell = min(MAX_CELL, MAP_W / max_size) if max_size else MAX_CELL
+    # px per byte, rounded down to 1/1000 so that data-cell states it exactly
+    cell = min(MAX_CELL, int(MAP_W * 1000 / max_size) / 1000) if max_size else MAX_CELL
     paths: dict[str, int] = {}
     sizes: dict[str, set[int]] = {}
     for t in present:
@@ -263,10 +272,12 @@ def byte_map(record: Record, targets: Sequence[str]) -> str:
             paths.setdefault(leaf.path, len(paths))
             sizes.setdefault(leaf.path, set()).add(leaf.member.size_bits)
     varying = {p for p, s in sizes.items() if len(s) > 1}
-    width = LABEL_W + max_size * cell + 2
-    height = RULER_H + len(present) * (ROW_H + 6)
-    rows = [_row(record.layouts[t], t, RULER_H + i * (ROW_H + 6), cell, paths, varying)
-            for i, t in enumerate(present)]
+    width = LABEL_W + max_size * cell + 18  # room for the last ruler number
+    rows, y = [], RULER_H
+    for t in present:
+        rows.append(_row(record.layouts[t], t, y, cell, paths, varying))
+        y += _row_height(record.layouts[t]) + 6
+    height = y
     return (f'<svg class="bytemap" xmlns="http://www.w3.org/2000/svg" '
             f'width="{_fmt(width)}" height="{height}" viewBox="0 0 {_fmt(width)} {height}" '
             f'data-bytes="{max_size}" data-cell="{_fmt(cell)}" role="img" '
