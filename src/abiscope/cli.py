@@ -37,6 +37,7 @@ from .errors import AbiscopeError, UsageError
 from .frontend import parse
 from .model import Model, dumps, model_to_json
 from .report.findings import render_github, render_json, render_sarif, render_text
+from .report.pahole import render_pahole
 from .report.text import render_layout
 from .targets import GROUPS, TARGETS, group_members, resolve
 
@@ -61,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     lay.add_argument("headers", nargs="*", metavar="HEADER",
                      help="headers to analyse (default: `headers` of the configuration)")
     add_target_option(lay)
-    lay.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    lay.add_argument("-f", "--format", choices=("text", "json", "pahole"), default="text",
+                     help="text: side-by-side table; json: abiscope.layout/1; pahole: one "
+                          "target as pahole prints it")
     lay.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_parse_options(lay)
 
@@ -121,16 +124,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_layout(args: argparse.Namespace) -> int:
-    model = load_model(args, load_config(args.config))
+    config = load_config(args.config)
+    if args.format == "pahole":
+        _one_target(args.target or list(config.targets) or ["default"])
+    model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
     if args.format == "json":
         write(dumps(model_to_json(model, records)), args.output)
+    elif args.format == "pahole":
+        write(render_pahole(model, records), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             render_layout(model, records, Console(file=fh, width=160, no_color=True))
     else:
         render_layout(model, records, terminal())
     return EXIT_OK
+
+
+def _one_target(spec: Sequence[str]) -> None:
+    """--format pahole: exactly one target, said before any parsing."""
+    chosen = resolve(spec).targets
+    if len(chosen) != 1:
+        names = ", ".join(t.name for t in chosen)
+        raise UsageError(f"--format pahole shows one target at a time, and {len(chosen)} are "
+                         f"selected ({names}); pick one, e.g. --target "
+                         f"{chosen[0].name if chosen else 'x86_64'}")
 
 
 def cmd_targets(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "paths",
     "ioctls",
     "convert",
+    "report",
 )
 
 

@@ -1,0 +1,100 @@
+"""``abiscope report``: one self-contained HTML file with byte maps, findings and verdicts."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from ..checks import CheckConfig, run_checks, selected_rules
+from ..cliutil import (
+    EXIT_OK,
+    add_parse_options,
+    add_target_option,
+    err,
+    load_model,
+    parse_options,
+    select_records,
+    words,
+    write,
+)
+from ..config import load_config
+from ..errors import UsageError
+from ..frontend import parse
+from ..model import Model
+from ..report.html import CompatReportLike, render_html
+from ..targets import group_members
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "report", help="write a self-contained HTML report with byte maps and findings",
+        description="Lay out every struct and union of the headers on each target and write "
+                    "one HTML file (no network, inline CSS/SVG): a targets overview, per "
+                    "record an SVG byte map with one row per target, the findings of "
+                    "'abiscope check' with their fixes, and a search box.",
+        epilog="example: abiscope report include/uapi/linux/*.h -I include/uapi "
+               "--target default -o abi.html")
+    p.add_argument("headers", nargs="*", metavar="HEADER",
+                   help="headers to report on (default: `headers` of the configuration)")
+    add_target_option(p)
+    p.add_argument("-o", "--output", metavar="FILE", default="abiscope-report.html",
+                   help="HTML file to write ('-' for stdout; default: abiscope-report.html)")
+    p.add_argument("--title", default=None, help="page title (default: abiscope report)")
+    p.add_argument("--select", action="append", default=[], metavar="RULES",
+                   help="only these rules for the findings (as in 'abiscope check')")
+    p.add_argument("--ignore", action="append", default=[], metavar="RULES",
+                   help="skip these rules (as in 'abiscope check')")
+    p.add_argument("--reference", metavar="TARGET",
+                   help="target whose offsets fixes keep (as in 'abiscope check')")
+    p.add_argument("--native", metavar="TARGET",
+                   help="with --compat: add the compat verdicts (needs abiscope.compat)")
+    p.add_argument("--compat", metavar="TARGET", help="see --native")
+    add_parse_options(p)
+    p.set_defaults(func=cmd_report)
+
+
+def _compat(model: Model, native: str | None, compat: str | None) -> CompatReportLike | None:
+    if not native and not compat:
+        return None
+    if not native or not compat:
+        raise UsageError("--native and --compat go together")
+    for t in (native, compat):
+        if t not in model.targets:
+            raise UsageError(f"--native/--compat {t}: not among the selected targets "
+                             f"({', '.join(model.targets)}); add it to --target")
+    try:
+        from .. import compat as compat_lib  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        raise UsageError("this build of abiscope has no compat library "
+                         "(abiscope.compat); drop --native/--compat") from None
+    result: CompatReportLike = compat_lib.compare(model, native, compat)
+    return result
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    check_config = CheckConfig(
+        select=words(args.select) or config.select,
+        ignore=(*config.ignore, *words(args.ignore)), severities=dict(config.severity),
+        reference=args.reference or config.reference)
+    rules = selected_rules(check_config)  # unknown rule names fail before any parsing
+    model = load_model(args, config, macros=True)
+    records = select_records(model, args.record, args.all_files)
+    compat = _compat(model, args.native, args.compat)
+    future: dict[str, Model] = {}
+    missing = [t for t in group_members("future") if t.name not in model.targets]
+    if missing and any(r.id == "ABI013" for r in rules):
+        headers = list(args.headers) or list(config.headers)
+        parsed = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
+        future = {t.name: parsed for t in missing}
+    findings = run_checks(model, records, check_config, hypothetical=future)
+    html = render_html(model, records, findings, compat=compat,
+                       title=args.title or "abiscope report")
+    if args.output == "-":
+        write(html, None)
+    else:
+        write(html, args.output)
+        err(f"wrote {args.output}: {len(records)} records on {len(model.targets)} targets, "
+            f"{len(findings)} findings, {os.path.getsize(args.output) / 1e6:.1f} MB")
+    return EXIT_OK

@@ -1,0 +1,405 @@
+"""``abiscope layout --format pahole``: one target's layouts as pahole (dwarves 1.24) prints them.
+
+A pahole user should read this without surprise: the same ``/* offset size */`` columns,
+``/* XXX N bytes hole, try to pack */`` and bit-hole comments, the bitfield
+``/* byte:bit size */`` form (byte = the start of the bitfield's storage unit),
+``/* Bitfield combined with previous fields */``, cacheline boundaries, and the closing
+``/* size: …, cachelines: …, members: … */``, ``/* sum members: … */``, ``/* padding: N */``
+summaries. Holes and padding follow pahole's own accounting (``class__find_holes``): a gap
+inside a bitfield's storage unit is a bit hole, the rest a byte hole; padding is the size
+minus the end of the last member's storage unit. Reads the model only.
+
+Deliberate differences (see docs/report.md): type names are spelled as the header writes
+them (``uint64_t``, ``long``: builtin names are shown in GCC's DWARF spelling, ``long int``);
+no ``__attribute__((__packed__))`` / ``__aligned__`` decorations are inferred; no
+``/* Force padding: */`` lines; a record known only by a typedef prints as ``struct NAME``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..model import CType, Member, Model, Record, RecordLayout
+
+CACHELINE = 64
+TYPE_SPACING = 26
+NAME_SPACING = 23
+UNION_NAME_SPACING = 21
+
+# GCC's DWARF names for the builtin integer types, as pahole prints them.
+_GCC_NAMES = {
+    "long": "long int", "signed long": "long int", "long int": "long int",
+    "unsigned long": "long unsigned int", "unsigned long int": "long unsigned int",
+    "short": "short int", "signed short": "short int", "short int": "short int",
+    "unsigned short": "short unsigned int", "unsigned short int": "short unsigned int",
+    "long long": "long long int", "signed long long": "long long int",
+    "unsigned long long": "long long unsigned int", "unsigned": "unsigned int",
+    "signed": "int", "signed int": "int",
+}
+_BUILTIN = re.compile(r"^(?P<q>(?:const |volatile )*)(?P<base>[a-z ]+?)(?P<ptr>\s*\**)$")
+
+
+def _gcc_spelling(spelling: str) -> str:
+    m = _BUILTIN.match(spelling)
+    if not m or m["base"] not in _GCC_NAMES:
+        return spelling
+    ptr = m["ptr"].strip()
+    return f"{m['q']}{_GCC_NAMES[m['base']]}" + (f" {ptr}" if ptr else "")
+
+
+@dataclass
+class _View:
+    """One member as pahole sees it: offsets relative to its enclosing record."""
+
+    member: Member
+    bit_offset: int  # from the start of the enclosing (possibly nested) record
+    byte_offset: int  # pahole's: the storage unit's first byte for a bitfield
+    bitfield_offset: int
+    byte_size: int
+    bitfield_size: int
+    hole: int = 0
+    bit_hole: int = 0
+
+    @property
+    def bit_size(self) -> int:
+        return self.byte_size * 8
+
+
+def _view(m: Member, base_bits: int) -> _View:
+    rel = m.offset_bits - base_bits
+    if not m.bitfield:
+        return _View(m, rel, rel // 8, 0, m.size_bits // 8, 0)
+    byte_size = m.type.size or max((m.size_bits + 7) // 8, 1)
+    bit_size = byte_size * 8
+    byte_offset = rel // 8
+    bitfield_offset = rel - byte_offset * 8 + (byte_offset % byte_size) * 8
+    byte_offset = rel // bit_size * bit_size // 8
+    if bitfield_offset >= bit_size:
+        bitfield_offset -= bit_size
+        byte_offset += byte_size
+    return _View(m, rel, byte_offset, bitfield_offset, byte_size, m.size_bits)
+
+
+@dataclass
+class _Holes:
+    pre_hole: int = 0
+    pre_bit_hole: int = 0
+    nr_holes: int = 0
+    nr_bit_holes: int = 0
+    padding: int = 0
+    bit_padding: int = 0
+
+
+def _find_holes(views: Sequence[_View], size: int) -> _Holes:
+    """pahole's hole accounting for a struct (fills ``hole``/``bit_hole`` of each view)."""
+    out = _Holes()
+    cur_end, cur_size, last_seen = size * 8, 0, 0
+    in_bitfield = False
+    last: _View | None = None
+    for pos in views:
+        start = pos.bit_offset
+        end = start + (pos.bitfield_size or pos.byte_size * 8)
+        bit_holes = byte_holes = 0
+        if in_bitfield:
+            bitfield_end = min(start, cur_end)
+            bit_holes = bitfield_end - last_seen
+            last_seen = bitfield_end
+        if pos.bitfield_size:
+            aligned_start = pos.byte_offset * 8
+            if last_seen < aligned_start <= start:
+                byte_holes = pos.byte_offset - last_seen // 8
+                last_seen = aligned_start
+            bit_holes += start - last_seen
+        else:
+            byte_holes = start // 8 - last_seen // 8
+        last_seen = end
+        if pos.bitfield_size:
+            in_bitfield = True
+            if end > cur_end or pos.bit_size > cur_size:
+                cur_size = pos.bit_size
+                cur_end = pos.byte_offset * 8 + cur_size
+                if end > cur_end:
+                    cur_end += cur_size
+        else:
+            in_bitfield, cur_size, cur_end = False, 0, end
+        if last is not None:
+            last.hole, last.bit_hole = byte_holes, bit_holes
+        else:
+            out.pre_hole, out.pre_bit_hole = byte_holes, bit_holes
+        out.nr_bit_holes += bit_holes != 0
+        out.nr_holes += byte_holes != 0
+        last = pos
+    if in_bitfield:
+        bitfield_end = min(size * 8, cur_end)
+        out.bit_padding = bitfield_end - last_seen
+        last_seen = bitfield_end
+    out.padding = size - last_seen // 8
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _is_union(t: CType) -> bool:
+    return t.spelling.startswith("union ") or (t.record or "").startswith("union ")
+
+
+def _inline(m: Member) -> bool:
+    """A member whose type is an unnamed struct/union, printed in place as pahole does."""
+    return m.type.kind == "record" and m.type.record == "" and not m.type.typedefs
+
+
+class _Printer:
+    def __init__(self, model: Model, target: str) -> None:
+        self.model = model
+        self.target = target
+        self.out: list[str] = []
+        self.cacheline = 0
+
+    def w(self, text: str) -> None:
+        self.out.append(text)
+
+    def type_text(self, t: CType, name: str, trailing: bool = False) -> str:
+        """What pahole's ``type__fprintf`` prints for a non-inline type: ``TYPE NAME``.
+
+        ``trailing``: the last of several members of a struct, where pahole writes a
+        zero-length array as ``[]`` (DWARF does not tell ``[0]`` from ``[]``)."""
+        if t.kind == "array" and t.element is not None:
+            dims = "".join("[]" if not d and trailing else f"[{d or 0}]" for d in t.dims)
+            return self.type_text(t.element, name + dims)
+        spelling = t.spelling
+        if "(*)" in spelling:  # pointer to function: the name goes inside
+            return spelling.replace("(*)", f"(*{name})", 1)
+        # C's printf takes a negative field width as left-adjusted: deep nesting does that
+        return f"{_gcc_spelling(spelling):<{abs(self.type_spacing)}} {name}"
+
+    type_spacing = TYPE_SPACING
+
+    def padding_of(self, t: CType) -> int:
+        """Padding of a named struct member's type (pahole's ``XXX last struct`` note)."""
+        if t.kind != "record" or t.typedefs or not t.spelling.startswith("struct "):
+            return 0
+        record = self.model.record(t.record or t.spelling)
+        if record is None or self.target not in record.layouts:
+            return 0
+        lay = record.layouts[self.target]
+        if lay.kind != "struct":
+            return 0
+        return _find_holes([_view(m, 0) for m in lay.members], lay.size).padding
+
+    def boundary(self, offset: int, indent: int) -> None:
+        line = offset // CACHELINE
+        if line > self.cacheline:
+            pos = offset % CACHELINE
+            start = offset - pos
+            if pos == 0:
+                self.w(f"/* --- cacheline {line} boundary ({start} bytes) --- */\n")
+            else:
+                self.w(f"/* --- cacheline {line} boundary ({start} bytes) was "
+                       f"{_plural(pos, 'byte')} ago --- */\n")
+            self.w("\t" * indent)
+            self.cacheline = line
+
+    def member(self, v: _View, base: int, indent: int, type_spacing: int, name_spacing: int,
+               in_union: bool, trailing: bool = False) -> None:
+        """One member (pahole's ``class_member__fprintf``); the caller printed the tabs."""
+        m = v.member
+        offset = base + v.byte_offset
+        self.boundary(offset, indent)
+        aligned = f" __attribute__((__aligned__({m.align_attr})))" if m.align_attr else ""
+        if _inline(m):
+            self.inline(m, offset, indent, type_spacing - 8, name_spacing)
+            self.w(aligned)
+            slen = len(aligned) + (len(m.name) if m.name else -1)
+            self.w(";" + " " * max(type_spacing + name_spacing - slen - 3, 1))
+            self.w(f"/* {offset:5d} {v.byte_size:5d} */")
+            return
+        saved, self.type_spacing = self.type_spacing, type_spacing
+        text = self.type_text(m.type, m.name, trailing and not in_union)
+        self.type_spacing = saved
+        if v.bitfield_size:
+            text += f":{v.bitfield_size}"
+        text += aligned + ";"
+        self.w(text + " " * max(type_spacing + name_spacing - len(text), 1))
+        if v.bitfield_size:
+            self.w(f"/* {offset:5d}:{v.bitfield_offset:2d} {v.byte_size:2d} */")
+        else:
+            self.w(f"/* {offset:5d} {v.byte_size:5d} */")
+
+    def inline(self, m: Member, offset: int, indent: int, type_spacing: int,
+               name_spacing: int) -> None:
+        """An unnamed struct/union member printed in place, closed by ``} name``."""
+        base_bits = offset * 8
+        if _is_union(m.type):
+            self.union_body(m.members, base_bits, indent + 1, type_spacing, name_spacing)
+        else:
+            size = (m.type.size or m.size_bits // 8)
+            self.struct_body(m.members, size, base_bits, indent + 1, type_spacing,
+                             name_spacing, stats=False)
+        self.w("\t" * indent + "}" + (f" {m.name}" if m.name else ""))
+
+    def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
+                   type_spacing: int, name_spacing: int) -> None:
+        self.w("union {\n")
+        start = self.cacheline
+        for m in members:
+            self.w("\t" * indent)
+            self.member(_view(m, base_bits), base_bits // 8, indent, type_spacing,
+                        name_spacing, True)
+            self.w("\n")
+            self.cacheline = start
+
+    def struct_body(self, members: Sequence[Member], size: int, base_bits: int, indent: int,
+                    type_spacing: int, name_spacing: int, stats: bool,
+                    header: str = "struct") -> None:
+        """pahole's ``__class__fprintf`` from ``{`` to just before the closing ``}``."""
+        tabs = "\t" * indent
+        views = [_view(m, base_bits) for m in members]
+        holes = _find_holes(views, size)
+        self.w(f"{header} {{\n")
+        newline = 0
+        sum_bytes = sum_bits = sum_holes = sum_bit_holes = nr_paddings = sum_paddings = 0
+        nr_forced = nr_forced_holes = sum_forced_holes = 0
+
+        def soft_newline() -> None:
+            nonlocal newline
+            if not newline:
+                self.w("\n")
+            newline += 1
+
+        if holes.pre_bit_hole > 0:
+            soft_newline()
+            self.w(f"{tabs}/* XXX {_plural(holes.pre_bit_hole, 'bit')} hole, try to pack */\n")
+            sum_bit_holes += holes.pre_bit_hole
+        if holes.pre_hole > 0:
+            soft_newline()
+            self.w(f"{tabs}/* XXX {_plural(holes.pre_hole, 'byte')} hole, try to pack */\n")
+            sum_holes += holes.pre_hole
+        last: _View | None = None
+        last_size = 0
+        for pos in views:
+            if pos.member.align_attr:
+                forced_hole = last.hole if last is not None else holes.pre_hole
+                nr_forced += 1
+                nr_forced_holes += forced_hole != 0
+                sum_forced_holes += forced_hole
+            if last is not None and last_size != 0:
+                if last.bit_hole != 0 and pos.bitfield_size:
+                    width = last.bit_hole
+                    if last.byte_offset != pos.byte_offset:
+                        self.w(f"\n{tabs}/* Force alignment to the next boundary: */\n")
+                        width = 0
+                    self.w(tabs + self._anon_bitfield(pos, type_spacing, width))
+                if pos.byte_offset < last.byte_offset or (
+                        pos.byte_offset == last.byte_offset and last.bitfield_size == 0
+                        and pos.bitfield_size != 0):
+                    soft_newline()
+                    self.w(f"{tabs}/* Bitfield combined with previous fields */\n")
+                elif 0 < pos.byte_offset - last.byte_offset < last_size:
+                    soft_newline()
+                    self.w(f"{tabs}/* Bitfield combined with next fields */\n")
+            if newline:
+                self.w("\n")
+                newline = 0
+            self.w(tabs)
+            self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False,
+                        trailing=pos is views[-1] and len(views) > 1)
+            padding = self.padding_of(pos.member.type) if not _inline(pos.member) else (
+                0 if _is_union(pos.member.type) else self._inline_padding(pos.member))
+            if padding > 0:
+                nr_paddings += 1
+                sum_paddings += padding
+                soft_newline()
+                self.w(f"\n{tabs}/* XXX last struct has {_plural(padding, 'byte')} of "
+                       "padding */")
+            if pos.bit_hole:
+                soft_newline()
+                self.w(f"\n{tabs}/* XXX {_plural(pos.bit_hole, 'bit')} hole, try to pack */")
+                sum_bit_holes += pos.bit_hole
+            if pos.hole > 0:
+                soft_newline()
+                self.w(f"\n{tabs}/* XXX {_plural(pos.hole, 'byte')} hole, try to pack */")
+                sum_holes += pos.hole
+            self.w("\n")
+            if pos.bitfield_size:
+                sum_bits += pos.bitfield_size
+            else:
+                sum_bytes += pos.byte_size
+            if last is None or last_size == 0 or last.byte_offset != pos.byte_offset or (
+                    last.bitfield_size == 0 and pos.bitfield_size != 0):
+                last_size = pos.byte_size
+            last = pos
+        if not stats:
+            return
+        self.w(f"\n{tabs}/* size: {size}, cachelines: {-(-size // CACHELINE)}, "
+               f"members: {len(members)} */\n")
+        if sum_holes > 0 or sum_bit_holes > 0:
+            if sum_bytes > 0:
+                self.w(f"{tabs}/* sum members: {sum_bytes}"
+                       + (f", holes: {holes.nr_holes}, sum holes: {sum_holes}"
+                          if sum_holes > 0 else "") + " */\n")
+            if sum_bits > 0:
+                self.w(f"{tabs}/* sum bitfield members: {sum_bits} bits"
+                       + (f", bit holes: {holes.nr_bit_holes}, sum bit holes: "
+                          f"{sum_bit_holes} bits" if sum_bit_holes > 0
+                          else f" ({sum_bits // 8} bytes)") + " */\n")
+        if holes.padding > 0:
+            self.w(f"{tabs}/* padding: {holes.padding} */\n")
+        if nr_paddings > 0:
+            self.w(f"{tabs}/* paddings: {nr_paddings}, sum paddings: {sum_paddings} */\n")
+        if holes.bit_padding > 0:
+            self.w(f"{tabs}/* bit_padding: {holes.bit_padding} bits */\n")
+        if nr_forced:
+            self.w(f"{tabs}/* forced alignments: {nr_forced}"
+                   + (f", forced holes: {nr_forced_holes}, sum forced holes: "
+                      f"{sum_forced_holes}" if nr_forced_holes else "") + " */\n")
+        last_line = size % CACHELINE
+        if last_line:
+            self.w(f"{tabs}/* last cacheline: {last_line} bytes */\n")
+
+    def _inline_padding(self, m: Member) -> int:
+        size = m.type.size or m.size_bits // 8
+        return _find_holes([_view(c, m.offset_bits) for c in m.members], size).padding
+
+    def _anon_bitfield(self, pos: _View, type_spacing: int, width: int) -> str:
+        saved, self.type_spacing = self.type_spacing, type_spacing
+        text = self.type_text(pos.member.type, "")
+        self.type_spacing = saved
+        return f"{text}:{width};\n"
+
+
+def render_record(model: Model, record: Record, target: str) -> str:
+    """One record on one target, as ``pahole -C NAME`` prints it (ends with ``};``)."""
+    lay: RecordLayout = record.layouts[target]
+    printer = _Printer(model, target)
+    name = record.name if record.name.startswith(("struct ", "union ")) \
+        else f"{lay.kind} {record.name}"
+    if lay.kind == "union":
+        printer.w(name + " {\n")
+        for m in lay.members:
+            printer.w("\t")
+            printer.member(_view(m, 0), 0, 1, TYPE_SPACING, UNION_NAME_SPACING, True)
+            printer.w("\n")
+            printer.cacheline = 0
+    else:
+        printer.struct_body(lay.members, lay.size, 0, 1, TYPE_SPACING, NAME_SPACING,
+                            stats=True, header=name)
+    printer.w("};\n")
+    return "".join(printer.out)
+
+
+def render_pahole(model: Model, records: Sequence[Record]) -> str:
+    """Every selected record on the model's single target, one after the other."""
+    targets = list(model.targets)
+    if len(targets) != 1:
+        raise UsageError(
+            f"--format pahole shows one target at a time, and {len(targets)} are selected "
+            f"({', '.join(targets)}); pick one with --target, e.g. --target {targets[0]}"
+            if targets else "--format pahole needs one target (--target)")
+    target = targets[0]
+    chunks = [render_record(model, r, target) for r in records if target in r.layouts]
+    return "".join(chunks)

@@ -1,0 +1,201 @@
+"""``abiscope layout --format pahole`` against the real pahole (Debian dwarves) on gcc objects.
+
+Per target, four translation units are compiled once with that target's gcc (``-g``, every
+type kept) and read back by ``pahole -F dwarf``: the seed headers, Xen public headers
+(libxen-dev), Linux UAPI headers with many bitfields and anonymous unions (perf_event, bpf,
+ethtool, if_link), and a header of bitfield/hole/packed/nested corner cases. abiscope parses
+the same headers; every record pahole prints is compared line by line: member names, offsets,
+bit positions, sizes, every hole/padding/cacheline comment and every summary line. Only the
+decorations pahole 1.24 infers from DWARF (``__attribute__((__packed__))``,
+``__aligned__(N)`` that GCC records for typedefs and records) and the ``forced alignments``
+line that counts them are left out of the comparison (docs/report.md says why).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from abiscope import frontend
+from abiscope.model import Model
+from abiscope.report.pahole import render_record
+from abiscope.targets import TARGETS
+from conftest import SEED_DIR, skip_or_fail
+from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs
+
+TARGETS_CHECKED = ("x86_64", "i386")
+XEN_DIR = "/usr/include/xen"
+
+CORNERS = """\
+#include <stdint.h>
+enum colour { RED, GREEN };
+struct bf { char c; int a:3; int b:5; unsigned int d:20; short s; long l; char tail; };
+struct nested { struct bf inner; char x; union { int i; char cc; } u;
+                struct { char q; long w; }; int arr[3]; void *p; };
+struct big { char a[70]; long b; char c; };
+struct tail_only { long a; char b; };
+struct bf64 { uint64_t x:3; uint64_t :0; char y; uint8_t z:1; uint8_t w:7; };
+union un { char c; long l; struct bf b; };
+struct __attribute__((packed)) pk { char c; int i; short s; };
+struct flex { int n; char c; long data[]; };
+struct algn { char c; int x __attribute__((aligned(16))); enum colour e:3; _Bool b:1;
+              unsigned long long q:40; };
+struct deep { struct { union { struct { char a; long b; } s; int i; }; char z; } outer; };
+"""
+
+UNITS: dict[str, tuple[str, ...]] = {
+    "seed": tuple(f'#include "{SEED_DIR / h}"' for h in
+                  ("dm_op.h", "privcmd_dm_op.h", "dm_op_v3.h")),
+    "xen": ("#include <stdint.h>", *(
+        f'#include "{XEN_DIR}/{h}"' for h in
+        ("xen.h", "vcpu.h", "event_channel.h", "grant_table.h", "memory.h", "physdev.h",
+         "sched.h"))),
+    "uapi": tuple(f"#include <linux/{h}>" for h in
+                  ("perf_event.h", "ethtool.h", "if_link.h", "bpf.h")),
+    "corners": (CORNERS,),
+}
+MUST_HAVE = {
+    "seed": ("struct xen_dm_op_buf", "struct privcmd_dm_op_buf", "struct xen_dm_op_buf_v3"),
+    "xen": ("struct vcpu_runstate_info", "struct evtchn_alloc_unbound",
+            "struct gnttab_setup_table"),
+    "uapi": ("struct perf_event_attr", "struct ethtool_rxnfc", "union bpf_attr"),
+    "corners": ("struct bf", "struct nested", "struct bf64", "struct algn", "struct deep"),
+}
+
+_HEAD = re.compile(r"^(struct|union) (\S+) \{$")
+_ATTR = re.compile(r" __attribute__\(\((?:__packed__|__aligned__\(\d+\))\)\)")
+_MEMBER = re.compile(r"^(\t*)(.*?)(\w*)((?:\[\d*\])*)(?::(\d+))?;\s*"
+                     r"/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+) \*/$")
+
+
+def pahole_blocks(text: str) -> dict[str, list[str]]:
+    """``struct NAME {`` ... ``};`` blocks of pahole's output, by record name."""
+    out: dict[str, list[str]] = {}
+    name: str | None = None
+    lines: list[str] = []
+    for line in text.splitlines():
+        head = _HEAD.match(line)
+        if name is None and head:
+            name, lines = f"{head[1]} {head[2]}", [line]
+        elif name is not None:
+            lines.append(line)
+            if line.startswith("}"):
+                out[name] = lines
+                name = None
+    return out
+
+
+def numbers(lines: Sequence[str]) -> list[tuple[object, ...]]:
+    """What must agree: per member line (depth, name, dims, bit width, offset, bit, size);
+    every other line as its words. Decorations pahole infers are dropped."""
+    out: list[tuple[object, ...]] = []
+    for line in lines:
+        line = _ATTR.sub("", line)
+        if "/* forced alignments:" in line:
+            continue
+        m = _MEMBER.match(line)
+        if m:
+            out.append(("member", len(m[1]), m[3], m[4], m[5], m[6], m[7], m[8]))
+        else:
+            out.append(("text", " ".join(line.split())))
+    return out
+
+
+class Unit:
+    def __init__(self, model: Model, blocks: dict[str, list[str]]) -> None:
+        self.model = model
+        self.blocks = blocks
+
+
+def _build(target: str, tmp: Path) -> dict[str, Unit]:
+    gcc = find_gcc(target)
+    if gcc is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed")
+    if shutil.which("pahole") is None:
+        skip_or_fail("pahole not installed (apt-get install dwarves)")
+    if not os.path.isfile(f"{XEN_DIR}/xen.h"):
+        skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+    assert gcc is not None
+    dirs = system_include_dirs(target)
+    units: dict[str, Unit] = {}
+    for name, lines in UNITS.items():
+        header = tmp / f"{name}.h"
+        header.write_text("\n".join(lines) + "\n")
+        obj = tmp / f"{name}.o"
+        cc = subprocess.run([gcc, "-g", "-O0", "-c", "-fno-eliminate-unused-debug-types",
+                             "-D__XEN_TOOLS__", "-x", "c", str(header), "-o", str(obj)],
+                            capture_output=True, text=True)
+        assert cc.returncode == 0, cc.stderr[-2000:]
+        # -F dwarf: never fall back to the running kernel's BTF
+        ph = subprocess.run(["pahole", "-F", "dwarf", str(obj)], capture_output=True,
+                            text=True)
+        assert ph.returncode == 0, ph.stderr[-2000:]
+        options = frontend.ParseOptions(
+            defines=("__XEN_TOOLS__",), all_files=True, system_dirs=name != "xen",
+            sysroots=tuple((target, d) for d in dirs) if name == "uapi" else ())
+        model = frontend.parse([str(header)], [TARGETS[target]], options, jobs=1)
+        assert not model.failures, model.failures
+        units[name] = Unit(model, pahole_blocks(ph.stdout))
+    return units
+
+
+@pytest.fixture(scope="module", params=TARGETS_CHECKED)
+def compiled(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Unit]]]:
+    target = str(request.param)
+    yield target, _build(target, tmp_path_factory.mktemp(f"pahole-{target}"))
+
+
+def test_same_numbers_as_pahole(compiled: tuple[str, dict[str, Unit]]) -> None:
+    target, units = compiled
+    report = []
+    for name, unit in units.items():
+        compared, exact, mismatches = 0, 0, []
+        for record in unit.model.records:
+            theirs = unit.blocks.get(record.name)
+            if theirs is None or target not in record.layouts:
+                continue
+            ours = render_record(unit.model, record, target).rstrip("\n").splitlines()
+            compared += 1
+            exact += ours == theirs
+            if numbers(ours) != numbers(theirs):
+                mismatches.append("\n".join(["pahole:", *theirs, "abiscope:", *ours]))
+        assert not mismatches, f"{target} {name}:\n" + "\n\n".join(mismatches[:3])
+        missing = [r for r in MUST_HAVE[name] if r not in unit.blocks
+                   or unit.model.record(r) is None]
+        assert not missing, f"{target} {name}: not compared: {missing}"
+        assert compared >= len(MUST_HAVE[name])
+        report.append(f"{name} {compared} records ({exact} byte-identical)")
+    print(f"{target}: " + ", ".join(report))
+
+
+def test_corner_cases_are_byte_identical(compiled: tuple[str, dict[str, Unit]]) -> None:
+    """With no inferred decorations involved, the text is pahole's to the byte."""
+    target, units = compiled
+    unit = units["corners"]
+    for name in ("struct bf", "struct nested", "struct big", "struct tail_only",
+                 "struct bf64", "union un", "struct flex", "struct deep"):
+        record = unit.model.record(name)
+        assert record is not None
+        ours = render_record(unit.model, record, target).rstrip("\n").splitlines()
+        assert ours == unit.blocks[name], name
+
+
+def test_pahole_format_needs_one_target(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    header = tmp_path / "h.h"
+    header.write_text("struct s { char c; int i; };\n")
+    res = run_cli("layout", str(header), "--format", "pahole", "--target", "i386,x86_64")
+    assert res.code == 2
+    assert "one target at a time" in res.err and "--target" in res.err
+    assert "Traceback" not in res.err
+    res = run_cli("layout", str(header), "--format", "pahole", "--target", "x86_64")
+    assert res.code == 0, res.err
+    assert res.out.startswith("struct s {\n\tchar ")
+    assert "/* XXX 3 bytes hole, try to pack */" in res.out
+    assert "/* size: 8, cachelines: 1, members: 2 */" in res.out
