@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from abiscope.checks.rules import RULES
+from abiscope.checks.rules import CATALOGUE, RULES
 from conftest import SEED_DIR, CliResult, skip_or_fail
 
 Run = Callable[..., CliResult]
@@ -56,7 +56,7 @@ def test_rule_page_example_triggers_and_fix_does_not(rule: str, run_cli: Run,
 
 def test_every_rule_has_a_page_and_rules_command_prints_it(run_cli: Run) -> None:
     listing = run_cli("rules")
-    for r in RULES:
+    for r in CATALOGUE:
         assert r.id in listing.out and r.name in listing.out
         page = run_cli("rules", r.id)
         assert page.code == 0 and page.out.startswith(f"# {r.id} {r.name}")
@@ -68,7 +68,7 @@ def test_every_rule_has_a_page_and_rules_command_prints_it(run_cli: Run) -> None
 
 def test_docs_rules_pages_are_the_packaged_pages() -> None:
     docs = Path(__file__).resolve().parents[1] / "docs" / "rules"
-    for r in RULES:
+    for r in CATALOGUE:
         assert (docs / f"{r.id}.md").read_text() == r.page()
 
 

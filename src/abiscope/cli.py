@@ -242,7 +242,7 @@ def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespac
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from .checks.rules import RULES
+    from .checks.rules import CATALOGUE as RULES
 
     if args.rule:
         wanted = args.rule.upper()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .compat import compare_layouts
 from .model import CType, IoctlRequest, IoctlScan, Member, Model, iter_members
 
 SCHEMA_ID = "abiscope.ioctls/1"
@@ -113,35 +114,30 @@ def _pointer_reasons(t: CType, model: Model, target: str) -> list[Reason]:
     return out
 
 
-def _flat(members: tuple[Member, ...]) -> dict[str, tuple[int, int]]:
-    """Member path -> (offset, size) bits; zero-size members (flexible arrays' empty
-    wrappers such as ``__empty_entries``) hold no bytes and are left out."""
-    return {path: (m.offset_bits, m.size_bits) for path, m in iter_members(members)
-            if path and m.size_bits}
+def _shape(bits: tuple[int, int] | None) -> str:
+    return "absent" if bits is None else f"bit {bits[0]} ({bits[1]} bits)"
 
 
 def _layout_reasons(t: CType, model: Model, native: str, compat: str) -> list[Reason]:
+    """The argument record's members whose offset or size differs, by compat's rules
+    (``abiscope compat``: paired by name at every depth, a 64-bit handle compared whole)."""
     core = t.element if t.kind == "array" and t.element is not None else t
     if core.kind != "record" or not core.record:
         return []
     record = model.record(core.record)
     if record is None or native not in record.layouts or compat not in record.layouts:
         return []
-    a, b = record.layouts[native], record.layouts[compat]
+    found = compare_layouts(model, (record, native), (record, compat))
     out: list[Reason] = []
-    if a.size != b.size:
-        out.append(Reason("layout_differs", f"{record.name} is {a.size} bytes on {native}, "
-                                            f"{b.size} on {compat}"))
-    fa, fb = _flat(a.members), _flat(b.members)
-    for path in fa:
-        if path in fb and fa[path] != fb[path]:
-            out.append(Reason("layout_differs", f"{record.name}: {path} at bit {fa[path][0]} "
-                              f"({fa[path][1]} bits) on {native}, bit {fb[path][0]} "
-                              f"({fb[path][1]} bits) on {compat}", path, fa[path], fb[path]))
-    names = set(fa) ^ set(fb)
-    if names:
-        out.append(Reason("layout_differs", f"{record.name}: members differ by name: "
-                          + ", ".join(sorted(names))))
+    for d in found.deltas:
+        if not d.member:
+            a, b = record.layouts[native].size, record.layouts[compat].size
+            out.append(Reason("layout_differs", f"{record.name} is {a} bytes on {native}, "
+                                                f"{b} on {compat} ({d.cause})"))
+            continue
+        out.append(Reason("layout_differs", f"{record.name}: {d.member} at "
+                          f"{_shape(d.native)} on {native}, {_shape(d.compat)} on {compat} "
+                          f"({d.cause})", d.member, d.native, d.compat))
     return out
 
 

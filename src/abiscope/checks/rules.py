@@ -500,3 +500,7 @@ class PathMismatch(Rule):
 
 
 PATH_RULES: tuple[type[Rule], ...] = (PathMismatch,)
+
+# The whole catalogue as `abiscope rules` lists it: what `check` runs, then what other
+# commands raise (ABI015 from `abiscope paths`).
+CATALOGUE: tuple[type[Rule], ...] = RULES + PATH_RULES
