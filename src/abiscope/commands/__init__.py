@@ -12,7 +12,7 @@ import argparse
 from importlib import import_module
 from typing import Any
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("gen",)
 
 
 def register_all(sub: argparse._SubParsersAction[Any]) -> None:
