@@ -266,7 +266,8 @@ class _Generator:
             kind = _kind_of_unnamed(m.type)
             inner = self.body(kind, m.members, m.offset_bits, m.size_bits // 8, indent + "    ")
             return [f"{indent}{kind} {{", *inner,
-                    f"{indent}}} __attribute__((packed)){' ' + m.name if m.name else ''};"]
+                    f"{indent}}} __attribute__((packed, aligned({m.align})))"
+                    f"{' ' + m.name if m.name else ''};"]
         return [indent + self.member_decl(m)]
 
     def definition(self, name: str) -> list[str]:
@@ -358,7 +359,8 @@ class _Generator:
                 _, cmem, cb, _ = self.children(c, self.compat)
             except _Unsupported:
                 return ("opaque", n.type.record, c.type.record)
-            return ("record", where, nk, tuple(self.sig(x, y, nb, cb) for x, y in zip(nmem, cmem, strict=False)))
+            inner = tuple(self.sig(x, y, nb, cb) for x, y in zip(nmem, cmem, strict=False))
+            return ("record", where, nk, inner)
         if n.type.kind in _INT_KINDS and c.type.kind in _INT_KINDS:
             return ("int", where, self.int_info(n.type, self.native),
                     self.int_info(c.type, self.compat))
@@ -576,6 +578,11 @@ def _range_checks(ssigned: bool, sbits: int, dsigned: bool, dbits: int) -> list[
     return checks
 
 
+# A packed compat record may hold a member whose compat type is more aligned than the record
+# (GCC's -Wpacked-not-aligned); the layout locks below pin every offset regardless.
+_QUIET_PACKED = ["#if defined(__GNUC__) && !defined(__clang__)", "#pragma GCC diagnostic push",
+                 '#pragma GCC diagnostic ignored "-Wpacked-not-aligned"', "#endif", ""]
+
 _PRELUDE = """\
 #include <stddef.h>
 #include <stdint.h>
@@ -668,9 +675,12 @@ def generate_compat(model: Model, native: str, compat: str, translate: Iterable[
            f"#if !({cond})",
            f'#error "generated for a {native} build (abiscope gen compat --native {native})"',
            "#endif", "", _BITS]
+    out += _QUIET_PACKED
     for name in gen._compat_types:
         out += gen.definition(name)
         out.append("")
+    out += ["#if defined(__GNUC__) && !defined(__clang__)", "#pragma GCC diagnostic pop",
+            "#endif", ""]
     out.append(f"/* Layout locks: {compat} (compat) inside this build, and {native} (native). */")
     for name in gen._compat_types:
         out += gen.locks(gen.compat_type_name(name), gen.layout(name, compat), compat)
