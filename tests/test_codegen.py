@@ -26,7 +26,7 @@ from abiscope.codegen import generate_asserts, generate_compat, needs_translatio
 from abiscope.frontend import ParseOptions, parse
 from abiscope.model import Member, Model
 from abiscope.targets import resolve
-from conftest import SEED_DIR, skip_or_fail
+from conftest import SEED_DIR, CliResult, skip_or_fail
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
 DATA = Path(__file__).parent / "codegen_data"
@@ -451,6 +451,28 @@ def test_hooks_declared_for_diverging_unions() -> None:
     assert "points to struct cg_req, which needs translation too" in header.text
 
 
+@pytest.mark.parametrize("native, compat", [
+    ("aarch64", "arm"), ("ppc64", "ppc"), ("mips64", "mips"), ("i386", "x86_64"),
+    ("x86_64", "x32"),
+])
+def test_compat_header_locks_hold_on_other_natives(native: str, compat: str,
+                                                   tmp_path: Path) -> None:
+    """The packed compat structs reproduce the compat layout under other native compilers
+    (their _Static_asserts hold), big-endian bitfield access included."""
+    gcc = find_gcc(native)
+    if gcc is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[native]} not installed")
+        return
+    case = CASES[0]
+    model = _parse(case, [native, compat])
+    translate = needs_translation(model, native, compat)
+    header = generate_compat(model, native, compat, translate, [f'#include "{case.header}"'])
+    assert "struct cg_outer" in header.records
+    (tmp_path / "compat.h").write_text(header.text)
+    (tmp_path / "t.c").write_text('#include "compat.h"\n')
+    _compile([gcc, *C99, "-fsyntax-only", f"-I{tmp_path}", str(tmp_path / "t.c")])
+
+
 # --------------------------------------------------------------------------- layout locks
 
 
@@ -530,29 +552,26 @@ def test_locks_say_bitfields_are_not_locked(locks: tuple[Path, Model]) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-RunCli = Callable[..., "object"]
-
-
-def test_cli_gen_compat(run_cli: Callable[..., object], tmp_path: Path) -> None:
+def test_cli_gen_compat(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     res = run_cli("gen", "compat", str(SEED_DIR / "dm_op.h"), "--native", "x86_64",
                   "--compat", "i386")
-    assert res.code == 0, res.err  # type: ignore[attr-defined]
-    out = res.out  # type: ignore[attr-defined]
+    assert res.code == 0, res.err
+    out = res.out
     assert "struct compat_xen_dm_op_buf {" in out
     assert "compat_xen_dm_op_buf_from_native" in out
     assert '#include "' in out and "dm_op.h" in out
     target = tmp_path / "compat.h"
     res = run_cli("gen", "compat", str(SEED_DIR / "dm_op.h"), "--native", "x86_64",
                   "--compat", "i386", "-I", str(SEED_DIR), "-o", str(target))
-    assert res.code == 0 and target.read_text() == out.replace(  # type: ignore[attr-defined]
+    assert res.code == 0 and target.read_text() == out.replace(
         f'#include "{SEED_DIR / "dm_op.h"}"', '#include "dm_op.h"')
 
 
-def test_cli_gen_asserts(run_cli: Callable[..., object]) -> None:
+def test_cli_gen_asserts(run_cli: Callable[..., CliResult]) -> None:
     res = run_cli("gen", "asserts", str(DATA / "locks.h"), "--target", "x86,arm",
                   "--record", "lk_*")
-    assert res.code == 0, res.err  # type: ignore[attr-defined]
-    out = res.out  # type: ignore[attr-defined]
+    assert res.code == 0, res.err
+    out = res.out
     assert out.count("#if") >= 1 and "/* x32 */" in out and "/* arm */" in out
     assert "sizeof(lk_pair) == 8" in out
 
@@ -571,7 +590,7 @@ def test_cli_gen_asserts(run_cli: Callable[..., object]) -> None:
       "--include-as", "a.h", "--include-as", "b.h"], "--include-as"),
     (["gen", "asserts", str(DATA / "locks.h"), "--target", "vax"], "vax"),
 ])
-def test_cli_bad_input(run_cli: Callable[..., object], args: list[str], words: str) -> None:
+def test_cli_bad_input(run_cli: Callable[..., CliResult], args: list[str], words: str) -> None:
     res = run_cli(*args)
-    assert res.code == 2  # type: ignore[attr-defined]
-    assert words in res.err and "Traceback" not in res.err  # type: ignore[attr-defined]
+    assert res.code == 2
+    assert words in res.err and "Traceback" not in res.err
