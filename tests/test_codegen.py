@@ -370,14 +370,13 @@ def _batches(draw: st.DrawFn, built: Built) -> list[list[list[int]]]:
 # --------------------------------------------------------------------------- tests
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", [c.name for c in CASES])
 def test_bytes_match_real_compilers(built: dict[str, Built], case: str) -> None:
     """i386 bytes -> native equals the x86_64 build's bytes, and back; round trip holds."""
     b = built[case]
 
     # No shrinking: each step relaunches three programs; the failure shows the values.
-    @settings(max_examples=4, deadline=None, derandomize=True,
+    @settings(max_examples=10, deadline=None, derandomize=True,
               phases=(Phase.explicit, Phase.generate),
               suppress_health_check=list(HealthCheck))
     @given(_batches(b))
