@@ -593,3 +593,23 @@ def test_cli_bad_input(run_cli: Callable[..., CliResult], args: list[str], words
     res = run_cli(*args)
     assert res.code == 2
     assert words in res.err and "Traceback" not in res.err
+
+
+def test_unlaid_nested_record_is_a_clear_error() -> None:
+    """A contained record missing on the compat side is an input error, not a traceback."""
+    from abiscope.codegen import CodegenError
+    from abiscope.errors import SourceLocation
+    from abiscope.model import CType, Record, RecordLayout, TargetInfo
+
+    inner = CType("struct b", "record", 8, 8, record="struct b")
+    u64 = CType("uint64_t", "int", 8, 8, signed=False)
+    outer = {t: RecordLayout(8, 8, (Member("x", inner, 0, 64, 8),), (), 0)
+             for t in ("x86_64", "i386")}
+    model = Model(
+        {"x86_64": TargetInfo("x86_64", "x86_64-linux-gnu", 64, "little"),
+         "i386": TargetInfo("i386", "i386-linux-gnu", 32, "little")},
+        (Record("struct a", "struct", SourceLocation("a.h", 1, 1), outer),
+         Record("struct b", "struct", SourceLocation("a.h", 2, 1),
+                {"x86_64": RecordLayout(8, 8, (Member("v", u64, 0, 64, 8),), (), 0)})))
+    with pytest.raises(CodegenError, match="struct b has no layout on i386"):
+        generate_compat(model, "x86_64", "i386", ["struct a"], [])

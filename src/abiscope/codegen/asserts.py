@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..model import Model, Record
+from ..model import Member, Model, Record, iter_members
 from .common import c_string, guard_name, is_nameable, offset_paths
 from .predicates import predicate
 
@@ -43,9 +43,7 @@ def _locks(rec: Record, target: str) -> list[str]:
     return out
 
 
-def _bitfields(rec: Record, target: str) -> list[tuple[str, object]]:
-    from ..model import iter_members
-
+def _bitfields(rec: Record, target: str) -> list[tuple[str, Member]]:
     return [(p, m) for p, m in iter_members(rec.layouts[target].members) if m.bitfield]
 
 

@@ -646,6 +646,14 @@ def generate_compat(model: Model, native: str, compat: str, translate: Iterable[
         raise CodegenError(f"no compiler predefined macros known for {native}: "
                            "the native target must be one of abiscope's target names")
     gen = _Generator(model, native, compat, prefix)
+    try:
+        return _generate(gen, model, native, compat, translate, includes, cond)
+    except _Unsupported as exc:
+        raise CodegenError(f"cannot generate compat code: {exc}") from exc
+
+
+def _generate(gen: _Generator, model: Model, native: str, compat: str,
+              translate: Iterable[str], includes: Sequence[str], cond: str) -> CompatHeader:
     wanted: list[Record] = []
     for name in sorted(set(translate)):
         rec = model.record(name)
