@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "ioctls",
     "convert",
     "report",
+    "gen",
 )
 
 

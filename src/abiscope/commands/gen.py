@@ -1,0 +1,143 @@
+"""``abiscope gen compat`` and ``abiscope gen asserts``: C code generated from the model.
+
+``gen compat`` writes a C99 header translating records between a native and a compat ABI
+(compat structs, layout locks, translation functions); ``gen asserts`` a layout-lock header
+for a project's own build. Exit 0 when written, 2 on bad input. See docs/codegen.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..cliutil import (
+    EXIT_OK,
+    add_parse_options,
+    err,
+    load_model,
+    select_records,
+    write,
+)
+from ..codegen import generate_asserts, generate_compat, include_line, needs_translation
+from ..config import load_config
+from ..errors import UsageError
+from ..model import Model
+from ..targets import resolve
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    gen = sub.add_parser(
+        "gen", help="generate C: compat translation code, layout-lock asserts",
+        description="Generate C headers from the layouts: 'gen compat' translates records "
+                    "between a native and a compat ABI, 'gen asserts' pins layouts with "
+                    "_Static_assert.")
+    gsub = gen.add_subparsers(dest="gen_command", metavar="WHAT")
+    gsub.required = True
+
+    cp = gsub.add_parser(
+        "compat", help="C99 header: compat structs, layout locks, translation functions",
+        description="Write one self-contained C99 header for a native build: for every record "
+                    "whose layout differs between --native and --compat (and the records they "
+                    "contain) a compat struct with the compat target's exact layout, "
+                    "_Static_assert locks, and translation functions both ways that check "
+                    "every narrowing and return the failing member's path.",
+        epilog="example: abiscope gen compat include/public/vcpu.h -I include "
+               "--native x86_64 --compat i386 -o compat.h")
+    cp.add_argument("headers", nargs="*", metavar="HEADER",
+                    help="headers (default: `headers` of the configuration)")
+    cp.add_argument("--native", required=True, metavar="TARGET",
+                    help="the target the generated code is compiled for (e.g. x86_64)")
+    cp.add_argument("--compat", required=True, metavar="TARGET",
+                    help="the target whose layout the compat structs reproduce (e.g. i386)")
+    _common(cp)
+    cp.add_argument("--prefix", default="compat_",
+                    help="prefix of compat types and functions (default: compat_)")
+    cp.set_defaults(func=cmd_gen_compat)
+
+    asr = gsub.add_parser(
+        "asserts", help="layout-lock header: _Static_assert per target on sizes and offsets",
+        description="Write a header of _Static_asserts on the size, alignment and every member "
+                    "offset of each record, one block per target selected by the compiler's "
+                    "predefined macros; include it in your build to pin the ABI.",
+        epilog="example: abiscope gen asserts include/uapi/foo.h --target default "
+               "-o foo-abi-locks.h")
+    asr.add_argument("headers", nargs="*", metavar="HEADER",
+                     help="headers (default: `headers` of the configuration)")
+    asr.add_argument("-t", "--target", action="append", default=[],
+                     help="targets, groups or triples, comma-separated (default: default)")
+    _common(asr)
+    asr.add_argument("--unknown-target", choices=("error", "ignore"), default="error",
+                     help="a build for a target not listed: #error (default; a macro "
+                          "ABISCOPE_LOCKS_ALLOW_UNKNOWN_TARGET lets it through) or nothing")
+    asr.set_defaults(func=cmd_gen_asserts)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
+                   help="records to generate for: tag or full name, globs allowed")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--include-as", action="append", default=[], metavar="PATH",
+                   help="how the generated header includes each input header, in order "
+                        "(default: relative to the -I dir holding it, else as given)")
+    add_parse_options(p)
+
+
+# replaced by compat.compare at merge
+def _needs_translation(model: Model, native: str, compat: str) -> tuple[str, ...]:
+    return needs_translation(model, native, compat)
+
+
+def _includes(args: argparse.Namespace, headers: list[str], include_dirs: list[str]
+              ) -> list[str]:
+    if args.include_as and len(args.include_as) != len(headers):
+        raise UsageError(f"--include-as given {len(args.include_as)} times for "
+                         f"{len(headers)} headers: give it once per header, in order")
+    forced = [f'#include "{f}"' for f in args.force_includes]
+    names = args.include_as or [None] * len(headers)
+    return forced + [include_line(h, include_dirs, a) for h, a in zip(headers, names, strict=True)]
+
+
+def _preamble(args: argparse.Namespace) -> list[str]:
+    flags = [f"-D{d}" for d in args.defines] + [f"-U{u}" for u in args.undefines]
+    return [f"/* Parsed with {' '.join(flags)}: build with the same. */"] if flags else []
+
+
+def cmd_gen_compat(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    native = resolve([args.native]).targets
+    compat = resolve([args.compat]).targets
+    if len(native) != 1 or len(compat) != 1:
+        raise UsageError("--native and --compat each take one target, not a group")
+    args.target = [native[0].name, compat[0].name]
+    model = load_model(args, config)
+    chosen = {r.name for r in select_records(model, args.record, args.all_files)}
+    translate = [n for n in _needs_translation(model, native[0].name, compat[0].name)
+                 if n in chosen]
+    headers = list(args.headers) or list(config.headers)
+    includes = _preamble(args) + _includes(args, headers,
+                                           [*config.include, *args.include_dirs])
+    result = generate_compat(model, native[0].name, compat[0].name, translate, includes,
+                             prefix=args.prefix)
+    for note in result.notes:
+        err(f"note: {note}")
+    if not result.records:
+        err(f"note: no selected record needs translation between {native[0].name} and "
+            f"{compat[0].name}; the header holds no translation functions")
+    if result.hooks:
+        err("note: define these hooks yourself: " + ", ".join(result.hooks))
+    write(result.text, args.output)
+    return EXIT_OK
+
+
+def cmd_gen_asserts(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    model = load_model(args, config)
+    records = select_records(model, args.record, args.all_files)
+    headers = list(args.headers) or list(config.headers)
+    includes = _preamble(args) + _includes(args, headers,
+                                           [*config.include, *args.include_dirs])
+    result = generate_asserts(model, records, includes, unknown=args.unknown_target)
+    for note in result.notes:
+        err(f"note: {note}")
+    write(result.text, args.output)
+    return EXIT_OK
