@@ -712,34 +712,10 @@ def _generate(gen: _Generator, model: Model, native: str, compat: str,
                         tuple(gen._compat_types), hook_fns, tuple(gen.notes))
 
 
-def _pointees(members: Iterable[Member]) -> Iterable[str]:
-    """Records that members point to or contain by value, at any depth."""
-    for m in members:
-        t = m.type
-        if m.members:
-            yield from _pointees(m.members)
-        for x in (t, t.element, t.pointee, t.element.pointee if t.element else None):
-            if x is not None and x.record:
-                yield x.record
-
-
 def needs_translation(model: Model, native: str, compat: str) -> tuple[str, ...]:
-    """Records on both targets whose bytes differ, or that contain or point to one that does.
+    """Records on both targets whose verdict is ``translate`` (``abiscope.compat``): their
+    bytes differ, or they contain or point to a record whose bytes do."""
+    from ..compat import compare
 
-    A stand-in for ``abiscope.compat.compare(...).translate()`` with the same rules: members
-    paired by name, a nested record declared differently compared as a whole, a difference
-    in alignment alone not a difference.
-    """
-    gen = _Generator(model, native, compat, "")
     both = [r for r in model.records if native in r.layouts and compat in r.layouts]
-    todo = {r.name for r in both if not gen.record_same(r.name)}
-    uses = {r.name: set(_pointees(r.layouts[native].members))
-            | set(_pointees(r.layouts[compat].members)) for r in both}
-    changed = True
-    while changed:
-        changed = False
-        for r in both:
-            if r.name not in todo and uses[r.name] & todo:
-                todo.add(r.name)
-                changed = True
-    return tuple(sorted(todo))
+    return tuple(sorted(compare(model, native, compat, both).translate()))

@@ -21,7 +21,6 @@ from ..cliutil import (
 from ..codegen import generate_asserts, generate_compat, include_line, needs_translation
 from ..config import load_config
 from ..errors import UsageError
-from ..model import Model
 from ..targets import resolve
 
 
@@ -82,11 +81,6 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_parse_options(p)
 
 
-# replaced by compat.compare at merge
-def _needs_translation(model: Model, native: str, compat: str) -> tuple[str, ...]:
-    return needs_translation(model, native, compat)
-
-
 def _includes(args: argparse.Namespace, headers: list[str], include_dirs: list[str]
               ) -> list[str]:
     if args.include_as and len(args.include_as) != len(headers):
@@ -111,7 +105,7 @@ def cmd_gen_compat(args: argparse.Namespace) -> int:
     args.target = [native[0].name, compat[0].name]
     model = load_model(args, config)
     chosen = {r.name for r in select_records(model, args.record, args.all_files)}
-    translate = [n for n in _needs_translation(model, native[0].name, compat[0].name)
+    translate = [n for n in needs_translation(model, native[0].name, compat[0].name)
                  if n in chosen]
     headers = list(args.headers) or list(config.headers)
     includes = _preamble(args) + _includes(args, headers,
