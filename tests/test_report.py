@@ -249,3 +249,15 @@ def test_docs_screenshot_is_current() -> None:
     if not png.exists() and shutil.which("chromium") is None:
         skip_or_fail("docs/report-seed.png missing")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_with_real_compat_verdicts(run_cli: Any, tmp_path: Path) -> None:
+    """abiscope.compat's own report renders: C translates, A is identical (claim 9)."""
+    out = tmp_path / "c.html"
+    res = run_cli("report", *(str(SEED_DIR / h) for h in SEED_HEADERS), "--target",
+                  "i386,x86_64", "--native", "x86_64", "--compat", "i386", "-o", str(out))
+    assert res.code == 0, res.err
+    text = out.read_text()
+    assert '<h2 id="compat">' in text
+    row = re.compile(r"xen_dm_op_buf\b(?!_v3).{0,400}?translate", re.S)
+    assert row.search(text), "struct xen_dm_op_buf should need translation"

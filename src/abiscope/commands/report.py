@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--reference", metavar="TARGET",
                    help="target whose offsets fixes keep (as in 'abiscope check')")
     p.add_argument("--native", metavar="TARGET",
-                   help="with --compat: add the compat verdicts (needs abiscope.compat)")
+                   help="with --compat: add the compat verdicts (as abiscope compat prints them)")
     p.add_argument("--compat", metavar="TARGET", help="see --native")
     add_parse_options(p)
     p.set_defaults(func=cmd_report)
@@ -63,12 +63,9 @@ def _compat(model: Model, native: str | None, compat: str | None) -> CompatRepor
         if t not in model.targets:
             raise UsageError(f"--native/--compat {t}: not among the selected targets "
                              f"({', '.join(model.targets)}); add it to --target")
-    try:
-        from .. import compat as compat_lib  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise UsageError("this build of abiscope has no compat library "
-                         "(abiscope.compat); drop --native/--compat") from None
-    result: CompatReportLike = compat_lib.compare(model, native, compat)
+    from ..compat import compare
+
+    result: CompatReportLike = compare(model, native, compat)
     return result
 
 
