@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .model import CType, Member, Model, Record, RecordLayout
+from .model import CType, Member, Model, Record, RecordLayout, byte_position, byte_size
 
 SCHEMA_ID = "abiscope.compat/1"
 VERDICTS = ("identical", "translate")
@@ -468,9 +468,7 @@ def _cell(shape: tuple[int, int] | None) -> str:
     if shape is None:
         return "absent"
     off, size = shape
-    o = f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
-    s = f"+{size // 8}" if size % 8 == 0 else f"+{size}b"
-    return f"{o} {s}"
+    return f"{byte_position(off)} +{byte_size(size)}"
 
 
 def render_text(report: CompatReport, console: Console) -> None:

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .compat import compare_layouts
-from .model import CType, IoctlRequest, IoctlScan, Member, Model, iter_members
+from .model import (
+    CType,
+    IoctlRequest,
+    IoctlScan,
+    Member,
+    Model,
+    byte_position,
+    byte_size,
+    iter_members,
+)
 
 SCHEMA_ID = "abiscope.ioctls/1"
 IoctlClass = Literal["number_differs", "layout_differs", "pointer", "same"]
@@ -115,7 +124,9 @@ def _pointer_reasons(t: CType, model: Model, target: str) -> list[Reason]:
 
 
 def _shape(bits: tuple[int, int] | None) -> str:
-    return "absent" if bits is None else f"bit {bits[0]} ({bits[1]} bits)"
+    if bits is None:
+        return "absent"
+    return f"byte {byte_position(bits[0])} ({byte_size(bits[1], long=True)})"
 
 
 def _layout_reasons(t: CType, model: Model, native: str, compat: str) -> list[Reason]:

@@ -218,6 +218,18 @@ def gaps(members: Iterable[Member], size_bytes: int) -> tuple[tuple[Hole, ...], 
     return tuple(holes), tail
 
 
+def byte_position(bits: int) -> str:
+    """A bit offset as reports print it: ``12`` (a whole byte), ``12:3`` (byte 12, bit 3)."""
+    return f"{bits // 8}" if bits % 8 == 0 else f"{bits // 8}:{bits % 8}"
+
+
+def byte_size(bits: int, long: bool = False) -> str:
+    """A size in bits as reports print it: ``4``/``3b``, or ``4 bytes``/``3 bits``."""
+    if bits % 8 == 0:
+        return f"{bits // 8} bytes" if long else f"{bits // 8}"
+    return f"{bits} bits" if long else f"{bits}b"
+
+
 def iter_members(members: Iterable[Member], prefix: str = "") -> Iterator[tuple[str, Member]]:
     """Depth-first (path, member): anonymous levels add no path component."""
     for m in members:

@@ -31,7 +31,7 @@ from .checks import Evidence, Finding
 from .checks.rules import PathMismatch
 from .compat import CompatReport, MemberDelta, compare, compare_layouts
 from .errors import InputError, UsageError
-from .model import Model, Record
+from .model import Model, Record, byte_position, byte_size
 from .targets import resolve
 
 SCHEMA_ID = "abiscope.paths/1"
@@ -284,9 +284,7 @@ def _shape(shape: tuple[int, int] | None) -> str:
     if shape is None:
         return "absent"
     off, size = shape
-    o = f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
-    s = f"{size // 8} bytes" if size % 8 == 0 else f"{size} bits"
-    return f"at {o}, {s}"
+    return f"at {byte_position(off)}, {byte_size(size, long=True)}"
 
 
 def finding(check: BoundaryCheck, model: Model) -> Finding:

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from .. import __version__
 from ..checks import Finding
-from ..model import Member, Model, Record, RecordLayout
+from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
 
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
@@ -84,9 +84,7 @@ def _span(pair: tuple[int, int] | None) -> str:
     if pair is None:
         return "—"
     off, size = pair
-    o = f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
-    s = f"{size // 8}" if size % 8 == 0 else f"{size}b"
-    return f"{o} +{s}"
+    return f"{byte_position(off)} +{byte_size(size)}"
 
 
 def compat_section(report: CompatReportLike, anchors: dict[str, str]) -> Section:
