@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from .. import compat
+from .. import compat, xlatlist
 from ..cliutil import (
     EXIT_FAIL,
     EXIT_OK,
@@ -24,6 +24,7 @@ from ..cliutil import (
 )
 from ..config import Config, load_config
 from ..errors import InputError, UsageError
+from ..model import Model
 from ..targets import resolve
 
 FAIL_ON = ("translate", "never")
@@ -38,8 +39,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                     "whose offset or size differs, at any depth, and its root cause; and every "
                     "record that contains or points to one that needs translation).",
         epilog="exit status: 0 ran (and, with --fail-on translate, nothing needs translation), "
-               "1 a record needs translation and --fail-on translate asks, 2 usage or input "
-               "error. Defaults also from [compat] in abiscope.toml (native, compat, fail-on).")
+               "1 a record needs translation and --fail-on translate asks, or (--verify-list) "
+               "an entry listed identical differs, or with --strict-list any note of the "
+               "verification, 2 usage or input error. "
+               "Defaults also from [compat] in abiscope.toml (native, compat, fail-on).")
     p.add_argument("headers", nargs="*", metavar="HEADER",
                    help="headers to analyse (default: `headers` of the configuration)")
     p.add_argument("--native", default=None,
@@ -54,6 +57,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--fail-on", choices=FAIL_ON, default=None,
                    help="exit 1 when a record needs translation (default: never)")
+    p.add_argument("--verify-list", metavar="FILE",
+                   help="check a hand-kept list (Xen's xlat.lst `? NAME HEADER` / `! NAME "
+                        "HEADER`, or `NAME identical|translate`) against the layouts")
+    p.add_argument("--strict-list", action="store_true",
+                   help="with --verify-list: a `!` entry whose bytes are identical, an entry "
+                        "not found and a crossing record missing from the list fail the run "
+                        "too (otherwise notes)")
     add_parse_options(p)
     p.set_defaults(func=run)
 
@@ -87,7 +97,14 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     chosen = settings(args, config)
     args.target = [f"{chosen['native']},{chosen['compat']}"]
+    if args.strict_list and not args.verify_list:
+        raise UsageError("--strict-list goes with --verify-list FILE")
+    if args.verify_list and args.format == "xlat":
+        raise UsageError("--verify-list reports as text or json, not xlat")
+    entries = xlatlist.read_list(args.verify_list) if args.verify_list else None
     model = load_model(args, config)
+    if entries is not None:
+        return _verify(args, config, model, entries, chosen)
     records = select_records(model, args.record, args.all_files)
     report = compat.compare(model, chosen["native"], chosen["compat"], records)
     if args.format == "json":
@@ -101,6 +118,23 @@ def run(args: argparse.Namespace) -> int:
     else:
         compat.render_text(report, terminal())
     return EXIT_FAIL if chosen["fail-on"] == "translate" and report.translate() else EXIT_OK
+
+
+def _verify(args: argparse.Namespace, config: Config, model: Model,
+            entries: tuple[xlatlist.ListEntry, ...], chosen: dict[str, str]) -> int:
+    roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
+    report = xlatlist.verify(model, entries, chosen["native"], chosen["compat"], roots,
+                             args.verify_list, args.strict_list)
+    if args.format == "json":
+        write(xlatlist.render_json(report), args.output)
+    elif args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            xlatlist.render_text(report, Console(file=fh, width=200, no_color=True))
+    else:
+        xlatlist.render_text(report, terminal())
+    translate = chosen["fail-on"] == "translate" and any(
+        r.verdict is not None and r.verdict.verdict == "translate" for r in report.entries)
+    return EXIT_FAIL if report.failures() or translate else EXIT_OK
 
 
 def _input_dirs(inputs: tuple[str, ...]) -> list[str]:
