@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +30,18 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+def run_cli_captured(*args: str) -> CliResult:
+    """Run ``abiscope ARGS`` in-process, capturing its output without pytest's capsys (for
+    module-scoped fixtures that run a command once)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
