@@ -12,7 +12,7 @@ import argparse
 from importlib import import_module
 from typing import Any
 
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("snapshot", "diff")
 
 
 def register_all(sub: argparse._SubParsersAction[Any]) -> None:
