@@ -282,25 +282,25 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
         end = lf.offset_bits + lf.member.size_bits
         return next((p for s, e, p in reserved if s <= lf.offset_bits and end <= e), "")
 
+    # moves to another path: same leaf name, unique partner
+    moved: dict[str, str] = {}
+    for p in removed:
+        leaf = p.rsplit(".", 1)[-1]
+        cands = [q for q in added if q not in moved.values() and q.rsplit(".", 1)[-1] == leaf]
+        if len(cands) == 1:
+            moved[p] = cands[0]
     # renames: same offset, size and type, unique partner
     renamed: dict[str, str] = {}
     for p in removed:
+        if p in moved:
+            continue
         o = ol[p]
-        cands = [q for q in added if q not in renamed.values()
+        cands = [q for q in added if q not in renamed.values() and q not in moved.values()
                  and nl[q].offset_bits == o.offset_bits and _same_type(o.member, nl[q].member)
                  and bool(o.member.members) == bool(nl[q].member.members)]
         if len(cands) == 1:
             renamed[p] = cands[0]
-    # moves to another path: same leaf name, unique partner
-    moved: dict[str, str] = {}
-    for p in removed:
-        if p in renamed:
-            continue
-        leaf = p.rsplit(".", 1)[-1]
-        cands = [q for q in added if q not in renamed.values() and q not in moved.values()
-                 and q.rsplit(".", 1)[-1] == leaf]
-        if len(cands) == 1:
-            moved[p] = cands[0]
+    paired = set(renamed.values()) | set(moved.values())
 
     reused: set[str] = set()  # old reserved members whose bytes were given a meaning
     old_holes, old_tail = gaps(old.members, old.size)
@@ -328,13 +328,18 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
                   f"{q}: {_describe(n.member, n.offset_bits)}", member=n.member)
 
     for q in added:
-        if q in renamed.values() or q in moved.values() or _inside(q, added):
+        if q in paired or _inside(q, added):
             continue
         n = nl[q]
         start, end = n.offset_bits, n.offset_bits + n.member.size_bits
         res = within_reserved(n)
         desc = _describe(n.member, start)
-        if res:
+        inner = [x for x in nl if x.startswith(q + ".")]
+        if inner and all(x in paired or _inside(x, paired) for x in inner if x in added):
+            yield raw("member-added", "informational", q,
+                      "a named wrapper around members that were there before (their moves are "
+                      "listed)", "", desc, member=n.member)
+        elif res:
             reused.add(res)
             yield raw("reserved-used", "compatible", q,
                       f"'{q}' takes bytes of the reserved member '{res}'", res, f"{q}: {desc}",
@@ -348,6 +353,9 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
                 yield raw("padding-used", "compatible", q,
                           "a member in bytes that were padding; no other member moves",
                           "(padding)", desc, _ZERO_NOTE, n.member)
+        elif not n.member.size_bits:
+            yield raw("member-added", "compatible", q, "a flexible array member: no byte "
+                      "of the record changes", "", desc, member=n.member)
         elif start >= old.size * 8:
             if extensible:
                 yield raw("member-added", "compatible", q, f"appended at the end; the struct "

@@ -138,7 +138,10 @@ def _at_revision(rev: str, headers: Sequence[str], targets: Sequence[str],
             fh.write(_git(["archive", "--format=tar", rev, "--", *paths], root))
         tree = os.path.join(tmp, "tree")
         with tarfile.open(archive) as tar:
-            tar.extractall(tree, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(tree, filter="data")
+            else:  # pragma: no cover (Python before 3.10.12)
+                tar.extractall(tree)  # our own git archive
 
         def moved(path: str) -> str:
             rel = inside(path)
