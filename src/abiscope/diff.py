@@ -258,7 +258,7 @@ def _retype_class(a: Member, b: Member) -> tuple[str, str]:
     return "breaking", "a different type of the same size: the bytes are read differently"
 
 
-def _inside(path: str, paths: Sequence[str]) -> bool:
+def _inside(path: str, paths: Iterable[str]) -> bool:
     """Whether a proper prefix of ``path`` is in ``paths`` (report the container only)."""
     return any(path.startswith(p + ".") for p in paths)
 
