@@ -172,3 +172,13 @@ def test_git_revision(tmp_path: Path, run_cli: Run, monkeypatch: pytest.MonkeyPa
     assert all(c.get("file", "include/api.h") == "include/api.h" for c in doc["changes"])
     res = run_cli("diff", "--git", "no-such-rev", "include/api.h", "-t", "x86_64")
     assert res.code == 2 and "--git" in res.err
+
+
+def test_snapshot_record_keeps_embedded_records(tmp_path: Path, run_cli: Run) -> None:
+    out = tmp_path / "dm.json"
+    assert run_cli("snapshot", str(DMOP / "old.h"), "-t", "x86_64", "-j", "1",
+                   "--record", "xen_dm_op", "-o", str(out)).code == 0
+    names = [r["name"] for r in json.loads(out.read_text())["records"]]
+    assert names == ["struct xen_dm_op", "struct xen_dm_op_create_ioreq_server"]
+    res = run_cli("diff", str(out), str(DMOP / "new.h"), "-j", "1", "-r", "xen_dm_op")
+    assert res.code == 1 and "u.create_ioreq_server.id" in res.out
