@@ -182,3 +182,18 @@ def test_snapshot_record_keeps_embedded_records(tmp_path: Path, run_cli: Run) ->
     assert names == ["struct xen_dm_op", "struct xen_dm_op_create_ioreq_server"]
     res = run_cli("diff", str(out), str(DMOP / "new.h"), "-j", "1", "-r", "xen_dm_op")
     assert res.code == 1 and "u.create_ioreq_server.id" in res.out
+
+
+def test_a_side_failing_on_a_target_is_a_note_not_removals(tmp_path: Path,
+                                                            run_cli: Run) -> None:
+    old = tmp_path / "old.h"
+    new = tmp_path / "new.h"
+    old.write_text("struct a { int x; };\n")
+    new.write_text("#ifdef __i386__\n#error not on i386\n#endif\nstruct a { int x; };\n")
+    res = run_cli("diff", str(old), str(new), "-t", "x86_64,i386", "-j", "1", "-f", "json")
+    assert res.code == 0, res.out
+    doc = json.loads(res.out)
+    assert doc["changes"] == []
+    assert any("does not parse completely for i386" in n for n in doc["notes"])
+    assert doc["new"]["failures"][0]["target"] == "i386"
+    assert "does not parse for i386" in res.err

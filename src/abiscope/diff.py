@@ -610,6 +610,8 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
     targets = tuple(new.targets)
     os_, ns = _Side(old), _Side(new)
     raws: list[_Raw] = []
+    notes: set[str] = set()
+    failed = {"old": {f.target for f in old.failures}, "new": {f.target for f in new.failures}}
     names = sorted(set(os_.records) | set(ns.records))
     for name in names:
         if options.records and not _matches(name, options.records):
@@ -620,6 +622,12 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
             has_n = rn is not None and t in rn.layouts
             if has_o and has_n and ro is not None and rn is not None:
                 raws += _compare_record(ro, rn, t, os_, ns, options)
+            elif has_o and ro is not None and t in failed["new"]:
+                notes.add(f"the new side does not parse completely for {t}: records missing "
+                          "there are not reported as removed")
+            elif has_n and rn is not None and t in failed["old"]:
+                notes.add(f"the old side does not parse completely for {t}: records missing "
+                          "there are not reported as added")
             elif has_o and ro is not None and (options.all_files
                                                or ro.location.file in os_.inputs):
                 lay = ro.layouts[t]
@@ -634,4 +642,5 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
     raws += _compare_enums(old, new, targets, options)
     if not options.records:
         raws += _compare_macros(old, new, targets)
-    return DiffResult(targets, _merge(raws, targets), tuple(old.inputs), tuple(new.inputs))
+    return DiffResult(targets, _merge(raws, targets), tuple(old.inputs), tuple(new.inputs),
+                      tuple(sorted(notes)))

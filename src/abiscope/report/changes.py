@@ -52,6 +52,8 @@ def render_text(result: DiffResult, console: Console) -> None:
             console.print(f"      note: {c.note}", highlight=False)
     if result.changes:
         console.print()
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
     n = len(result.changes)
     console.print(f"{n} change{'s' if n != 1 else ''} on {', '.join(result.targets)}: "
                   + ", ".join(f"{result.count(k)} {k}" for k in CLASSES))
@@ -84,6 +86,7 @@ def render_json(result: DiffResult, old_failures: tuple[ParseFailure, ...] = (),
         "old": {"inputs": list(result.old_inputs), "failures": _failures(old_failures)},
         "new": {"inputs": list(result.new_inputs), "failures": _failures(new_failures)},
         "changes": [change_json(c) for c in result.changes],
+        "notes": list(result.notes),
         "summary": {k: result.count(k) for k in CLASSES},
     }
     return json.dumps(doc, indent=2) + "\n"
@@ -122,6 +125,8 @@ def render_sarif(result: DiffResult) -> str:
                           for k, d in KINDS.items()],
             }},
             "results": results,
+            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": [
+                {"level": "note", "message": {"text": n}} for n in result.notes]}],
         }],
     }
     return json.dumps(doc, indent=2) + "\n"
