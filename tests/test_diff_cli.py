@@ -197,3 +197,13 @@ def test_a_side_failing_on_a_target_is_a_note_not_removals(tmp_path: Path,
     assert any("does not parse completely for i386" in n for n in doc["notes"])
     assert doc["new"]["failures"][0]["target"] == "i386"
     assert "does not parse for i386" in res.err
+
+
+def test_snapshot_bytes_do_not_depend_on_how_the_path_is_given(run_cli: Run) -> None:
+    rel = os.path.relpath(DMOP / "old.h")
+    a = run_cli("snapshot", str(DMOP / "old.h"), "-t", "x86_64", "-j", "1")
+    b = run_cli("snapshot", rel, "-t", "x86_64", "-j", "1")
+    assert a.code == b.code == 0
+    assert a.out == b.out
+    assert "(unnamed at tests/data/diff/30-nested-dm-op-member/old.h:" in a.out
+    assert str(Path.cwd()) not in a.out

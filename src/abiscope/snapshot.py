@@ -31,8 +31,9 @@ def is_snapshot(path: str) -> bool:
 
 
 def snapshot_text(model: Model) -> str:
-    """The bytes of a snapshot of the whole model."""
-    return dumps(model_to_json(model))
+    """The bytes of a snapshot of the whole model, paths below the working directory
+    relative (clang spells an unnamed record with the path it was given)."""
+    return dumps(model_to_json(relocate(model, os.getcwd(), "")))
 
 
 def load_snapshot(path: str) -> Model:
