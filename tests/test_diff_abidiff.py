@@ -12,6 +12,7 @@ disagreements listed in DELIBERATE (and in docs/diff.md).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -49,6 +50,7 @@ DELIBERATE: dict[str, str] = {
     "37-member-wrapped-in-named-struct": "members wrapped in a named struct, same bytes",
     "38-flexible-array-appended": "flexible array member appended: no byte changes",
     "39-enumerator-renamed": "enumerator renamed, same value",
+    "41-record-tag-renamed": "struct tag renamed, same members: compatible (source break)",
 }
 
 
@@ -121,7 +123,13 @@ def test_abiscope_sees_every_type_abidiff_reports(
         abiscope_results: dict[str, dict[str, Any]]) -> None:
     misses = []
     for (case, target), (_, types) in sorted(abidiff_results.items()):
-        ours = {c["record"] for c in _changes_on(abiscope_results[case], target)}
+        ours = set()
+        for c in _changes_on(abiscope_results[case], target):
+            ours.add(c["record"])
+            if c["kind"] == "record-renamed":  # abidiff: the old tag removed, the new added
+                ours.update(v["old"] for v in c["values"])
+            if c["kind"] == "record-kind-changed":  # abidiff: struct T removed, union T added
+                ours.update(f"{v['old']} {c['record'].split(' ', 1)[1]}" for v in c["values"])
         for name in types:
             if name.startswith("typedef "):
                 continue  # abiscope reports a typedef change at the members that use it
@@ -159,7 +167,7 @@ def test_abidiff_summary_table(
         abidiff_results: dict[tuple[str, str], tuple[int, dict[str, str]]],
         abiscope_results: dict[str, dict[str, Any]], capsys: pytest.CaptureFixture[str],
         run_cli: Callable[..., CliResult]) -> None:
-    """The agreement table of docs/diff.md (printed with -s)."""
+    """The agreement table of docs/diff.md (printed when ABISCOPE_PRINT_TABLE=1)."""
     rows = []
     for case in CASES:
         cells = []
@@ -171,6 +179,9 @@ def test_abidiff_summary_table(
                                  for c in summary)), "none")
             cells.append(f"{rc} / {worst}")
         rows.append(f"| {case['dir']} | {' | '.join(cells)} |")
+    if not os.environ.get("ABISCOPE_PRINT_TABLE"):
+        assert len(rows) == len(CASES)
+        return
     with capsys.disabled():
         print("\n| case | x86_64 abidiff exit / abiscope | i386 abidiff exit / abiscope |")
         print("|---|---|---|")

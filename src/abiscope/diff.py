@@ -25,6 +25,7 @@ FAIL_ON = ("breaking", "compatible", "informational", "never")
 KINDS: dict[str, str] = {
     "record-added": "a struct or union was added",
     "record-removed": "a struct or union was removed",
+    "record-renamed": "a struct or union changed its tag, with the same members",
     "record-kind-changed": "a struct became a union or the reverse",
     "record-size-changed": "the size of a struct or union changed",
     "record-align-changed": "the alignment of a struct or union changed",
@@ -595,6 +596,45 @@ def _merge(raws: Iterable[_Raw], targets: Sequence[str]) -> tuple[Change, ...]:
     return tuple(changes)
 
 
+def _shape(side: _Side, record: Record, targets: Sequence[str]) -> tuple[object, ...]:
+    out: list[object] = []
+    for t in targets:
+        lay = record.layouts.get(t)
+        if lay is None:
+            out.append(None)
+            continue
+        leaves = side.leaves(lay, t)
+        out.append((lay.size, lay.align, tuple(
+            (p, lf.offset_bits, lf.member.size_bits, clean(lf.member.type.canonical))
+            for p, lf in sorted(leaves.items()))))
+    return tuple(out)
+
+
+def _pair_records(os_: _Side, ns: _Side, targets: Sequence[str]) -> dict[str, str]:
+    """Old name -> new name for records that changed name: ``struct T`` that became
+    ``union T``, and a tag renamed with the same members, offsets and types (one candidate)."""
+    gone = [n for n in os_.records if n not in ns.records]
+    new = [n for n in ns.records if n not in os_.records]
+    pairs: dict[str, str] = {}
+    for n in gone:
+        kind, _, tag = n.partition(" ")
+        other = {"struct": "union", "union": "struct"}.get(kind)
+        if other and f"{other} {tag}" in new:
+            pairs[n] = f"{other} {tag}"
+    shapes = {n: _shape(ns, ns.records[n], targets) for n in new if n not in pairs.values()
+              and ns.records[n].location.file in ns.inputs}
+    for n in gone:
+        if n in pairs or os_.records[n].location.file not in os_.inputs:
+            continue
+        shape = _shape(os_, os_.records[n], targets)
+        cands = [m for m, sh in shapes.items() if sh == shape
+                 and ns.records[m].kind == os_.records[n].kind]
+        if len(cands) == 1 and _UNNAMED_RE.search(n) is None:
+            pairs[n] = cands[0]
+            del shapes[cands[0]]
+    return pairs
+
+
 def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> DiffResult:
     """Every change from ``old`` to ``new``; both must cover the same targets."""
     options = options or DiffOptions()
@@ -613,10 +653,18 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
     notes: set[str] = set()
     failed = {"old": {f.target for f in old.failures}, "new": {f.target for f in new.failures}}
     names = sorted(set(os_.records) | set(ns.records))
+    pairs = _pair_records(os_, ns, targets)
     for name in names:
         if options.records and not _matches(name, options.records):
             continue
-        ro, rn = os_.records.get(name), ns.records.get(name)
+        if name in pairs.values() and name not in os_.records:
+            continue  # compared with its old name
+        ro, rn = os_.records.get(name), ns.records.get(pairs.get(name, name))
+        if name in pairs and ro is not None and rn is not None and ro.kind == rn.kind:
+            raws += [_Raw("record-renamed", "compatible", rn.name, "", "same members, offsets "
+                          "and types under a new tag: binary compatible, source that uses the "
+                          "old name breaks", t, name, rn.name, location=rn.location)
+                     for t in targets if t in rn.layouts]
         for t in targets:
             has_o = ro is not None and t in ro.layouts
             has_n = rn is not None and t in rn.layouts
