@@ -207,3 +207,25 @@ def test_snapshot_bytes_do_not_depend_on_how_the_path_is_given(run_cli: Run) -> 
     assert a.out == b.out
     assert "(unnamed at tests/data/diff/30-nested-dm-op-member/old.h:" in a.out
     assert str(Path.cwd()) not in a.out
+
+
+@pytest.mark.parametrize("target,cc", [("x86_64", "gcc"), ("i386", "i686-linux-gnu-gcc")])
+def test_ioctl_decoding_matches_the_kernel_macros(target: str, cc: str, tmp_path: Path,
+                                                  snaps: dict[str, Path]) -> None:
+    """The type/nr/size abiscope prints for an ioctl number, against _IOC_* run by gcc."""
+    if shutil.which(cc) is None:
+        skip_or_fail(f"{cc} is not installed")
+    from abiscope.diff import decode_ioctl
+
+    prog = tmp_path / "p.c"
+    prog.write_text(f'#include "{IOCTL / "new.h"}"\n#include <stdio.h>\n'
+                    "int main(void) { printf(\"%#x (type %#x, nr %u, size %u)\\n\", "
+                    "(unsigned)DM_CMD, (unsigned)_IOC_TYPE(DM_CMD), (unsigned)_IOC_NR(DM_CMD), "
+                    "(unsigned)_IOC_SIZE(DM_CMD)); return 0; }\n")
+    exe = tmp_path / "p"
+    subprocess.run([cc, "-static", str(prog), "-o", str(exe)], check=True)
+    expected = subprocess.run([str(exe)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    doc = json.loads(snaps["new"].read_text())
+    value = next(m for m in doc["macros"] if m["name"] == "DM_CMD")["values"][target]
+    assert decode_ioctl(value, target) == expected
