@@ -51,7 +51,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--new", action="append", default=[], metavar="FILE",
                    help="a header (repeatable) or one snapshot for the new side")
     p.add_argument("--git", metavar="REV",
-                   help="old side: the headers as of git revision REV (git show REV:path); "
+                   help="old side: the headers as of git revision REV (their directories and "
+                        "the -I directories in the repository, from git archive); "
                         "new side: the headers in the working tree")
     add_target_option(p)
     p.add_argument("--extensible", action="append", default=[], metavar="PATTERN",
