@@ -110,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="only the first N headers")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--changes", metavar="FILE", help="also keep abiscope's diff (JSON)")
     args = p.parse_args(argv)
     targets = list(lc.DEFAULT_TARGETS) if args.targets == "default" else \
         [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -137,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "--all-files", "--fail-on", "never"])
         assert proc.returncode == 0, proc.stderr[-2000:]
         doc = json.loads(proc.stdout)
+        if args.changes:
+            Path(args.changes).write_text(proc.stdout)
         changed = sorted({c["record"] for c in doc["changes"]})
         print(f"abiscope snapshot old {s_old:8.2f}s, new {s_new:8.2f}s", flush=True)
         print(f"abiscope diff         {a_diff:8.2f}s: {len(doc['changes'])} changes "

@@ -225,7 +225,10 @@ def _extensible(record: Record, layout: RecordLayout, patterns: Sequence[str]) -
     if layout.kind != "struct":
         return ""
     for m in layout.members:
-        if m.name and _SIZE_FIELD_RE.match(m.name) and m.type.kind == "int":
+        # a size field in the header of the struct (VFIO argsz at 0, perf_event_attr.size
+        # at 4); a 'size' further in is a payload (acrn_mmio_request.size: the access size)
+        if m.name and _SIZE_FIELD_RE.match(m.name) and m.type.kind == "int" \
+                and m.offset_bits < 64 and m.size_bits >= 16:
             return f"extensible: it carries its own size field '{m.name}'"
     return ""
 
