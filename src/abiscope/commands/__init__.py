@@ -19,6 +19,8 @@ MODULES: tuple[str, ...] = (
     "convert",
     "report",
     "gen",
+    "snapshot",
+    "diff",
 )
 
 

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct evt {
+	__u32 port;
+	__u32 vcpu;
+};

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct kvm_irq_level {
+	__u32 irq;
+	__u32 level;
+};

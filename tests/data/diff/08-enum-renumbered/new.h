@@ -1,0 +1,5 @@
+enum bpf_map_type {
+	BPF_MAP_TYPE_UNSPEC,
+	BPF_MAP_TYPE_HASH = 2,
+	BPF_MAP_TYPE_ARRAY
+};

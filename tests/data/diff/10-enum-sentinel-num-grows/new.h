@@ -1,0 +1,6 @@
+enum io_op {
+	IO_NOP,
+	IO_READ,
+	IO_WRITE,
+	IO_OP_NUM
+};

@@ -1,0 +1,4 @@
+struct flags_word {
+	unsigned int mode : 4;
+	unsigned int enabled : 1;
+};

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct timeval_abi {
+	long tv_sec;
+	long tv_usec;
+};

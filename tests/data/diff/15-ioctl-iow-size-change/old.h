@@ -1,0 +1,7 @@
+#include <linux/types.h>
+#include <linux/ioctl.h>
+struct dm_ioctl_arg {
+	__u32 version;
+	__u32 flags;
+};
+#define DM_CMD _IOW('d', 1, struct dm_ioctl_arg)

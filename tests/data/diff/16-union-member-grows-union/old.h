@@ -1,0 +1,5 @@
+#include <linux/types.h>
+union hv_arg {
+	__u32 port;
+	__u64 handle;
+};

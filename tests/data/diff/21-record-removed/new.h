@@ -1,0 +1,4 @@
+#include <linux/types.h>
+struct keep {
+	__u32 b;
+};

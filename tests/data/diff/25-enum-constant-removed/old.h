@@ -1,0 +1,5 @@
+enum hvmop {
+	HVMOP_set_param = 0,
+	HVMOP_get_param = 1,
+	HVMOP_flush_tlbs = 5
+};

@@ -1,0 +1,5 @@
+enum mem_type {
+	MEM_RAM = 1,
+	MEM_RESERVED = 2,
+	MEM_ACPI = 3
+};

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct privcmd_buf {
+	void *uptr;
+	__u32 size;
+};

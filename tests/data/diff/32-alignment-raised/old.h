@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct ring_idx {
+	__u32 prod;
+	__u32 cons;
+};

@@ -1,0 +1,6 @@
+#include <linux/types.h>
+struct pci_dev_info {
+	__u8 bus;
+	__u8 seg;
+	__u32 devfn;
+};

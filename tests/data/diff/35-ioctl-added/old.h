@@ -1,0 +1,3 @@
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#define EVTCHN_BIND _IO('E', 1)

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+union hv_val {
+	__u32 lo;
+	__u32 hi;
+};

@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct vfio_irq_set {
+	__u32 flags;
+	__u32 count;
+};

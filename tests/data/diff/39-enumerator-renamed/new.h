@@ -1,0 +1,4 @@
+enum xs_type {
+	XS_CONTROL,
+	XS_DIRECTORY
+};

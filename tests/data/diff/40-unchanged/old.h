@@ -1,0 +1,5 @@
+#include <linux/types.h>
+struct same {
+	__u32 a;
+	__u64 b;
+};
