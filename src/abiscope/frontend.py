@@ -803,12 +803,21 @@ def parse(
     which is the exact "does it parse standalone" verdict. Units are served from ``cache``
     when it holds them and every file they read is unchanged; the rest are spread over
     ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
-    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``.
+    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
+    also be a directory, a glob or ``@LIST`` (:func:`abiscope.inputs.expand`).
     """
     options = options or ParseOptions()
-    for header in headers if check_files else ():
-        if not os.path.isfile(header):
-            raise InputError(f"{header}: no such file")
+    if check_files:
+        from .inputs import expand
+
+        headers = [f for h in headers for f in ([h] if os.path.isfile(h) else expand([h]))]
+        for header in headers:
+            if not os.path.isfile(header):
+                raise InputError(f"{header}: no such file")
+    if cache is None:
+        cache = _SESSION.cache
+    if progress is None:
+        progress = _SESSION.progress
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
@@ -841,6 +850,24 @@ def parse(
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
     return merge([_combine(rs) for rs in per_target.values()], targets, headers)
+
+
+@dataclass
+class _Session:
+    cache: UnitCache | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+_SESSION = _Session()
+
+
+def set_session(cache: UnitCache | None,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """The cache (and progress callback) every later :func:`parse` of this process uses
+    when not given one: the command line sets it once, so that every parse a command makes
+    (its targets, ABI013's hypothetical targets, …) shares the cache."""
+    _SESSION.cache = cache
+    _SESSION.progress = progress
 
 
 # An executor runs a pure function over jobs and yields (tag, result) as each finishes.
