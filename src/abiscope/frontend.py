@@ -465,6 +465,44 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
 
 
 _BATCH_NAME = "<abiscope batch>.c"
+_SKIP_MARK = "__abiscope_guard_defined_"
+_GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined"
+                       r"\s*\(?\s*(\w+)\s*\)?)\s*\n\s*#\s*define\s+(\w+)", re.S)
+
+
+def _include_guard(header: str) -> str | None:
+    """The include-guard macro of a header (``#ifndef X`` / ``#define X`` first), if any."""
+    try:
+        with open(header, encoding="utf-8", errors="replace") as fh:
+            m = _GUARD_RE.match(fh.read(8192))
+    except OSError:
+        return None
+    if m is None or (m.group(1) or m.group(2)) != m.group(3):
+        return None
+    return m.group(3)
+
+
+def _batch_include(i: int, header: str) -> str:
+    """One header's lines in a batch: its include, preceded by a marker declaration when
+    its include guard is already defined (another copy of it was included: its own text
+    would be skipped, so it must be parsed alone)."""
+    line = f'#include "{os.path.abspath(header)}"\n'
+    guard = _include_guard(header)
+    if guard is None:
+        return line
+    return f"#ifdef {guard}\nextern int {_SKIP_MARK}{i};\n#endif\n{line}"
+
+
+def _guard_skipped(tu: Any, headers: Sequence[str]) -> set[int]:
+    """Headers of a batch whose text was skipped by an include guard that another file
+    defined (not the header itself, included earlier through another header)."""
+    marked = [int(c.spelling[len(_SKIP_MARK):]) for c in tu.cursor.get_children()
+              if c.spelling.startswith(_SKIP_MARK)]
+    if not marked:
+        return set()
+    entered = {os.path.realpath(inc.include.name) for inc in tu.get_includes()
+               if inc.source is not None and inc.source.name != tu.spelling}
+    return {i for i in marked if os.path.realpath(headers[i]) not in entered}
 
 
 class _GroupParser:
@@ -527,13 +565,15 @@ class _GroupParser:
         if not headers:
             return
         path = os.path.join(os.getcwd(), _BATCH_NAME)
-        text = "".join(f'#include "{os.path.abspath(h)}"\n' for h in headers)
+        text = "".join(_batch_include(i, h) for i, h in enumerate(headers))
         try:
             tu = self.parse(path, text)
         except self.ci.TranslationUnitLoadError:
             culprits: set[int] | None = set()
         else:
             culprits = self.culprits(tu, headers)
+            if culprits is not None:
+                culprits |= _guard_skipped(tu, headers)
             if culprits is not None and not culprits:
                 self.note_files(tu, headers)
                 self.collect(tu, headers, path, text)
