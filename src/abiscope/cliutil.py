@@ -19,6 +19,7 @@ from rich.console import Console
 from .cache import UnitCache
 from .config import Config
 from .errors import InputError, UsageError
+from .executors import EXECUTORS, choose
 from .frontend import AUTO_BATCH_MIN, ParseOptions, parse, relpath, set_session
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record
@@ -70,6 +71,11 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                         "user cache dir, e.g. ~/.cache/abiscope)")
     g.add_argument("--no-cache", action="store_true",
                    help="neither read nor write the cache")
+    g.add_argument("--executor", choices=EXECUTORS, default="process",
+                   help="where units of work run: a local process pool (default), or a "
+                        "Dask cluster (pip install 'abiscope[dask]')")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler for --executor dask (tcp://HOST:8786)")
     g.add_argument("--config", metavar="FILE",
                    help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
                         "pyproject.toml, in this directory or the nearest parent)")
@@ -147,10 +153,14 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
              + ", ".join(f"{t.name}" for t in selection.left_out))
     options = parse_options(args, config, macros)
     cache = unit_cache(args)
+    executor = None
+    if getattr(args, "executor", None) == "dask" or getattr(args, "scheduler", None):
+        executor = choose(getattr(args, "executor", None), args.scheduler, args.jobs, 0)
     set_session(cache)  # every later parse of this command shares the cache
     with progress_bar("parsing") as progress:
         model = parse(headers, selection.targets, options, jobs=args.jobs,
-                      batch=getattr(args, "batch", None), cache=cache, progress=progress)
+                      batch=getattr(args, "batch", None), cache=cache, progress=progress,
+                      executor=executor)
     failed = {(f.header, f.target) for f in model.failures}
     grouped: dict[tuple[str, str], list[str]] = {}
     for f in model.failures:  # one line per header and diagnostic, listing its targets

@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
+from .executors import Executor
+from .executors import local as local_executor
 from .layout_engine import LayoutEngine
 from .model import (
     CType,
@@ -874,7 +875,7 @@ def parse(
     done = len(work) - len(todo)
     if progress is not None:
         progress(done, len(work))
-    runner = executor or _local_executor(jobs, len(todo))
+    runner = executor or local_executor(jobs, len(todo))
     for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
         units[i] = unit
         if cache is not None and unit.cacheable:
@@ -905,32 +906,10 @@ def set_session(cache: UnitCache | None,
                 progress: Callable[[int, int], None] | None = None) -> None:
     """The cache (and progress callback) every later :func:`parse` of this process uses
     when not given one: the command line sets it once, so that every parse a command makes
-    (its targets, ABI013's hypothetical targets, …) shares the cache."""
+    (its targets, ABI013's hypothetical targets, …) shares the cache. A cache is never
+    stale, so a library caller that finds one set gets the same model, only sooner."""
     _SESSION.cache = cache
     _SESSION.progress = progress
-
-
-# An executor runs a pure function over jobs and yields (tag, result) as each finishes.
-Executor = Callable[[Callable[[Any], Any], Sequence[Any], Sequence[int]],
-                    Iterator[tuple[int, Any]]]
-
-
-def _local_executor(jobs: int | None, count: int) -> Executor:
-    workers = min(jobs or os.cpu_count() or 1, count)
-
-    def run(func: Callable[[Any], Any], items: Sequence[Any], tags: Sequence[int]
-            ) -> Iterator[tuple[int, Any]]:
-        if workers <= 1:
-            for tag, item in zip(tags, items, strict=True):
-                yield tag, func(item)
-            return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(func, item): tag for tag, item in zip(tags, items,
-                                                                         strict=True)}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-
-    return run
 
 
 def _combine(results: Sequence[TargetResult]) -> TargetResult:
