@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -200,7 +200,7 @@ class _TargetWalker:
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
-        self.macros: dict[str, list[str]] | None = None  # read only when an attribute needs it
+        self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.needs_macros = False
 
     # -- locations -------------------------------------------------------------------------
@@ -484,26 +484,13 @@ def _include_guard(header: str) -> str | None:
 
 
 def _batch_include(i: int, header: str) -> str:
-    """One header's lines in a batch: its include, preceded by a marker declaration when
-    its include guard is already defined (another copy of it was included: its own text
-    would be skipped, so it must be parsed alone)."""
+    """One header's lines in a batch: its include, preceded by an ``#error`` marker that
+    fires when its include guard is already defined (see :meth:`_GroupParser.culprits`)."""
     line = f'#include "{os.path.abspath(header)}"\n'
     guard = _include_guard(header)
     if guard is None:
         return line
-    return f"#ifdef {guard}\nextern int {_SKIP_MARK}{i};\n#endif\n{line}"
-
-
-def _guard_skipped(tu: Any, headers: Sequence[str]) -> set[int]:
-    """Headers of a batch whose text was skipped by an include guard that another file
-    defined (not the header itself, included earlier through another header)."""
-    marked = [int(c.spelling[len(_SKIP_MARK):]) for c in tu.cursor.get_children()
-              if c.spelling.startswith(_SKIP_MARK)]
-    if not marked:
-        return set()
-    entered = {os.path.realpath(inc.include.name) for inc in tu.get_includes()
-               if inc.source is not None and inc.source.name != tu.spelling}
-    return {i for i in marked if os.path.realpath(headers[i]) not in entered}
+    return f"#ifdef {guard}\n#error {_SKIP_MARK}{i}\n#endif\n{line}"
 
 
 class _GroupParser:
@@ -521,9 +508,9 @@ class _GroupParser:
         self.clang_target = next((t for t in targets if not t.engine), None)
         self.want_macros = self.clang_target is not None and bool(
             options.macros or options.macro_names)
-        if self.want_macros or self.engines:
-            flags |= ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-        self.flags = flags
+        # Always with the macro record: an aligned(...) from a macro of another file
+        # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
+        self.flags = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         self.builder = _DeclBuilder() if self.engines else None
         self.walker = _TargetWalker(targets[0].name, relpath)
         self.failures: list[ParseFailure] = []
@@ -573,8 +560,6 @@ class _GroupParser:
             culprits: set[int] | None = set()
         else:
             culprits = self.culprits(tu, headers)
-            if culprits is not None:
-                culprits |= _guard_skipped(tu, headers)
             if culprits is not None and not culprits:
                 self.note_files(tu, headers)
                 self.collect(tu, headers, path, text)
@@ -601,11 +586,21 @@ class _GroupParser:
         if not errors:
             return set()
         parent: dict[str, str] = {}
+        entered: set[str] = set()  # files included by an input header (not by the batch)
         for inc in tu.get_includes():
             parent.setdefault(inc.include.name, inc.source.name)
+            if inc.source.name != tu.spelling:
+                entered.add(os.path.realpath(inc.include.name))
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
         for d in errors:
+            if d.spelling.startswith(_SKIP_MARK):
+                # the header's include guard was defined before it: by itself, included
+                # through an earlier header (fine), or by another copy of it (parse alone)
+                i = int(d.spelling[len(_SKIP_MARK):])
+                if os.path.realpath(headers[i]) not in entered:
+                    found.add(i)
+                continue
             name = d.location.file.name if d.location.file else None
             for _ in range(200):
                 if name is None or (name in top and parent.get(name) == tu.spelling):
@@ -621,7 +616,7 @@ class _GroupParser:
         ci = self.ci
         mains = {os.path.realpath(h) for h in headers}
         detailed = bool(self.flags & ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-        macro_table = read_macros(tu) if detailed else None
+        macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
         known = set(walker.records)
         _walk(walker, tu, mains, self.options.all_files, macro_table)
@@ -632,10 +627,10 @@ class _GroupParser:
                 del walker.records[name]
             tu = self.parse(path, text, self.flags
                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-            macro_table = read_macros(tu)
+            macro_table = LazyMacros(tu)
             _walk(walker, tu, mains, self.options.all_files, macro_table)
         if self.builder is not None:
-            self.builder.macros = macro_table or read_macros(tu)
+            self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
             _collect_decls(self.builder, tu.cursor)
         if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
@@ -761,7 +756,7 @@ def _evaluate(cursor: Any) -> int | None:
 
 
 def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
-          macros: dict[str, list[str]] | None) -> None:
+          macros: Mapping[str, list[str]] | None) -> None:
     walker.seen_decls.clear()
     walker.macros = macros
     walker.needs_macros = False
@@ -1016,7 +1011,8 @@ def _pack_at(path: str, line: int) -> int | None:
 _ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
 
 
-def _eval_tokens(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> int | None:
+def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0
+                 ) -> int | None:
     """An integer constant expression of literals, arithmetic and object-like macros."""
     if depth > 20:
         return None
@@ -1052,11 +1048,62 @@ def read_macros(tu: Any) -> dict[str, list[str]]:
     return macros
 
 
+class LazyMacros(Mapping[str, list[str]]):
+    """:func:`read_macros` of a translation unit, read one macro at a time when asked.
+
+    A batch of Linux headers defines tens of thousands of macros, and reading every body
+    (``get_tokens``) took longer than walking the records; an attribute argument needs a
+    handful. The index of definitions by name is built on the first lookup; as in
+    :func:`read_macros`, the last object-like definition of a name wins.
+    """
+
+    def __init__(self, tu: Any) -> None:
+        self.tu = tu
+        self._index: dict[str, list[Any]] | None = None
+        self._bodies: dict[str, list[str] | None] = {}
+
+    def _definitions(self) -> dict[str, list[Any]]:
+        if self._index is None:
+            kind = _cindex().CursorKind.MACRO_DEFINITION
+            index: dict[str, list[Any]] = {}
+            for cursor in self.tu.cursor.get_children():
+                if cursor.kind == kind:
+                    index.setdefault(cursor.spelling, []).append(cursor)
+            self._index = index
+        return self._index
+
+    def _body(self, name: str) -> list[str] | None:
+        if name not in self._bodies:
+            body = None
+            for cursor in reversed(self._definitions().get(name, ())):
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                    body = tokens[1:]
+                    break
+            self._bodies[name] = body
+        return self._bodies[name]
+
+    def __getitem__(self, name: str) -> list[str]:
+        body = self._body(name)
+        if body is None:
+            raise KeyError(name)
+        return body
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._body(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in list(self._definitions()) if self._body(n) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class NeedsMacros(Exception):
     """An attribute argument comes from a macro and the macro table was not read."""
 
 
-def _attr_argument(tokens: list[str], macros: dict[str, list[str]] | None) -> int | None:
+def _attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
     """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
     if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
         literal = _int_literal(tokens[2])
@@ -1073,7 +1120,7 @@ def _attr_argument(tokens: list[str], macros: dict[str, list[str]] | None) -> in
     return None
 
 
-def _expand(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> list[str]:
+def _expand(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
     """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
     if depth > 10:
         return tokens
@@ -1099,7 +1146,7 @@ def _spelled_tokens(cursor: Any) -> list[str]:
 
 
 def align_attr(cursor: Any, strict: bool = False,
-               macros: dict[str, list[str]] | None = None) -> int | None:
+               macros: Mapping[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
 
     Read from the attribute's tokens: an integer literal, or arithmetic over object-like
@@ -1148,7 +1195,7 @@ class _DeclBuilder:
         self.ci = _cindex()
         self.records: dict[str, RecordDecl] = {}
         self.building: set[str] = set()
-        self.macros: dict[str, list[str]] = {}  # object-like macros of the current TU
+        self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
 
     def read_macros(self, tu: Any) -> None:
         """Object-like macro bodies of a translation unit, for attribute arguments."""
