@@ -5,7 +5,8 @@ included together; two headers defining one struct differently) and must be spli
 dropped; a broken header fails exactly as it fails alone. One difference is allowed and
 documented (docs/performance.md): a pointer's pointee may be complete in a batch (another
 header of it defines the struct) where it is incomplete alone, and an ioctl macro whose
-header relies on another header's definitions may be evaluated; no record's layout changes.
+header relies on another header's definitions may be evaluated; no record's layout changes,
+and which headers fail is decided for each header alone, as without batches.
 """
 
 from __future__ import annotations
@@ -127,6 +128,24 @@ def test_a_copy_hidden_by_its_include_guard_is_parsed_alone(tmp_path: Path) -> N
     batched = frontend.parse(headers, [TARGETS["x86_64"]], opts, jobs=1, batch=True)
     assert batched == frontend.parse(headers, [TARGETS["x86_64"]], opts, jobs=1, batch=False)
     assert batched.record("struct gb") is not None  # not dropped
+    # the same through wrappers: the guard is shared by two files each wrapper includes
+    (tmp_path / "w1.h").write_text('#include "a/g.h"\n')
+    (tmp_path / "w2.h").write_text('#include "b/g.h"\n')
+    wrapped = [str(tmp_path / "w1.h"), str(tmp_path / "w2.h")]
+    opts = ParseOptions(system_dirs=False, all_files=True)
+    batched = frontend.parse(wrapped, [TARGETS["x86_64"]], opts, jobs=1, batch=True)
+    assert batched == frontend.parse(wrapped, [TARGETS["x86_64"]], opts, jobs=1, batch=False)
+    assert batched.record("struct gb") is not None and batched.record("struct ga") is not None
+
+
+def test_a_header_that_needs_another_fails_as_alone(tmp_path: Path) -> None:
+    (tmp_path / "types.h").write_text("typedef unsigned int u32;\n")
+    (tmp_path / "user.h").write_text("struct user { u32 x; };\n")  # forgot its include
+    headers = [str(tmp_path / "types.h"), str(tmp_path / "user.h")]
+    opts = ParseOptions(system_dirs=False)
+    batched = frontend.parse(headers, [TARGETS["x86_64"]], opts, jobs=1, batch=True)
+    assert batched == frontend.parse(headers, [TARGETS["x86_64"]], opts, jobs=1, batch=False)
+    assert [f.header for f in batched.failures] == [frontend.relpath(headers[1])]
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -458,7 +458,7 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     """
     group = _GroupParser(targets, options)
     if batch:
-        group.parse_batch(list(headers))
+        group.parse_batches(headers)
     else:
         for header in headers:
             group.parse_one(header)
@@ -473,6 +473,15 @@ _GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\
 
 def _include_guard(header: str) -> str | None:
     """The include-guard macro of a header (``#ifndef X`` / ``#define X`` first), if any."""
+    try:
+        st = os.stat(header)
+    except OSError:
+        return None
+    return _include_guard_of(header, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=65536)
+def _include_guard_of(header: str, mtime_ns: int, size: int) -> str | None:
     try:
         with open(header, encoding="utf-8", errors="replace") as fh:
             m = _GUARD_RE.match(fh.read(8192))
@@ -530,21 +539,35 @@ class _GroupParser:
         for inc in tu.get_includes():
             self.files.add(os.path.abspath(inc.include.name))
 
-    def parse_one(self, header: str) -> None:
-        """One header in its own translation unit (a failure is recorded, not raised)."""
+    def parse_one(self, header: str, walk: bool = True) -> bool:
+        """One header in its own translation unit; False (and a failure recorded, not
+        raised) when it does not parse. ``walk=False`` only checks that it parses."""
+        plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         try:
-            tu = self.parse(header, None)
+            tu = self.parse(header, None, None if walk else plain)
         except self.ci.TranslationUnitLoadError as exc:
             self.cacheable = False
             self.failures.append(ParseFailure(relpath(header), "", (
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
-            return
+            return False
         self.note_files(tu, [header])
         errors = _diagnostics(tu, relpath)
         if errors:
             self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
+            return False
+        if walk:
+            self.collect(tu, [header], header, None)
+        return True
+
+    def parse_batches(self, headers: Sequence[str]) -> None:
+        """Every header that parses alone, in batches (see :func:`parse_unit`)."""
+        if len(headers) == 1:
+            self.parse_one(headers[0])
             return
-        self.collect(tu, [header], header, None)
+        # The verdict "does it parse standalone" is each header's own, as without
+        # batches: a header that needs another one's definitions fails and is left out.
+        # Parsing without walking is cheap next to the walk (0.07 s of 0.5 s per header).
+        self.parse_batch([h for h in headers if self.parse_one(h, walk=False)])
 
     def parse_batch(self, headers: list[str]) -> None:
         if len(headers) == 1:
@@ -560,6 +583,8 @@ class _GroupParser:
             culprits: set[int] | None = set()
         else:
             culprits = self.culprits(tu, headers)
+            if culprits is not None and not culprits:
+                culprits = self.shared_guards(tu, headers)
             if culprits is not None and not culprits:
                 self.note_files(tu, headers)
                 self.collect(tu, headers, path, text)
@@ -593,6 +618,14 @@ class _GroupParser:
                 entered.add(os.path.realpath(inc.include.name))
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
+
+        def root(name: str | None) -> int | None:
+            for _ in range(200):
+                if name is None or (name in top and parent.get(name) == tu.spelling):
+                    break
+                name = parent.get(name)
+            return top.get(name) if name is not None else None
+
         for d in errors:
             if d.spelling.startswith(_SKIP_MARK):
                 # the header's include guard was defined before it: by itself, included
@@ -601,14 +634,41 @@ class _GroupParser:
                 if os.path.realpath(headers[i]) not in entered:
                     found.add(i)
                 continue
-            name = d.location.file.name if d.location.file else None
-            for _ in range(200):
-                if name is None or (name in top and parent.get(name) == tu.spelling):
-                    break
-                name = parent.get(name)
-            if name is None or name not in top:
+            i_root = root(d.location.file.name if d.location.file else None)
+            if i_root is None:
                 return None
-            found.add(top[name])
+            found.add(i_root)
+        return found
+
+    def shared_guards(self, tu: Any, headers: Sequence[str]) -> set[int]:
+        """Headers of a batch under which a file was included whose include guard another
+        file, included under another header, also uses (``ip6t_hl.h`` and ``ip6t_HL.h``
+        both use ``_IP6T_HL_H``): in one translation unit the later one's text is skipped,
+        so each of them is parsed alone."""
+        parent: dict[str, str] = {}
+        by_guard: dict[str, dict[str, str]] = {}  # guard -> realpath -> a name of it
+        for inc in tu.get_includes():
+            name = inc.include.name
+            parent.setdefault(name, inc.source.name)
+            guard = _include_guard(name)
+            if guard is not None:
+                by_guard.setdefault(guard, {}).setdefault(os.path.realpath(name), name)
+        top = {os.path.abspath(h): i for i, h in enumerate(headers)}
+        found: set[int] = set()
+        for files in by_guard.values():
+            if len(files) < 2:
+                continue
+            roots = set()
+            for name in files.values():
+                for _ in range(200):
+                    if name in top and parent.get(name) == tu.spelling:
+                        roots.add(top[name])
+                        break
+                    if name not in parent:
+                        break
+                    name = parent[name]
+            if len(roots) > 1:
+                found |= roots
         return found
 
     def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None) -> None:
