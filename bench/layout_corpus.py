@@ -12,7 +12,7 @@ the same per-target header tree, in the same run, each spread over all cores:
        struct/union (name, size, members with offsets) read back from DWARF with pyelftools;
        compile+extract per item over a process pool.
   (b)  the same gcc compiles + ``pahole -a`` on each object, per item over a thread pool.
-       This is the named baseline: the goal is abiscope <= 0.5x of (b).
+       This is the named baseline: the goal is abiscope <= 0.3x of (b).
   (c)  ``clang-14 -fsyntax-only -Xclang -fdump-record-layouts-complete`` per (target, header),
        output discarded (only if clang-14 is installed).
 

@@ -93,7 +93,7 @@ class UnitCache:
     # -- keys and validation -----------------------------------------------------------
 
     def key(self, headers: Sequence[str], targets: Sequence[str],
-            options: ParseOptions, batch: bool = True) -> str:
+            options: ParseOptions, batch: object = True) -> str:
         from .frontend import clang_args
         from .targets import TARGETS
 

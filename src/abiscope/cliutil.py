@@ -66,6 +66,9 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
                    help="parse several headers per translation unit (default: from "
                         f"{AUTO_BATCH_MIN} headers on); --no-batch parses each alone")
+    g.add_argument("--standalone", action="store_true",
+                   help="with batches, still parse each header alone first, so that a header "
+                        "that is not self-contained fails as with --no-batch (slower)")
     g.add_argument("--cache-dir", metavar="DIR",
                    help="where parsed units are cached (default: $ABISCOPE_CACHE_DIR or the "
                         "user cache dir, e.g. ~/.cache/abiscope)")
@@ -159,7 +162,9 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
     set_session(cache)  # every later parse of this command shares the cache
     with progress_bar("parsing") as progress:
         model = parse(headers, selection.targets, options, jobs=args.jobs,
-                      batch=getattr(args, "batch", None), cache=cache, progress=progress,
+                      batch=getattr(args, "batch", None),
+                      standalone=getattr(args, "standalone", False), cache=cache,
+                      progress=progress,
                       executor=executor)
     failed = {(f.header, f.target) for f in model.failures}
     grouped: dict[tuple[str, str], list[str]] = {}

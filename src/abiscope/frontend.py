@@ -444,7 +444,8 @@ class UnitResult:
 
 
 def parse_unit(headers: Sequence[str], targets: Sequence[Target],
-               options: ParseOptions, batch: bool = True) -> UnitResult:
+               options: ParseOptions, batch: bool = True,
+               standalone: bool = False) -> UnitResult:
     """Parse a batch of headers in as few translation units as possible (a pure function).
 
     The batch is first parsed as one translation unit that includes every header in order,
@@ -453,12 +454,15 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     it occurred; those headers are parsed alone, and the headers between them as batches
     again, in input order, so that records are taken from the same header as one
     translation unit per header would (the first declaration of a name wins). A header that
-    fails alone is a failure exactly as in :func:`parse_group`. With ``batch`` false, every
+    fails alone is a failure exactly as in :func:`parse_group`. A header that is not
+    self-contained (it uses what an earlier header of the batch declared) parses in a batch;
+    with ``standalone`` each header is first parsed alone, and one that fails is a failure
+    as without batches (this costs one more parse per header). With ``batch`` false, every
     header has a translation unit of its own (exactly :func:`parse_group`).
     """
     group = _GroupParser(targets, options)
     if batch:
-        group.parse_batches(headers)
+        group.parse_batches(headers, standalone)
     else:
         for header in headers:
             group.parse_one(header)
@@ -559,15 +563,12 @@ class _GroupParser:
             self.collect(tu, [header], header, None)
         return True
 
-    def parse_batches(self, headers: Sequence[str]) -> None:
-        """Every header that parses alone, in batches (see :func:`parse_unit`)."""
-        if len(headers) == 1:
-            self.parse_one(headers[0])
-            return
-        # The verdict "does it parse standalone" is each header's own, as without
-        # batches: a header that needs another one's definitions fails and is left out.
-        # Parsing without walking is cheap next to the walk (0.07 s of 0.5 s per header).
-        self.parse_batch([h for h in headers if self.parse_one(h, walk=False)])
+    def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
+        """The headers in batches (see :func:`parse_unit`); with ``standalone``, only those
+        that parse alone (each is parsed alone first, without walking it)."""
+        if standalone:
+            headers = [h for h in headers if self.parse_one(h, walk=False)]
+        self.parse_batch(list(headers))
 
     def parse_batch(self, headers: list[str]) -> None:
         if len(headers) == 1:
@@ -847,7 +848,7 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
             yield cursor
 
 
-def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool]
+def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool]
                      ) -> UnitResult:
     return parse_unit(*job)
 
@@ -886,6 +887,7 @@ def parse(
     check_files: bool = True,
     *,
     batch: bool | None = None,
+    standalone: bool = False,
     cache: UnitCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
@@ -896,7 +898,9 @@ def parse(
     group of targets that share a clang command line. With ``batch`` (default: when there
     are at least :data:`AUTO_BATCH_MIN` headers) a unit's headers share one translation
     unit where they do not conflict (:func:`parse_unit`); without, each header has its own,
-    which is the exact "does it parse standalone" verdict. Units are served from ``cache``
+    which is the exact "does it parse standalone" verdict (``standalone`` gives that
+    verdict with batches too, at the cost of one more parse per header). Units are served
+    from ``cache``
     when it holds them and every file they read is unchanged; the rest are spread over
     ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
     finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
@@ -918,12 +922,12 @@ def parse(
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
     combine = len(headers) >= AUTO_BATCH_MIN if batch is None else batch
-    work = [(chunk, group, options, combine)
+    work = [(chunk, group, options, combine, standalone and combine)
             for group in groups.values() for chunk in batches(headers)]
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
-        keys = [cache.key(b, [t.name for t in g], o, c) for b, g, o, c in work]
+        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
         for i, key in enumerate(keys):
             units[i] = cache.get(key)
     todo = [i for i, u in enumerate(units) if u is None]
