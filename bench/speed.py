@@ -18,28 +18,31 @@ import argparse
 import glob
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INTERFACE = "/usr/include/linux/kvm.h"
 
 
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "t0 = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], capture_output=True).returncode\n"
+    "print(time.perf_counter() - t0, code,"
+    " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n"
+)
+
+
 def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
-    """(wall seconds, exit code, peak RSS in MiB of the process tree's largest process)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if proc.returncode not in (0, 1):
-        sys.stderr.write(proc.stderr[-2000:])
-    return seconds, proc.returncode, max(rss, before) // 1024
+    """(wall seconds, exit code, peak RSS in MiB of the largest process of this run: the
+    abiscope process or one of its workers), measured by a fresh intermediate process."""
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *argv], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), int(out[1]), int(out[2])
 
 
 def abiscope(headers: list[str], targets: str, out: str, cache: str | None,
