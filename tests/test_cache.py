@@ -163,3 +163,11 @@ def test_size_bound_evicts_least_recently_used(project: Path, tmp_path: Path) ->
     frontend.parse([str(project / "h0.h")], [TARGETS["x86_64"]], options(project), cache=left)
     frontend.parse([str(project / "h1.h")], [TARGETS["x86_64"]], options(project), cache=left)
     assert (left.hits, left.misses) == (1, 1)  # h0 kept, h1 (oldest) evicted
+
+
+def test_one_cache_object_over_changing_files(project: Path, tmp_path: Path) -> None:
+    """A long-lived process (the CLI's session cache) sees a file rewritten between runs."""
+    cache = UnitCache(str(tmp_path / "c"))
+    for text, expected in (("int", 8), ("long long", 16), ("short", 4), ("int", 8)):
+        (project / "inc" / "dep.h").write_text(f"typedef {text} dep_t;\n")
+        assert size(run(project, cache)) == expected

@@ -90,6 +90,11 @@ class UnitCache:
         self.hits = self.misses = self.writes = 0
         self._hashes: dict[str, str | None] = {}  # per run: path -> content hash
 
+    def new_run(self) -> None:
+        """Forget the file hashes of an earlier run: files may have changed since (one
+        cache object serves every parse of a long-lived process)."""
+        self._hashes.clear()
+
     # -- keys and validation -----------------------------------------------------------
 
     def key(self, headers: Sequence[str], targets: Sequence[str],

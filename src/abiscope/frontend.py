@@ -927,6 +927,7 @@ def parse(
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
+        cache.new_run()
         keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
         for i, key in enumerate(keys):
             units[i] = cache.get(key)
