@@ -10,15 +10,23 @@ import argparse
 import fnmatch
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from .cache import UnitCache
 from .config import Config
 from .errors import InputError, UsageError
-from .frontend import ParseOptions, parse, relpath
+from .executors import EXECUTORS, choose
+from .frontend import AUTO_BATCH_MIN, ParseOptions, parse, relpath, set_session
+from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record
 from .targets import resolve
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -49,6 +57,28 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="a header that fails to parse on any selected target is an error")
     g.add_argument("-j", "--jobs", type=int, default=None,
                    help="processes to spread targets over (default: all cores)")
+    g.add_argument("--headers-from", action="append", default=[], metavar="FILE",
+                   help="read headers (files, directories, globs) from FILE, one a line "
+                        "('-' = stdin); '@FILE' as a HEADER does the same")
+    g.add_argument("--compile-commands", metavar="FILE",
+                   help="take -I, -D, -U and -include of every entry of a "
+                        "compile_commands.json (FILE, or the directory holding it)")
+    g.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
+                   help="parse several headers per translation unit (default: from "
+                        f"{AUTO_BATCH_MIN} headers on); --no-batch parses each alone")
+    g.add_argument("--standalone", action="store_true",
+                   help="with batches, still parse each header alone first, so that a header "
+                        "that is not self-contained fails as with --no-batch (slower)")
+    g.add_argument("--cache-dir", metavar="DIR",
+                   help="where parsed units are cached (default: $ABISCOPE_CACHE_DIR or the "
+                        "user cache dir, e.g. ~/.cache/abiscope)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cache")
+    g.add_argument("--executor", choices=EXECUTORS, default="process",
+                   help="where units of work run: a local process pool (default), or a "
+                        "Dask cluster (pip install 'abiscope[dask]')")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler for --executor dask (tcp://HOST:8786)")
     g.add_argument("--config", metavar="FILE",
                    help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
                         "pyproject.toml, in this directory or the nearest parent)")
@@ -75,14 +105,20 @@ def parse_options(args: argparse.Namespace, config: Config,
     for _, directory in sysroots:
         if not os.path.isdir(directory):
             raise InputError(f"--sysroot: {directory}: no such directory")
-    include_dirs = [*config.include, *args.include_dirs]
+    db = read_compile_commands(args.compile_commands) \
+        if getattr(args, "compile_commands", None) else CompileFlags()
+    for macro in db.conflicts:
+        err(f"{args.compile_commands}: -D{macro} has different values in different entries; "
+            "the first is used")
+    include_dirs = [*config.include, *args.include_dirs, *db.include_dirs]
     for d in include_dirs:
         if not os.path.isdir(d):
             raise InputError(f"-I {d}: no such directory")
     return ParseOptions(
-        include_dirs=tuple(include_dirs), defines=(*config.defines, *args.defines),
-        undefines=(*config.undefines, *args.undefines),
-        force_includes=(*config.force_include, *args.force_includes),
+        include_dirs=tuple(include_dirs),
+        defines=(*config.defines, *args.defines, *db.defines),
+        undefines=(*config.undefines, *args.undefines, *db.undefines),
+        force_includes=(*config.force_include, *args.force_includes, *db.force_includes),
         std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
         system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
     )
@@ -110,7 +146,8 @@ def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> li
 
 def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -> Model:
     """Parse the headers on the selected targets, reporting failures on stderr."""
-    headers = list(args.headers) or list(config.headers)
+    headers = expand(list(args.headers), getattr(args, "headers_from", ())) \
+        or expand(list(config.headers))
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
     selection = resolve(args.target or list(config.targets) or ["default"])
@@ -118,10 +155,23 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
         err("left out (not available in this build): "
              + ", ".join(f"{t.name}" for t in selection.left_out))
     options = parse_options(args, config, macros)
-    model = parse(headers, selection.targets, options, jobs=args.jobs)
+    cache = unit_cache(args)
+    executor = None
+    if getattr(args, "executor", None) == "dask" or getattr(args, "scheduler", None):
+        executor = choose(getattr(args, "executor", None), args.scheduler, args.jobs, 0)
+    set_session(cache)  # every later parse of this command shares the cache
+    with progress_bar("parsing") as progress:
+        model = parse(headers, selection.targets, options, jobs=args.jobs,
+                      batch=getattr(args, "batch", None),
+                      standalone=getattr(args, "standalone", False), cache=cache,
+                      progress=progress,
+                      executor=executor)
     failed = {(f.header, f.target) for f in model.failures}
-    for f in model.failures:
-        err(f"{f.header}: does not parse for {f.target}: {f.summary()}")
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for f in model.failures:  # one line per header and diagnostic, listing its targets
+        grouped.setdefault((f.header, f.summary()), []).append(f.target)
+    for (header, summary), on in grouped.items():
+        err(f"{header}: does not parse for {', '.join(on)}: {summary}")
     targets = [t.name for t in selection.targets]
     dead = [relpath(h) for h in headers if all((relpath(h), t) in failed for t in targets)]
     if dead and (len(dead) == len(headers) or args.strict):
@@ -132,6 +182,46 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
     return model
+
+
+def unit_cache(args: argparse.Namespace) -> UnitCache | None:
+    """The parse cache the options ask for (None with --no-cache)."""
+    if getattr(args, "no_cache", False):
+        return None
+    return UnitCache(getattr(args, "cache_dir", None))
+
+
+@contextmanager
+def progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on stderr when it is a terminal; None when piped.
+
+    The bar appears only when there is more than one unit of work left to do (a warm or
+    small run stays silent) and is removed when the work is done.
+    """
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                   transient=True)
+    task: list[TaskID] = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            if total - done < 2:
+                return
+            bar.start()
+            task.append(bar.add_task(what, total=total, completed=done))
+        bar.update(task[0], completed=done)
+
+    try:
+        yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def terminal() -> Console:

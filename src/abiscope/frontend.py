@@ -8,17 +8,20 @@ sees a clang object.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
+from .executors import Executor
+from .executors import local as local_executor
 from .layout_engine import LayoutEngine
 from .model import (
     CType,
@@ -37,6 +40,9 @@ from .model import (
     gaps,
 )
 from .targets import Target
+
+if TYPE_CHECKING:
+    from .cache import UnitCache
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,12 @@ def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
     return dirs
 
 
+def search_dirs(target: Target, options: ParseOptions) -> list[str]:
+    """The ``-I`` and system include directories of one target's clang, in search order
+    (clang's builtin headers come from libclang itself, named by its version)."""
+    return [*options.include_dirs, *system_include_dirs(target, options)]
+
+
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", f"-std={options.std}",
@@ -106,7 +118,44 @@ def _cindex() -> Any:
     # The wheel adds '-isystem <wheel>/native/libcxx' to every parse unless told not to;
     # for C that only routes stddef.h through libc++'s wrapper and slows parsing by ~40 %.
     ci.Config.libcxx_dir = None
+    _unguard(ci)
     return ci
+
+
+def _unguard(ci: Any) -> None:
+    """Make the bindings' per-call null-cursor check cheap (it dominated the walk).
+
+    Every ``Cursor`` method is wrapped in ``cursor_null_guard``, which asks libclang
+    (``clang_equalCursors`` against ``clang_getNullCursor()``) whether the cursor is null,
+    and every cursor-returning call asks again to map a null cursor to ``None``. The bindings
+    never hand out a null cursor, so the guard is dropped, and ``is_null`` compares the
+    cursor's bytes with the null cursor's instead of a foreign call: same answers, about a
+    third of the walk's time saved (measured with cProfile on Linux UAPI headers).
+    """
+    cursor = ci.Cursor
+    if getattr(cursor, "_abiscope_unguarded", False):
+        return
+    null = bytes(ci.conf.lib.clang_getNullCursor())
+
+    def is_null(self: Any) -> bool:
+        return bytes(self) == null
+
+    for name, attr in list(vars(cursor).items()):
+        if isinstance(attr, property) and _guarded(attr.fget):
+            setattr(cursor, name, property(_guarded(attr.fget), attr.fset, attr.fdel,
+                                           attr.__doc__))
+        elif _guarded(attr) is not None:
+            setattr(cursor, name, _guarded(attr))
+    cursor.is_null = is_null
+    cursor._abiscope_unguarded = True
+
+
+def _guarded(func: Any) -> Any:
+    """The function a ``cursor_null_guard`` wrapper wraps, or None."""
+    if getattr(func, "__name__", "") != "inner" or not getattr(func, "__closure__", None):
+        return None
+    inner = [c.cell_contents for c in func.__closure__ if callable(c.cell_contents)]
+    return inner[0] if len(inner) == 1 else None
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +204,7 @@ class _TargetWalker:
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
-        self.macros: dict[str, list[str]] | None = None  # read only when an attribute needs it
+        self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.needs_macros = False
 
     # -- locations -------------------------------------------------------------------------
@@ -380,63 +429,293 @@ def parse_group(headers: Sequence[str], targets: Sequence[Target],
     The first target is the one clang lays out (or, if all are engine targets, the one
     whose parse they borrow); every engine target of the group is laid out by the engine
     from the same declarations (x86_64, lp128 and cheri128 share one parse).
+    One translation unit per header; :func:`parse_unit` puts several in one.
     """
-    ci = _cindex()
-    index = ci.Index.create()
-    args = clang_args(targets[0], options)
-    flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES | ci.TranslationUnit.PARSE_INCOMPLETE
-    engines = [(t, MODELS[t.name]) for t in targets if t.engine and t.name in MODELS]
-    clang_target = next((t for t in targets if not t.engine), None)
-    want_macros = clang_target is not None and bool(options.macros or options.macro_names)
-    if want_macros or engines:
-        flags |= ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-    unsaved = list(options.unsaved)
-    builder = _DeclBuilder() if engines else None
-    walker = _TargetWalker(targets[0].name, relpath)
-    failures: list[ParseFailure] = []
-    macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
+    group = _GroupParser(targets, options)
     for header in headers:
+        group.parse_one(header)
+    return group.results()
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One unit of work (a batch of headers x a group of targets): its results per target
+    and every file its translation units read (absolute paths; empty when unknown)."""
+
+    results: tuple[TargetResult, ...]
+    files: tuple[str, ...]
+    cacheable: bool = True
+
+
+def parse_unit(headers: Sequence[str], targets: Sequence[Target],
+               options: ParseOptions, batch: bool = True,
+               standalone: bool = False) -> UnitResult:
+    """Parse a batch of headers in as few translation units as possible (a pure function).
+
+    The batch is first parsed as one translation unit that includes every header in order,
+    so that what they share (``linux/types.h``, …) is parsed once. When that unit has
+    errors, each error is traced (through clang's inclusion tree) to the header under which
+    it occurred; those headers are parsed alone, and the headers between them as batches
+    again, in input order, so that records are taken from the same header as one
+    translation unit per header would (the first declaration of a name wins). A header that
+    fails alone is a failure exactly as in :func:`parse_group`. A header that is not
+    self-contained (it uses what an earlier header of the batch declared) parses in a batch;
+    with ``standalone`` each header is first parsed alone, and one that fails is a failure
+    as without batches (this costs one more parse per header). With ``batch`` false, every
+    header has a translation unit of its own (exactly :func:`parse_group`).
+    """
+    group = _GroupParser(targets, options)
+    if batch:
+        group.parse_batches(headers, standalone)
+    else:
+        for header in headers:
+            group.parse_one(header)
+    return UnitResult(tuple(group.results()), tuple(sorted(group.files)), group.cacheable)
+
+
+_BATCH_NAME = "<abiscope batch>.c"
+_SKIP_MARK = "__abiscope_guard_defined_"
+_GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined"
+                       r"\s*\(?\s*(\w+)\s*\)?)\s*\n\s*#\s*define\s+(\w+)", re.S)
+
+
+def _include_guard(header: str) -> str | None:
+    """The include-guard macro of a header (``#ifndef X`` / ``#define X`` first), if any."""
+    try:
+        st = os.stat(header)
+    except OSError:
+        return None
+    return _include_guard_of(header, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=65536)
+def _include_guard_of(header: str, mtime_ns: int, size: int) -> str | None:
+    try:
+        with open(header, encoding="utf-8", errors="replace") as fh:
+            m = _GUARD_RE.match(fh.read(8192))
+    except OSError:
+        return None
+    if m is None or (m.group(1) or m.group(2)) != m.group(3):
+        return None
+    return m.group(3)
+
+
+def _batch_include(i: int, header: str) -> str:
+    """One header's lines in a batch: its include, preceded by an ``#error`` marker that
+    fires when its include guard is already defined (see :meth:`_GroupParser.culprits`)."""
+    line = f'#include "{os.path.abspath(header)}"\n'
+    guard = _include_guard(header)
+    if guard is None:
+        return line
+    return f"#ifdef {guard}\n#error {_SKIP_MARK}{i}\n#endif\n{line}"
+
+
+class _GroupParser:
+    """Parses translation units for one group of targets, accumulating model pieces."""
+
+    def __init__(self, targets: Sequence[Target], options: ParseOptions) -> None:
+        ci = self.ci = _cindex()
+        self.targets = targets
+        self.options = options
+        self.index = ci.Index.create()
+        self.args = clang_args(targets[0], options)
+        flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES \
+            | ci.TranslationUnit.PARSE_INCOMPLETE
+        self.engines = [(t, MODELS[t.name]) for t in targets if t.engine and t.name in MODELS]
+        self.clang_target = next((t for t in targets if not t.engine), None)
+        self.want_macros = self.clang_target is not None and bool(
+            options.macros or options.macro_names)
+        # Always with the macro record: an aligned(...) from a macro of another file
+        # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
+        self.flags = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+        self.builder = _DeclBuilder() if self.engines else None
+        self.walker = _TargetWalker(targets[0].name, relpath)
+        self.failures: list[ParseFailure] = []
+        self.macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
+        self.files: set[str] = set()
+        self.cacheable = True
+
+    def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
+        unsaved = list(self.options.unsaved)
+        if text is not None:
+            unsaved.append((path, text))
+        return self.index.parse(path, args=self.args, unsaved_files=unsaved,
+                                options=self.flags if flags is None else flags)
+
+    def note_files(self, tu: Any, headers: Sequence[str]) -> None:
+        self.files.update(os.path.abspath(h) for h in headers)
+        for inc in tu.get_includes():
+            self.files.add(os.path.abspath(inc.include.name))
+
+    def parse_one(self, header: str, walk: bool = True) -> bool:
+        """One header in its own translation unit; False (and a failure recorded, not
+        raised) when it does not parse. ``walk=False`` only checks that it parses."""
+        plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         try:
-            tu = index.parse(header, args=args, options=flags, unsaved_files=unsaved)
-        except ci.TranslationUnitLoadError as exc:
-            failures.append(ParseFailure(relpath(header), "", (
+            tu = self.parse(header, None, None if walk else plain)
+        except self.ci.TranslationUnitLoadError as exc:
+            self.cacheable = False
+            self.failures.append(ParseFailure(relpath(header), "", (
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
-            continue
+            return False
+        self.note_files(tu, [header])
         errors = _diagnostics(tu, relpath)
         if errors:
-            failures.append(ParseFailure(relpath(header), "", tuple(errors)))
-            continue
-        main = os.path.realpath(header)
-        detailed = bool(flags & ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-        macro_table = read_macros(tu) if detailed else None
+            self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
+            return False
+        if walk:
+            self.collect(tu, [header], header, None)
+        return True
+
+    def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
+        """The headers in batches (see :func:`parse_unit`); with ``standalone``, only those
+        that parse alone (each is parsed alone first, without walking it)."""
+        if standalone:
+            headers = [h for h in headers if self.parse_one(h, walk=False)]
+        self.parse_batch(list(headers))
+
+    def parse_batch(self, headers: list[str]) -> None:
+        if len(headers) == 1:
+            self.parse_one(headers[0])
+            return
+        if not headers:
+            return
+        path = os.path.join(os.getcwd(), _BATCH_NAME)
+        text = "".join(_batch_include(i, h) for i, h in enumerate(headers))
+        try:
+            tu = self.parse(path, text)
+        except self.ci.TranslationUnitLoadError:
+            culprits: set[int] | None = set()
+        else:
+            culprits = self.culprits(tu, headers)
+            if culprits is not None and not culprits:
+                culprits = self.shared_guards(tu, headers)
+            if culprits is not None and not culprits:
+                self.note_files(tu, headers)
+                self.collect(tu, headers, path, text)
+                return
+        if not culprits:  # errors that no header explains: split in halves
+            half = len(headers) // 2
+            self.parse_batch(headers[:half])
+            self.parse_batch(headers[half:])
+            return
+        segment: list[str] = []
+        for i, header in enumerate(headers):
+            if i in culprits:
+                self.parse_batch(segment)
+                segment = []
+                self.parse_one(header)
+            else:
+                segment.append(header)
+        self.parse_batch(segment)
+
+    def culprits(self, tu: Any, headers: Sequence[str]) -> set[int] | None:
+        """Indices of the headers under which the batch's errors occurred: empty if it has
+        none, None if an error is not inside any header's inclusion tree."""
+        errors = [d for d in tu.diagnostics if d.severity >= self.ci.Diagnostic.Error]
+        if not errors:
+            return set()
+        parent: dict[str, str] = {}
+        entered: set[str] = set()  # files included by an input header (not by the batch)
+        for inc in tu.get_includes():
+            parent.setdefault(inc.include.name, inc.source.name)
+            if inc.source.name != tu.spelling:
+                entered.add(os.path.realpath(inc.include.name))
+        top = {os.path.abspath(h): i for i, h in enumerate(headers)}
+        found: set[int] = set()
+
+        def root(name: str | None) -> int | None:
+            for _ in range(200):
+                if name is None or (name in top and parent.get(name) == tu.spelling):
+                    break
+                name = parent.get(name)
+            return top.get(name) if name is not None else None
+
+        for d in errors:
+            if d.spelling.startswith(_SKIP_MARK):
+                # the header's include guard was defined before it: by itself, included
+                # through an earlier header (fine), or by another copy of it (parse alone)
+                i = int(d.spelling[len(_SKIP_MARK):])
+                if os.path.realpath(headers[i]) not in entered:
+                    found.add(i)
+                continue
+            i_root = root(d.location.file.name if d.location.file else None)
+            if i_root is None:
+                return None
+            found.add(i_root)
+        return found
+
+    def shared_guards(self, tu: Any, headers: Sequence[str]) -> set[int]:
+        """Headers of a batch under which a file was included whose include guard another
+        file, included under another header, also uses (``ip6t_hl.h`` and ``ip6t_HL.h``
+        both use ``_IP6T_HL_H``): in one translation unit the later one's text is skipped,
+        so each of them is parsed alone."""
+        parent: dict[str, str] = {}
+        by_guard: dict[str, dict[str, str]] = {}  # guard -> realpath -> a name of it
+        for inc in tu.get_includes():
+            name = inc.include.name
+            parent.setdefault(name, inc.source.name)
+            guard = _include_guard(name)
+            if guard is not None:
+                by_guard.setdefault(guard, {}).setdefault(os.path.realpath(name), name)
+        top = {os.path.abspath(h): i for i, h in enumerate(headers)}
+        found: set[int] = set()
+        for files in by_guard.values():
+            if len(files) < 2:
+                continue
+            roots = set()
+            for name in files.values():
+                for _ in range(200):
+                    if name in top and parent.get(name) == tu.spelling:
+                        roots.add(top[name])
+                        break
+                    if name not in parent:
+                        break
+                    name = parent[name]
+            if len(roots) > 1:
+                found |= roots
+        return found
+
+    def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None) -> None:
+        """Walk a translation unit that parsed without errors."""
+        ci = self.ci
+        mains = {os.path.realpath(h) for h in headers}
+        detailed = bool(self.flags & ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+        macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
+        walker = self.walker
         known = set(walker.records)
-        _walk(walker, tu, main, options.all_files, macro_table)
+        _walk(walker, tu, mains, self.options.all_files, macro_table)
         if walker.needs_macros:
             # An aligned(...) comes from a macro of another file: read the macro table (a
-            # detailed parse) and walk this header again.
+            # detailed parse) and walk this unit again.
             for name in set(walker.records) - known:
                 del walker.records[name]
-            tu = index.parse(header, args=args, unsaved_files=unsaved, options=flags
-                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-            macro_table = read_macros(tu)
-            _walk(walker, tu, main, options.all_files, macro_table)
-        if builder is not None:
-            builder.macros = macro_table or read_macros(tu)
-            _collect_decls(builder, tu.cursor)
-        if want_macros:
+            tu = self.parse(path, text, self.flags
+                            | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+            macro_table = LazyMacros(tu)
+            _walk(walker, tu, mains, self.options.all_files, macro_table)
+        if self.builder is not None:
+            self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
+            _collect_decls(self.builder, tu.cursor)
+        if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
-            macros += _evaluate_macros(index, tu, header, main, args, options)
-    enums = tuple((n, loc, lay) for n, (loc, lay) in walker.enums.items())
-    results = []
-    for target in targets:
-        failed = [replace(f, target=target.name) for f in failures]
-        records = dict(walker.records)
-        if target.engine and builder is not None:
-            _relayout(records, DeclSet(builder.records), MODELS[target.name], target, failed)
-        results.append(TargetResult(
-            target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
-            enums, tuple(failed), tuple(macros) if target is clang_target else ()))
-    return results
+            self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
+                                            self.options)
+
+    def results(self) -> list[TargetResult]:
+        enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
+        out = []
+        for target in self.targets:
+            failed = [replace(f, target=target.name) for f in self.failures]
+            records = dict(self.walker.records)
+            if target.engine and self.builder is not None:
+                _relayout(records, DeclSet(self.builder.records), MODELS[target.name], target,
+                          failed)
+            out.append(TargetResult(
+                target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
+                enums, tuple(failed),
+                tuple(self.macros) if target is self.clang_target else ()))
+        return out
 
 
 _IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
@@ -444,9 +723,9 @@ _IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "
 _PROBE_PREFIX = "__abiscope_macro_"
 
 
-def _evaluate_macros(index: Any, tu: Any, header: str, main: str, args: list[str],
-                     options: ParseOptions) -> list[tuple[str, SourceLocation, int,
-                                                          tuple[str, ...]]]:
+def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
+                     mains: set[str], args: list[str], options: ParseOptions,
+                     ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
     """Values of the header's ioctl request macros (and ``macro_names``) on this target.
 
     Object-like macros of the main file whose tokens use ``_IO*``/``_IOC`` are evaluated by
@@ -460,7 +739,7 @@ def _evaluate_macros(index: Any, tu: Any, header: str, main: str, args: list[str
         if cursor.kind != ci.CursorKind.MACRO_DEFINITION:
             continue
         loc = cursor.location
-        if loc.file is None or os.path.realpath(loc.file.name) != main:
+        if loc.file is None or os.path.realpath(loc.file.name) not in mains:
             continue
         tokens = [t.spelling for t in cursor.get_tokens()]
         if len(tokens) < 2 or _is_function_like(cursor, tokens):
@@ -471,8 +750,9 @@ def _evaluate_macros(index: Any, tu: Any, header: str, main: str, args: list[str
                            _record_mentions(tokens[1:])))
     if not wanted:
         return []
-    probe_path = main + ".abiscope-probe.c"
-    text = f'#include "{main}"\n' + "".join(
+    probe_path = (os.path.realpath(headers[0]) if len(headers) == 1 else path) \
+        + ".abiscope-probe.c"
+    text = "".join(f'#include "{os.path.realpath(h)}"\n' for h in headers) + "".join(
         f"static const unsigned long long {_PROBE_PREFIX}{i} = "
         f"(unsigned long long)({name});\n" for i, (name, _, _) in enumerate(wanted))
     probe = index.parse(probe_path, args=args, unsaved_files=[
@@ -540,18 +820,18 @@ def _evaluate(cursor: Any) -> int | None:
         lib.clang_EvalResult_dispose(result)
 
 
-def _walk(walker: _TargetWalker, tu: Any, main: str, all_files: bool,
-          macros: dict[str, list[str]] | None) -> None:
+def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
+          macros: Mapping[str, list[str]] | None) -> None:
     walker.seen_decls.clear()
     walker.macros = macros
     walker.needs_macros = False
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
-    for cursor in _top_level(tu, main, all_files):
+    for cursor in _top_level(tu, mains, all_files):
         walker.visit(cursor)
     walker.drain_pending()
 
 
-def _top_level(tu: Any, main: str, all_files: bool) -> Iterator[Any]:
+def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
     ck = _cindex().CursorKind
     wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
     same_file: dict[str, bool] = {}
@@ -567,14 +847,40 @@ def _top_level(tu: Any, main: str, all_files: bool) -> Iterator[Any]:
         name = f.name
         hit = same_file.get(name)
         if hit is None:
-            hit = same_file[name] = os.path.realpath(name) == main
+            hit = same_file[name] = os.path.realpath(name) in mains
         if hit:
             yield cursor
 
 
-def _parse_group_star(job: tuple[Sequence[str], list[Target], ParseOptions]
-                      ) -> list[TargetResult]:
-    return parse_group(*job)
+def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool]
+                     ) -> UnitResult:
+    return parse_unit(*job)
+
+
+BATCH_SIZE = 32  # headers per unit of work (and translation unit), on average: batches()
+AUTO_BATCH_MIN = 16  # by default, fewer inputs than this get one translation unit each
+
+
+def batches(headers: Sequence[str], size: int = BATCH_SIZE) -> list[tuple[str, ...]]:
+    """Split the inputs, in order, into batches of about ``size`` headers.
+
+    Boundaries are content-defined (after a header whose path hashes to 0 modulo ``size``,
+    or at twice ``size``): adding or removing one header changes one batch, not every batch
+    after it, so the cache keeps serving the others.
+    """
+    if size <= 1:
+        return [(h,) for h in headers]
+    out: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for h in headers:
+        current.append(h)
+        digest = hashlib.blake2b(os.path.abspath(h).encode(), digest_size=4).digest()
+        if int.from_bytes(digest, "big") % size == 0 or len(current) >= 2 * size:
+            out.append(tuple(current))
+            current = []
+    if current:
+        out.append(tuple(current))
+    return out
 
 
 def parse(
@@ -583,23 +889,109 @@ def parse(
     options: ParseOptions | None = None,
     jobs: int | None = None,
     check_files: bool = True,
+    *,
+    batch: bool | None = None,
+    standalone: bool = False,
+    cache: UnitCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Model:
-    """Parse headers for every target (targets spread over processes) into one model."""
+    """Parse headers for every target into one model.
+
+    The work is cut into units, one batch of about :data:`BATCH_SIZE` headers times one
+    group of targets that share a clang command line. With ``batch`` (default: when there
+    are at least :data:`AUTO_BATCH_MIN` headers) a unit's headers share one translation
+    unit where they do not conflict (:func:`parse_unit`); without, each header has its own,
+    which is the exact "does it parse standalone" verdict (``standalone`` gives that
+    verdict with batches too, at the cost of one more parse per header). Units are served
+    from ``cache``
+    when it holds them and every file they read is unchanged; the rest are spread over
+    ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
+    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
+    also be a directory, a glob or ``@LIST`` (:func:`abiscope.inputs.expand`).
+    """
     options = options or ParseOptions()
-    for header in headers if check_files else ():
-        if not os.path.isfile(header):
-            raise InputError(f"{header}: no such file")
+    if check_files:
+        from .inputs import expand
+
+        headers = [f for h in headers for f in ([h] if os.path.isfile(h) else expand([h]))]
+        for header in headers:
+            if not os.path.isfile(header):
+                raise InputError(f"{header}: no such file")
+    if cache is None:
+        cache = _SESSION.cache
+    if progress is None:
+        progress = _SESSION.progress
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
-    work = [(tuple(headers), group, options) for group in groups.values()]
-    workers = min(jobs or os.cpu_count() or 1, len(work))
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = [r for rs in pool.map(_parse_group_star, work) for r in rs]
-    else:
-        results = [r for w in work for r in _parse_group_star(w)]
-    return merge(results, targets, headers)
+    combine = len(headers) >= AUTO_BATCH_MIN if batch is None else batch
+    work = [(chunk, group, options, combine, standalone and combine)
+            for group in groups.values() for chunk in batches(headers)]
+    units: list[UnitResult | None] = [None] * len(work)
+    keys: list[str] = []
+    if cache is not None:
+        cache.new_run()
+        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
+        for i, key in enumerate(keys):
+            units[i] = cache.get(key)
+    todo = [i for i, u in enumerate(units) if u is None]
+    done = len(work) - len(todo)
+    if progress is not None:
+        progress(done, len(work))
+    runner = executor or local_executor(jobs, len(todo))
+    for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
+        units[i] = unit
+        if cache is not None and unit.cacheable:
+            cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
+        done += 1
+        if progress is not None:
+            progress(done, len(work))
+    if cache is not None and todo:
+        cache.evict()
+    per_target: dict[str, list[TargetResult]] = {}
+    for unit in units:
+        assert unit is not None
+        for res in unit.results:
+            per_target.setdefault(res.target, []).append(res)
+    return merge([_combine(rs) for rs in per_target.values()], targets, headers)
+
+
+@dataclass
+class _Session:
+    cache: UnitCache | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+_SESSION = _Session()
+
+
+def set_session(cache: UnitCache | None,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """The cache (and progress callback) every later :func:`parse` of this process uses
+    when not given one: the command line sets it once, so that every parse a command makes
+    (its targets, ABI013's hypothetical targets, …) shares the cache. A cache is never
+    stale, so a library caller that finds one set gets the same model, only sooner."""
+    _SESSION.cache = cache
+    _SESSION.progress = progress
+
+
+def _combine(results: Sequence[TargetResult]) -> TargetResult:
+    """One target's results of several batches, in input order: the first record or enum
+    of a name wins, as in one walk over every header."""
+    if len(results) == 1:
+        return results[0]
+    records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
+    enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
+    for res in results:
+        for rec in res.records:
+            records.setdefault(rec[0], rec)
+        for en in res.enums:
+            enums.setdefault(en[0], en)
+    return TargetResult(
+        results[0].target, tuple(records.values()), tuple(enums.values()),
+        tuple(f for r in results for f in r.failures),
+        tuple(m for r in results for m in r.macros))
 
 
 def merge(results: Iterable[TargetResult], targets: Sequence[Target],
@@ -688,7 +1080,8 @@ def _pack_at(path: str, line: int) -> int | None:
 _ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
 
 
-def _eval_tokens(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> int | None:
+def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0
+                 ) -> int | None:
     """An integer constant expression of literals, arithmetic and object-like macros."""
     if depth > 20:
         return None
@@ -724,11 +1117,62 @@ def read_macros(tu: Any) -> dict[str, list[str]]:
     return macros
 
 
+class LazyMacros(Mapping[str, list[str]]):
+    """:func:`read_macros` of a translation unit, read one macro at a time when asked.
+
+    A batch of Linux headers defines tens of thousands of macros, and reading every body
+    (``get_tokens``) took longer than walking the records; an attribute argument needs a
+    handful. The index of definitions by name is built on the first lookup; as in
+    :func:`read_macros`, the last object-like definition of a name wins.
+    """
+
+    def __init__(self, tu: Any) -> None:
+        self.tu = tu
+        self._index: dict[str, list[Any]] | None = None
+        self._bodies: dict[str, list[str] | None] = {}
+
+    def _definitions(self) -> dict[str, list[Any]]:
+        if self._index is None:
+            kind = _cindex().CursorKind.MACRO_DEFINITION
+            index: dict[str, list[Any]] = {}
+            for cursor in self.tu.cursor.get_children():
+                if cursor.kind == kind:
+                    index.setdefault(cursor.spelling, []).append(cursor)
+            self._index = index
+        return self._index
+
+    def _body(self, name: str) -> list[str] | None:
+        if name not in self._bodies:
+            body = None
+            for cursor in reversed(self._definitions().get(name, ())):
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                    body = tokens[1:]
+                    break
+            self._bodies[name] = body
+        return self._bodies[name]
+
+    def __getitem__(self, name: str) -> list[str]:
+        body = self._body(name)
+        if body is None:
+            raise KeyError(name)
+        return body
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._body(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in list(self._definitions()) if self._body(n) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 class NeedsMacros(Exception):
     """An attribute argument comes from a macro and the macro table was not read."""
 
 
-def _attr_argument(tokens: list[str], macros: dict[str, list[str]] | None) -> int | None:
+def _attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
     """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
     if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
         literal = _int_literal(tokens[2])
@@ -745,7 +1189,7 @@ def _attr_argument(tokens: list[str], macros: dict[str, list[str]] | None) -> in
     return None
 
 
-def _expand(tokens: list[str], macros: dict[str, list[str]], depth: int = 0) -> list[str]:
+def _expand(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
     """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
     if depth > 10:
         return tokens
@@ -771,7 +1215,7 @@ def _spelled_tokens(cursor: Any) -> list[str]:
 
 
 def align_attr(cursor: Any, strict: bool = False,
-               macros: dict[str, list[str]] | None = None) -> int | None:
+               macros: Mapping[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
 
     Read from the attribute's tokens: an integer literal, or arithmetic over object-like
@@ -820,7 +1264,7 @@ class _DeclBuilder:
         self.ci = _cindex()
         self.records: dict[str, RecordDecl] = {}
         self.building: set[str] = set()
-        self.macros: dict[str, list[str]] = {}  # object-like macros of the current TU
+        self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
 
     def read_macros(self, tu: Any) -> None:
         """Object-like macro bodies of a translation unit, for attribute arguments."""

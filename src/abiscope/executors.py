@@ -1,0 +1,92 @@
+"""Where units of work run: a local process pool (default) or a Dask cluster.
+
+A unit of work (one batch of headers x one group of targets, :func:`abiscope.frontend.
+parse_unit`) is a pure function of its inputs, so any engine that maps a function over
+picklable items runs it. An executor is a callable ``(func, items, tags)`` that yields
+``(tag, func(item))`` as results come in, in any order; :func:`abiscope.frontend.parse`
+puts them back in order.
+
+The Dask backend (``pip install abiscope[dask]``; ``--executor dask --scheduler ADDRESS``)
+submits the units to an existing ``dask.distributed`` scheduler. Every worker needs abiscope
+and the headers at the same paths (a shared file system or an identical image); the cache is
+read and written by the submitting process only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from .errors import InputError, UsageError
+
+Executor = Callable[[Callable[[Any], Any], Sequence[Any], Sequence[int]],
+                    Iterator[tuple[int, Any]]]
+EXECUTORS = ("process", "dask")
+
+
+def local(jobs: int | None, count: int) -> Executor:
+    """A process pool of ``jobs`` workers (all cores by default); in-process for one."""
+    workers = min(jobs or os.cpu_count() or 1, count)
+
+    def run(func: Callable[[Any], Any], items: Sequence[Any], tags: Sequence[int]
+            ) -> Iterator[tuple[int, Any]]:
+        if workers <= 1:
+            for tag, item in zip(tags, items, strict=True):
+                yield tag, func(item)
+            return
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(func, item): tag
+                       for tag, item in zip(tags, items, strict=True)}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    return run
+
+
+def dask(scheduler: Any) -> Executor:
+    """Units submitted to a ``dask.distributed`` scheduler: an address (``tcp://host:8786``)
+    or a ``Client``/``LocalCluster`` object."""
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise UsageError("--executor dask needs dask.distributed: "
+                         "pip install 'abiscope[dask]'") from exc
+
+    def run(func: Callable[[Any], Any], items: Sequence[Any], tags: Sequence[int]
+            ) -> Iterator[tuple[int, Any]]:
+        if not items:
+            return
+        own = not isinstance(scheduler, distributed.Client)
+        try:
+            client = distributed.Client(scheduler, timeout=30) if own else scheduler
+        except OSError as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                             f"({exc})") from exc
+        try:
+            futures = client.map(func, list(items), pure=False)
+            tag_of = {f.key: tag for f, tag in zip(futures, tags, strict=True)}
+            for future, result in distributed.as_completed(futures, with_results=True):
+                yield tag_of[future.key], result
+        finally:
+            if own:
+                client.close()
+
+    return run
+
+
+def choose(name: str | None, scheduler: str | None, jobs: int | None, count: int
+           ) -> Executor:
+    """The executor the command line names."""
+    if name in (None, "process"):
+        if scheduler:
+            raise UsageError("--scheduler goes with --executor dask")
+        return local(jobs, count)
+    if name == "dask":
+        if not scheduler:
+            raise UsageError("--executor dask needs --scheduler ADDRESS "
+                             "(e.g. tcp://127.0.0.1:8786)")
+        return dask(scheduler)
+    raise UsageError(f"--executor must be one of {', '.join(EXECUTORS)}, not {name!r}")

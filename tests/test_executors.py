@@ -1,0 +1,51 @@
+"""Units of work on a Dask cluster give the same model as the local process pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from abiscope import frontend
+from abiscope.executors import dask
+from abiscope.frontend import ParseOptions
+from abiscope.targets import TARGETS
+from conftest import SEED_DIR, SEED_HEADERS, CliResult, skip_or_fail
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        skip_or_fail("dask.distributed is not installed (pip install 'abiscope[dask]')")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as c:
+        yield c
+
+
+def test_dask_executor_equals_local(cluster: Any) -> None:
+    headers = [str(SEED_DIR / h) for h in SEED_HEADERS]
+    targets = [TARGETS[t] for t in ("i386", "x86_64", "arm", "lp128")]
+    opts = ParseOptions(macros=True)
+    local = frontend.parse(headers, targets, opts, jobs=1)
+    remote = frontend.parse(headers, targets, opts, executor=dask(cluster.scheduler_address))
+    assert remote == local
+
+
+def test_cli_dask(cluster: Any, run_cli: Callable[..., CliResult]) -> None:
+    seed = str(SEED_DIR / "dm_op.h")
+    local = run_cli("layout", seed, "-t", "default", "-f", "json", "--no-cache")
+    r = run_cli("layout", seed, "-t", "default", "-f", "json", "--no-cache",
+                "--executor", "dask", "--scheduler", cluster.scheduler_address)
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == json.loads(local.out)
+
+
+def test_cli_dask_usage(run_cli: Callable[..., CliResult]) -> None:
+    r = run_cli("layout", str(SEED_DIR / "dm_op.h"), "--executor", "dask")
+    assert r.code == 2 and "--scheduler" in r.err
+    r = run_cli("layout", str(SEED_DIR / "dm_op.h"), "--scheduler", "tcp://x:1")
+    assert r.code == 2 and "--executor dask" in r.err
