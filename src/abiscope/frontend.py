@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from . import sandbox
 from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
@@ -55,6 +56,7 @@ class ParseOptions:
     macro_names: tuple[str, ...] = ()  # further object-like macros to evaluate
     unsaved: tuple[tuple[str, str], ...] = ()  # (path, text): parse this text for that file
     extra_args: tuple[str, ...] = field(default=())
+    allow_include_outside: bool = False  # no include sandbox (see abiscope.sandbox)
 
 
 def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
@@ -354,7 +356,7 @@ def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
         loc = d.location
         where = SourceLocation(relpath(loc.file.name), loc.line, loc.column) if loc.file else None
         out.append(Diagnostic("fatal" if d.severity >= ci.Diagnostic.Fatal else "error",
-                              d.spelling, where))
+                              sandbox.explain(d.spelling, loc.file and loc.file.name), where))
     return out
 
 
@@ -589,6 +591,7 @@ def parse(
     for header in headers if check_files else ():
         if not os.path.isfile(header):
             raise InputError(f"{header}: no such file")
+    options = sandbox.confine(options, headers, targets)
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
@@ -954,6 +957,7 @@ def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
     argument is not an integer literal.
     """
     ci = _cindex()
+    options = sandbox.confine(options, [header], [target])
     tu = ci.Index.create().parse(
         header, args=clang_args(target, options),
         options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
@@ -1158,6 +1162,7 @@ def scan_ioctls(headers: Sequence[str], targets: Sequence[Target],
     for header in headers:
         if not os.path.isfile(header):
             raise InputError(f"{header}: no such file")
+    options = sandbox.confine(options, headers, targets)
     real = [t for t in targets if not t.engine]
     if len(real) != len(targets):
         engine = ", ".join(t.name for t in targets if t.engine)
