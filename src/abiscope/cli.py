@@ -21,6 +21,7 @@ from .cliutil import (
     EXIT_FAIL,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_USAGE,
     add_parse_options,
     add_target_option,
     err,
@@ -315,6 +316,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except RecursionError:  # a pointer/array/typedef chain nested hundreds of levels deep
+        err("error: the input nests types too deeply for abiscope (a pointer, array or typedef "
+            "chain hundreds of levels deep); simplify the header")
+        return EXIT_USAGE
     except Exception as exc:
         if os.environ.get("ABISCOPE_DEBUG"):
             raise

@@ -81,7 +81,8 @@ def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", f"-std={options.std}",
-            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything"]
+            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
+            "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
     args += [f"-D{d}" for d in options.defines]
     args += [f"-U{u}" for u in options.undefines]
