@@ -146,8 +146,11 @@ def terminal() -> Console:
 
 def write(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise InputError(f"--output {output}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
 
