@@ -19,7 +19,7 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from abiscope import cli
+from abiscope import cli, sandbox
 
 EXIT_CRASH = 99  # an exception escaped cli.main (it must never)
 
@@ -52,6 +52,7 @@ def run_bounded(argv: list[str], timeout: float = 60.0, memory: int = 2 << 30,
                 cwd: str | None = None) -> Bounded:
     with tempfile.TemporaryDirectory(prefix="abiscope-hostile-") as tmp:
         out_path, err_path = os.path.join(tmp, "out"), os.path.join(tmp, "err")
+        sandbox._overlay_dir()  # made (and removed at exit) here: the child leaves via _exit
         limit = _mapped_bytes() + memory
         start = time.monotonic()
         pid = os.fork()
