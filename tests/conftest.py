@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from abiscope import cli
 SEED_DIR = Path(__file__).resolve().parents[1] / "src" / "abiscope" / "data" / "seed"
 SEED_HEADERS = ("dm_op_v3.h", "dm_op.h", "privcmd_dm_op.h")
 IN_CI = os.environ.get("CI") == "true"
+# The unit cache of the CLI and frontend writes to the user cache dir by default: the tests
+# get a private one (a cached result is never stale, but tests should not touch $HOME).
+os.environ.setdefault("ABISCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="abiscope-test-cache-"))
 
 
 def skip_or_fail(reason: str) -> None:

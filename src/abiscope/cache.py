@@ -30,7 +30,7 @@ import pickle
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -102,6 +102,7 @@ class UnitCache:
         from .frontend import clang_args
         from .targets import TARGETS
 
+        options = _stable(options)
         h = hashlib.sha256()
         for part in (
             f"abiscope {__version__} format {FORMAT}", _libclang_version(), os.getcwd(),
@@ -245,3 +246,13 @@ class UnitCache:
             return 1
         except OSError:
             return 0
+
+
+def _stable(options: ParseOptions) -> ParseOptions:
+    """``options`` as the key sees them: the include sandbox's overlay lives in a fresh
+    private temp dir per process, so it counts by its name (a hash of its content)."""
+    args = list(options.extra_args)
+    for i, arg in enumerate(args[:-1]):
+        if arg == "-ivfsoverlay":
+            args[i + 1] = os.path.basename(args[i + 1])
+    return replace(options, extra_args=tuple(args))

@@ -21,6 +21,7 @@ from .cliutil import (
     EXIT_FAIL,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_USAGE,
     add_parse_options,
     add_target_option,
     err,
@@ -315,12 +316,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        if exc.filename is None:  # not about a file the user named: a bug, reported below
+            return _internal(exc)
+        err(f"error: {exc.filename}: {exc.strerror}")
+        return EXIT_USAGE
+    except RecursionError:  # a pointer/array/typedef chain nested hundreds of levels deep
+        err("error: the input nests types too deeply for abiscope (a pointer, array or typedef "
+            "chain hundreds of levels deep); simplify the header")
+        return EXIT_USAGE
     except Exception as exc:
-        if os.environ.get("ABISCOPE_DEBUG"):
-            raise
-        err(f"internal error: {type(exc).__name__}: {exc} "
-             "(this is a bug in abiscope; rerun with ABISCOPE_DEBUG=1 and report it)")
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> int:
+    if os.environ.get("ABISCOPE_DEBUG"):
+        raise exc
+    err(f"internal error: {type(exc).__name__}: {exc} "
+         "(this is a bug in abiscope; rerun with ABISCOPE_DEBUG=1 and report it)")
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,6 +55,9 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="also show records declared in included headers")
     g.add_argument("--strict", action="store_true",
                    help="a header that fails to parse on any selected target is an error")
+    g.add_argument("--allow-include-outside", action="store_true",
+                   help="let headers #include files outside their own tree and the include "
+                        "dirs (default: refused before they are read; see docs/reliability.md)")
     g.add_argument("-j", "--jobs", type=int, default=None,
                    help="processes to spread targets over (default: all cores)")
     g.add_argument("--headers-from", action="append", default=[], metavar="FILE",
@@ -121,6 +124,7 @@ def parse_options(args: argparse.Namespace, config: Config,
         force_includes=(*config.force_include, *args.force_includes, *db.force_includes),
         std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
         system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
+        allow_include_outside=getattr(args, "allow_include_outside", False),
     )
 
 
@@ -232,8 +236,11 @@ def terminal() -> Console:
 
 def write(text: str, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise InputError(f"--output {output}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
 

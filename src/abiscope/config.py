@@ -77,7 +77,7 @@ def _read(path: str) -> dict[str, Any]:
             return doc
     except OSError as exc:
         raise InputError(f"{path}: cannot read the configuration ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid TOML: {exc}") from exc
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from . import sandbox
 from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
@@ -61,6 +62,7 @@ class ParseOptions:
     macro_names: tuple[str, ...] = ()  # further object-like macros to evaluate
     unsaved: tuple[tuple[str, str], ...] = ()  # (path, text): parse this text for that file
     extra_args: tuple[str, ...] = field(default=())
+    allow_include_outside: bool = False  # no include sandbox (see abiscope.sandbox)
 
 
 def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
@@ -91,7 +93,8 @@ def search_dirs(target: Target, options: ParseOptions) -> list[str]:
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", f"-std={options.std}",
-            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything"]
+            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
+            "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
     args += [f"-D{d}" for d in options.defines]
     args += [f"-U{u}" for u in options.undefines]
@@ -403,7 +406,7 @@ def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
         loc = d.location
         where = SourceLocation(relpath(loc.file.name), loc.line, loc.column) if loc.file else None
         out.append(Diagnostic("fatal" if d.severity >= ci.Diagnostic.Fatal else "error",
-                              d.spelling, where))
+                              sandbox.explain(d.spelling, loc.file and loc.file.name), where))
     return out
 
 
@@ -918,6 +921,7 @@ def parse(
         for header in headers:
             if not os.path.isfile(header):
                 raise InputError(f"{header}: no such file")
+    options = sandbox.confine(options, headers, targets)
     if cache is None:
         cache = _SESSION.cache
     if progress is None:
@@ -1398,6 +1402,7 @@ def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
     argument is not an integer literal.
     """
     ci = _cindex()
+    options = sandbox.confine(options, [header], [target])
     tu = ci.Index.create().parse(
         header, args=clang_args(target, options),
         options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
@@ -1602,6 +1607,7 @@ def scan_ioctls(headers: Sequence[str], targets: Sequence[Target],
     for header in headers:
         if not os.path.isfile(header):
             raise InputError(f"{header}: no such file")
+    options = sandbox.confine(options, headers, targets)
     real = [t for t in targets if not t.engine]
     if len(real) != len(targets):
         engine = ", ".join(t.name for t in targets if t.engine)

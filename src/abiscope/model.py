@@ -375,11 +375,40 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
     }
 
 
+_COUNTS = frozenset({"size", "align", "offset_bits", "size_bits", "tail_padding",
+                     "tail_padding_bits", "line", "col", "pointer_bits", "bit_width",
+                     "align_attr"})
+_TEXTS = frozenset({"name", "type", "kind", "file", "triple", "endian", "after", "spelling",
+                    "canonical", "severity", "message", "header", "target", "underlying"})
+_FLAGS = frozenset({"bitfield", "packed", "hypothetical", "signed"})
+
+
+def _check_field_types(doc: Any) -> None:
+    """Every count a non-negative int, every text a str, every flag a bool (or null), so that
+    a hand-edited or corrupt snapshot is an InputError here, not a TypeError downstream."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack += node
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if value is None or not isinstance(key, str):
+                    continue
+                if (key in _COUNTS and (type(value) is not int or value < 0)) or \
+                        (key in _TEXTS and not isinstance(value, str)) or \
+                        (key in _FLAGS and not isinstance(value, bool)):
+                    raise InputError(f"malformed {SCHEMA_ID} document: {key} is {value!r}")
+                if isinstance(value, (list, Mapping)):
+                    stack.append(value)
+
+
 def model_from_json(doc: Mapping[str, Any]) -> Model:
     """Rebuild a model from its JSON document; a wrong schema is an InputError."""
     if not isinstance(doc, Mapping) or doc.get("schema") != SCHEMA_ID:
         found = doc.get("schema") if isinstance(doc, Mapping) else type(doc).__name__
         raise InputError(f"not an {SCHEMA_ID} document (schema: {found!r})")
+    _check_field_types(doc)
     try:
         targets = {
             n: TargetInfo(n, t["triple"], t["pointer_bits"], t["endian"], t["hypothetical"])

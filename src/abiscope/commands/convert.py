@@ -107,7 +107,7 @@ def _model(args: argparse.Namespace, targets: list[str]) -> Model:
                 doc = json.load(fh)
         except OSError as exc:
             raise InputError(f"--snapshot {args.snapshot}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"--snapshot {args.snapshot}: not JSON ({exc})") from None
         model = model_from_json(doc)
         missing = [t for t in dict.fromkeys(targets) if t not in model.targets]

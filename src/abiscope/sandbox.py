@@ -1,0 +1,197 @@
+"""The include sandbox: clang may read only the trees abiscope was pointed at.
+
+abiscope runs on headers from pull requests, and compiler diagnostics echo the lines they
+complain about into public CI logs. A hostile header could ``#include "/proc/self/environ"``,
+``"../../../../home/ci/.ssh/id_rsa"`` or ``"/dev/zero"``; a hostile tree could hold a symlink
+``evil.h -> /etc/shadow``. By default every parse is therefore confined: clang gets a VFS
+overlay (``-ivfsoverlay``, ``"redirecting-with": "redirect-only"``, i.e. no fallthrough to
+the real file system) that maps only the allowed trees. A path outside them is "not found"
+by clang *without being opened or even stat'ed* (checked with strace and with a FIFO in the
+tests), and :func:`explain` turns clang's "file not found" into a refusal naming the include.
+
+Allowed trees:
+
+* each input header's **own tree**: the git work tree that holds it (the nearest parent
+  directory with a ``.git``), else the header's directory and everything below it;
+* the ``-I`` dirs, the ``--sysroot`` dirs and the directories of ``--include`` files;
+* the system dirs abiscope adds per target (``frontend.system_include_dirs``: Debian's
+  ``/usr/include/<multiarch>`` + ``/usr/include`` or ``/usr/<triple>/include``) and clang's
+  builtin-header dir (the resource dir inside the libclang-ng wheel).
+
+The user-given trees (the first two items) are walked once for symlinks: a symlink whose
+target lies outside every allowed tree is shadowed by an overlay entry that cannot be opened
+(a symlinked directory shadowed the same way refuses everything below it). System and
+builtin dirs are trusted as installed. ``--allow-include-outside`` (``ParseOptions.
+allow_include_outside``) turns all of this off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .errors import InputError
+
+if TYPE_CHECKING:  # frontend imports this module; the import below is only for types
+    from .frontend import ParseOptions
+    from .targets import Target
+
+MAX_WALK = 200_000  # directory entries vetted per tree before giving up with a clear error
+_REFUSED = "/nonexistent/abiscope-include-refused"  # a shadow entry's target: never opens
+_NOT_FOUND_RE = re.compile(r"^'(?P<name>[^']*)' file not found")
+HINT = ("abiscope reads only the header's own tree, the -I/--sysroot dirs, the target's "
+        "system dirs and clang's builtin headers; pass -I for a directory you trust, or "
+        "--allow-include-outside")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the overlay maps: directories remapped onto themselves, and shadowed paths."""
+
+    roots: tuple[str, ...]
+    shadows: tuple[str, ...]
+
+    def overlay(self) -> str:
+        entries: list[dict[str, str]] = [
+            {"type": "file", "name": s, "external-contents": _REFUSED} for s in self.shadows]
+        entries += [{"type": "directory-remap", "name": r, "external-contents": r}
+                    for r in self.roots]
+        doc = {"version": 0, "case-sensitive": "true", "redirecting-with": "redirect-only",
+               "roots": entries}
+        return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+
+def own_tree(header: str) -> str:
+    """The tree a header may include from: its git work tree, else its directory."""
+    start = os.path.dirname(os.path.abspath(header))
+    d = start
+    while True:
+        if os.path.lexists(os.path.join(d, ".git")):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return start
+        d = parent
+
+
+def _forms(path: str) -> list[str]:
+    """A directory as written (absolute) and as resolved: clang may see either."""
+    a = os.path.normpath(os.path.abspath(path))
+    r = os.path.realpath(path)
+    return [a] if a == r else [a, r]
+
+
+def _under(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+
+def _escaping_symlinks(tree: str, allowed: Sequence[str]) -> list[str]:
+    """Symlinks below ``tree`` (not followed) whose target is outside ``allowed``."""
+    out: list[str] = []
+    seen = 0
+    stack = [tree]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue  # unreadable: clang cannot read it either
+        seen += len(entries)
+        if seen > MAX_WALK:
+            raise InputError(
+                f"{tree}: more than {MAX_WALK:,} files to vet for the include sandbox; "
+                "put the header in a smaller directory (or a git work tree of its own), "
+                "or pass --allow-include-outside")
+        for e in sorted(entries, key=lambda e: e.name):
+            if e.is_symlink():
+                if not _under(os.path.realpath(e.path), allowed):
+                    out.append(os.path.normpath(os.path.abspath(e.path)))
+            elif e.is_dir(follow_symlinks=False) and e.name != ".git":
+                stack.append(e.path)
+    return out
+
+
+def plan(given: Iterable[str], trusted: Iterable[str]) -> Plan:
+    """The overlay for user-given trees (walked for symlinks) and trusted dirs."""
+    trusted_forms = sorted({f for d in trusted if os.path.isdir(d) for f in _forms(d)})
+    given_forms = sorted({f for d in given if os.path.isdir(d) for f in _forms(d)})
+    allowed = [*trusted_forms, *given_forms]
+    shadows: set[str] = set()
+    for tree in given_forms:
+        if _under(tree, trusted_forms) or _under(tree, [g for g in given_forms if g != tree]):
+            continue  # vetted (or trusted) as part of an enclosing tree
+        shadows.update(_escaping_symlinks(tree, allowed))
+    roots = sorted(set(allowed))
+    return Plan(tuple(roots), tuple(sorted(shadows)))
+
+
+@lru_cache(maxsize=1)
+def _overlay_dir() -> str:
+    d = tempfile.mkdtemp(prefix="abiscope-vfs-")  # private (0700): nobody else can swap it
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+@lru_cache(maxsize=64)
+def write_overlay(text: str) -> str:
+    """The overlay written once per process under a private temp dir; its path."""
+    path = os.path.join(_overlay_dir(), hashlib.sha256(text.encode()).hexdigest()[:16] + ".json")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return path
+
+
+@lru_cache(maxsize=1)
+def builtin_dir() -> str | None:
+    """clang's builtin-header dir, as libclang itself finds ``stddef.h``."""
+    from .frontend import _cindex  # the one place that loads libclang
+
+    ci = _cindex()
+    tu = ci.Index.create().parse("abiscope-probe.c", args=["-x", "c", "-ffreestanding"],
+                                 unsaved_files=[("abiscope-probe.c", "#include <stddef.h>\n")])
+    for inc in tu.get_includes():
+        if os.path.basename(inc.include.name) == "stddef.h":
+            return os.path.dirname(os.path.abspath(str(inc.include.name)))
+    return None
+
+
+def confine(options: ParseOptions, headers: Sequence[str],
+            targets: Sequence[Target]) -> ParseOptions:
+    """``options`` with the sandbox's ``-ivfsoverlay`` added (unless the user opted out)."""
+    if options.allow_include_outside:
+        return options
+    from .frontend import system_include_dirs
+
+    given = [own_tree(h) for h in headers]
+    given += list(options.include_dirs) + [d for _, d in options.sysroots]
+    given += [os.path.dirname(os.path.abspath(f)) for f in options.force_includes
+              if os.path.isfile(f)]
+    discovered = replace(options, sysroots=())
+    trusted = [d for t in targets for d in system_include_dirs(t, discovered)]
+    builtin = builtin_dir()
+    trusted += [builtin] if builtin else []
+    path = write_overlay(plan(given, trusted).overlay())
+    return replace(options, extra_args=(*options.extra_args, "-ivfsoverlay", path))
+
+
+def explain(message: str, includer: str | None) -> str:
+    """clang's "'X' file not found" said as a refusal when X exists outside the sandbox."""
+    m = _NOT_FOUND_RE.match(message)
+    if not m or not includer:
+        return message
+    name = m["name"]
+    candidate = name if os.path.isabs(name) else os.path.join(
+        os.path.dirname(os.path.abspath(includer)), name)
+    if not os.path.lexists(candidate):  # lstat only: never opens or reads it
+        return message
+    return (f"#include '{name}' refused: it resolves to {os.path.normpath(candidate)}, outside "
+            f"the trees abiscope may read ({HINT})")
