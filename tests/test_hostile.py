@@ -123,7 +123,7 @@ USAGE = {
     "triple_garbage": ["layout", SEED, "-t", "foo-bar-baz-qux"],
     "empty_target": ["layout", SEED, "-t", ","],
     "missing_header": ["layout", "/nonexistent/x.h"],
-    "directory_header": ["layout", str(SEED_DIR)],
+    "directory_without_headers": ["layout", str(SEED_DIR.parents[1] / "schema")],
     "no_header": ["layout"],
     "record_matches_nothing": ["layout", SEED, "-r", "nothing_*"],
     "jobs_word": ["layout", SEED, "-j", "many"],
