@@ -16,6 +16,7 @@ its own anchor and table-of-contents entry.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from ..model import Member, Model, Record, RecordLayout, byte_position, byte_siz
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
 MAX_CELL = 24  # px per byte, for small records
+MAX_TICKS = 256  # grid lines and ruler numbers per row, however large the record
 ROW_H = 26
 MIN_LANE_H = 6  # px: the thinnest lane of a member in a union
 RULER_H = 14
@@ -204,6 +206,7 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
              f'transform="translate({LABEL_W},{y})">',
              f'<rect class="frame" width="{_fmt(w)}" height="{row_h}"/>']
     step = 1 if cell >= 4 else 8 if cell * 8 >= 4 else 64
+    step = max(step, _pow2_at_least(lay.size / MAX_TICKS))  # huge records: bounded grid
     ticks = "".join(f"M{_fmt(b * cell)} 0v{row_h}" for b in range(step, lay.size, step))
     if ticks:
         parts.append(f'<path class="grid" d="{ticks}"/>')
@@ -249,9 +252,13 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
     return "".join(parts)
 
 
+def _pow2_at_least(x: float) -> int:
+    """The smallest power of two >= x (1 for x <= 1)."""
+    return 1 << max(0, math.ceil(math.log2(x))) if x > 1 else 1
+
+
 def _ruler(max_size: int, cell: float) -> str:
-    step = next((s for s in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
-                 if s * cell >= 28), 8192)
+    step = max(_pow2_at_least(28 / cell), _pow2_at_least(max_size / MAX_TICKS))
     ticks = [f'<text x="{_fmt(LABEL_W + off * cell)}" y="10">{off}</text>'
              for off in range(0, max_size + 1, step)]
     return f'<g class="ruler">{"".join(ticks)}</g>'
@@ -263,6 +270,7 @@ def byte_map(record: Record, targets: Sequence[str]) -> str:
     max_size = max((record.layouts[t].size for t in present), default=0)
     # px per byte, rounded down to 1/1000 so that data-cell states it exactly
     cell = min(MAX_CELL, int(MAP_W * 1000 / max_size) / 1000) if max_size else MAX_CELL
+    cell = cell or MAP_W / max_size  # records over a million bytes: no rounding to 0
     paths: dict[str, int] = {}
     sizes: dict[str, set[int]] = {}
     for t in present:
