@@ -251,9 +251,27 @@ def claim_ioctl(a: Analysis) -> Claim:
                  bool(found) and len(set(values.values())) == 2)
 
 
+def claim_codegen(a: Analysis) -> Claim:
+    """What C costs in code: the compat translation abiscope generates for it (and that A
+    and A+pad need none)."""
+    from .codegen import generate_compat, needs_translation
+
+    translate = needs_translation(a.model, "x86_64", "i386")
+    designs = [d for d in (A, A_PAD, C) if d in translate]
+    result = generate_compat(a.model, "x86_64", "i386", designs, [])
+    lines = result.text.count("\n")
+    compat_c = f"compat_{C.split()[-1]}"
+    ok = designs == [C] and compat_c in result.text and not result.hooks
+    return Claim("+", "beyond the thread: the compat translation each design costs",
+                 f"gen compat x86_64/i386: {', '.join(designs) or 'nothing'} "
+                 f"({lines} lines of C99: struct {compat_c}, "
+                 f"{len(result.records)} record(s) translated both ways with range checks); "
+                 "A and A+pad need none", ok)
+
+
 CLAIMS: Sequence[Callable[[Analysis], Claim]] = (
     claim_1, claim_2, claim_3, claim_4, claim_5, claim_6, claim_7, claim_8, claim_9, claim_10,
-    claim_11, claim_ioctl)
+    claim_11, claim_ioctl, claim_codegen)
 
 
 def claims(analysis: Analysis) -> list[Claim]:
