@@ -397,6 +397,29 @@ class TargetResult:
     macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
 
 
+@lru_cache(maxsize=1)
+def builtin_include_dir() -> str | None:
+    """clang's builtin-header dir (``stddef.h`` & co. in the libclang wheel), as libclang
+    itself finds ``<stddef.h>``."""
+    ci = _cindex()
+    tu = ci.Index.create().parse("abiscope-probe.c", args=["-x", "c", "-ffreestanding"],
+                                 unsaved_files=[("abiscope-probe.c", "#include <stddef.h>\n")])
+    for name, _ in _includes(tu):
+        if os.path.basename(name) == "stddef.h":
+            return os.path.dirname(os.path.abspath(name))
+    return None
+
+
+def _includes(tu: Any) -> Iterator[tuple[str, str]]:
+    """(included file, includer) of every inclusion clang made. A file given with
+    ``-include`` counts as included by the translation unit itself; an ``#include`` that
+    found nothing is left out (its diagnostic names the includer)."""
+    for inc in tu.get_includes():
+        if inc.include is None:
+            continue
+        yield inc.include.name, inc.source.name if inc.source is not None else tu.spelling
+
+
 def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
     ci = _cindex()
     out = []
@@ -547,8 +570,8 @@ class _GroupParser:
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
         self.files.update(os.path.abspath(h) for h in headers)
-        for inc in tu.get_includes():
-            self.files.add(os.path.abspath(inc.include.name))
+        for name, _ in _includes(tu):
+            self.files.add(os.path.abspath(name))
 
     def parse_one(self, header: str, walk: bool = True) -> bool:
         """One header in its own translation unit; False (and a failure recorded, not
@@ -620,10 +643,10 @@ class _GroupParser:
             return set()
         parent: dict[str, str] = {}
         entered: set[str] = set()  # files included by an input header (not by the batch)
-        for inc in tu.get_includes():
-            parent.setdefault(inc.include.name, inc.source.name)
-            if inc.source.name != tu.spelling:
-                entered.add(os.path.realpath(inc.include.name))
+        for name, source in _includes(tu):
+            parent.setdefault(name, source)
+            if source != tu.spelling:
+                entered.add(os.path.realpath(name))
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
 
@@ -655,9 +678,8 @@ class _GroupParser:
         so each of them is parsed alone."""
         parent: dict[str, str] = {}
         by_guard: dict[str, dict[str, str]] = {}  # guard -> realpath -> a name of it
-        for inc in tu.get_includes():
-            name = inc.include.name
-            parent.setdefault(name, inc.source.name)
+        for name, source in _includes(tu):
+            parent.setdefault(name, source)
             guard = _include_guard(name)
             if guard is not None:
                 by_guard.setdefault(guard, {}).setdefault(os.path.realpath(name), name)

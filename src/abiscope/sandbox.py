@@ -150,18 +150,11 @@ def write_overlay(text: str) -> str:
     return path
 
 
-@lru_cache(maxsize=1)
 def builtin_dir() -> str | None:
-    """clang's builtin-header dir, as libclang itself finds ``stddef.h``."""
-    from .frontend import _cindex  # the one place that loads libclang
+    """clang's builtin-header dir (``frontend.builtin_include_dir``)."""
+    from .frontend import builtin_include_dir
 
-    ci = _cindex()
-    tu = ci.Index.create().parse("abiscope-probe.c", args=["-x", "c", "-ffreestanding"],
-                                 unsaved_files=[("abiscope-probe.c", "#include <stddef.h>\n")])
-    for inc in tu.get_includes():
-        if os.path.basename(inc.include.name) == "stddef.h":
-            return os.path.dirname(os.path.abspath(str(inc.include.name)))
-    return None
+    return builtin_include_dir()
 
 
 def confine(options: ParseOptions, headers: Sequence[str],
