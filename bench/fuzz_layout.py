@@ -326,6 +326,7 @@ class Stats:
     members: int = 0
     rejected: list[str] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
+    programs_differing: list[str] = field(default_factory=list)  # sources, for reports
     regressions: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -368,6 +369,8 @@ def _isolate(programs: Sequence[CProgram], target: str, stats: Stats, minimise_l
 def _found(prog: CProgram, mm: Mismatch, stats: Stats, minimise_limit: int,
            out_dir: Path | None) -> None:
     stats.mismatches.append(mm)
+    if prog.source not in stats.programs_differing:
+        stats.programs_differing.append(prog.source)
     print(f"MISMATCH [{mm.target}] {mm.side}: {mm.record}: {mm.detail}", flush=True)
     if out_dir is None or mm.side == "gcc":
         return
