@@ -41,7 +41,7 @@ from conftest import SEED_DIR, run_cli_captured, skip_or_fail
 ROOT = Path(__file__).resolve().parents[1]
 HEADERS = {"dm_op": SEED_DIR / "dm_op.h", "nested": ROOT / "tests" / "codegen_data" / "nested.h"}
 NATIVE, COMPAT = "x86_64", "i386"
-RUNS = int(os.environ.get("ABISCOPE_FUZZ_RUNS", "20000"))
+RUNS = int(os.environ.get("ABISCOPE_FUZZ_RUNS", "500000"))
 CLANG = "clang-14"
 FLAGS = ("-g", "-O1", "-std=gnu11", "-fsanitize=fuzzer,address,undefined",
          "-fno-sanitize-recover=all", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function")
