@@ -21,7 +21,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -200,6 +200,26 @@ def command_lines(draw: st.DrawFn, files: dict[str, list[str]]) -> list[str]:
     return argv
 
 
+# Bugs this fuzzer found in code outside its own files (reported, not fixed here): the
+# command line that triggers one, and the words on stderr. Such a run is counted, not failed;
+# each has a strict expected-failure test below that passes once the bug is fixed.
+KNOWN_BUGS: dict[str, tuple[Callable[[list[str]], bool], str]] = {
+    "check --fix-preview with only hypothetical targets (cli._verified: real[0])": (
+        lambda argv: argv[0] == "check" and "--fix-preview" in argv,
+        "internal error: IndexError"),
+    "a config file that is not UTF-8 (config.py: tomllib's UnicodeDecodeError)": (
+        lambda argv: any(a.endswith("binary.toml") for a in argv),
+        "internal error: UnicodeDecodeError"),
+}
+
+
+def known_bug(argv: list[str], stderr: str) -> str | None:
+    for name, (matches, words) in KNOWN_BUGS.items():
+        if words in stderr and matches(argv):
+            return name
+    return None
+
+
 @contextlib.contextmanager
 def garbage_stdin() -> Iterator[None]:
     old = sys.stdin
@@ -222,6 +242,7 @@ def test_cli_never_tracebacks(files: dict[str, list[str]], tmp_path: Path,
     monkeypatch.chdir(tmp_path)  # relative outputs and discovered configs stay in here
     monkeypatch.delenv("ABISCOPE_DEBUG", raising=False)
     seen: dict[int, int] = {}
+    known: dict[str, int] = {}
 
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck),
@@ -233,6 +254,10 @@ def test_cli_never_tracebacks(files: dict[str, list[str]], tmp_path: Path,
             res = run_cli_captured(*argv)
         took = time.monotonic() - start
         seen[res.code] = seen.get(res.code, 0) + 1
+        bug = known_bug(argv, res.err)
+        if bug is not None:
+            known[bug] = known.get(bug, 0) + 1
+            return
         shown = " ".join(repr(a) if not a or " " in a else a for a in argv)
         assert res.code in (0, 1, 2), f"abiscope {shown}: exit {res.code}\n{res.err[-2000:]}"
         assert "Traceback" not in res.err, f"abiscope {shown}:\n{res.err[-3000:]}"
@@ -240,7 +265,8 @@ def test_cli_never_tracebacks(files: dict[str, list[str]], tmp_path: Path,
         assert took < SECONDS_PER_RUN, f"abiscope {shown}: {took:.1f} s"
 
     run()
-    print(f"{sum(seen.values())} command lines, exit codes {dict(sorted(seen.items()))}")
+    print(f"{sum(seen.values())} command lines, exit codes {dict(sorted(seen.items()))}, "
+          f"known bugs hit: {known}")
 
 
 @pytest.mark.xfail(strict=True, reason="cliutil.write opens -o without turning OSError into an "
@@ -249,4 +275,22 @@ def test_cli_never_tracebacks(files: dict[str, list[str]], tmp_path: Path,
 def test_unwritable_output_is_an_input_error(where: str, tmp_path: Path) -> None:
     res = run_cli_captured("layout", str(SEED_DIR / "dm_op.h"), "-t", "x86_64", "-j", "1",
                            "-o", str(tmp_path / where))
+    assert res.code == 2 and "internal error" not in res.err, res.err
+
+
+@pytest.mark.xfail(strict=True, reason="cli._verified takes real[0] of an empty list: exit 70 "
+                   "(found by test_cli_never_tracebacks)")
+def test_fix_preview_on_hypothetical_targets_only() -> None:
+    res = run_cli_captured("check", "-t", "cheri128", "--fix-preview", "-j", "1",
+                           str(SEED_DIR / "dm_op.h"))
+    assert res.code in (0, 1, 2) and "internal error" not in res.err, res.err
+
+
+@pytest.mark.xfail(strict=True, reason="config.py lets tomllib's UnicodeDecodeError through: "
+                   "exit 70 (found by test_cli_never_tracebacks)")
+def test_config_not_utf8_is_an_input_error(tmp_path: Path) -> None:
+    config = tmp_path / "abiscope.toml"
+    config.write_bytes(b"\xff\xfe\x00garbage")
+    res = run_cli_captured("layout", str(SEED_DIR / "dm_op.h"), "-t", "x86_64", "-j", "1",
+                           "--config", str(config))
     assert res.code == 2 and "internal error" not in res.err, res.err

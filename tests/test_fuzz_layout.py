@@ -25,7 +25,7 @@ from conftest import skip_or_fail
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import fuzz_layout as fl  # noqa: E402
+import fuzz_layout as fl
 
 SLICE_SECONDS = float(os.environ.get("ABISCOPE_FUZZ_SECONDS", "40"))
 SLICE_EXAMPLES = int(os.environ.get("ABISCOPE_FUZZ_EXAMPLES", "96"))
