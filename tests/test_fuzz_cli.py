@@ -112,9 +112,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         put("badlist.lst", "\x00\x01 garbage\n"),
     ]
     (tmp / "out").mkdir()
-    # Unwritable outputs (a directory, a missing directory) are left out of the pool: they
-    # give an internal error today (test_unwritable_output_is_an_input_error below).
-    outputs = [str(tmp / "out" / "o.txt"), str(tmp / "o2.json"), "-"]
+    # Unwritable outputs too (a directory, a missing directory): exit 2, not a traceback.
+    outputs = [str(tmp / "out" / "o.txt"), str(tmp / "o2.json"), "-", str(tmp / "out"),
+               str(tmp / "nodir" / "o.txt")]
     dirs = [str(SEED_DIR), str(tmp), str(tmp / "nodir"), str(ROOT / "tests" / "codegen_data")]
     return {"headers": headers, "configs": configs, "snapshots": snapshots, "data": data,
             "outputs": outputs, "dirs": dirs}
@@ -200,17 +200,9 @@ def command_lines(draw: st.DrawFn, files: dict[str, list[str]]) -> list[str]:
     return argv
 
 
-# Bugs this fuzzer found in code outside its own files (reported, not fixed here): the
-# command line that triggers one, and the words on stderr. Such a run is counted, not failed;
-# each has a strict expected-failure test below that passes once the bug is fixed.
-KNOWN_BUGS: dict[str, tuple[Callable[[list[str]], bool], str]] = {
-    "check --fix-preview with only hypothetical targets (cli._verified: real[0])": (
-        lambda argv: argv[0] == "check" and "--fix-preview" in argv,
-        "internal error: IndexError"),
-    "a config file that is not UTF-8 (config.py: tomllib's UnicodeDecodeError)": (
-        lambda argv: any(a.endswith("binary.toml") for a in argv),
-        "internal error: UnicodeDecodeError"),
-}
+# Bugs this fuzzer found (all fixed since; each has a regression test below): the command
+# line that triggers one and the words on stderr. Such a run would be counted, not failed.
+KNOWN_BUGS: dict[str, tuple[Callable[[list[str]], bool], str]] = {}
 
 
 def known_bug(argv: list[str], stderr: str) -> str | None:
@@ -269,8 +261,6 @@ def test_cli_never_tracebacks(files: dict[str, list[str]], tmp_path: Path,
           f"known bugs hit: {known}")
 
 
-@pytest.mark.xfail(strict=True, reason="cliutil.write opens -o without turning OSError into an "
-                   "InputError: exit 70 'internal error' (found by test_cli_never_tracebacks)")
 @pytest.mark.parametrize("where", ["missing-dir/out.json", "."])
 def test_unwritable_output_is_an_input_error(where: str, tmp_path: Path) -> None:
     res = run_cli_captured("layout", str(SEED_DIR / "dm_op.h"), "-t", "x86_64", "-j", "1",
@@ -278,16 +268,12 @@ def test_unwritable_output_is_an_input_error(where: str, tmp_path: Path) -> None
     assert res.code == 2 and "internal error" not in res.err, res.err
 
 
-@pytest.mark.xfail(strict=True, reason="cli._verified takes real[0] of an empty list: exit 70 "
-                   "(found by test_cli_never_tracebacks)")
 def test_fix_preview_on_hypothetical_targets_only() -> None:
     res = run_cli_captured("check", "-t", "cheri128", "--fix-preview", "-j", "1",
                            str(SEED_DIR / "dm_op.h"))
     assert res.code in (0, 1, 2) and "internal error" not in res.err, res.err
 
 
-@pytest.mark.xfail(strict=True, reason="config.py lets tomllib's UnicodeDecodeError through: "
-                   "exit 70 (found by test_cli_never_tracebacks)")
 def test_config_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     config = tmp_path / "abiscope.toml"
     config.write_bytes(b"\xff\xfe\x00garbage")

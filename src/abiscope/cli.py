@@ -231,7 +231,11 @@ def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespac
 
     options = parse_options(args, config)
     real = [t for t in model.targets if not model.targets[t].hypothetical]
-    ref = args.reference or config.reference or ("x86_64" if "x86_64" in real else real[0])
+    ref = args.reference or config.reference or ("x86_64" if "x86_64" in real else
+                                                 real[0] if real else None)
+    if ref is None:
+        raise UsageError("--fix-preview lays each fix out again on a real target: add one to "
+                         "--target, or name it with --reference")
     target = resolve(ref).targets[0]
     out = []
     for f in findings:
