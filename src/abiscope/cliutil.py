@@ -20,7 +20,7 @@ from .cache import UnitCache
 from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
-from .frontend import AUTO_BATCH_MIN, ParseOptions, parse, relpath, set_session
+from .frontend import ParseOptions, parse, relpath, set_session
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record
 from .targets import resolve
@@ -67,8 +67,10 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="take -I, -D, -U and -include of every entry of a "
                         "compile_commands.json (FILE, or the directory holding it)")
     g.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
-                   help="parse several headers per translation unit (default: from "
-                        f"{AUTO_BATCH_MIN} headers on); --no-batch parses each alone")
+                   help="parse several headers per translation unit (faster, but a header "
+                        "then sees the macros and "
+                        "types of those before it, which can change layouts that depend on "
+                        "them); default: one translation unit per header, exact")
     g.add_argument("--standalone", action="store_true",
                    help="with batches, still parse each header alone first, so that a header "
                         "that is not self-contained fails as with --no-batch (slower)")

@@ -883,7 +883,6 @@ def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, boo
 
 
 BATCH_SIZE = 32  # headers per unit of work (and translation unit), on average: batches()
-AUTO_BATCH_MIN = 16  # by default, fewer inputs than this get one translation unit each
 
 
 def batches(headers: Sequence[str], size: int = BATCH_SIZE) -> list[tuple[str, ...]]:
@@ -924,12 +923,11 @@ def parse(
     """Parse headers for every target into one model.
 
     The work is cut into units, one batch of about :data:`BATCH_SIZE` headers times one
-    group of targets that share a clang command line. With ``batch`` (default: when there
-    are at least :data:`AUTO_BATCH_MIN` headers) a unit's headers share one translation
-    unit where they do not conflict (:func:`parse_unit`); without, each header has its own,
-    which is the exact "does it parse standalone" verdict (``standalone`` gives that
-    verdict with batches too, at the cost of one more parse per header). Units are served
-    from ``cache``
+    group of targets that share a clang command line. Each header has its own translation
+    unit (exact: what a compiler sees for that header alone). With ``batch`` (opt-in) a
+    unit's headers share one where they do not conflict (:func:`parse_unit`): faster, but a
+    header then sees the macros and types of those before it; ``standalone`` adds the
+    per-header parse verdict, at one more parse per header. Units are served from ``cache``
     when it holds them and every file they read is unchanged; the rest are spread over
     ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
     finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
@@ -951,7 +949,10 @@ def parse(
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
-    combine = len(headers) >= AUTO_BATCH_MIN if batch is None else batch
+    # Batches are opt-in: a header in a batch sees the macros of the headers before it
+    # (Xen's foreign/*.h lay out differently once xen.h has defined
+    # XEN_HAVE_PV_UPCALL_MASK), so only one translation unit per header is exact.
+    combine = bool(batch)
     work = [(chunk, group, options, combine, standalone and combine)
             for group in groups.values() for chunk in batches(headers)]
     units: list[UnitResult | None] = [None] * len(work)

@@ -83,6 +83,18 @@ def own_tree(header: str) -> str:
         d = parent
 
 
+def shared_tree(headers: Sequence[str]) -> list[str]:
+    """The directory that holds every input header outside a git work tree (their common
+    ancestor: ``abiscope layout /usr/include/xen/**/*.h`` may include ``../xen.h`` from
+    ``arch-x86/``), unless that is ``/`` or a directory right below it."""
+    dirs = [os.path.dirname(os.path.abspath(h)) for h in headers]
+    loose = [d for d, h in zip(dirs, headers, strict=True) if own_tree(h) == d]
+    if len(set(loose)) < 2:
+        return []
+    common = os.path.commonpath(loose)
+    return [common] if common.count(os.sep) >= 2 else []
+
+
 def _forms(path: str) -> list[str]:
     """A directory as written (absolute) and as resolved: clang may see either."""
     a = os.path.normpath(os.path.abspath(path))
@@ -130,7 +142,10 @@ def plan(given: Iterable[str], trusted: Iterable[str]) -> Plan:
         if _under(tree, trusted_forms) or _under(tree, [g for g in given_forms if g != tree]):
             continue  # vetted (or trusted) as part of an enclosing tree
         shadows.update(_escaping_symlinks(tree, allowed))
-    roots = sorted(set(allowed))
+    # One remap per tree: libclang 22 crashes on a remapped directory nested in another
+    # (/usr/include/xen and /usr/include/xen/arch-x86), so keep only the outermost.
+    unique = sorted(set(allowed))
+    roots = [r for r in unique if not _under(r, [o for o in unique if o != r])]
     return Plan(tuple(roots), tuple(sorted(shadows)))
 
 
@@ -165,15 +180,32 @@ def confine(options: ParseOptions, headers: Sequence[str],
     from .frontend import system_include_dirs
 
     given = [own_tree(h) for h in headers]
+    given += shared_tree(headers)
     given += list(options.include_dirs) + [d for _, d in options.sysroots]
-    given += [os.path.dirname(os.path.abspath(f)) for f in options.force_includes
-              if os.path.isfile(f)]
     discovered = replace(options, sysroots=())
     trusted = [d for t in targets for d in system_include_dirs(t, discovered)]
     builtin = builtin_dir()
     trusted += [builtin] if builtin else []
+    search = [*options.include_dirs, *[d for _, d in options.sysroots], *trusted]
+    forced = tuple(_force_include(f, search) for f in options.force_includes)
+    given += [os.path.dirname(f) for f in forced]
     path = write_overlay(plan(given, trusted).overlay())
-    return replace(options, extra_args=(*options.extra_args, "-ivfsoverlay", path))
+    return replace(options, force_includes=forced,
+                   extra_args=(*options.extra_args, "-ivfsoverlay", path))
+
+
+def _force_include(name: str, search: Sequence[str]) -> str:
+    """``--include NAME`` as an absolute path, found as clang would (the working directory,
+    then the include dirs): clang must not look a relative name up in a working directory
+    the overlay does not map (libclang 22 crashes there)."""
+    if os.path.isabs(name):
+        return name
+    for d in ("", *search):
+        candidate = os.path.join(d, name)
+        if os.path.isfile(candidate):
+            return os.path.abspath(candidate)
+    raise InputError(f"--include {name}: not found in the working directory, the -I or "
+                     "--sysroot dirs, the target's system dirs or clang's builtin headers")
 
 
 def explain(message: str, includer: str | None) -> str:
