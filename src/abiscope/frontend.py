@@ -8,6 +8,7 @@ sees a clang object.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
@@ -150,7 +151,45 @@ def _unguard(ci: Any) -> None:
         elif _guarded(attr) is not None:
             setattr(cursor, name, _guarded(attr))
     cursor.is_null = is_null
+    cursor.kind = property(_kind_getter(ci.CursorKind))
+    ci.Type.kind = property(_kind_getter(ci.TypeKind))
     cursor._abiscope_unguarded = True
+
+
+def _kind_getter(enum: Any) -> Callable[[Any], Any]:
+    """``Cursor.kind`` / ``Type.kind`` as a dictionary look-up: the bindings call the enum
+    class (``CursorKind(id)``) on every access, a million times on Linux UAPI (about a
+    tenth of the walk under cProfile). Same members; an unknown id still raises."""
+    members = dict(enum._value2member_map_)
+    from_id = enum.from_id
+
+    def kind(self: Any) -> Any:
+        member = members.get(self._kind_id)
+        return member if member is not None else from_id(self._kind_id)
+    return kind
+
+
+def _children(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
+    """The children of ``cursor`` of the given kinds, in order (``get_children`` filtered).
+
+    A translation unit parsed with the detailed preprocessing record has every macro
+    definition and expansion among its top-level children (about 700,000 on Linux UAPI),
+    and the walk looks at them several times; this visitor drops the unwanted ones by
+    their kind id before any Python object is made of them.
+    """
+    ci = _cindex()
+    ids = frozenset(k.value for k in kinds)
+    tu = cursor._tu
+    out: list[Any] = []
+
+    def visitor(child: Any, _parent: Any, _data: Any) -> int:
+        if child._kind_id in ids:
+            child._tu = tu
+            out.append(child)
+        return 1  # CXChildVisit_Continue
+
+    ci.conf.lib.clang_visitChildren(cursor, ci.cursor_visit_callback(visitor), None)
+    return out
 
 
 def _guarded(func: Any) -> Any:
@@ -209,13 +248,27 @@ class _TargetWalker:
         self.seen_decls: set[str] = set()
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.needs_macros = False
+        self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
+        self.files: dict[int | None, str] = {}  # file handle -> relpath, of the unit walked
 
     # -- locations -------------------------------------------------------------------------
 
     def location(self, cursor: Any) -> SourceLocation:
-        loc = cursor.location
-        return SourceLocation(self.relpath(loc.file.name) if loc.file else "", loc.line,
-                              loc.column)
+        """The cursor's expansion location; file names are looked up once per file of the
+        translation unit (``files``, keyed by libclang's file handle, emptied by
+        :func:`_walk` for every unit) instead of once per cursor."""
+        ci = self.ci
+        handle, line, column = ci.c_object_p(), ctypes.c_uint(), ctypes.c_uint()
+        ci.conf.lib.clang_getInstantiationLocation(
+            cursor.location, ctypes.byref(handle), ctypes.byref(line), ctypes.byref(column),
+            None)
+        if not handle:
+            return SourceLocation("", line.value, column.value)
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        name = self.files.get(key)
+        if name is None:
+            name = self.files[key] = self.relpath(ci.File(handle).name)
+        return SourceLocation(name, line.value, column.value)
 
     # -- types -----------------------------------------------------------------------------
 
@@ -242,11 +295,18 @@ class _TargetWalker:
                 return t, chain
 
     def ctype(self, t: Any) -> CType:
+        # libclang's handle of the (sugared) type first: the same handle is the same type,
+        # spelled the same, without asking for two spellings per member
+        ident = (t._kind_id, t.data[0], t.data[1])
+        cached = self.type_ids.get(ident)
+        if cached is not None:
+            return cached
         spelling: str = t.spelling
         canon = t.get_canonical()
         key = (spelling, canon.spelling)
         cached = self.types.get(key)
         if cached is not None:
+            self.type_ids[ident] = cached
             return cached
         kind, signed = _kinds().get(canon.kind, ("other", None))
         core, chain = self.desugar(t)
@@ -273,6 +333,7 @@ class _TargetWalker:
             element=element, pointee=pointee, record=record,
         )
         self.types[key] = result
+        self.type_ids[ident] = result
         return result
 
     def align_attr(self, cursor: Any) -> int | None:
@@ -293,7 +354,10 @@ class _TargetWalker:
     def members(self, record_type: Any, base_bits: int) -> tuple[Member, ...]:
         out: list[Member] = []
         for f in record_type.get_fields():
-            anonymous = bool(f.is_anonymous_record_decl())
+            # a named field's spelling is its identifier; an anonymous struct/union member
+            # is spelled after its type ('struct s::(anonymous at f.h:1:12)') or not at all
+            spelling = f.spelling
+            anonymous = (not spelling.isidentifier()) and bool(f.is_anonymous_record_decl())
             if not anonymous and not f.spelling:
                 continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
             t = f.type
@@ -313,7 +377,8 @@ class _TargetWalker:
             ))
         return tuple(out)
 
-    def add_record(self, cursor: Any) -> None:
+    def add_record(self, cursor: Any, children: Sequence[Any]) -> None:
+        """``children``: the cursor's struct/union/enum and packed-attribute children."""
         name = self.record_name(cursor)
         if not name or name in self.records:
             return
@@ -325,7 +390,7 @@ class _TargetWalker:
         members = self.members(t, 0)
         holes, tail = gaps(members, size) if cursor.kind == self.ci.CursorKind.STRUCT_DECL \
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
-        packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
+        packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
         self.records[name] = (kind, self.location(cursor), RecordLayout(
             size, align, members, holes, max(tail, 0), packed, kind))
@@ -355,8 +420,10 @@ class _TargetWalker:
             definition = cursor.get_definition()
             if definition is None or definition != cursor:
                 return
-            self.add_record(cursor)
-            for child in cursor.get_children():
+            children = _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
+                                          ck.PACKED_ATTR))
+            self.add_record(cursor, children)
+            for child in children:
                 if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL):
                     self.visit(child)
         elif cursor.kind == ck.ENUM_DECL and cursor.is_definition():
@@ -760,9 +827,7 @@ def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
     """
     ci = _cindex()
     wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
-    for cursor in tu.cursor.get_children():
-        if cursor.kind != ci.CursorKind.MACRO_DEFINITION:
-            continue
+    for cursor in _children(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
         loc = cursor.location
         if loc.file is None or os.path.realpath(loc.file.name) not in mains:
             continue
@@ -851,6 +916,8 @@ def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.macros = macros
     walker.needs_macros = False
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
+    walker.files.clear()  # file handles are the unit's own
+    walker.type_ids.clear()
     for cursor in _top_level(tu, mains, all_files):
         walker.visit(cursor)
     walker.drain_pending()
@@ -860,9 +927,7 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
     ck = _cindex().CursorKind
     wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
     same_file: dict[str, bool] = {}
-    for cursor in tu.cursor.get_children():
-        if cursor.kind not in wanted:
-            continue
+    for cursor in _children(tu.cursor, wanted):
         if all_files:
             yield cursor
             continue
@@ -1136,11 +1201,10 @@ def read_macros(tu: Any) -> dict[str, list[str]]:
     """Object-like macro bodies of a translation unit parsed with a detailed record."""
     ck = _cindex().CursorKind
     macros: dict[str, list[str]] = {}
-    for cursor in tu.cursor.get_children():
-        if cursor.kind == ck.MACRO_DEFINITION:
-            tokens = [t.spelling for t in cursor.get_tokens()]
-            if len(tokens) > 1 and not _is_function_like(cursor, tokens):
-                macros[tokens[0]] = tokens[1:]
+    for cursor in _children(tu.cursor, (ck.MACRO_DEFINITION,)):
+        tokens = [t.spelling for t in cursor.get_tokens()]
+        if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+            macros[tokens[0]] = tokens[1:]
     return macros
 
 
@@ -1162,9 +1226,8 @@ class LazyMacros(Mapping[str, list[str]]):
         if self._index is None:
             kind = _cindex().CursorKind.MACRO_DEFINITION
             index: dict[str, list[Any]] = {}
-            for cursor in self.tu.cursor.get_children():
-                if cursor.kind == kind:
-                    index.setdefault(cursor.spelling, []).append(cursor)
+            for cursor in _children(self.tu.cursor, (kind,)):
+                index.setdefault(cursor.spelling, []).append(cursor)
             self._index = index
         return self._index
 
@@ -1397,7 +1460,7 @@ class _DeclBuilder:
 
 def _collect_decls(builder: _DeclBuilder, cursor: Any) -> None:
     ck = builder.ci.CursorKind
-    for child in cursor.get_children():
+    for child in _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL)):
         if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
             if child.is_definition():
                 builder.record(child)
