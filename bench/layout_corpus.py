@@ -184,12 +184,13 @@ class AbiscopeRun:
 
 
 def abiscope_cli_argv(abiscope: str, corpus: Corpus, targets: Sequence[str], out: str,
-                      jobs: int) -> list[str]:
+                      jobs: int, batch: bool = False) -> list[str]:
     argv = [abiscope, "layout", *(corpus.wrappers[n] for n in corpus.names),
             "--target", ",".join(targets), "--no-system-dirs"]
     for t in targets:
         for d in tree(t):
             argv += ["--sysroot", f"{t}={d}"]
+    argv += ["--batch"] if batch else []
     return [*argv, "--all-files", "--format", "json", "-o", out, "-j", str(jobs), "--no-cache"]
 
 
@@ -212,7 +213,7 @@ def run_abiscope_cli(argv: Sequence[str], out: str) -> AbiscopeRun:
 
 
 def run_abiscope_inprocess(corpus: Corpus, targets: Sequence[str],
-                           jobs: int) -> tuple[float, int]:
+                           jobs: int, batch: bool = False) -> tuple[float, int]:
     """``abiscope.frontend.parse`` on the same inputs: (seconds, records)."""
     from abiscope.frontend import ParseOptions, parse
     from abiscope.targets import resolve
@@ -224,7 +225,7 @@ def run_abiscope_inprocess(corpus: Corpus, targets: Sequence[str],
     )
     headers = [corpus.wrappers[n] for n in corpus.names]
     t0 = time.perf_counter()
-    model = parse(headers, selected, options, jobs=jobs)
+    model = parse(headers, selected, options, jobs=jobs, batch=batch)
     return time.perf_counter() - t0, len(model.records)
 
 
@@ -397,6 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-inprocess", action="store_true",
                    help="skip the in-process abiscope.frontend.parse measurement")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--batch", action="store_true",
+                   help="run abiscope with --batch (headers share translation units)")
     p.add_argument("--skip", default="", metavar="TOOLS",
                    help="comma-separated tools not to run: dwarf, pahole, clang")
     args = p.parse_args(argv)
@@ -431,7 +434,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{time.perf_counter() - t0:.1f}s", flush=True)
         items = items_for(corpus, targets, work / "obj")
         out_json = str(work / "abiscope.json")
-        cli = abiscope_cli_argv(abiscope, corpus, targets, out_json, jobs)
+        cli = abiscope_cli_argv(abiscope, corpus, targets, out_json, jobs, args.batch)
 
         cli_runs: list[AbiscopeRun] = []
         inproc: list[tuple[float, int]] = []
@@ -442,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_runs.append(run_abiscope_cli(cli, out_json))
             print(f"[{r + 1}] abiscope CLI      {cli_runs[-1].seconds:8.2f}s", flush=True)
             if not args.no_inprocess:
-                inproc.append(run_abiscope_inprocess(corpus, targets, jobs))
+                inproc.append(run_abiscope_inprocess(corpus, targets, jobs, args.batch))
                 print(f"[{r + 1}] abiscope parse()  {inproc[-1][0]:8.2f}s", flush=True)
             if "dwarf" not in skip:
                 dwarf_runs.append(run_gcc_dwarf(items, gcc_inc, jobs))
