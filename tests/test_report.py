@@ -261,3 +261,27 @@ def test_report_with_real_compat_verdicts(run_cli: Any, tmp_path: Path) -> None:
     assert '<h2 id="compat">' in text
     row = re.compile(r"xen_dm_op_buf\b(?!_v3).{0,400}?translate", re.S)
     assert row.search(text), "struct xen_dm_op_buf should need translation"
+
+
+def test_report_draws_layered_paths(run_cli: Any, tmp_path: Path) -> None:
+    """The matrix of claims 7, 8 and 10 drawn: every cell a figure, the passthrough cells
+    whose layouts differ in red (ABI015), the translated boundary marked as such."""
+    import html5lib
+
+    out = tmp_path / "p.html"
+    res = run_cli("report", str(SEED_DIR / "dm_op.h"), str(SEED_DIR / "privcmd_dm_op.h"),
+                  "--target", "i386,x86_64", "--layer", "user=i386,x86_64",
+                  "--layer", "kernel=i386,x86_64", "--layer", "hypervisor=x86_64",
+                  "--translate", "user:kernel", "--path-record",
+                  "user:kernel=privcmd_dm_op_buf;kernel:hypervisor=xen_dm_op_buf",
+                  "--path-record", "xen_dm_op_buf", "-o", str(out))
+    assert res.code == 0, res.err
+    text = out.read_text()
+    html5lib.HTMLParser(strict=True).parse(text)
+    assert '<h2 id="paths">' in text
+    assert text.count('<figure class="pathcell"') == 8  # 2 x 2 widths x 2 designs
+    assert text.count('class="mismatch"') >= 1 and text.count('class="translated"') >= 1
+    res = run_cli("report", str(SEED_DIR / "dm_op.h"), "--target", "x86_64",
+                  "--layer", "user=i386", "--layer", "kernel=x86_64", "--path-record",
+                  "xen_dm_op_buf", "-o", str(out))
+    assert res.code == 2 and "add them to --target" in res.err

@@ -18,11 +18,11 @@ from ..cliutil import (
     words,
     write,
 )
-from ..config import load_config
+from ..config import Config, load_config
 from ..errors import UsageError
 from ..frontend import parse
 from ..model import Model
-from ..report.html import CompatReportLike, render_html
+from ..report.html import CompatReportLike, Section, render_html
 from ..targets import group_members
 
 
@@ -50,6 +50,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--native", metavar="TARGET",
                    help="with --compat: add the compat verdicts (as abiscope compat prints them)")
     p.add_argument("--compat", metavar="TARGET", help="see --native")
+    g = p.add_argument_group("layered paths (as in 'abiscope paths', or [paths] in "
+                             "abiscope.toml): drawn as boxes and arrows")
+    g.add_argument("--layer", action="append", default=[], metavar="NAME=TARGET[,TARGET]",
+                   help="a layer, top first (repeatable)")
+    g.add_argument("--translate", action="append", default=[], metavar="UPPER:LOWER",
+                   help="a boundary with a declared translator (repeatable)")
+    g.add_argument("--path-record", action="append", default=[], metavar="SPEC",
+                   help="a design crossing the path, as 'abiscope paths --record' takes it")
     add_parse_options(p)
     p.set_defaults(func=cmd_report)
 
@@ -67,6 +75,31 @@ def _compat(model: Model, native: str | None, compat: str | None) -> CompatRepor
 
     result: CompatReportLike = compare(model, native, compat)
     return result
+
+
+def _paths(model: Model, args: argparse.Namespace, config: Config) -> list[Section]:
+    """The layered-paths section, when layers are given (flags or [paths] in the config)."""
+    from .. import paths
+    from ..report.paths_svg import paths_section
+
+    table = paths.config_values(config.sections.get("paths", {}), config.path)
+    layers = args.layer or table["layers"]
+    if not layers:
+        return []
+    records = args.path_record or table["records"]
+    if not records:
+        raise UsageError("--layer without a design: name the record(s) crossing the path "
+                         "with --path-record")
+    wanted = {t for layer in paths.parse_layers(layers) for t in layer.targets}
+    missing = sorted(wanted - set(model.targets))
+    if missing:
+        raise UsageError(f"--layer targets {', '.join(missing)} are not among the selected "
+                         f"targets ({', '.join(model.targets)}); add them to --target")
+    inputs = set(model.inputs)
+    candidates = [r for r in model.records if args.all_files or r.location.file in inputs]
+    spec = paths.spec_from(layers, args.translate or table["translate"], records, model,
+                           candidates)
+    return [paths_section(paths.check(model, spec))]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -87,6 +120,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         future = {t.name: parsed for t in missing}
     findings = run_checks(model, records, check_config, hypothetical=future)
     html = render_html(model, records, findings, compat=compat,
+                       sections=_paths(model, args, config),
                        title=args.title or "abiscope report")
     if args.output == "-":
         write(html, None)
