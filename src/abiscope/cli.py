@@ -7,10 +7,12 @@ input error; 70 internal error (a bug in abiscope: please report it).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -307,9 +309,30 @@ COMMANDS = {"demo": cmd_demo, "layout": cmd_layout, "check": cmd_check, "rules":
             "targets": cmd_targets}
 
 
+def _quiet_recursion(hook: Any) -> Any:
+    """An unraisable-exception hook that drops RecursionErrors: raised inside libclang's
+    cursor-visitor callbacks on absurdly deep inputs, ctypes can only print them; the run
+    then ends with one clear error instead."""
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, RecursionError):
+            hook(unraisable)
+
+    return quiet
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = sys.unraisablehook
+    sys.unraisablehook = _quiet_recursion(previous)
+    try:
+        return _run(args)
+    finally:
+        sys.unraisablehook = previous
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         func = COMMANDS.get(args.command) or args.func
         return int(func(args))
@@ -325,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _internal(exc)
         err(f"error: {exc.filename}: {exc.strerror}")
         return EXIT_USAGE
-    except RecursionError:  # a pointer/array/typedef chain nested hundreds of levels deep
+    except (RecursionError, ctypes.ArgumentError) as exc:
+        # a pointer/array/typedef chain nested hundreds of levels deep (ctypes wraps the
+        # RecursionError when it strikes inside a libclang call)
+        if not isinstance(exc, RecursionError) and "RecursionError" not in str(exc):
+            return _internal(exc)
         err("error: the input nests types too deeply for abiscope (a pointer, array or typedef "
             "chain hundreds of levels deep); simplify the header")
         return EXIT_USAGE

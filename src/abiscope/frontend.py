@@ -294,6 +294,22 @@ class _TargetWalker:
             else:
                 return t, chain
 
+    MAX_TYPE_DEPTH = 100  # pointer/array chains deeper than this are described as "other"
+
+    def _nested(self, t: Any) -> CType:
+        """The pointee or element type, one level deeper; past MAX_TYPE_DEPTH levels (a
+        hostile 10,000-deep pointer chain) only its spelling and size are kept, so the walk
+        never recurses inside libclang's callbacks until Python's stack gives out."""
+        depth = getattr(self, "_depth", 0)
+        if depth >= self.MAX_TYPE_DEPTH:
+            return CType(spelling=t.spelling, kind="other", size=_size(t.get_size()),
+                         align=_size(t.get_align()), canonical=t.get_canonical().spelling)
+        self._depth = depth + 1
+        try:
+            return self.ctype(t)
+        finally:
+            self._depth = depth
+
     def ctype(self, t: Any) -> CType:
         # libclang's handle of the (sugared) type first: the same handle is the same type,
         # spelled the same, without asking for two spellings per member
@@ -319,9 +335,9 @@ class _TargetWalker:
             while inner.kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY, tk.VARIABLEARRAY):
                 dims.append(inner.get_array_size() if inner.kind == tk.CONSTANTARRAY else None)
                 inner, _ = self.desugar(inner.get_array_element_type())
-            element = self.ctype(_element_sugared(core, len(dims), tk))
+            element = self._nested(_element_sugared(core, len(dims), tk))
         elif kind == "pointer":
-            pointee = self.ctype(core.get_pointee())
+            pointee = self._nested(core.get_pointee())
             self.note_decl(core.get_pointee().get_canonical().get_declaration())
         elif kind in ("record", "enum"):
             decl = canon.get_declaration()
