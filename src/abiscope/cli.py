@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -165,7 +164,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             ],
             "groups": {g: [t.name for t in group_members(g)] for g in GROUPS},
         }
-        write(json.dumps(doc, indent=2) + "\n", None)
+        write(dumps(doc), None)
         return EXIT_OK
     table = Table(show_edge=False, header_style="bold")
     for col in ("name", "clang triple", "bits", "endian", "groups", "checked by", "status"):
@@ -259,15 +258,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
                              + ", ".join(f"{r.id} {r.name}" for r in RULES))
         rule = match[0]
         if args.format == "json":
-            write(json.dumps({"id": rule.id, "name": rule.name, "severity": rule.severity,
-                               "summary": rule.summary, "page": rule.page()}, indent=2)
-                   + "\n", None)
+            write(dumps({"id": rule.id, "name": rule.name, "severity": rule.severity,
+                         "summary": rule.summary, "page": rule.page()}), None)
         else:
             write(rule.page(), None)
         return EXIT_OK
     if args.format == "json":
-        write(json.dumps([{"id": r.id, "name": r.name, "severity": r.severity,
-                            "summary": r.summary} for r in RULES], indent=2) + "\n", None)
+        write(dumps([{"id": r.id, "name": r.name, "severity": r.severity,
+                      "summary": r.summary} for r in RULES]), None)
         return EXIT_OK
     table = Table(show_edge=False, header_style="bold")
     for col in ("id", "name", "default", "detects"):
@@ -283,10 +281,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     results = claims(analyse(args.jobs))
     if args.format == "json":
-        write(json.dumps({"schema": "abiscope.demo/1", "headers": str(seed_dir()),
-                           "claims": [{"claim": c.number, "quote": c.quote,
-                                       "evidence": c.evidence, "holds": c.holds}
-                                      for c in results]}, indent=2) + "\n", None)
+        write(dumps({"schema": "abiscope.demo/1", "headers": str(seed_dir()),
+                     "claims": [{"claim": c.number, "quote": c.quote,
+                                 "evidence": c.evidence, "holds": c.holds}
+                                for c in results]}), None)
     else:
         console = terminal()
         table = Table(title="The xen-devel dm_op review, measured by abiscope",

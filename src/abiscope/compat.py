@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .model import CType, Member, Model, Record, RecordLayout, byte_position, byte_size
+from .model import CType, Member, Model, Record, RecordLayout, byte_position, byte_size, dumps
 
 SCHEMA_ID = "abiscope.compat/1"
 VERDICTS = ("identical", "translate")
@@ -407,7 +407,7 @@ def report_to_json(report: CompatReport, model: Model | None = None) -> dict[str
 
 
 def render_json(report: CompatReport, model: Model | None = None) -> str:
-    return json.dumps(report_to_json(report, model), indent=2) + "\n"
+    return dumps(report_to_json(report, model))
 
 
 def json_schema() -> dict[str, Any]:

@@ -29,7 +29,7 @@ from rich.text import Text
 
 from . import compat
 from .errors import InputError
-from .model import Model
+from .model import Model, dumps
 
 SCHEMA_ID = "abiscope.verify-list/1"
 Listed = Literal["identical", "translate"]
@@ -296,7 +296,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
 
 
 def render_json(report: VerifyReport) -> str:
-    return json.dumps(report_to_json(report), indent=2) + "\n"
+    return dumps(report_to_json(report))
 
 
 def json_schema() -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from rich.table import Table
@@ -13,6 +12,7 @@ from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
 from ..ioctls import CLASSES, IoctlReport, audit, report_to_json
+from ..model import dumps
 from ..targets import resolve
 
 FAIL_ON = ("needs-compat", "never")
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{', '.join(relpath(h) for h in headers)}: no ioctl request macro "
                          "(_IO, _IOR, _IOW, _IOWR, _IOC) defined here")
     if args.format == "json":
-        write(json.dumps(report_to_json(report), indent=2) + "\n", args.output)
+        write(dumps(report_to_json(report)), args.output)
     else:
         _text(report, args.only, args.output)
     failing = any(e.klass != "same" for e in report.ioctls)

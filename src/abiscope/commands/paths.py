@@ -12,6 +12,7 @@ from ..checks.rules import PATH_RULES
 from ..cliutil import EXIT_FAIL, EXIT_OK, add_parse_options, load_model, terminal, write
 from ..config import load_config
 from ..errors import UsageError
+from ..model import dumps
 from ..report.findings import render_github, render_sarif
 
 
@@ -70,9 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if args.matrix and not report.matrix:
         report = paths.PathReport(report.spec, report.cells, report.findings, True)
     if args.format == "json":
-        import json
-
-        write(json.dumps(paths.report_to_json(report), indent=2) + "\n", args.output)
+        write(dumps(paths.report_to_json(report)), args.output)
     elif args.format == "sarif":
         write(render_sarif(report.findings, PATH_RULES, model.failures), args.output)
     elif args.format == "github":

@@ -3,7 +3,6 @@ SARIF 2.1.0. Reads a DiffResult only; decides nothing about it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
@@ -12,6 +11,7 @@ from rich.text import Text
 from .. import __version__
 from ..diff import CLASSES, KINDS, Change, DiffResult
 from ..errors import ParseFailure
+from ..model import dumps
 
 DIFF_SCHEMA = "abiscope.diff/1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -89,7 +89,7 @@ def render_json(result: DiffResult, old_failures: tuple[ParseFailure, ...] = (),
         "notes": list(result.notes),
         "summary": {k: result.count(k) for k in CLASSES},
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc)
 
 
 def render_sarif(result: DiffResult) -> str:
@@ -129,4 +129,4 @@ def render_sarif(result: DiffResult) -> str:
                 {"level": "note", "message": {"text": n}} for n in result.notes]}],
         }],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc)

@@ -5,7 +5,6 @@ Reads findings and the model only; decides nothing about them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from rich.text import Text
 from .. import __version__
 from ..checks import Finding, Rule
 from ..errors import ParseFailure
+from ..model import dumps
 
 CHECK_SCHEMA = "abiscope.check/1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -79,7 +79,7 @@ def render_json(findings: Sequence[Finding], targets: Sequence[str],
     doc = {"schema": CHECK_SCHEMA, "targets": list(targets),
            "findings": [finding_json(f) for f in findings],
            "failures": _failures_json(failures), "summary": summary_counts(findings)}
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc)
 
 
 def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]],
             "results": results,
         }],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc)
 
 
 def _escape(text: str, prop: bool = False) -> str:
