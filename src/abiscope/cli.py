@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .checks import FAIL_ON, CheckConfig, Finding, Rule, fails, run_checks, selected_rules
+from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
     EXIT_FAIL,
     EXIT_INTERNAL,
@@ -26,6 +26,7 @@ from .cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    future_models,
     load_model,
     parse_options,
     select_records,
@@ -36,7 +37,6 @@ from .cliutil import (
 from .commands import register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, UsageError
-from .frontend import parse
 from .model import Model, dumps, model_to_json
 from .report.findings import render_github, render_json, render_sarif, render_text
 from .report.pahole import render_pahole
@@ -193,7 +193,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     model = load_model(args, config, macros=True)
     records = select_records(model, args.record, args.all_files)
     findings = run_checks(model, records, check_config,
-                          hypothetical=_futures(model, args, config, rules))
+                          hypothetical=future_models(model, args, config, rules))
     if args.fix_preview:
         findings = _verified(findings, model, args, config)
     targets = list(model.targets)
@@ -210,19 +210,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         render_text(findings, terminal(), args.fix_preview)
     return EXIT_FAIL if fails(findings, fail_on) else EXIT_OK
-
-
-def _futures(model: Model, args: argparse.Namespace, config: Config,
-             rules: Sequence[type[Rule]]) -> dict[str, Model]:
-    """The hypothetical 128-bit models ABI013 compares with, when not selected already."""
-    if not any(r.id == "ABI013" for r in rules):
-        return {}
-    missing = [t for t in group_members("future") if t.name not in model.targets]
-    if not missing:
-        return {}
-    headers = [h for h in (list(args.headers) or list(config.headers))]
-    future = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
-    return {t.name: future for t in missing}
 
 
 def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespace,

@@ -23,10 +23,12 @@ from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath, set_session
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record
-from .targets import resolve
+from .targets import group_members, resolve
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
+
+    from .checks import Rule
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -188,6 +190,19 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
     return model
+
+
+def future_models(model: Model, args: argparse.Namespace, config: Config,
+                  rules: Sequence[type[Rule]]) -> dict[str, Model]:
+    """The hypothetical 128-bit models ABI013 compares with, when not selected already."""
+    if not any(r.id == "ABI013" for r in rules):
+        return {}
+    missing = [t for t in group_members("future") if t.name not in model.targets]
+    if not missing:
+        return {}
+    headers = list(args.headers) or list(config.headers)
+    future = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
+    return {t.name: future for t in missing}
 
 
 def unit_cache(args: argparse.Namespace) -> UnitCache | None:

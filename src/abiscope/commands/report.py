@@ -12,18 +12,16 @@ from ..cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    future_models,
     load_model,
-    parse_options,
     select_records,
     words,
     write,
 )
 from ..config import Config, load_config
 from ..errors import UsageError
-from ..frontend import parse
 from ..model import Model
 from ..report.html import CompatReportLike, Section, render_html
-from ..targets import group_members
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -112,13 +110,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     model = load_model(args, config, macros=True)
     records = select_records(model, args.record, args.all_files)
     compat = _compat(model, args.native, args.compat)
-    future: dict[str, Model] = {}
-    missing = [t for t in group_members("future") if t.name not in model.targets]
-    if missing and any(r.id == "ABI013" for r in rules):
-        headers = list(args.headers) or list(config.headers)
-        parsed = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
-        future = {t.name: parsed for t in missing}
-    findings = run_checks(model, records, check_config, hypothetical=future)
+    findings = run_checks(model, records, check_config,
+                          hypothetical=future_models(model, args, config, rules))
     html = render_html(model, records, findings, compat=compat,
                        sections=_paths(model, args, config),
                        title=args.title or "abiscope report")
