@@ -23,6 +23,7 @@ from .cliutil import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
+    add_output_options,
     add_parse_options,
     add_target_option,
     err,
@@ -64,10 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     lay.add_argument("headers", nargs="*", metavar="HEADER",
                      help="headers to analyse (default: `headers` of the configuration)")
     add_target_option(lay)
-    lay.add_argument("-f", "--format", choices=("text", "json", "pahole"), default="text",
-                     help="text: side-by-side table; json: abiscope.layout/1; pahole: one "
-                          "target as pahole prints it")
-    lay.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(lay, ("text", "json", "pahole"),
+                       "text: side-by-side table; json: abiscope.layout/1; pahole: one target "
+                       "as pahole prints it")
     add_parse_options(lay)
 
     chk = sub.add_parser(
@@ -82,9 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("headers", nargs="*", metavar="HEADER",
                      help="headers to check (default: `headers` of the configuration)")
     add_target_option(chk)
-    chk.add_argument("-f", "--format", choices=("text", "json", "sarif", "github"),
-                     default="text")
-    chk.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(chk, ("text", "json", "sarif", "github"))
     chk.add_argument("--select", action="append", default=[], metavar="RULES",
                      help="only these rules: ids, id prefixes or names, comma-separated")
     chk.add_argument("--ignore", action="append", default=[], metavar="RULES",

@@ -101,6 +101,13 @@ def add_target_option(p: argparse.ArgumentParser) -> None:
                         "('xen_dm_op_*' or 'struct xen_dm_op_*')")
 
 
+def add_output_options(p: argparse.ArgumentParser, formats: Sequence[str],
+                       format_help: str | None = None) -> None:
+    """``-f/--format`` (one of ``formats``, the first by default) and ``-o/--output FILE``."""
+    p.add_argument("-f", "--format", choices=formats, default=formats[0], help=format_help)
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
 def parse_options(args: argparse.Namespace, config: Config,
                    macros: bool = False) -> ParseOptions:
     sysroots = list(config.sysroot)

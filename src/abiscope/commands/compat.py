@@ -16,6 +16,7 @@ from .. import compat, xlatlist
 from ..cliutil import (
     EXIT_FAIL,
     EXIT_OK,
+    add_output_options,
     add_parse_options,
     load_model,
     select_records,
@@ -52,9 +53,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="the compat target, e.g. the 32-bit caller (default: i386)")
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
                    help="records to report: tag or full name, globs allowed")
-    p.add_argument("-f", "--format", choices=("text", "json", "xlat"), default="text",
-                   help="text table, JSON (abiscope.compat/1) or Xen xlat.lst style")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(p, ("text", "json", "xlat"),
+                       "text table, JSON (abiscope.compat/1) or Xen xlat.lst style")
     p.add_argument("--fail-on", choices=FAIL_ON, default=None,
                    help="exit 1 when a record needs translation (default: never)")
     p.add_argument("--verify-list", metavar="FILE",

@@ -16,6 +16,7 @@ from rich.console import Console
 from ..cliutil import (
     EXIT_FAIL,
     EXIT_OK,
+    add_output_options,
     add_parse_options,
     add_target_option,
     load_model,
@@ -60,8 +61,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                         "size), besides those with their own size field; globs allowed")
     p.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
                    help="exit 1 when a change is at or above this class (default: breaking)")
-    p.add_argument("-f", "--format", choices=("text", "json", "sarif"), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(p, ("text", "json", "sarif"))
     add_parse_options(p)
     p.set_defaults(func=run)
 

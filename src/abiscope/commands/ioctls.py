@@ -7,7 +7,15 @@ from typing import Any
 
 from rich.table import Table
 
-from ..cliutil import EXIT_FAIL, EXIT_OK, add_parse_options, parse_options, terminal, write
+from ..cliutil import (
+    EXIT_FAIL,
+    EXIT_OK,
+    add_output_options,
+    add_parse_options,
+    parse_options,
+    terminal,
+    write,
+)
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
@@ -37,8 +45,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="headers to scan (default: `headers` of the configuration)")
     p.add_argument("--native", default="x86_64", help="the wider, native ABI (default x86_64)")
     p.add_argument("--compat", default="i386", help="the compat ABI (default i386)")
-    p.add_argument("-f", "--format", choices=("text", "json"), default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(p, ("text", "json"))
     p.add_argument("--fail-on", choices=FAIL_ON, default="never",
                    help="exit 1 when any entry is not 'same' (needs-compat); default never")
     p.add_argument("--only", action="append", default=[], choices=CLASSES,

@@ -9,7 +9,15 @@ from rich.console import Console
 
 from .. import paths
 from ..checks.rules import PATH_RULES
-from ..cliutil import EXIT_FAIL, EXIT_OK, add_parse_options, load_model, terminal, write
+from ..cliutil import (
+    EXIT_FAIL,
+    EXIT_OK,
+    add_output_options,
+    add_parse_options,
+    load_model,
+    terminal,
+    write,
+)
 from ..config import load_config
 from ..errors import UsageError
 from ..model import dumps
@@ -42,9 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--matrix", action="store_true",
                    help="print the matrix of every combination of the layers' targets "
                         "(implied when a layer lists several)")
-    p.add_argument("-f", "--format", choices=("text", "json", "sarif", "github"),
-                   default="text")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    add_output_options(p, ("text", "json", "sarif", "github"))
     add_parse_options(p)
     p.set_defaults(func=run)
 
