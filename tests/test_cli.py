@@ -91,6 +91,11 @@ def test_header_failing_everywhere_is_exit_2_with_compiler_words(run_cli: Run) -
         (("layout", DM_OP, "-I", "/no/such/dir"), ("/no/such/dir",)),
         (("layout", DM_OP, "--format", "xml"), ("invalid choice",)),
         (("frobnicate",), ("invalid choice",)),
+        (("layout", DM_OP, "-j", "0"), ("-j/--jobs", "at least 1, not 0")),
+        (("layout", DM_OP, "--jobs=-2"), ("-j/--jobs", "at least 1, not -2")),
+        (("compat", DM_OP, "-j", "-1"), ("-j/--jobs", "at least 1, not -1")),
+        (("demo", "-j", "0"), ("-j/--jobs", "at least 1, not 0")),
+        (("layout", DM_OP, "-j", "many"), ("-j/--jobs", "invalid int value: 'many'")),
     ],
 )
 def test_bad_input_is_one_clear_message_and_exit_2(

@@ -28,6 +28,7 @@ from .cliutil import (
     add_target_option,
     err,
     future_models,
+    job_count,
     load_model,
     parse_options,
     select_records,
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "models, and print each claim of the thread with abiscope's evidence and "
                     "whether it holds. Exit 1 if a claim does not hold.")
     dm.add_argument("-f", "--format", choices=("text", "json"), default="text")
-    dm.add_argument("-j", "--jobs", type=int, default=None,
+    dm.add_argument("-j", "--jobs", type=job_count, default=None,
                     help="processes to spread targets over (default: all cores)")
 
     tg = sub.add_parser("targets", help="list the target registry and groups",

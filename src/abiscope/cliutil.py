@@ -37,6 +37,19 @@ def err(msg: str) -> None:
     print(f"abiscope: {msg}", file=sys.stderr)
 
 
+def job_count(text: str) -> int:
+    """The argparse type of ``-j/--jobs``: a number of processes, at least 1 (argparse puts
+    ``argument -j/--jobs:`` before the message)."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {jobs} (leave it out for "
+                                         "all cores)")
+    return jobs
+
+
 def add_parse_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("C preprocessor and parsing (as in cc)")
     g.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR",
@@ -60,7 +73,7 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-include-outside", action="store_true",
                    help="let headers #include files outside their own tree and the include "
                         "dirs (default: refused before they are read; see docs/reliability.md)")
-    g.add_argument("-j", "--jobs", type=int, default=None,
+    g.add_argument("-j", "--jobs", type=job_count, default=None,
                    help="processes to spread targets over (default: all cores)")
     g.add_argument("--headers-from", action="append", default=[], metavar="FILE",
                    help="read headers (files, directories, globs) from FILE, one a line "
