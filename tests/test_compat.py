@@ -197,22 +197,6 @@ def test_anonymous_and_unnamed_levels(cases: compat.CompatReport) -> None:
 # --------------------------------------------------------------------------- GCC differential
 
 
-def _named(ms: Sequence[OracleMember]) -> dict[str, OracleMember]:
-    out: dict[str, OracleMember] = {}
-    for m in ms:
-        if m.name:
-            out.setdefault(m.name, m)
-        else:
-            for k, v in _named(m.members).items():
-                out.setdefault(k, v)
-    return out
-
-
-def _shape(ms: Sequence[OracleMember]) -> frozenset[str]:
-    return frozenset(k for k, m in _named(ms).items()
-                     for k in (k, *(f"{k}.{s}" for s in _shape(m.members))))
-
-
 def _handle(r: OracleRecord) -> bool:
     ptr = [m for m in r.members if m.type_name.endswith("*")]
     span = [m for m in r.members if not m.type_name.endswith("*") and "[" not in m.type_name
@@ -223,21 +207,26 @@ def _handle(r: OracleRecord) -> bool:
 
 
 def gcc_identical(a: OracleRecord, b: OracleRecord) -> bool:
-    """ARCHITECTURE's rule on GCC's layouts alone (named nested records are opaque there)."""
+    """ARCHITECTURE's rule on GCC's layouts alone (named nested records are opaque there).
+
+    Members are paired by name, anonymous levels looked through, with compat's own helpers
+    (``compat._named``, ``compat._names``): they read only ``name`` and ``members``, which
+    GCC's members have too; the layouts compared are GCC's."""
     if a.size != b.size:
         return False
     if _handle(a) and _handle(b):
         return True
 
     def same(ma: Sequence[OracleMember], mb: Sequence[OracleMember]) -> bool:
-        na, nb = _named(ma), _named(mb)
+        na, nb = compat._named(ma), compat._named(mb)
         if set(na) != set(nb):
             return False
         for k, x in na.items():
             y = nb[k]
             if (x.offset_bits, x.size_bits) != (y.offset_bits, y.size_bits):
                 return False
-            if (x.members or y.members) and _shape(x.members) == _shape(y.members) \
+            nested = x.members or y.members
+            if nested and compat._names(x.members) == compat._names(y.members) \
                     and not same(x.members, y.members):
                 return False
         return True

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -105,9 +105,23 @@ def _bytes(bits: int) -> str:
     return f"{bits // 8} byte{'s' if bits != 8 else ''}"
 
 
-def _named(members: Iterable[Member]) -> dict[str, Member]:
+class _Nested(Protocol):
+    """What pairing by name reads of a member: abiscope's ``Member``, or the GCC oracle's in
+    the tests (tests/test_compat.py), which pairs GCC's members by this same rule."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def members(self: _M) -> tuple[_M, ...]: ...
+
+
+_M = TypeVar("_M", bound=_Nested)
+
+
+def _named(members: Iterable[_M]) -> dict[str, _M]:
     """Members of one level by name; anonymous members are looked through."""
-    out: dict[str, Member] = {}
+    out: dict[str, _M] = {}
     for m in members:
         if m.name:
             out.setdefault(m.name, m)
@@ -117,7 +131,7 @@ def _named(members: Iterable[Member]) -> dict[str, Member]:
     return out
 
 
-def _names(members: Iterable[Member]) -> frozenset[str]:
+def _names(members: Iterable[_Nested]) -> frozenset[str]:
     """Every dotted path below one level (the shape of a declaration)."""
     out: set[str] = set()
     for name, m in _named(members).items():
