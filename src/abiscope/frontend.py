@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from . import sandbox
+from . import isolation, sandbox
 from .datamodels import MODELS, DataModel
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
@@ -493,14 +493,143 @@ def builtin_include_dir() -> str | None:
     return None
 
 
+def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
+    """The include graph and file-scope names of a batch's translation unit, as plain data
+    for :func:`abiscope.isolation.check` (real paths).
+
+    Every top-level child is looked at (with the detailed preprocessing record, every
+    macro definition is one: about 1,500 per batch on Linux UAPI), so the visitor asks
+    libclang directly for what it needs instead of making Python cursor objects.
+    """
+    ci = _cindex()
+    ck = ci.CursorKind
+    lib = ci.conf.lib
+    real = _realpath
+    top = {real(h): i for i, h in enumerate(headers)}
+    parent: dict[str, str | None] = {}
+    entered: list[tuple[str, int]] = []
+    for name, source in _includes(tu):
+        path = real(name)
+        if path in parent:
+            continue
+        parent[path] = None if source == tu.spelling else real(source)
+        up: str | None = path if parent[path] is None else parent[path]
+        for _ in range(200):
+            if up is None or parent.get(up) is None:
+                break
+            up = parent[up]
+        entered.append((path, top.get(up, -1) if up is not None else -1))
+    include_id = ck.INCLUSION_DIRECTIVE.value
+    tag_ids = {ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value}
+    enum_id = ck.ENUM_DECL.value
+    # (functions are left out: no layout reads one, and their bodies are not parsed)
+    # (macros come from each file's text, without the blocks clang skipped: _skipped)
+    wanted = {include_id, *tag_ids, ck.TYPEDEF_DECL.value, ck.VAR_DECL.value}
+    files: dict[int | None, str | None] = {}
+    includes: dict[str, list[tuple[int, str]]] = {}
+    declared: list[tuple[str, str]] = []
+    tags: list[tuple[str, str]] = []
+    enums: list[tuple[str, Any]] = []
+    records: list[Any] = []  # every top-level struct, union and enum: the walk's too
+    handle, offset = ci.c_object_p(), ctypes.c_uint()
+    tu_ref = tu.cursor._tu
+
+    def visitor(child: Any, _parent: Any, _data: Any) -> int:
+        kind = child._kind_id
+        if kind not in wanted:
+            return 1
+        if kind in tag_ids:
+            child._tu = tu_ref
+            records.append(child)
+        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(child),
+                                           ctypes.byref(handle), None, None,
+                                           ctypes.byref(offset))
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        where = files.get(key, "")
+        if where == "":
+            where = files[key] = real(ci.File(handle).name) if handle else None
+        if where is None:
+            return 1
+        if kind == include_id:
+            included = lib.clang_getIncludedFile(child)
+            if included:
+                includes.setdefault(where, []).append(
+                    (offset.value, real(ci.File(included).name)))
+            return 1
+        spelling = ci._CXString.from_result(lib.clang_getCursorSpelling(child))
+        if kind in tag_ids:
+            if spelling and lib.clang_isCursorDefinition(child):
+                tags.append((where, spelling))
+                if kind == enum_id:
+                    enums.append((where, child))
+        elif spelling:
+            declared.append((where, spelling))
+        return 1
+
+    lib.clang_visitChildren(tu.cursor, ci.cursor_visit_callback(visitor), None)
+    tu._abiscope_records = records  # _top_level need not visit every child again
+    for where, enum in enums:
+        declared += [(where, c.spelling) for c in _children(enum, (ck.ENUM_CONSTANT_DECL,))]
+    return isolation.BatchFacts(
+        tuple(top), tuple(entered), {f: tuple(v) for f, v in includes.items()},
+        isolation.group_names(declared), isolation.group_names(tags), _skipped(tu))
+
+
+class _RangeList(ctypes.Structure):
+    _fields_ = [("count", ctypes.c_uint), ("ranges", ctypes.c_void_p)]
+
+
+def _skipped(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
+    """The byte ranges of each file (real path) that the preprocessor skipped (inactive
+    conditional blocks, their directives included), from the preprocessing record."""
+    ci = _cindex()
+    lib = ci.conf.lib
+    get_all = lib.clang_getAllSkippedRanges
+    get_all.argtypes = [ci.TranslationUnit]
+    get_all.restype = ctypes.POINTER(_RangeList)
+    lib.clang_disposeSourceRangeList.argtypes = [ctypes.POINTER(_RangeList)]
+    lib.clang_disposeSourceRangeList.restype = None
+    found = get_all(tu)
+    out: dict[str, list[tuple[int, int]]] = {}
+    if not found:
+        return {}
+    try:
+        ranges = ctypes.cast(found.contents.ranges, ctypes.POINTER(ci.SourceRange))
+        handle, start, end = ci.c_object_p(), ctypes.c_uint(), ctypes.c_uint()
+        names: dict[int | None, str] = {}
+        for i in range(found.contents.count):
+            r = ranges[i]
+            lib.clang_getInstantiationLocation(lib.clang_getRangeStart(r), ctypes.byref(handle),
+                                               None, None, ctypes.byref(start))
+            key = ctypes.cast(handle, ctypes.c_void_p).value
+            lib.clang_getInstantiationLocation(lib.clang_getRangeEnd(r), None, None, None,
+                                               ctypes.byref(end))
+            if not handle:
+                continue
+            if key not in names:
+                names[key] = _realpath(ci.File(handle).name)
+            out.setdefault(names[key], []).append((start.value, end.value))
+    finally:
+        lib.clang_disposeSourceRangeList(found)
+    return {f: tuple(sorted(v)) for f, v in out.items()}
+
+
+@lru_cache(maxsize=65536)
+def _realpath(path: str) -> str:
+    return os.path.realpath(path)
+
+
 def _includes(tu: Any) -> Iterator[tuple[str, str]]:
     """(included file, includer) of every inclusion clang made. A file given with
     ``-include`` counts as included by the translation unit itself; an ``#include`` that
     found nothing is left out (its diagnostic names the includer)."""
-    for inc in tu.get_includes():
-        if inc.include is None:
-            continue
-        yield inc.include.name, inc.source.name if inc.source is not None else tu.spelling
+    cached: list[tuple[str, str]] | None = getattr(tu, "_abiscope_includes", None)
+    if cached is None:  # read once per translation unit (several callers ask)
+        cached = [(inc.include.name,
+                   inc.source.name if inc.source is not None else tu.spelling)
+                  for inc in tu.get_includes() if inc.include is not None]
+        tu._abiscope_includes = cached
+    yield from cached
 
 
 def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
@@ -700,8 +829,11 @@ class _GroupParser:
             if culprits is not None and not culprits:
                 culprits = self.shared_guards(tu, headers)
             if culprits is not None and not culprits:
+                verdict = isolation.check(_batch_facts(tu, headers))
+                culprits = set(verdict.leaky)
+            if culprits is not None and not culprits:
                 self.note_files(tu, headers)
-                self.collect(tu, headers, path, text)
+                self.collect(tu, headers, path, text, verdict.unevaluable)
                 return
         if not culprits:  # errors that no header explains: split in halves
             half = len(headers) // 2
@@ -729,7 +861,7 @@ class _GroupParser:
         for name, source in _includes(tu):
             parent.setdefault(name, source)
             if source != tu.spelling:
-                entered.add(os.path.realpath(name))
+                entered.add(_realpath(name))
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
 
@@ -745,7 +877,7 @@ class _GroupParser:
                 # the header's include guard was defined before it: by itself, included
                 # through an earlier header (fine), or by another copy of it (parse alone)
                 i = int(d.spelling[len(_SKIP_MARK):])
-                if os.path.realpath(headers[i]) not in entered:
+                if _realpath(headers[i]) not in entered:
                     found.add(i)
                 continue
             i_root = root(d.location.file.name if d.location.file else None)
@@ -765,7 +897,7 @@ class _GroupParser:
             parent.setdefault(name, source)
             guard = _include_guard(name)
             if guard is not None:
-                by_guard.setdefault(guard, {}).setdefault(os.path.realpath(name), name)
+                by_guard.setdefault(guard, {}).setdefault(_realpath(name), name)
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
         for files in by_guard.values():
@@ -784,10 +916,12 @@ class _GroupParser:
                 found |= roots
         return found
 
-    def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None) -> None:
-        """Walk a translation unit that parsed without errors."""
+    def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None,
+                unevaluable: frozenset[tuple[str, str]] = frozenset()) -> None:
+        """Walk a translation unit that parsed without errors (``unevaluable``: the
+        (file, macro) pairs of a batch's inputs that their header alone cannot evaluate)."""
         ci = self.ci
-        mains = {os.path.realpath(h) for h in headers}
+        mains = {_realpath(h) for h in headers}
         detailed = bool(self.flags & ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
@@ -808,7 +942,7 @@ class _GroupParser:
         if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
-                                            self.options)
+                                            self.options, unevaluable)
 
     def results(self) -> list[TargetResult]:
         enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
@@ -833,6 +967,7 @@ _PROBE_PREFIX = "__abiscope_macro_"
 
 def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
                      mains: set[str], args: list[str], options: ParseOptions,
+                     unevaluable: frozenset[tuple[str, str]] = frozenset(),
                      ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
     """Values of the header's ioctl request macros (and ``macro_names``) on this target.
 
@@ -845,12 +980,17 @@ def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
     wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
     for cursor in _children(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
         loc = cursor.location
-        if loc.file is None or os.path.realpath(loc.file.name) not in mains:
+        if loc.file is None:
+            continue
+        where = _realpath(loc.file.name)
+        if where not in mains:
             continue
         tokens = [t.spelling for t in cursor.get_tokens()]
         if len(tokens) < 2 or _is_function_like(cursor, tokens):
             continue
         name = tokens[0]
+        if (where, name) in unevaluable:
+            continue
         if name in options.macro_names or _IOCTL_MACROS.intersection(tokens[1:]):
             wanted.append((name, SourceLocation(relpath(loc.file.name), loc.line, loc.column),
                            _record_mentions(tokens[1:])))
@@ -943,7 +1083,8 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
     ck = _cindex().CursorKind
     wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
     same_file: dict[str, bool] = {}
-    for cursor in _children(tu.cursor, wanted):
+    found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
+    for cursor in found if found is not None else _children(tu.cursor, wanted):
         if all_files:
             yield cursor
             continue
@@ -953,7 +1094,7 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
         name = f.name
         hit = same_file.get(name)
         if hit is None:
-            hit = same_file[name] = os.path.realpath(name) in mains
+            hit = same_file[name] = _realpath(name) in mains
         if hit:
             yield cursor
 
