@@ -82,13 +82,12 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                    help="take -I, -D, -U and -include of every entry of a "
                         "compile_commands.json (FILE, or the directory holding it)")
     g.add_argument("--batch", action=argparse.BooleanOptionalAction, default=None,
-                   help="parse several headers per translation unit (faster, but a header "
-                        "then sees the macros and "
-                        "types of those before it, which can change layouts that depend on "
-                        "them); default: one translation unit per header, exact")
+                   help="parse several headers per translation unit; a header that would "
+                        "read another's macros or types is parsed alone, so the result is "
+                        "the same (default: one translation unit per header)")
     g.add_argument("--standalone", action="store_true",
-                   help="with batches, still parse each header alone first, so that a header "
-                        "that is not self-contained fails as with --no-batch (slower)")
+                   help="with batches, also parse each header alone first (slower; batches "
+                        "already give each header's own verdict)")
     g.add_argument("--cache-dir", metavar="DIR",
                    help="where parsed units are cached (default: $ABISCOPE_CACHE_DIR or the "
                         "user cache dir, e.g. ~/.cache/abiscope)")

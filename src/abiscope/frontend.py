@@ -497,9 +497,10 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     """The include graph and file-scope names of a batch's translation unit, as plain data
     for :func:`abiscope.isolation.check` (real paths).
 
-    Every top-level child is looked at (with the detailed preprocessing record, every
-    macro definition is one: about 1,500 per batch on Linux UAPI), so the visitor asks
-    libclang directly for what it needs instead of making Python cursor objects.
+    Every top-level child is looked at (with the detailed preprocessing record, every macro
+    definition and expansion is one: about 2,000 per batch on Linux UAPI), so the visitor
+    asks libclang directly for what it needs instead of making Python objects of it; the
+    struct, union and enum cursors it meets are kept for the walk (:func:`_top_level`).
     """
     ci = _cindex()
     ck = ci.CursorKind
@@ -696,11 +697,12 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     it occurred; those headers are parsed alone, and the headers between them as batches
     again, in input order, so that records are taken from the same header as one
     translation unit per header would (the first declaration of a name wins). A header that
-    fails alone is a failure exactly as in :func:`parse_group`. A header that is not
-    self-contained (it uses what an earlier header of the batch declared) parses in a batch;
-    with ``standalone`` each header is first parsed alone, and one that fails is a failure
-    as without batches (this costs one more parse per header). With ``batch`` false, every
-    header has a translation unit of its own (exactly :func:`parse_group`).
+    fails alone is a failure exactly as in :func:`parse_group`. A header that would read
+    what only the batch gave it (:mod:`abiscope.isolation`: a macro, typedef or tag of a
+    header it does not include) is parsed alone too, so the result equals
+    :func:`parse_group`'s. ``standalone`` also parses each header alone first (one more
+    parse per header; no longer needed for that). With ``batch`` false, every header has a
+    translation unit of its own (exactly :func:`parse_group`).
     """
     group = _GroupParser(targets, options)
     if batch:
@@ -1147,9 +1149,9 @@ def parse(
     The work is cut into units, one batch of about :data:`BATCH_SIZE` headers times one
     group of targets that share a clang command line. Each header has its own translation
     unit (exact: what a compiler sees for that header alone). With ``batch`` (opt-in) a
-    unit's headers share one where they do not conflict (:func:`parse_unit`): faster, but a
-    header then sees the macros and types of those before it; ``standalone`` adds the
-    per-header parse verdict, at one more parse per header. Units are served from ``cache``
+    unit's headers share one where they do not conflict and no header would read what
+    only the batch gave it (:func:`parse_unit`): the same model; ``standalone`` also
+    parses each header alone first. Units are served from ``cache``
     when it holds them and every file they read is unchanged; the rest are spread over
     ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
     finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
@@ -1171,9 +1173,8 @@ def parse(
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
-    # Batches are opt-in: a header in a batch sees the macros of the headers before it
-    # (Xen's foreign/*.h lay out differently once xen.h has defined
-    # XEN_HAVE_PV_UPCALL_MASK), so only one translation unit per header is exact.
+    # Batches are opt-in: exact (abiscope.isolation), but on Linux UAPI the check that keeps
+    # them exact costs about what sharing translation units saves (docs/performance.md).
     combine = bool(batch)
     work = [(chunk, group, options, combine, standalone and combine)
             for group in groups.values() for chunk in batches(headers)]
