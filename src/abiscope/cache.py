@@ -16,6 +16,17 @@ load (truncated, corrupt, another version's format) is ignored and removed. Hits
 entry's mtime; after a run that wrote entries, the least recently used ones are deleted
 until the directory is under its size bound.
 
+A run of several units also leaves a run-level entry (``.run``), keyed by the unit keys of
+the run, its targets and its inputs, holding the union of its units' manifests, the keys,
+and the small part of the model that needs no layout (targets, failures, inputs). Its
+manifest, the same never-stale rule, identifies the model the run makes (the run key fixes
+everything but the files' contents, the manifest those). A caller that renders the model
+(``abiscope layout -f json``) stores the text under that identity and the view it
+rendered (``.text``, see :func:`rendered`): a warm run with an unchanged view then validates
+one manifest, reads one text, and loads no unit at all; :meth:`UnitCache.run_hit` serves it
+a *frame* (the model without records, enums or macros) with the text attached, and only
+when it asked for that view. Any miss falls back to the unit entries, as before.
+
 Entries are pickles: the cache directory must be as trusted as the user's own files (it is
 the user's cache directory by default).
 """
@@ -29,19 +40,25 @@ import os
 import pickle
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .errors import ParseFailure
+from .model import Model, TargetInfo
 
 if TYPE_CHECKING:
     from .frontend import ParseOptions, UnitResult
+    from .targets import Target
 
-FORMAT = 1  # bump when the pickled shape of UnitResult changes
+FORMAT = 1  # bump when the pickled shape of UnitResult, _Run or a text entry changes
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SUFFIX = ".unit"
+_RUN_SUFFIX = ".run"
+_TEXT_SUFFIX = ".text"
 
 
 def default_dir() -> str:
@@ -80,6 +97,37 @@ class _Entry:
     unit: UnitResult
 
 
+@dataclass(frozen=True)
+class _Run:
+    format: int
+    key: str
+    manifest: _Manifest  # the union of the units' manifests
+    units: tuple[str, ...]  # the unit keys, in the run's order
+    targets: tuple[TargetInfo, ...]  # the frame: the model's parts that need no layout
+    failures: tuple[ParseFailure, ...]
+    inputs: tuple[str, ...]
+
+    def digest(self) -> str:
+        """The identity of the model this run makes while its manifest holds."""
+        return hashlib.sha256(repr((self.key, self.manifest)).encode(
+            "utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass
+class _Served:
+    """A model this process got from :func:`frontend.parse` with a cache: where its run
+    lives, its identity, and (for a frame) the text it was served with."""
+
+    model: weakref.ref[Model]
+    directory: str
+    digest: str
+    view: tuple[str, ...] | None = None
+    text: str | None = None
+
+
+_SERVED: dict[int, _Served] = {}  # id(model) -> _Served, dropped when the model dies
+
+
 class UnitCache:
     """The on-disk cache of parsed units; see the module's documentation."""
 
@@ -87,13 +135,17 @@ class UnitCache:
                  max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.directory = os.path.abspath(directory or default_dir())
         self.max_bytes = max_bytes
-        self.hits = self.misses = self.writes = 0
+        self.hits = self.misses = self.writes = 0  # units (a run-level hit serves all)
+        self.run_hits = self.run_misses = self.run_writes = 0
+        self.view: tuple[str, ...] | None = None  # see run_hit
         self._hashes: dict[str, str | None] = {}  # per run: path -> content hash
+        self._run: _Run | None = None  # the valid run entry of the current run
 
     def new_run(self) -> None:
         """Forget the file hashes of an earlier run: files may have changed since (one
         cache object serves every parse of a long-lived process)."""
         self._hashes.clear()
+        self._run = None
 
     # -- keys and validation -----------------------------------------------------------
 
@@ -146,27 +198,13 @@ class UnitCache:
 
     # -- entries -------------------------------------------------------------------------
 
-    def path(self, key: str) -> str:
-        return os.path.join(self.directory, key[:2], key + _SUFFIX)
+    def path(self, key: str, suffix: str = _SUFFIX) -> str:
+        return os.path.join(self.directory, key[:2], key + suffix)
 
     def get(self, key: str) -> UnitResult | None:
         """The unit stored under ``key`` if every file it read is unchanged, else None."""
         path = self.path(key)
-        collecting = gc.isenabled()
-        gc.disable()  # loading makes many objects and no cycles: the collector only costs (3x)
-        try:
-            with open(path, "rb") as fh:
-                entry = pickle.load(fh)
-        except FileNotFoundError:
-            self.misses += 1
-            return None
-        except Exception:  # corrupt or foreign: ignore it, and make room for a good one
-            self._remove(path)
-            self.misses += 1
-            return None
-        finally:
-            if collecting:
-                gc.enable()
+        entry = self._load(path)  # the collector paused: many objects, no cycles (3x)
         if not isinstance(entry, _Entry) or entry.format != FORMAT or entry.key != key \
                 or not self.valid(entry.manifest):
             self.misses += 1
@@ -181,21 +219,151 @@ class UnitCache:
         manifest = self.manifest(unit.files, search_dirs)
         if manifest is None or not unit.files:
             return False
-        path = self.path(key)
+        if not self._write(self.path(key), _Entry(FORMAT, key, manifest, unit)):
+            return False
+        self.writes += 1
+        return True
+
+    def _write(self, path: str, entry: object) -> bool:
+        """Pickle ``entry`` to a temporary file and rename it to ``path`` (atomic)."""
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(_Entry(FORMAT, key, manifest, unit), fh,
-                                protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
             except BaseException:
                 self._remove(tmp)
                 raise
         except OSError:
             return False
-        self.writes += 1
+        return True
+
+    def _load(self, path: str) -> object | None:
+        """The entry pickled at ``path``; None when absent or unloadable (then removed)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with open(path, "rb") as fh:
+                entry: object = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception:  # corrupt or foreign: ignore it, and make room for a good one
+            self._remove(path)
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        return entry
+
+    # -- run-level entries ---------------------------------------------------------------
+
+    def run_key(self, unit_keys: Sequence[str], targets: Sequence[Target],
+                headers: Sequence[str]) -> str:
+        """The key of a run: its unit keys (in order) and what merging them reads."""
+        h = hashlib.sha256()
+        for part in (
+            f"abiscope run {__version__} format {FORMAT}", os.getcwd(),
+            repr(list(unit_keys)),
+            repr([(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
+                  for t in targets]),
+            repr(list(headers)),
+        ):
+            h.update(part.encode("utf-8", "surrogateescape"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    def run_hit(self, unit_keys: Sequence[str], targets: Sequence[Target],
+                headers: Sequence[str]) -> Model | None:
+        """Look the run up (after :meth:`new_run`); a frame to return instead of the model,
+        or None: parse the units as usual.
+
+        A frame is served only when :attr:`view` was set (it is reset here, so it applies
+        to one parse) and the run entry is valid and holds the text of that view: the
+        caller gets the frame with the text attached (:func:`rendered`) and must use that
+        text, not the frame's (empty) records. A valid entry without that text is kept for
+        :meth:`put_run`, which then only registers the merged model's identity."""
+        view, self.view = self.view, None
+        if len(unit_keys) < 2:
+            return None  # a run of one unit is its unit entry already
+        key = self.run_key(unit_keys, targets, headers)
+        path = self.path(key, _RUN_SUFFIX)
+        run = self._load(path)
+        if not isinstance(run, _Run) or run.format != FORMAT or run.key != key \
+                or run.units != tuple(unit_keys) or not self.valid(run.manifest):
+            self.run_misses += 1
+            return None
+        self.run_hits += 1
+        for p in (path, *(self.path(k) for k in unit_keys)):
+            with contextlib.suppress(OSError):
+                os.utime(p)  # the units too: they serve the next touched run
+        self._run = run
+        if view is None:
+            return None
+        digest = run.digest()
+        text = self._load_text(digest, view)
+        if text is None:
+            return None
+        self.hits += len(unit_keys)
+        frame = Model({t.name: t for t in run.targets}, (), failures=run.failures,
+                      inputs=run.inputs)
+        _register(frame, self.directory, digest, view, text)
+        return frame
+
+    def put_run(self, unit_keys: Sequence[str], targets: Sequence[Target],
+                headers: Sequence[str], model: Model,
+                units: Sequence[tuple[Iterable[str], Sequence[str]] | None]) -> bool:
+        """Store the run entry of a merged model (after :meth:`run_hit` returned None) and
+        remember the model's identity for :func:`rendered`. ``units`` gives each unit's
+        files and search dirs, None for a unit that must not be cached (then neither is
+        the run). False when nothing is stored (never an error)."""
+        if len(unit_keys) < 2:
+            return False
+        if self._run is not None:  # a valid entry: the same model, nothing to write
+            _register(model, self.directory, self._run.digest())
+            return False
+        files: dict[str, str] = {}
+        absent: set[str] = set()
+        for unit in units:
+            manifest = None if unit is None else self.manifest(*unit)
+            if manifest is None or not manifest.files:
+                return False
+            files.update(manifest.files)
+            absent.update(manifest.absent)
+        union = _Manifest(tuple(sorted(files.items())), tuple(sorted(absent)))
+        run = _Run(FORMAT, self.run_key(unit_keys, targets, headers), union,
+                   tuple(unit_keys), tuple(model.targets.values()), model.failures,
+                   model.inputs)
+        _register(model, self.directory, run.digest())
+        if not self._write(self.path(run.key, _RUN_SUFFIX), run):
+            return False
+        self.run_writes += 1
+        return True
+
+    # -- rendered texts ------------------------------------------------------------------
+
+    def _text_path(self, digest: str, view: tuple[str, ...]) -> tuple[str, str]:
+        key = hashlib.sha256(repr((f"abiscope text {__version__} format {FORMAT}", digest,
+                                   view)).encode("utf-8", "surrogateescape")).hexdigest()
+        return key, self.path(key, _TEXT_SUFFIX)
+
+    def _load_text(self, digest: str, view: tuple[str, ...]) -> str | None:
+        key, path = self._text_path(digest, view)
+        entry = self._load(path)
+        if not (isinstance(entry, tuple) and len(entry) == 3 and entry[0] == FORMAT
+                and entry[1] == key and isinstance(entry[2], bytes)):
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return entry[2].decode("utf-8", "surrogateescape")
+
+    def _put_text(self, digest: str, view: tuple[str, ...], text: str) -> bool:
+        key, path = self._text_path(digest, view)
+        data = text.encode("utf-8", "surrogateescape")
+        if not self._write(path, (FORMAT, key, data)):
+            return False
+        self.evict()
         return True
 
     def entries(self) -> list[tuple[float, int, str]]:
@@ -246,6 +414,41 @@ class UnitCache:
             return 1
         except OSError:
             return 0
+
+
+def _register(model: Model, directory: str, digest: str, view: tuple[str, ...] | None = None,
+              text: str | None = None) -> None:
+    ident = id(model)
+    _SERVED[ident] = _Served(weakref.ref(model, lambda _: _SERVED.pop(ident, None)),
+                             directory, digest, view, text)
+
+
+def _served(model: Model) -> _Served | None:
+    served = _SERVED.get(id(model))
+    return served if served is not None and served.model() is model else None
+
+
+def rendered(model: Model, view: Sequence[str]) -> str | None:
+    """The text of ``view`` (what a caller renders the model as, with every option that
+    changes the text) stored for this model by :func:`keep_rendered`, if any; always the
+    text a frame was served with. Only models :func:`frontend.parse` returned from a run
+    of several units with a cache have one."""
+    served = _served(model)
+    if served is None:
+        return None
+    if served.text is not None and served.view == tuple(view):
+        return served.text
+    return UnitCache(served.directory)._load_text(served.digest, tuple(view))
+
+
+def keep_rendered(model: Model, view: Sequence[str], text: str) -> bool:
+    """Store ``text``, the rendering of ``view`` of this model, for :func:`rendered` (and
+    for the frame of a later warm run); False when the model has no identity or the text
+    cannot be stored."""
+    served = _served(model)
+    if served is None or served.text is not None:
+        return False
+    return UnitCache(served.directory)._put_text(served.digest, tuple(view), text)
 
 
 def _stable(options: ParseOptions) -> ParseOptions:

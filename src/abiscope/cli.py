@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cache import keep_rendered, rendered
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
     EXIT_FAIL,
@@ -128,11 +129,12 @@ def cmd_layout(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.format == "pahole":
         _one_target(args.target or list(config.targets) or ["default"])
+    if args.format == "json":
+        write(_layout_json(args, config), args.output)
+        return EXIT_OK
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
-    if args.format == "json":
-        write(dumps(model_to_json(model, records)), args.output)
-    elif args.format == "pahole":
+    if args.format == "pahole":
         write(render_pahole(model, records), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
@@ -140,6 +142,19 @@ def cmd_layout(args: argparse.Namespace) -> int:
     else:
         render_layout(model, records, terminal())
     return EXIT_OK
+
+
+def _layout_json(args: argparse.Namespace, config: Config) -> str:
+    """The abiscope.layout/1 text, from the cache when a run-level entry holds it for this
+    selection (then the model is only a frame: see abiscope.cache)."""
+    view = ("layout-json", str(args.all_files), *args.record)
+    model = load_model(args, config, view=view)
+    text = rendered(model, view)
+    if text is None:
+        text = dumps(model_to_json(model, select_records(model, args.record,
+                                                         args.all_files)))
+        keep_rendered(model, view, text)
+    return text
 
 
 def _one_target(spec: Sequence[str]) -> None:

@@ -1041,6 +1041,11 @@ def parse(
     if cache is not None:
         cache.new_run()
         keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
+        frame = cache.run_hit(keys, targets, headers)
+        if frame is not None:  # the caller asked for a rendering the cache holds
+            if progress is not None:
+                progress(len(work), len(work))
+            return frame
         for i, key in enumerate(keys):
             units[i] = cache.get(key)
     todo = [i for i, u in enumerate(units) if u is None]
@@ -1062,7 +1067,12 @@ def parse(
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    return merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    if cache is not None:
+        cache.put_run(keys, targets, headers, model, [
+            (u.files, search_dirs(w[1][0], options)) if u is not None and u.cacheable
+            else None for u, w in zip(units, work, strict=True)])
+    return model
 
 
 @dataclass
