@@ -37,7 +37,7 @@ from .cliutil import (
     words,
     write,
 )
-from .commands import register_all
+from .commands import LazySubParsers, register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, UsageError
 from .model import Model, dumps, model_to_json
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and what will break.",
     )
     parser.add_argument("--version", action="version", version=f"abiscope {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazySubParsers)
     sub.required = True
 
     lay = sub.add_parser(
