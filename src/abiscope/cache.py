@@ -16,16 +16,20 @@ load (truncated, corrupt, another version's format) is ignored and removed. Hits
 entry's mtime; after a run that wrote entries, the least recently used ones are deleted
 until the directory is under its size bound.
 
-A run of several units also leaves a run-level entry (``.run``), keyed by the unit keys of
-the run, its targets and its inputs, holding the union of its units' manifests, the keys,
-and the small part of the model that needs no layout (targets, failures, inputs). Its
-manifest, the same never-stale rule, identifies the model the run makes (the run key fixes
-everything but the files' contents, the manifest those). A caller that renders the model
-(``abiscope layout -f json``) stores the text under that identity and the view it
-rendered (``.text``, see :func:`rendered`): a warm run with an unchanged view then validates
-one manifest, reads one text, and loads no unit at all; :meth:`UnitCache.run_hit` serves it
-a *frame* (the model without records, enums or macros) with the text attached, and only
-when it asked for that view. Any miss falls back to the unit entries, as before.
+A run of several units also leaves a run-level entry (``.run``), keyed by the run's unit
+keys, targets and inputs. It lists each unit's key, manifest and result digest (the hash
+of the pickled result in its entry). The model a run makes is a function of the run key and its
+units' results, so ``H(run key, unit digests)`` identifies it: a caller that renders the
+model (``abiscope layout -f json``) stores the text under that identity and its view (the
+options that change the text), with the part of the model that needs no layout (targets,
+failures, inputs; ``.text``, :func:`keep_rendered`). While every unit's
+manifest holds, a warm run of that view validates the manifests and reads the text, and
+loads no unit: :meth:`UnitCache.run_hit` returns a *frame* (the model without records,
+enums or macros) with the text attached (:func:`rendered`), only to a caller that asked
+for that view. When some files changed, the units whose manifests they break are fetched
+(or parsed) first; if their new digests give an identity whose text is stored (a touched
+file that parses as before), that text is served the same way; otherwise the other units
+are loaded and merged as without a run entry.
 
 Entries are pickles: the cache directory must be as trusted as the user's own files (it is
 the user's cache directory by default).
@@ -54,7 +58,7 @@ if TYPE_CHECKING:
     from .frontend import ParseOptions, UnitResult
     from .targets import Target
 
-FORMAT = 1  # bump when the pickled shape of UnitResult, _Run or a text entry changes
+FORMAT = 2  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SUFFIX = ".unit"
 _RUN_SUFFIX = ".run"
@@ -94,23 +98,43 @@ class _Entry:
     format: int
     key: str
     manifest: _Manifest
-    unit: UnitResult
+    digest: str  # of data
+    data: bytes  # the pickled UnitResult, loaded once the manifest holds
+
+
+@dataclass(frozen=True)
+class _UnitRef:
+    """A unit as a run entry lists it: its result's digest while its manifest holds."""
+
+    key: str
+    digest: str
+    manifest: _Manifest
 
 
 @dataclass(frozen=True)
 class _Run:
     format: int
     key: str
-    manifest: _Manifest  # the union of the units' manifests
-    units: tuple[str, ...]  # the unit keys, in the run's order
+    units: tuple[_UnitRef, ...]  # in the run's order
+
+
+@dataclass(frozen=True)
+class _Text:
+    format: int
+    key: str
     targets: tuple[TargetInfo, ...]  # the frame: the model's parts that need no layout
     failures: tuple[ParseFailure, ...]
     inputs: tuple[str, ...]
+    data: bytes  # the text, UTF-8
 
-    def digest(self) -> str:
-        """The identity of the model this run makes while its manifest holds."""
-        return hashlib.sha256(repr((self.key, self.manifest)).encode(
-            "utf-8", "surrogateescape")).hexdigest()
+    def frame(self) -> Model:
+        return Model({t.name: t for t in self.targets}, (), failures=self.failures,
+                     inputs=self.inputs)
+
+
+def _model_id(run_key: str, digests: Iterable[str]) -> str:
+    """The identity of the model a run makes from units with these result digests."""
+    return hashlib.sha256(repr((run_key, tuple(digests))).encode()).hexdigest()
 
 
 @dataclass
@@ -120,7 +144,7 @@ class _Served:
 
     model: weakref.ref[Model]
     directory: str
-    digest: str
+    ident: str  # _model_id
     view: tuple[str, ...] | None = None
     text: str | None = None
 
@@ -137,15 +161,22 @@ class UnitCache:
         self.max_bytes = max_bytes
         self.hits = self.misses = self.writes = 0  # units (a run-level hit serves all)
         self.run_hits = self.run_misses = self.run_writes = 0
-        self.view: tuple[str, ...] | None = None  # see run_hit
+        self.view: tuple[str, ...] | None = None  # the next parse's view: see run_hit
         self._hashes: dict[str, str | None] = {}  # per run: path -> content hash
-        self._run: _Run | None = None  # the valid run entry of the current run
+        self._view: tuple[str, ...] | None = None  # this run's
+        self._key: str | None = None  # this run's run key (None: one unit, no run entry)
+        self._keys: tuple[str, ...] = ()
+        self._run: _Run | None = None  # the run entry read this run (valid or not)
+        self._stale: list[int] | None = None  # units whose manifest no longer holds
+        self._refs: dict[str, _UnitRef] = {}  # units fetched or stored this run
 
     def new_run(self) -> None:
         """Forget the file hashes of an earlier run: files may have changed since (one
         cache object serves every parse of a long-lived process)."""
         self._hashes.clear()
-        self._run = None
+        self._view, self.view = self.view, None
+        self._key, self._keys, self._run, self._stale = None, (), None, None
+        self._refs.clear()
 
     # -- keys and validation -----------------------------------------------------------
 
@@ -204,22 +235,31 @@ class UnitCache:
     def get(self, key: str) -> UnitResult | None:
         """The unit stored under ``key`` if every file it read is unchanged, else None."""
         path = self.path(key)
-        entry = self._load(path)  # the collector paused: many objects, no cycles (3x)
+        entry = self._load(path)
         if not isinstance(entry, _Entry) or entry.format != FORMAT or entry.key != key \
                 or not self.valid(entry.manifest):
+            self.misses += 1
+            return None
+        unit = self._loads(entry.data)
+        if unit is None:
+            self._remove(path)
             self.misses += 1
             return None
         with contextlib.suppress(OSError):
             os.utime(path)  # least recently used goes first
         self.hits += 1
-        return entry.unit
+        self._refs[key] = _UnitRef(key, entry.digest, entry.manifest)
+        return unit
 
     def put(self, key: str, unit: UnitResult, search_dirs: Sequence[str] = ()) -> bool:
         """Store a unit (atomically); False when it cannot be stored (never an error)."""
         manifest = self.manifest(unit.files, search_dirs)
         if manifest is None or not unit.files:
             return False
-        if not self._write(self.path(key), _Entry(FORMAT, key, manifest, unit)):
+        data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+        digest = hashlib.blake2b(data, digest_size=20).hexdigest()
+        self._refs[key] = _UnitRef(key, digest, manifest)
+        if not self._write(self.path(key), _Entry(FORMAT, key, manifest, digest, data)):
             return False
         self.writes += 1
         return True
@@ -257,6 +297,20 @@ class UnitCache:
                 gc.enable()
         return entry
 
+    @staticmethod
+    def _loads(data: bytes) -> UnitResult | None:
+        """Unpickle a unit with the collector paused (many objects, no cycles: 3x faster)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            unit: UnitResult = pickle.loads(data)
+        except Exception:
+            return None
+        finally:
+            if collecting:
+                gc.enable()
+        return unit
+
     # -- run-level entries ---------------------------------------------------------------
 
     def run_key(self, unit_keys: Sequence[str], targets: Sequence[Target],
@@ -276,66 +330,88 @@ class UnitCache:
 
     def run_hit(self, unit_keys: Sequence[str], targets: Sequence[Target],
                 headers: Sequence[str]) -> Model | None:
-        """Look the run up (after :meth:`new_run`); a frame to return instead of the model,
-        or None: parse the units as usual.
+        """Look the run up (once per run, after :meth:`new_run`): a frame to return
+        instead of the model, or None (then fetch the units in :meth:`rounds`).
 
-        A frame is served only when :attr:`view` was set (it is reset here, so it applies
-        to one parse) and the run entry is valid and holds the text of that view: the
-        caller gets the frame with the text attached (:func:`rendered`) and must use that
-        text, not the frame's (empty) records. A valid entry without that text is kept for
-        :meth:`put_run`, which then only registers the merged model's identity."""
-        view, self.view = self.view, None
+        A frame is served only when :attr:`view` was set before the run (it applies to
+        one run), every unit's manifest in the run entry holds, and the text of that view
+        is stored for the model's identity: the caller gets the frame with the text
+        attached (:func:`rendered`) and must use that text, not the frame's (empty)
+        records."""
         if len(unit_keys) < 2:
             return None  # a run of one unit is its unit entry already
-        key = self.run_key(unit_keys, targets, headers)
-        path = self.path(key, _RUN_SUFFIX)
+        self._keys = tuple(unit_keys)
+        self._key = self.run_key(unit_keys, targets, headers)
+        path = self.path(self._key, _RUN_SUFFIX)
         run = self._load(path)
-        if not isinstance(run, _Run) or run.format != FORMAT or run.key != key \
-                or run.units != tuple(unit_keys) or not self.valid(run.manifest):
+        if not isinstance(run, _Run) or run.format != FORMAT or run.key != self._key \
+                or tuple(u.key for u in run.units) != self._keys:
+            self.run_misses += 1
+            return None
+        self._run = run
+        self._stale = [i for i, u in enumerate(run.units) if not self.valid(u.manifest)]
+        if self._stale:
             self.run_misses += 1
             return None
         self.run_hits += 1
         for p in (path, *(self.path(k) for k in unit_keys)):
             with contextlib.suppress(OSError):
                 os.utime(p)  # the units too: they serve the next touched run
-        self._run = run
-        if view is None:
+        return self._frame(run.units, run)
+
+    def rounds(self, count: int) -> list[list[int]]:
+        """The order to fetch a run's units in: when a frame may still be served, first
+        those whose manifest broke, then (after :meth:`rehit`) the rest; else all."""
+        if self._view is None or not self._stale or self._run is None:
+            return [list(range(count))]
+        stale = set(self._stale)
+        return [self._stale, [i for i in range(count) if i not in stale]]
+
+    def rehit(self) -> Model | None:
+        """After the first of :meth:`rounds`: a frame when the units fetched since give a
+        model identity whose text is stored (then the run entry is updated), else None."""
+        run = self._run
+        if run is None or self._stale is None:
             return None
-        digest = run.digest()
-        text = self._load_text(digest, view)
-        if text is None:
-            return None
-        self.hits += len(unit_keys)
-        frame = Model({t.name: t for t in run.targets}, (), failures=run.failures,
-                      inputs=run.inputs)
-        _register(frame, self.directory, digest, view, text)
+        refs = list(run.units)
+        for i in self._stale:
+            ref = self._refs.get(refs[i].key)
+            if ref is None:
+                return None  # not cacheable: neither is the run
+            refs[i] = ref
+        frame = self._frame(refs, run)
+        if frame is not None:
+            self.hits += len(refs) - len(self._stale)
+            if self._write(self.path(run.key, _RUN_SUFFIX), replace(run, units=tuple(refs))):
+                self.run_writes += 1
         return frame
 
-    def put_run(self, unit_keys: Sequence[str], targets: Sequence[Target],
-                headers: Sequence[str], model: Model,
-                units: Sequence[tuple[Iterable[str], Sequence[str]] | None]) -> bool:
-        """Store the run entry of a merged model (after :meth:`run_hit` returned None) and
-        remember the model's identity for :func:`rendered`. ``units`` gives each unit's
-        files and search dirs, None for a unit that must not be cached (then neither is
-        the run). False when nothing is stored (never an error)."""
-        if len(unit_keys) < 2:
+    def _frame(self, refs: Sequence[_UnitRef], run: _Run) -> Model | None:
+        if self._view is None:
+            return None
+        ident = _model_id(run.key, (u.digest for u in refs))
+        entry = self._load_text(ident, self._view)
+        if entry is None:
+            return None
+        frame = entry.frame()
+        _register(frame, self.directory, ident, self._view,
+                  entry.data.decode("utf-8", "surrogateescape"))
+        return frame
+
+    def put_run(self, model: Model) -> bool:
+        """Store the run entry of the model merged from this run's units (unless the one
+        read is still exact) and remember the model's identity for :func:`rendered`;
+        False when nothing is stored (never an error)."""
+        if self._key is None:
             return False
-        if self._run is not None:  # a valid entry: the same model, nothing to write
-            _register(model, self.directory, self._run.digest())
+        refs = tuple(self._refs.get(k) for k in self._keys)
+        if any(r is None for r in refs):
+            return False  # a unit that is not cacheable: neither is the run
+        units = tuple(r for r in refs if r is not None)
+        _register(model, self.directory, _model_id(self._key, (u.digest for u in units)))
+        if self._run is not None and not self._stale and self._run.units == units:
             return False
-        files: dict[str, str] = {}
-        absent: set[str] = set()
-        for unit in units:
-            manifest = None if unit is None else self.manifest(*unit)
-            if manifest is None or not manifest.files:
-                return False
-            files.update(manifest.files)
-            absent.update(manifest.absent)
-        union = _Manifest(tuple(sorted(files.items())), tuple(sorted(absent)))
-        run = _Run(FORMAT, self.run_key(unit_keys, targets, headers), union,
-                   tuple(unit_keys), tuple(model.targets.values()), model.failures,
-                   model.inputs)
-        _register(model, self.directory, run.digest())
+        run = _Run(FORMAT, self._key, units)
         if not self._write(self.path(run.key, _RUN_SUFFIX), run):
             return False
         self.run_writes += 1
@@ -343,25 +419,25 @@ class UnitCache:
 
     # -- rendered texts ------------------------------------------------------------------
 
-    def _text_path(self, digest: str, view: tuple[str, ...]) -> tuple[str, str]:
-        key = hashlib.sha256(repr((f"abiscope text {__version__} format {FORMAT}", digest,
+    def _text_path(self, ident: str, view: tuple[str, ...]) -> tuple[str, str]:
+        key = hashlib.sha256(repr((f"abiscope text {__version__} format {FORMAT}", ident,
                                    view)).encode("utf-8", "surrogateescape")).hexdigest()
         return key, self.path(key, _TEXT_SUFFIX)
 
-    def _load_text(self, digest: str, view: tuple[str, ...]) -> str | None:
-        key, path = self._text_path(digest, view)
+    def _load_text(self, ident: str, view: tuple[str, ...]) -> _Text | None:
+        key, path = self._text_path(ident, view)
         entry = self._load(path)
-        if not (isinstance(entry, tuple) and len(entry) == 3 and entry[0] == FORMAT
-                and entry[1] == key and isinstance(entry[2], bytes)):
+        if not isinstance(entry, _Text) or entry.format != FORMAT or entry.key != key:
             return None
         with contextlib.suppress(OSError):
             os.utime(path)
-        return entry[2].decode("utf-8", "surrogateescape")
+        return entry
 
-    def _put_text(self, digest: str, view: tuple[str, ...], text: str) -> bool:
-        key, path = self._text_path(digest, view)
-        data = text.encode("utf-8", "surrogateescape")
-        if not self._write(path, (FORMAT, key, data)):
+    def _put_text(self, ident: str, view: tuple[str, ...], model: Model, text: str) -> bool:
+        key, path = self._text_path(ident, view)
+        entry = _Text(FORMAT, key, tuple(model.targets.values()), model.failures,
+                      model.inputs, text.encode("utf-8", "surrogateescape"))
+        if not self._write(path, entry):
             return False
         self.evict()
         return True
@@ -416,11 +492,11 @@ class UnitCache:
             return 0
 
 
-def _register(model: Model, directory: str, digest: str, view: tuple[str, ...] | None = None,
-              text: str | None = None) -> None:
-    ident = id(model)
-    _SERVED[ident] = _Served(weakref.ref(model, lambda _: _SERVED.pop(ident, None)),
-                             directory, digest, view, text)
+def _register(model: Model, directory: str, ident: str,
+              view: tuple[str, ...] | None = None, text: str | None = None) -> None:
+    key = id(model)
+    _SERVED[key] = _Served(weakref.ref(model, lambda _: _SERVED.pop(key, None)),
+                           directory, ident, view, text)
 
 
 def _served(model: Model) -> _Served | None:
@@ -438,7 +514,8 @@ def rendered(model: Model, view: Sequence[str]) -> str | None:
         return None
     if served.text is not None and served.view == tuple(view):
         return served.text
-    return UnitCache(served.directory)._load_text(served.digest, tuple(view))
+    entry = UnitCache(served.directory)._load_text(served.ident, tuple(view))
+    return None if entry is None else entry.data.decode("utf-8", "surrogateescape")
 
 
 def keep_rendered(model: Model, view: Sequence[str], text: str) -> bool:
@@ -448,7 +525,7 @@ def keep_rendered(model: Model, view: Sequence[str], text: str) -> bool:
     served = _served(model)
     if served is None or served.text is not None:
         return False
-    return UnitCache(served.directory)._put_text(served.digest, tuple(view), text)
+    return UnitCache(served.directory)._put_text(served.ident, tuple(view), model, text)
 
 
 def _stable(options: ParseOptions) -> ParseOptions:
