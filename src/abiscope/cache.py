@@ -354,10 +354,18 @@ class UnitCache:
             self.run_misses += 1
             return None
         self.run_hits += 1
-        for p in (path, *(self.path(k) for k in unit_keys)):
+        self._touch(run)
+        frame = self._frame(run.units, run)
+        if frame is not None:
+            self.hits += len(run.units)
+        return frame
+
+    def _touch(self, run: _Run) -> None:
+        """Refresh the run entry's mtime, and its units' (they serve the next touched run;
+        least recently used goes first)."""
+        for p in (self.path(run.key, _RUN_SUFFIX), *(self.path(u.key) for u in run.units)):
             with contextlib.suppress(OSError):
-                os.utime(p)  # the units too: they serve the next touched run
-        return self._frame(run.units, run)
+                os.utime(p)
 
     def rounds(self, count: int) -> list[list[int]]:
         """The order to fetch a run's units in: when a frame may still be served, first
@@ -384,6 +392,7 @@ class UnitCache:
             self.hits += len(refs) - len(self._stale)
             if self._write(self.path(run.key, _RUN_SUFFIX), replace(run, units=tuple(refs))):
                 self.run_writes += 1
+            self._touch(run)
         return frame
 
     def _frame(self, refs: Sequence[_UnitRef], run: _Run) -> Model | None:
