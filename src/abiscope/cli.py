@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .cache import keep_rendered, rendered
+from .cache import keep_rendered, rendered_data
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
     EXIT_FAIL,
@@ -39,7 +39,7 @@ from .cliutil import (
 )
 from .commands import LazySubParsers, register_all
 from .config import Config, load_config
-from .errors import AbiscopeError, UsageError
+from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, model_to_json
 from .report.findings import render_github, render_json, render_sarif, render_text
 from .report.pahole import render_pahole
@@ -130,7 +130,7 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.format == "pahole":
         _one_target(args.target or list(config.targets) or ["default"])
     if args.format == "json":
-        write(_layout_json(args, config), args.output)
+        _write_data(_layout_json(args, config), args.output)
         return EXIT_OK
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
@@ -144,17 +144,31 @@ def cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _layout_json(args: argparse.Namespace, config: Config) -> str:
-    """The abiscope.layout/1 text, from the cache when a run-level entry holds it for this
-    selection (then the model is only a frame: see abiscope.cache)."""
+def _layout_json(args: argparse.Namespace, config: Config) -> str | bytes:
+    """The abiscope.layout/1 text, or its UTF-8 bytes from the cache when a run-level
+    entry holds it for this selection (then the model is only a frame: see
+    abiscope.cache)."""
     view = ("layout-json", str(args.all_files), *args.record)
     model = load_model(args, config, view=view)
-    text = rendered(model, view)
-    if text is None:
-        text = dumps(model_to_json(model, select_records(model, args.record,
-                                                         args.all_files)))
-        keep_rendered(model, view, text)
+    data = rendered_data(model, view)
+    if data is not None:
+        return data
+    text = dumps(model_to_json(model, select_records(model, args.record, args.all_files)))
+    keep_rendered(model, view, text)
     return text
+
+
+def _write_data(text: str | bytes, output: str | None) -> None:
+    """cliutil.write, writing bytes to a file as they are."""
+    if isinstance(text, str) or not output:
+        write(text if isinstance(text, str) else text.decode("utf-8", "surrogateescape"),
+              output)
+        return
+    try:
+        with open(output, "wb") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"--output {output}: {exc.strerror}") from None
 
 
 def _one_target(spec: Sequence[str]) -> None:
