@@ -17,19 +17,19 @@ entry's mtime; after a run that wrote entries, the least recently used ones are 
 until the directory is under its size bound.
 
 A run of several units also leaves a run-level entry (``.run``), keyed by the run's unit
-keys, targets and inputs. It lists each unit's key, manifest and result digest (the hash
-of the pickled result in its entry). The model a run makes is a function of the run key and its
-units' results, so ``H(run key, unit digests)`` identifies it: a caller that renders the
-model (``abiscope layout -f json``) stores the text under that identity and its view (the
-options that change the text), with the part of the model that needs no layout (targets,
-failures, inputs; ``.text``, :func:`keep_rendered`). While every unit's
-manifest holds, a warm run of that view validates the manifests and reads the text, and
-loads no unit: :meth:`UnitCache.run_hit` returns a *frame* (the model without records,
-enums or macros) with the text attached (:func:`rendered`), only to a caller that asked
-for that view. When some files changed, the units whose manifests they break are fetched
-(or parsed) first; if their new digests give an identity whose text is stored (a touched
-file that parses as before), that text is served the same way; otherwise the other units
-are loaded and merged as without a run entry.
+keys, targets and inputs. It lists each unit's key, manifest and result digest (the hash of
+the pickled result in its entry). The model a run makes is a function of the run key and
+its units' results, so ``H(run key, unit digests)`` identifies it. A caller that renders
+the model (``abiscope layout -f json``) stores the text under that identity and its view
+(the options that change the text), with the part of the model that needs no layout
+(targets, failures, inputs): a ``.text`` entry, :func:`keep_rendered`. While every unit's
+manifest holds, a warm run of that view validates the manifests, reads the text and loads
+no unit: :meth:`UnitCache.run_hit` returns a *frame* (the model without records, enums or
+macros) with the text attached (:func:`rendered`), and only to a caller that asked for that
+view. When some files changed, the units whose manifests they break are fetched (or
+parsed) first; if their new digests give an identity whose text is stored (a touched file
+that parses as before), that text is served the same way; otherwise the other units are
+loaded and merged as without a run entry.
 
 Entries are pickles: the cache directory must be as trusted as the user's own files (it is
 the user's cache directory by default).
