@@ -8,6 +8,12 @@ with its peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``), over Linux UAPI
 cold figure with ``bench/layout_corpus.py``'s baselines (gcc+DWARF, gcc+pahole -a,
 clang -fdump-record-layouts-complete) measured on the same machine.
 
+Python may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped, and one ``--version`` run
+writes it first): otherwise every process recompiles abiscope, about 0.15 s that no
+installed copy pays. Warm and touched runs are repeated (``--repeat``, median reported, each
+touched run appends another comment to the header) and every output is compared with the
+cold run's bytes.
+
     /tmp/venv/bin/python bench/speed.py                      # i386,x86_64 whole corpus
     /tmp/venv/bin/python bench/speed.py --targets default --scaling
 """
@@ -45,6 +51,11 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
     return float(out[0]), int(out[1]), int(out[2])
 
 
+def median(figures: list[tuple[float, int, int]]) -> tuple[float, int, int]:
+    """The run of median wall time."""
+    return sorted(figures)[len(figures) // 2]
+
+
 def abiscope(headers: list[str], targets: str, out: str, cache: str | None,
              extra: tuple[str, ...] = ()) -> list[str]:
     argv = [sys.executable, "-m", "abiscope", "layout", *headers, "-t", targets,
@@ -58,9 +69,13 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N headers only")
     ap.add_argument("--scaling", action="store_true", help="also the headers x targets table")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument("--repeat", type=int, default=3, help="warm and touched runs (median)")
     args = ap.parse_args()
     headers = sorted(glob.glob("/usr/include/linux/**/*.h", recursive=True))[:args.limit]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "abiscope", "--version"], env=env,
+                   capture_output=True, check=True)  # writes the bytecode
     work = Path(tempfile.mkdtemp(prefix="abiscope-bench-"))
     figures: dict[str, object] = {"headers": len(headers), "targets": args.targets,
                                   "nproc": os.cpu_count()}
@@ -72,12 +87,23 @@ def main() -> int:
         cache = str(work / "cache")
         out = str(work / "out.json")
         cold = run(abiscope(hs, args.targets, out, cache, inc), env)
-        records = len(json.loads(Path(out).read_text())["records"])
-        warm = run(abiscope(hs, args.targets, out, cache, inc), env)
+        expected = Path(out).read_bytes()
+        records = len(json.loads(expected)["records"])
+
+        def again() -> tuple[float, int, int]:
+            figure = run(abiscope(hs, args.targets, out, cache, inc), env)
+            if Path(out).read_bytes() != expected:
+                raise SystemExit("a cached run wrote other bytes than the cold run")
+            return figure
+
+        warm = [again() for _ in range(args.repeat)]
         touched_file = copy / "linux" / "vhost.h"
-        touched_file.write_text(touched_file.read_text() + "\n/* touched */\n")
-        touched = run(abiscope(hs, args.targets, out, cache, inc), env)
-        figures.update(records=records, cold=cold, warm=warm, touched=touched)
+        touched = []
+        for i in range(args.repeat):
+            touched_file.write_text(touched_file.read_text() + f"\n/* touched {i} */\n")
+            touched.append(again())
+        figures.update(records=records, cold=cold, warm=median(warm),
+                       touched=median(touched), warm_runs=warm, touched_runs=touched)
         one_targets = "all,future"  # 19 real targets + lp128, cheri128
         one_cache = str(work / "cache1")
         figures["one_header_cold"] = run(abiscope([INTERFACE], one_targets, out, one_cache),

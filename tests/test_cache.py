@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from abiscope import frontend
-from abiscope.cache import UnitCache
+from abiscope import cli, frontend
+from abiscope.cache import UnitCache, keep_rendered, rendered
 from abiscope.frontend import ParseOptions
+from abiscope.model import dumps, model_to_json
 from abiscope.targets import TARGETS
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -94,9 +95,10 @@ def dump(obj, fh, protocol=None):
     fh.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 pickle.dump = dump
-from abiscope import frontend
-from abiscope.cache import UnitCache
+from abiscope import cli, frontend
+from abiscope.cache import UnitCache, keep_rendered, rendered
 from abiscope.frontend import ParseOptions
+from abiscope.model import dumps, model_to_json
 from abiscope.targets import TARGETS
 frontend.parse([{header!r}], [TARGETS["x86_64"]], ParseOptions(include_dirs=({inc!r},),
                system_dirs=False), jobs=1, cache=UnitCache({cache!r}))
@@ -175,3 +177,182 @@ def test_one_cache_object_over_changing_files(project: Path, tmp_path: Path) -> 
     for text, expected in (("int", 8), ("long long", 16), ("short", 4), ("int", 8)):
         (project / "inc" / "dep.h").write_text(f"typedef {text} dep_t;\n")
         assert size(run(project, cache)) == expected
+
+
+# -- run-level entries and rendered texts (abiscope layout -f json) ---------------------
+
+VIEW = ("layout-json", "False")
+
+
+def viewed(project: Path, directory: Path) -> tuple[frontend.Model, UnitCache]:
+    """A run that asks for VIEW, as ``abiscope layout -f json`` does."""
+    cache = UnitCache(str(directory))
+    cache.view = VIEW
+    return run(project, cache), cache
+
+
+def render(model: frontend.Model) -> str:
+    text = dumps(model_to_json(model))
+    keep_rendered(model, VIEW, text)
+    return text
+
+
+def test_warm_run_level_hit_serves_the_stored_text(project: Path, tmp_path: Path) -> None:
+    cold = run(project, UnitCache(str(tmp_path / "c")))
+    assert rendered(cold, VIEW) is None
+    text = render(cold)
+    assert len(list((tmp_path / "c").rglob("*.run"))) == 1
+    assert len(list((tmp_path / "c").rglob("*.text"))) == 1
+    frame, cache = viewed(project, tmp_path / "c")
+    assert frame.records == () and rendered(frame, VIEW) == text
+    assert (frame.targets, frame.failures, frame.inputs) == \
+        (cold.targets, cold.failures, cold.inputs)
+    assert cache.run_hits == 1 and cache.misses == 0 and cache.writes == 0
+    # without the view, the run entry identifies the full model, equal to the cold one
+    warm_cache = UnitCache(str(tmp_path / "c"))
+    warm = run(project, warm_cache)
+    assert warm == cold and rendered(warm, VIEW) == text
+    assert warm_cache.run_writes == 0
+    assert rendered(warm, ("layout-json", "True")) is None  # another view: not served
+
+
+def test_cli_warm_layout_json_is_byte_identical(project: Path, tmp_path: Path) -> None:
+    base = ["layout", str(project / "api.h"), str(project / "other.h"), "-I",
+            str(project / "early"), "-I", str(project / "inc"), "--no-system-dirs",
+            "-t", "i386,x86_64", "-f", "json"]
+    outs = []
+    for name, extra in (("uncached", ["--no-cache"]), ("cold", []), ("warm", []),
+                        ("warm2", [])):
+        out = tmp_path / f"{name}.json"
+        flags = extra or ["--cache-dir", str(tmp_path / "c")]
+        assert cli.main([*base, "-o", str(out), *flags]) == 0
+        outs.append(out.read_bytes())
+    assert len(set(outs)) == 1 and b'"struct api"' in outs[0]
+    # the warm runs were served from the text: no unit was loaded
+    frontend.set_session(None)
+    cache = UnitCache(str(tmp_path / "c"))
+    cache.view = VIEW
+    frame = frontend.parse([str(project / "api.h"), str(project / "other.h")], TARGETS_2,
+                           ParseOptions(include_dirs=(str(project / "early"),
+                                                      str(project / "inc")),
+                                        system_dirs=False), cache=cache)
+    assert frame.records == () and rendered(frame, VIEW) == outs[0].decode()
+    assert cache_view_of(frame) == VIEW
+    # --record and --all-files render other texts, each correct
+    for extra in (["-r", "other"], ["--all-files"]):
+        got = []
+        for i in range(2):
+            out = tmp_path / f"x{i}.json"
+            assert cli.main([*base, *extra, "-o", str(out), "--cache-dir",
+                             str(tmp_path / "c")]) == 0
+            got.append(out.read_bytes())
+        assert cli.main([*base, *extra, "-o", str(tmp_path / "u.json"), "--no-cache"]) == 0
+        assert got[0] == got[1] == (tmp_path / "u.json").read_bytes()
+
+
+def cache_view_of(model: frontend.Model) -> tuple[str, ...] | None:
+    from abiscope.cache import _served
+
+    served = _served(model)
+    return None if served is None else served.view
+
+
+def test_changed_included_header_falls_back(project: Path, tmp_path: Path) -> None:
+    render(run(project, UnitCache(str(tmp_path / "c"))))
+    (project / "inc" / "dep.h").write_text("typedef long long dep_t;\n")
+    model, cache = viewed(project, tmp_path / "c")
+    assert size(model) == 16 and model.records  # a full model, not the old text's frame
+    assert cache.misses == cache.writes >= 2
+    assert rendered(model, VIEW) is None
+    text = render(model)
+    again, _ = viewed(project, tmp_path / "c")
+    assert rendered(again, VIEW) == text and again.records == ()
+
+
+def test_touched_header_that_parses_the_same_keeps_the_text(project: Path,
+                                                            tmp_path: Path) -> None:
+    text = render(run(project, UnitCache(str(tmp_path / "c"))))
+    dep = project / "inc" / "dep.h"
+    dep.write_text(dep.read_text() + "/* touched */\n")  # new content, same layouts
+    frame, cache = viewed(project, tmp_path / "c")
+    assert frame.records == () and rendered(frame, VIEW) == text
+    assert cache.run_misses == 1 and cache.misses == cache.writes >= 1
+    assert cache.run_writes == 1  # the run entry now lists the new manifests
+    frame, cache = viewed(project, tmp_path / "c")
+    assert frame.records == () and cache.run_hits == 1 and cache.misses == 0
+
+
+def test_reverted_header_serves_the_earlier_text(project: Path, tmp_path: Path) -> None:
+    dep = project / "inc" / "dep.h"
+    first = render(run(project, UnitCache(str(tmp_path / "c"))))
+    dep.write_text("typedef long long dep_t;\n")
+    second, _ = viewed(project, tmp_path / "c")
+    assert size(second) == 16 and render(second) != first
+    dep.write_text("typedef int dep_t;\n")
+    frame, _ = viewed(project, tmp_path / "c")
+    assert frame.records == () and rendered(frame, VIEW) == first
+
+
+def test_a_new_shadowing_header_falls_back(project: Path, tmp_path: Path) -> None:
+    render(run(project, UnitCache(str(tmp_path / "c"))))
+    (project / "early" / "dep.h").write_text("typedef short dep_t;\n")  # found first now
+    model, cache = viewed(project, tmp_path / "c")
+    assert size(model) == 4 and model.records and cache.run_misses == 1
+
+
+def test_corrupt_run_and_text_entries_fall_back(project: Path, tmp_path: Path) -> None:
+    cold = run(project, UnitCache(str(tmp_path / "c")))
+    text = render(cold)
+    for pattern in ("*.run", "*.text"):
+        for path in (tmp_path / "c").rglob(pattern):
+            data = path.read_bytes()
+            path.write_bytes(data[: len(data) // 2])
+        model, cache = viewed(project, tmp_path / "c")
+        assert model == cold  # from the unit entries
+        if pattern == "*.run":  # rewritten; the text is still that model's
+            assert cache.run_writes == 1 and rendered(model, VIEW) == text
+        else:
+            assert not list((tmp_path / "c").rglob(pattern))  # removed ...
+            assert rendered(model, VIEW) is None
+            assert render(model) == text  # ... and stored again
+        frame, _ = viewed(project, tmp_path / "c")
+        assert frame.records == () and rendered(frame, VIEW) == text
+
+
+def test_a_frame_only_for_the_run_that_asked(project: Path, tmp_path: Path) -> None:
+    """The view applies to one parse: a second parse sharing the cache gets a model."""
+    cold = run(project, UnitCache(str(tmp_path / "c")))
+    render(cold)
+    frame, cache = viewed(project, tmp_path / "c")
+    assert frame.records == ()
+    assert run(project, cache) == cold
+
+
+CONCURRENT_CLI = """
+import sys
+sys.path.insert(0, {src!r})
+from abiscope.cli import main
+sys.exit(main({argv!r}))
+"""
+
+
+def test_concurrent_cli_runs_share_run_entries(project: Path, tmp_path: Path) -> None:
+    base = ["layout", str(project / "api.h"), str(project / "other.h"), "-I",
+            str(project / "early"), "-I", str(project / "inc"), "--no-system-dirs",
+            "-t", "i386,x86_64", "-f", "json", "--cache-dir", str(tmp_path / "c")]
+    assert cli.main([*base[:-2], "--no-cache", "-o", str(tmp_path / "ref.json")]) == 0
+    expected = (tmp_path / "ref.json").read_bytes()
+    for round_ in range(2):  # cold, then warm (run-level hits)
+        procs = []
+        for i in range(6):
+            code = CONCURRENT_CLI.format(src=SRC, argv=[*base, "-o",
+                                                        str(tmp_path / f"{round_}-{i}.json")])
+            procs.append(subprocess.Popen([sys.executable, "-c", code]))
+        time.sleep(0.3)
+        procs[0].kill()  # one killed wherever it is
+        codes = [p.wait() for p in procs]
+        assert all(c == 0 for c in codes[1:])
+        for i in range(1, 6):
+            assert (tmp_path / f"{round_}-{i}.json").read_bytes() == expected
+    frame, _ = viewed(project, tmp_path / "c")
+    assert frame.records == () and rendered(frame, VIEW) == expected.decode()

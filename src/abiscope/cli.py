@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cache import keep_rendered, rendered_data
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
     EXIT_FAIL,
@@ -36,9 +37,9 @@ from .cliutil import (
     words,
     write,
 )
-from .commands import register_all
+from .commands import LazySubParsers, register_all
 from .config import Config, load_config
-from .errors import AbiscopeError, UsageError
+from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, model_to_json
 from .report.findings import render_github, render_json, render_sarif, render_text
 from .report.pahole import render_pahole
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and what will break.",
     )
     parser.add_argument("--version", action="version", version=f"abiscope {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazySubParsers)
     sub.required = True
 
     lay = sub.add_parser(
@@ -128,11 +129,12 @@ def cmd_layout(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.format == "pahole":
         _one_target(args.target or list(config.targets) or ["default"])
+    if args.format == "json":
+        _write_data(_layout_json(args, config), args.output)
+        return EXIT_OK
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
-    if args.format == "json":
-        write(dumps(model_to_json(model, records)), args.output)
-    elif args.format == "pahole":
+    if args.format == "pahole":
         write(render_pahole(model, records), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
@@ -140,6 +142,33 @@ def cmd_layout(args: argparse.Namespace) -> int:
     else:
         render_layout(model, records, terminal())
     return EXIT_OK
+
+
+def _layout_json(args: argparse.Namespace, config: Config) -> str | bytes:
+    """The abiscope.layout/1 text, or its UTF-8 bytes from the cache when a run-level
+    entry holds it for this selection (then the model is only a frame: see
+    abiscope.cache)."""
+    view = ("layout-json", str(args.all_files), *args.record)
+    model = load_model(args, config, view=view)
+    data = rendered_data(model, view)
+    if data is not None:
+        return data
+    text = dumps(model_to_json(model, select_records(model, args.record, args.all_files)))
+    keep_rendered(model, view, text)
+    return text
+
+
+def _write_data(text: str | bytes, output: str | None) -> None:
+    """cliutil.write, writing bytes to a file as they are."""
+    if isinstance(text, str) or not output:
+        write(text if isinstance(text, str) else text.decode("utf-8", "surrogateescape"),
+              output)
+        return
+    try:
+        with open(output, "wb") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"--output {output}: {exc.strerror}") from None
 
 
 def _one_target(spec: Sequence[str]) -> None:

