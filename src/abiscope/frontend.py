@@ -615,9 +615,24 @@ def _skipped(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
     return {f: tuple(sorted(v)) for f, v in out.items()}
 
 
-@lru_cache(maxsize=65536)
 def _realpath(path: str) -> str:
+    """``os.path.realpath``, remembered (per working directory: a path may be relative)."""
+    return _realpath_in(os.getcwd(), path)
+
+
+def _abspath(path: str) -> str:
+    """``os.path.abspath``, remembered (per working directory)."""
+    return _abspath_in(os.getcwd(), path)
+
+
+@lru_cache(maxsize=65536)
+def _realpath_in(_cwd: str, path: str) -> str:
     return os.path.realpath(path)
+
+
+@lru_cache(maxsize=65536)
+def _abspath_in(_cwd: str, path: str) -> str:
+    return os.path.abspath(path)
 
 
 def _includes(tu: Any) -> Iterator[tuple[str, str]]:
@@ -626,10 +641,27 @@ def _includes(tu: Any) -> Iterator[tuple[str, str]]:
     found nothing is left out (its diagnostic names the includer)."""
     cached: list[tuple[str, str]] | None = getattr(tu, "_abiscope_includes", None)
     if cached is None:  # read once per translation unit (several callers ask)
-        cached = [(inc.include.name,
-                   inc.source.name if inc.source is not None else tu.spelling)
-                  for inc in tu.get_includes() if inc.include is not None]
-        tu._abiscope_includes = cached
+        ci = _cindex()
+        lib = ci.conf.lib
+        names: dict[int | None, str] = {}
+        handle = ci.c_object_p()
+        found: list[tuple[str, str]] = []
+
+        def name(h: Any) -> str:
+            key = ctypes.cast(h, ctypes.c_void_p).value
+            if key not in names:
+                names[key] = ci.File(h).name
+            return names[key]
+
+        def visitor(included: Any, stack: Any, depth: int, _data: Any) -> None:
+            # (TranslationUnit.get_includes, without a Python object per location)
+            if depth > 0 and included:
+                lib.clang_getInstantiationLocation(stack.contents, ctypes.byref(handle),
+                                                   None, None, None)
+                found.append((name(included), name(handle) if handle else tu.spelling))
+
+        lib.clang_getInclusions(tu, ci.translation_unit_includes_callback(visitor), None)
+        cached = tu._abiscope_includes = found
     yield from cached
 
 
@@ -646,9 +678,13 @@ def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def relpath(path: str) -> str:
     """A path as reports show it: relative to the working directory when below it."""
+    return _relpath_in(os.getcwd(), path)
+
+
+@lru_cache(maxsize=4096)
+def _relpath_in(_cwd: str, path: str) -> str:
     norm = os.path.normpath(path)
     if not os.path.isabs(norm):
         return norm
@@ -820,9 +856,8 @@ class _GroupParser:
         return self._alone
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
-        self.files.update(os.path.abspath(h) for h in headers)
-        for name, _ in _includes(tu):
-            self.files.add(os.path.abspath(name))
+        self.files.update(_abspath(h) for h in headers)
+        self.files.update(_abspath(name) for name, _ in _includes(tu))
 
     def parse_one(self, header: str, walk: bool = True) -> bool:
         """One header in its own translation unit; False (and a failure recorded, not
@@ -1128,19 +1163,23 @@ def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
 def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
     ck = _cindex().CursorKind
     wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
-    same_file: dict[str, bool] = {}
+    same_file: dict[int | None, bool] = {}  # file handle -> is an input
     found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
+    ci = _cindex()
+    lib = ci.conf.lib
+    handle = ci.c_object_p()
     for cursor in found if found is not None else _children(tu.cursor, wanted):
         if all_files:
             yield cursor
             continue
-        f = cursor.location.file
-        if f is None:
+        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
+                                           ctypes.byref(handle), None, None, None)
+        if not handle:
             continue
-        name = f.name
-        hit = same_file.get(name)
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        hit = same_file.get(key)
         if hit is None:
-            hit = same_file[name] = _realpath(name) in mains
+            hit = same_file[key] = _realpath(ci.File(handle).name) in mains
         if hit:
             yield cursor
 
