@@ -393,9 +393,9 @@ class _TargetWalker:
             ))
         return tuple(out)
 
-    def add_record(self, cursor: Any, children: Sequence[Any]) -> None:
-        """``children``: the cursor's struct/union/enum and packed-attribute children."""
-        name = self.record_name(cursor)
+    def add_record(self, cursor: Any, children: Sequence[Any], name: str) -> None:
+        """``children``: the cursor's struct/union/enum and packed-attribute children;
+        ``name``: its :meth:`record_name`."""
         if not name or name in self.records:
             return
         t = cursor.type
@@ -436,9 +436,12 @@ class _TargetWalker:
             definition = cursor.get_definition()
             if definition is None or definition != cursor:
                 return
+            name = self.record_name(cursor)
+            if name and name in self.records:
+                return  # walked already, with the records defined inside it
             children = _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                           ck.PACKED_ATTR))
-            self.add_record(cursor, children)
+            self.add_record(cursor, children, name)
             for child in children:
                 if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL):
                     self.visit(child)
