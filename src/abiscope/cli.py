@@ -13,9 +13,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from . import __version__
 from .cache import keep_rendered, rendered_data
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
@@ -41,9 +38,6 @@ from .commands import LazySubParsers, register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, model_to_json
-from .report.findings import render_github, render_json, render_sarif, render_text
-from .report.pahole import render_pahole
-from .report.text import render_layout
 from .targets import GROUPS, TARGETS, group_members, resolve
 
 
@@ -132,12 +126,19 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.format == "json":
         _write_data(_layout_json(args, config), args.output)
         return EXIT_OK
+    # (the reporters, and rich under them, are imported only for the format asked for:
+    # a warm `layout -f json` starts faster without them)
+    from .report.pahole import render_pahole
+    from .report.text import render_layout
+
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
     if args.format == "pahole":
         write(render_pahole(model, records), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
+            from rich.console import Console
+
             render_layout(model, records, Console(file=fh, width=160, no_color=True))
     else:
         render_layout(model, records, terminal())
@@ -194,6 +195,8 @@ def cmd_targets(args: argparse.Namespace) -> int:
         }
         write(dumps(doc), None)
         return EXIT_OK
+    from rich.table import Table
+
     table = Table(show_edge=False, header_style="bold")
     for col in ("name", "clang triple", "bits", "endian", "groups", "checked by", "status"):
         table.add_column(col)
@@ -218,6 +221,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     fail_on = args.fail_on or config.fail_on or "warning"
     if fail_on not in FAIL_ON:
         raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
+    from .report.findings import render_github, render_json, render_sarif, render_text
+
     model = load_model(args, config, macros=True)
     records = select_records(model, args.record, args.all_files)
     findings = run_checks(model, records, check_config,
@@ -233,6 +238,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         write(render_github(findings), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
+            from rich.console import Console
+
             render_text(findings, Console(file=fh, width=160, no_color=True),
                         args.fix_preview)
     else:
@@ -282,6 +289,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         write(dumps([{"id": r.id, "name": r.name, "severity": r.severity,
                       "summary": r.summary} for r in RULES]), None)
         return EXIT_OK
+    from rich.table import Table
+
     table = Table(show_edge=False, header_style="bold")
     for col in ("id", "name", "default", "detects"):
         table.add_column(col)
@@ -302,6 +311,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                 for c in results]}), None)
     else:
         console = terminal()
+        from rich.table import Table
+
         table = Table(title="The xen-devel dm_op review, measured by abiscope",
                       title_justify="left", header_style="bold", show_lines=True)
         table.add_column("#", justify="right")

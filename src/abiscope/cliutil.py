@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-
 from .cache import UnitCache
 from .config import Config
 from .errors import InputError, UsageError
@@ -26,6 +24,7 @@ from .model import Model, Record
 from .targets import group_members, resolve
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
 
     from .checks import Rule
@@ -246,11 +245,17 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
     The bar appears only when there is more than one unit of work left to do (a warm or
     small run stays silent) and is removed when the work is done.
     """
+    if not (sys.stderr.isatty() or os.environ.get("FORCE_COLOR")
+            or os.environ.get("TTY_COMPATIBLE") == "1"):
+        yield None  # not a terminal for rich either (rich is not even imported: warm runs)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     console = Console(stderr=True)
     if not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     bar = Progress("[progress.description]{task.description}", BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn(), console=console,
@@ -274,6 +279,8 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def terminal() -> Console:
     """Colour and the terminal's width on a TTY; plain and wide enough when piped."""
+    from rich.console import Console
+
     probe = Console()
     return probe if probe.is_terminal else Console(width=1000, no_color=True)
 
