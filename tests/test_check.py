@@ -188,3 +188,18 @@ def test_configuration_file(run_cli: Run, tmp_path: Path,
     (tmp_path / "pyproject.toml").write_text("[tool.abiscope]\nfail_on = [\n")
     broken = run_cli("check")
     assert broken.code == 2 and "not valid TOML" in broken.err
+
+
+def test_abi013_reads_the_same_headers_as_the_check(run_cli: Run, tmp_path: Path) -> None:
+    """ABI013 parses the inputs again for the 128-bit models: through --headers-from too
+    (it used to read only positional headers, and found nothing to compare with)."""
+    header = tmp_path / "example.h"
+    header.write_text(page_blocks("ABI013")["Example"])
+    listing = tmp_path / "headers.txt"
+    listing.write_text(f"{header}\n")
+    direct = rule_ids(check_json(run_cli, header, "--select", "ABI013"))
+    r = run_cli("check", "--headers-from", str(listing), "--format", "json",
+                "--fail-on", "never", "--select", "ABI013")
+    assert r.code == 0, r.err
+    assert "ABI013" in direct
+    assert rule_ids(json.loads(r.out)) == direct
