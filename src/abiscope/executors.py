@@ -14,6 +14,7 @@ read and written by the submitting process only.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -37,11 +38,18 @@ def local(jobs: int | None, count: int) -> Executor:
             for tag, item in zip(tags, items, strict=True):
                 yield tag, func(item)
             return
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(func, item): tag
-                       for tag, item in zip(tags, items, strict=True)}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+        # The workers are forked with this process's objects (a model loaded from the
+        # cache, …); frozen, their garbage collections skip them instead of walking them
+        # again and again (measured: twice the parse time on a partly cached UAPI run).
+        gc.freeze()
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(func, item): tag
+                           for tag, item in zip(tags, items, strict=True)}
+                for future in as_completed(futures):
+                    yield futures[future], future.result()
+        finally:
+            gc.unfreeze()
 
     return run
 
