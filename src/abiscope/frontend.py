@@ -509,20 +509,7 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     ck = ci.CursorKind
     lib = ci.conf.lib
     real = _realpath
-    top = {real(h): i for i, h in enumerate(headers)}
-    parent: dict[str, str | None] = {}
-    entered: list[tuple[str, int]] = []
-    for name, source in _includes(tu):
-        path = real(name)
-        if path in parent:
-            continue
-        parent[path] = None if source == tu.spelling else real(source)
-        up: str | None = path if parent[path] is None else parent[path]
-        for _ in range(200):
-            if up is None or parent.get(up) is None:
-                break
-            up = parent[up]
-        entered.append((path, top.get(up, -1) if up is not None else -1))
+    entered = tuple(dict.fromkeys(real(name) for name, _ in _includes(tu)))  # first entries
     include_id = ck.INCLUSION_DIRECTIVE.value
     tag_ids = {ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value}
     enum_id = ck.ENUM_DECL.value
@@ -575,7 +562,7 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     for where, enum in enums:
         declared += [(where, c.spelling) for c in _children(enum, (ck.ENUM_CONSTANT_DECL,))]
     return isolation.BatchFacts(
-        tuple(top), tuple(entered), {f: tuple(v) for f, v in includes.items()},
+        tuple(real(h) for h in headers), entered, {f: tuple(v) for f, v in includes.items()},
         isolation.group_names(declared), isolation.group_names(tags), _skipped(tu))
 
 

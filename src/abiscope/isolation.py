@@ -2,24 +2,28 @@
 
 A batch is one translation unit that includes several input headers in order, so that what
 they share (``linux/types.h``, ``asm/*``) is parsed once. Its records equal those of one
-translation unit per header only if no header's text reads a name that only the batch gave
-it: a macro or declaration of a file that, alone, the header would not have included (Xen's
-``foreign/arm32.h`` tests ``XEN_HAVE_PV_UPCALL_MASK``, which ``xen.h`` defines), or that
-it would have included only later (it is defined before use in the batch, after it alone).
+translation unit per header only if no header reads a name that only the batch gave it: a
+macro, typedef, enumerator, variable or tag of a file that, alone, the header would not have
+included (Xen's ``foreign/arm32.h`` tests ``XEN_HAVE_PV_UPCALL_MASK``, which ``xen.h``
+defines), or would have included only after the use; or a tag that a header it does not
+reach completes (clang lays records out at the end of the unit: a pointee is complete in the
+batch and not alone).
 
-This module decides that from plain data the frontend reads off the batch's translation
-unit (the include graph, which input first entered each file, the names each file declares
-at file scope) and from the text of each file (the identifiers it uses and the macros it
-``#define``s or ``#undef``s, in every branch of its conditionals). It is conservative: an
-identifier that merely shares its spelling with a foreign macro or declaration (a struct
-member named like another header's macro) counts as a use, so a header is sent to a
-translation unit of its own more often than strictly needed, never less.
+The frontend reads plain data off the batch's unit (:class:`BatchFacts`: the include graph
+with the includes an include guard skipped, the order files were first entered, the names
+each file declares at file scope, the blocks the preprocessor skipped); this module adds the
+text of each file (:func:`scan`: the identifiers it mentions, the macros it defines and
+``#undef``s, the tags it defines) and decides, for each input ``H`` and every file ``F``
+that ``H`` reaches: every name ``F`` mentions that a file ``D`` entered before ``F`` in the
+batch provides must be one ``H`` alone would have seen there — ``D`` is entered before ``F``
+in a depth-first walk of ``H``'s includes, or ``F`` includes it before the mention — and
+every tag ``F`` mentions must be completed only by files ``H`` reaches. A macro's
+replacement counts where the macro is defined when the macro is used anywhere.
 
-What the check covers, one input ``H`` at a time, for every file ``F`` first entered under
-``H`` (``H`` included): a name ``F`` mentions that a file ``D`` entered earlier in the batch
-provides makes ``H`` *leaky* when ``D`` is not reached from ``H`` at all, or is reached
-only after ``F`` (a depth-first walk of ``H``'s includes, in order) and not from ``F``
-itself. Files are compared by real path.
+It is conservative: an identifier that merely shares its spelling with another file's macro
+or declaration (a struct member named like a macro) counts as a use, so a header is sent to
+a translation unit of its own more often than needed, never less. Files are compared by
+real path.
 """
 
 from __future__ import annotations
@@ -152,16 +156,16 @@ class BatchFacts:
     """What the frontend read off a batch's translation unit (real paths throughout).
 
     ``roots``: the input headers in batch order. ``entered``: every file the preprocessor
-    entered, in the order it first did, each with the index of the input under which that
-    happened. ``includes``: every ``#include`` of every entered file, in source order, as
-    (byte offset of the directive, included file), whether it entered the file or an
-    include guard skipped it. ``declared``: the names each file declares at file scope
-    (typedefs, enumerators, variables); ``tags``: the struct, union and enum tags it
-    defines; ``skipped``: the byte ranges of each file that the preprocessor skipped.
+    entered, in the order it first did. ``includes``: every ``#include`` of every entered
+    file, in source order, as (byte offset of the directive, included file), whether it
+    entered the file or an include guard skipped it. ``declared``: the names each file
+    declares at file scope (typedefs, enumerators, variables); ``tags``: the struct, union
+    and enum tags it defines; ``skipped``: the byte ranges of each file that the
+    preprocessor skipped.
     """
 
     roots: tuple[str, ...]
-    entered: tuple[tuple[str, int], ...]
+    entered: tuple[str, ...]
     includes: Mapping[str, tuple[tuple[int, str], ...]]
     declared: Mapping[str, frozenset[str]]
     tags: Mapping[str, frozenset[str]]
@@ -223,7 +227,7 @@ class Verdict:
 def check(facts: BatchFacts, names: Mapping[str, FileNames] | None = None) -> Verdict:
     """Which inputs of a batch read a name the batch gave them (see the module's text)."""
     entry: dict[str, int] = {}
-    for f, _ in facts.entered:
+    for f in facts.entered:
         entry.setdefault(f, len(entry))
     files = set(entry) | set(facts.roots)
     found = dict(names) if names is not None else {
@@ -304,11 +308,6 @@ def _tainted(bodies: Mapping[str, tuple[int, frozenset[str]]],
                 out.add(m)
                 grew = True
     return out
-
-
-def leaky(facts: BatchFacts, names: Mapping[str, FileNames] | None = None) -> set[int]:
-    """Indices of the inputs that need a translation unit of their own."""
-    return set(check(facts, names).leaky)
 
 
 def _reads_foreign(root: str, graph: _Graph, uses: Callable[[str], _Uses]) -> bool:
