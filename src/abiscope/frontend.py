@@ -570,17 +570,24 @@ class _RangeList(ctypes.Structure):
     _fields_ = [("count", ctypes.c_uint), ("ranges", ctypes.c_void_p)]
 
 
+@lru_cache(maxsize=1)
+def _range_functions() -> Any:
+    """libclang with the skipped-range calls declared (the bindings do not declare them)."""
+    ci = _cindex()
+    lib = ci.conf.lib
+    lib.clang_getAllSkippedRanges.argtypes = [ci.TranslationUnit]
+    lib.clang_getAllSkippedRanges.restype = ctypes.POINTER(_RangeList)
+    lib.clang_disposeSourceRangeList.argtypes = [ctypes.POINTER(_RangeList)]
+    lib.clang_disposeSourceRangeList.restype = None
+    return lib
+
+
 def _skipped(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
     """The byte ranges of each file (real path) that the preprocessor skipped (inactive
     conditional blocks, their directives included), from the preprocessing record."""
     ci = _cindex()
-    lib = ci.conf.lib
-    get_all = lib.clang_getAllSkippedRanges
-    get_all.argtypes = [ci.TranslationUnit]
-    get_all.restype = ctypes.POINTER(_RangeList)
-    lib.clang_disposeSourceRangeList.argtypes = [ctypes.POINTER(_RangeList)]
-    lib.clang_disposeSourceRangeList.restype = None
-    found = get_all(tu)
+    lib = _range_functions()
+    found = lib.clang_getAllSkippedRanges(tu)
     out: dict[str, list[tuple[int, int]]] = {}
     if not found:
         return {}
