@@ -135,3 +135,18 @@ def test_targets_command_lists_registry(run_cli: Run) -> None:
     doc = json.loads(r.out)
     assert doc["groups"]["default"] == ["i386", "x86_64", "x32", "arm", "aarch64"]
     assert {t["name"] for t in doc["targets"]} >= {"i386", "m68k", "lp128", "win64"}
+
+
+@pytest.mark.parametrize("text, where", [
+    ("struct x { int a\n", "x.h:1:17"),            # a member without ';', struct unclosed
+    ("struct x { int a;\n", "x.h:1:18"),           # unclosed: clang's '}' is past the end
+    ("#if 1\nstruct x { int a; };\n", "x.h:1:2"),  # unterminated conditional
+])
+def test_a_broken_header_is_named_not_the_file_that_includes_it(
+        run_cli: Run, tmp_path: Path, text: str, where: str) -> None:
+    """A header has a translation unit of its own through a one-line main file that
+    includes it; its errors are the header's, never that file's (exit 2, one message)."""
+    (tmp_path / "x.h").write_text(text)
+    r = run_cli("layout", str(tmp_path / "x.h"), "-t", "x86_64")
+    assert r.code == 2
+    assert where in r.err and "<abiscope" not in r.err

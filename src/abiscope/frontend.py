@@ -665,14 +665,20 @@ def _includes(tu: Any) -> Iterator[tuple[str, str]]:
 def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
     ci = _cindex()
     out = []
+    after_end = []  # in the one-line main file that includes a header alone
     for d in tu.diagnostics:
         if d.severity < ci.Diagnostic.Error:
             continue
         loc = d.location
+        level = "fatal" if d.severity >= ci.Diagnostic.Fatal else "error"
+        if loc.file is not None and os.path.basename(loc.file.name) == _ALONE_NAME:
+            # (an unclosed struct "expects '}'" there): no place to show in the header
+            after_end.append(Diagnostic(level, f"at the end of the header: {d.spelling}", None))
+            continue
         where = SourceLocation(relpath(loc.file.name), loc.line, loc.column) if loc.file else None
-        out.append(Diagnostic("fatal" if d.severity >= ci.Diagnostic.Fatal else "error",
-                              sandbox.explain(d.spelling, loc.file and loc.file.name), where))
-    return out
+        out.append(Diagnostic(level, sandbox.explain(d.spelling, loc.file and loc.file.name),
+                              where))
+    return out or after_end  # the header's own errors say what is wrong, when it has some
 
 
 def relpath(path: str) -> str:
