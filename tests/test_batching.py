@@ -152,6 +152,32 @@ def test_a_header_that_needs_another(tmp_path: Path) -> None:
     assert batched == alone
 
 
+def test_an_alignment_from_another_files_macro_walks_the_unit_again(tmp_path: Path) -> None:
+    """The walk of a unit without the macro record stops at an ``aligned(MACRO)`` written in
+    another file's macro, and the unit is walked again with the record: every record once,
+    in order, with the alignment read, as when macros are read from the start."""
+    (tmp_path / "align.h").write_text(
+        "#define A8 __attribute__((aligned(8)))\nstruct before { int b; };\n")
+    (tmp_path / "user.h").write_text(
+        '#include "align.h"\nstruct first { char c; };\n'
+        "struct aligned { char c; int x A8; };\nstruct after { char c; };\n")
+    headers = [str(tmp_path / "user.h")]
+    for all_files in (False, True):
+        opts = ParseOptions(system_dirs=False, all_files=all_files)
+        model = frontend.parse(headers, [TARGETS["x86_64"]], opts, jobs=1)
+        names = [r.name for r in model.records]
+        assert names == sorted(set(names))  # (each once)
+        assert {"struct first", "struct aligned", "struct after"} <= set(names)
+        assert ("struct before" in names) == all_files
+        record = next(r for r in model.records if r.name == "struct aligned")
+        member = record.layouts["x86_64"].members[1]
+        assert (member.name, member.align_attr, member.offset_bits) == ("x", 8, 64)
+        read = frontend.parse(headers, [TARGETS["x86_64"]],
+                              ParseOptions(system_dirs=False, all_files=all_files,
+                                           macros=True), jobs=1)
+        assert read.records == model.records
+
+
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     with progress_bar("parsing") as progress:  # pytest captures stderr: not a terminal
         assert progress is None

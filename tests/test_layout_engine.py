@@ -343,3 +343,31 @@ def test_data_model_is_the_only_parameter() -> None:
                      **{name: 24 for name in MODELS if name not in (*ilp32, "m68k", "lp128",
                                                                      "cheri128")}}
     assert isinstance(MODELS["m68k"], DataModel) and MODELS["m68k"].endian == "big"
+
+
+def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> None:
+    """``int x A8;`` with ``A8`` defined in another file: clang's extent of the member ends
+    at ``x``, so the attribute is read from the tokens after it. m68k is laid out by the
+    engine (``frontend.parse``), which must then agree with m68k's gcc, member by member."""
+    if find_gcc("m68k") is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['m68k']} not installed (make deps)")
+    (tmp_path / "align.h").write_text("#define A8 __attribute__((aligned(8)))\n"
+                                      "#define A16 __attribute__ ((__aligned__ (16)))\n")
+    header = tmp_path / "user.h"
+    header.write_text('#include "align.h"\n'
+                      "struct member { char c; int x A8; char d; };\n"
+                      "typedef int t16 A16;\n"
+                      "struct typedefed { char c; t16 v; };\n"
+                      "struct nested { char c; struct { char a; short b A8; } in; };\n")
+    names = ("struct member", "struct typedefed", "struct nested")
+    gcc = compile_layouts({"u": header.read_text()}, "m68k", include_dirs=[str(tmp_path)],
+                          align_probes={"u": names})["u"]
+    assert gcc.ok, gcc.stderr
+    model = frontend.parse([str(header)], [TARGETS["m68k"]],
+                           frontend.ParseOptions(system_dirs=False), jobs=1)
+    ours = {r.name: r.layouts["m68k"] for r in model.records}
+    for name in names:
+        theirs = gcc.records[name]
+        assert (ours[name].size, ours[name].align) == (theirs.size, theirs.align), name
+        assert flatten(ours[name].members) == flatten(theirs.members), name
+    assert ours["struct member"].members[1].offset_bits == 64  # (not m68k's natural 16)

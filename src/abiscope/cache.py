@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from .frontend import ParseOptions, UnitResult
     from .targets import Target
 
-FORMAT = 2  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes
+FORMAT = 3  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
+#            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator)
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SUFFIX = ".unit"
 _RUN_SUFFIX = ".run"

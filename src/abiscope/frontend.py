@@ -249,7 +249,6 @@ class _TargetWalker:
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
-        self.needs_macros = False
         self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
         tk = self.ci.TypeKind
         self._enum_kind_id = tk.ENUM.value
@@ -362,11 +361,10 @@ class _TargetWalker:
         return result
 
     def align_attr(self, cursor: Any) -> int | None:
-        try:
-            return align_attr(cursor, macros=self.macros)
-        except NeedsMacros:
-            self.needs_macros = True
-            return None
+        """The declaration's ``aligned(...)``; raises :class:`NeedsMacros` when it is written
+        in a macro of another file and the unit has no macro record (the walk stops there:
+        :meth:`_GroupParser.collect` walks a unit with the record instead)."""
+        return align_attr(cursor, macros=self.macros)
 
     # -- records and enums -----------------------------------------------------------------
 
@@ -1072,10 +1070,11 @@ class _GroupParser:
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
         known = set(walker.records)
-        _walk(walker, tu, mains, self.options.all_files, macro_table)
-        if walker.needs_macros:
+        try:
+            _walk(walker, tu, mains, self.options.all_files, macro_table)
+        except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table (a
-            # detailed parse) and walk this unit again.
+            # detailed parse) and walk this unit again (the enums found stay: the same).
             for name in set(walker.records) - known:
                 del walker.records[name]
             tu = self.parse(path, text, self.flags
@@ -1215,8 +1214,8 @@ def _evaluate(cursor: Any) -> int | None:
 def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
           macros: Mapping[str, list[str]] | None) -> None:
     walker.seen_decls.clear()
+    walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
     walker.macros = macros
-    walker.needs_macros = False
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
     walker.files.clear()  # file handles are the unit's own
     walker.type_ids.clear()
@@ -1626,6 +1625,35 @@ def _spelled_tokens(cursor: Any) -> list[str]:
     return [t.spelling for t in tu.get_tokens(extent=span)]
 
 
+def _declaration_tokens(cursor: Any) -> list[str]:
+    """:func:`_spelled_tokens` and what follows the declaration's extent up to the ``;``,
+    ``,`` or ``}`` that ends it: an attribute macro after the declarator (``int x A8;``)
+    is outside clang's extent."""
+    tokens = _spelled_tokens(cursor)
+    extent, where = cursor.extent, cursor.location.file
+    if where is None:
+        return tokens
+    ci = _cindex()
+    tu = cursor.translation_unit
+    parent = cursor.semantic_parent
+    last_line = parent.extent.end.line if parent is not None and parent.kind in (
+        ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL) else extent.end.line + 8
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
+        ci.SourceLocation.from_position(tu, where, last_line, 1 << 16))
+    depth = 0
+    for token in tu.get_tokens(extent=span):
+        text = token.spelling
+        if depth == 0 and text in (";", ",", "}", "{"):
+            break
+        if text in ("(", "["):
+            depth += 1
+        elif text in (")", "]"):
+            depth -= 1
+        tokens.append(text)
+    return tokens
+
+
 def align_attr(cursor: Any, strict: bool = False,
                macros: Mapping[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
@@ -1655,7 +1683,7 @@ def align_attr(cursor: Any, strict: bool = False,
                 if not strict:
                     raise NeedsMacros(str(cursor.spelling))
             else:
-                expanded = _expand(_spelled_tokens(cursor), macros)
+                expanded = _expand(_declaration_tokens(cursor), macros)
                 for i, tok in enumerate(expanded):
                     if tok in ("aligned", "__aligned__", "_Alignas", "align"):
                         value = 0 if expanded[i + 1:i + 2] != ["("] else \
