@@ -347,8 +347,9 @@ def test_data_model_is_the_only_parameter() -> None:
 
 def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> None:
     """``int x A8;`` with ``A8`` defined in another file: clang's extent of the member ends
-    at ``x``, so the attribute is read from the tokens after it. m68k is laid out by the
-    engine (``frontend.parse``), which must then agree with m68k's gcc, member by member."""
+    at ``x``, so the attribute is read from the tokens after it; after a struct's body, the
+    struct's own (not a member's, inside the body). m68k is laid out by the engine
+    (``frontend.parse``), which must then agree with m68k's gcc, member by member."""
     if find_gcc("m68k") is None:
         skip_or_fail(f"{GCC_FOR_TARGET['m68k']} not installed (make deps)")
     (tmp_path / "align.h").write_text("#define A8 __attribute__((aligned(8)))\n"
@@ -358,8 +359,12 @@ def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> No
                       "struct member { char c; int x A8; char d; };\n"
                       "typedef int t16 A16;\n"
                       "struct typedefed { char c; t16 v; };\n"
-                      "struct nested { char c; struct { char a; short b A8; } in; };\n")
-    names = ("struct member", "struct typedefed", "struct nested")
+                      "struct nested { char c; struct { char a; short b A8; } in; };\n"
+                      "struct body { char c; int x A8; } A16;\n"
+                      "struct outer { char c; struct body in; };\n"
+                      "struct both { char c; int x A8 A16; };\n")
+    names = ("struct member", "struct typedefed", "struct nested", "struct body",
+             "struct outer", "struct both")
     gcc = compile_layouts({"u": header.read_text()}, "m68k", include_dirs=[str(tmp_path)],
                           align_probes={"u": names})["u"]
     assert gcc.ok, gcc.stderr
@@ -371,3 +376,30 @@ def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> No
         assert (ours[name].size, ours[name].align) == (theirs.size, theirs.align), name
         assert flatten(ours[name].members) == flatten(theirs.members), name
     assert ours["struct member"].members[1].offset_bits == 64  # (not m68k's natural 16)
+
+
+def test_glibc_thread_types_on_m68k_match_gcc(tmp_path: Path) -> None:
+    """glibc aligns its lock words with a macro after the declarator
+    (``int __lock __LOCK_ALIGNMENT;``, ``__ONCE_ALIGNMENT``): 4 on m68k, where ``int`` alone
+    is 2-aligned. Every record ``<pthread.h>`` and ``<threads.h>`` reach, from m68k's own
+    tree, laid out by the engine: equal to m68k's gcc (mutexes and condition variables were
+    2-aligned before the attribute was read)."""
+    from differential import Tally, compare_model, gcc_layouts, probes_for
+
+    tree = "/usr/m68k-linux-gnu/include"
+    if find_gcc("m68k") is None or not Path(tree, "pthread.h").is_file():
+        skip_or_fail("m68k gcc or libc6-dev-m68k-cross missing (make deps)")
+    header = tmp_path / "threads_m68k.h"
+    header.write_text("#include <pthread.h>\n#include <threads.h>\n")
+    model = frontend.parse([str(header)], [TARGETS["m68k"]],
+                           frontend.ParseOptions(all_files=True), jobs=1)
+    assert not model.failures, model.failures
+    gcc = gcc_layouts({"t": header.read_text()}, "m68k", {"t": probes_for(model, "m68k")},
+                      include_dirs=[tree])["t"]
+    assert gcc.ok, gcc.stderr
+    tally = Tally()
+    tally.add(compare_model(model, "m68k", gcc.records, "threads_m68k.h"))
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert tally.records > 20
+    mutex = next(r for r in model.records if r.name == "pthread_mutex_t")
+    assert mutex.layouts["m68k"].align == 4

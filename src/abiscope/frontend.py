@@ -95,7 +95,7 @@ def search_dirs(target: Target, options: ParseOptions) -> list[str]:
 
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
-    args = ["-x", "c", f"--target={target.triple}", f"-std={options.std}",
+    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
             "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
             "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
@@ -1626,10 +1626,17 @@ def _spelled_tokens(cursor: Any) -> list[str]:
 
 
 def _declaration_tokens(cursor: Any) -> list[str]:
-    """:func:`_spelled_tokens` and what follows the declaration's extent up to the ``;``,
-    ``,`` or ``}`` that ends it: an attribute macro after the declarator (``int x A8;``)
-    is outside clang's extent."""
-    tokens = _spelled_tokens(cursor)
+    """The tokens of a declaration as written, without the bodies in braces (a struct's
+    members, with attributes of their own), and with what follows the declaration's
+    extent up to the ``;``, ``,`` or ``}`` that ends it: an attribute macro after the
+    declarator (``int x A8;``) or after a struct's body is outside clang's extent."""
+    tokens: list[str] = []
+    braces = 0
+    for text in _spelled_tokens(cursor):
+        braces += text == "{"
+        if not braces:
+            tokens.append(text)
+        braces -= text == "}" and braces > 0
     extent, where = cursor.extent, cursor.location.file
     if where is None:
         return tokens
@@ -1683,12 +1690,14 @@ def align_attr(cursor: Any, strict: bool = False,
                 if not strict:
                     raise NeedsMacros(str(cursor.spelling))
             else:
+                # (every alignment of the declaration, the largest: the attribute
+                # cursors of two macros cannot be told apart)
                 expanded = _expand(_declaration_tokens(cursor), macros)
-                for i, tok in enumerate(expanded):
-                    if tok in ("aligned", "__aligned__", "_Alignas", "align"):
-                        value = 0 if expanded[i + 1:i + 2] != ["("] else \
-                            _attr_argument(expanded[i:], macros)
-                        break
+                values = [0 if expanded[i + 1:i + 2] != ["("] else
+                          _attr_argument(expanded[i:], macros)
+                          for i, tok in enumerate(expanded)
+                          if tok in ("aligned", "__aligned__", "_Alignas", "align")]
+                value = max((v for v in values if v is not None), default=None)
         if value is None:
             if not strict:
                 continue

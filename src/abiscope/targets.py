@@ -27,6 +27,9 @@ class Target:
     checked_by: str = "clang only"
     hypothetical: bool = False
     engine: bool = False  # laid out by abiscope's layout engine instead of clang
+    # what the target's Debian gcc assumes by default and clang's triple alone does not
+    # (its predefined macros choose what a libc header declares)
+    clang_flags: tuple[str, ...] = ()
     available: bool = True  # this build supports it
     unavailable_reason: str = ""
 
@@ -90,7 +93,10 @@ TARGETS: dict[str, Target] = {
         _t("loongarch64", "loongarch64-linux-gnu", 64, "little", "linux",
            None, None, "clang only"),
         _t("m68k", "m68k-linux-gnu", 32, "big", "linux",
-           "m68k-linux-gnu", "m68k-linux-gnu", "gcc-m68k-linux-gnu", engine=True),
+           "m68k-linux-gnu", "m68k-linux-gnu", "gcc-m68k-linux-gnu", engine=True,
+           # gcc's default is a 68020 with a 68881 FPU: __HAVE_68881__ gives glibc's
+           # jmp_buf its floating-point registers (156 bytes, not 60)
+           clang_flags=("-mcpu=68020",)),
         _t("win32", "i686-pc-windows-msvc", 32, "little", "windows",
            None, None, "clang only (MSVC rules)"),
         _t("win64", "x86_64-pc-windows-msvc", 64, "little", "windows",
