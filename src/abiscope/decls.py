@@ -79,6 +79,9 @@ class RecordDecl:
     fields: tuple[FieldDecl, ...]
     packed: bool = False  # __attribute__((packed)) on the record
     align_attr: int | None = None  # aligned(N) on the record
+    # aligned(N) on the typedef that names an untagged record: its alignment is then the
+    # typedef's (``_Alignof(T)``, raised or lowered; the record's size and members stay)
+    typedef_align: int | None = None
     pack: int | None = None  # #pragma pack(N) in force at the definition
     location: SourceLocation | None = None
     complete: bool = True  # False: declared, never defined in the translation unit

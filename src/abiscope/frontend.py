@@ -410,6 +410,9 @@ class _TargetWalker:
         align = _size(t.get_align())
         if size is None or align is None:
             return
+        named_by = _naming_typedef(cursor, name)
+        if named_by is not None and named_by.has_attrs():
+            align = self.typedef_align(named_by) or align
         members = self.members(t, 0)
         holes, tail = gaps(members, size) if cursor.kind == self.ci.CursorKind.STRUCT_DECL \
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
@@ -435,6 +438,14 @@ class _TargetWalker:
             return
         self.enums[name] = (loc, EnumLayout(size, align, underlying.spelling, bool(signed),
                                             constants))
+
+    def typedef_align(self, typedef: Any) -> int | None:
+        """``_Alignof`` of a typedef with attributes (an ``aligned`` on a typedef may raise
+        or lower it). A bare ``aligned`` is GCC's biggest alignment of the target: clang's
+        differs on mips (16 bytes, GCC 8)."""
+        if self.align_attr(typedef) == 0 and self.target in MODELS:
+            return MODELS[self.target].mode_align_cap
+        return _size(typedef.type.get_align())
 
     def enum_value(self, constant: Any, underlying: Any) -> int:
         """``Cursor.enum_value`` without its look-ups per constant: a constant's type is
@@ -1661,6 +1672,30 @@ def _declaration_tokens(cursor: Any) -> list[str]:
     return tokens
 
 
+def _naming_typedef(record: Any, name: str) -> Any | None:
+    """The typedef that names an untagged struct or union (``typedef struct { … } T;``,
+    ``name`` being ``T``), found at its name after the body; None for a tagged record or
+    when a macro spells the name. An ``aligned`` on it raises ``_Alignof(T)``, not the
+    struct's size."""
+    if name.startswith(("struct ", "union ")) or record.spelling != name:
+        return None
+    ci = _cindex()
+    extent, where = record.extent, record.location.file
+    if where is None:
+        return None
+    tu = record.translation_unit
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
+        ci.SourceLocation.from_position(tu, where, extent.end.line + 8, 1 << 16))
+    for token in tu.get_tokens(extent=span):
+        if token.spelling == name:
+            found = ci.Cursor.from_location(tu, token.location)
+            return found if found.kind == ci.CursorKind.TYPEDEF_DECL else None
+        if token.spelling in (";", "{", "}"):
+            break
+    return None
+
+
 def align_attr(cursor: Any, strict: bool = False,
                macros: Mapping[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
@@ -1806,10 +1841,13 @@ class _DeclBuilder:
                 location=self.location(f),
             ))
         loc = definition.location
+        named_by = _naming_typedef(definition, key)
         self.records[key] = RecordDecl(
             key=key, kind="union" if definition.kind == ck.UNION_DECL else "struct",
             fields=tuple(fields), packed=self.has_packed(definition),
             align_attr=self.align_attr(definition),
+            typedef_align=self.align_attr(named_by)
+            if named_by is not None and named_by.has_attrs() else None,
             pack=_pack_at(loc.file.name, loc.line) if loc.file else None,
             location=self.location(definition), complete=complete,
         )

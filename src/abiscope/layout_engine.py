@@ -107,7 +107,10 @@ class LayoutEngine:
             tail = shape.size * 8 - end
         else:
             holes, tail = gaps(members, shape.size)
-        result = RecordLayout(shape.size, shape.align, members, holes, max(tail, 0),
+        # (``_Alignof(T)`` of an untagged record named by an aligned typedef: raised or lowered)
+        align = shape.align if rec.typedef_align is None else self._attr(rec.typedef_align) \
+            or shape.align
+        result = RecordLayout(shape.size, align, members, holes, max(tail, 0),
                               rec.packed, rec.kind)
         self._layouts[key] = result
         return result

@@ -1,0 +1,76 @@
+"""glibc's own headers, laid out by abiscope and by every Debian cross gcc: identical.
+
+Thirty common libc headers (threads, signals, sockets, stat, time, IPC, ELF, ...) from each
+target's own tree (``/usr/<triple>/include``, from ``libc6-dev-<arch>-cross``), one
+translation unit per target, every record they reach compared with gcc's DWARF: size,
+``_Alignof``, every member's offset and width. glibc is where a typedef's ``aligned``
+names an untagged struct (``siginfo_t`` on x32, ``__pthread_unwind_buf_t``), where lock
+words are aligned by a macro after the declarator (``__LOCK_ALIGNMENT``), and where a
+predefined CPU macro changes a layout (m68k's ``jmp_buf``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from abiscope import frontend
+from abiscope.targets import TARGETS
+from conftest import skip_or_fail
+from differential import Tally, compare_model, gcc_layouts, probes_for
+from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs
+
+LIBC_HEADERS = (
+    "pthread.h", "threads.h", "setjmp.h", "signal.h", "ucontext.h", "sys/stat.h",
+    "sys/socket.h", "netinet/in.h", "sys/epoll.h", "termios.h", "sys/time.h",
+    "sys/resource.h", "sys/uio.h", "dirent.h", "fcntl.h", "time.h", "stdio.h", "sys/statfs.h",
+    "sys/sem.h", "sys/msg.h", "sys/shm.h", "sys/ipc.h", "poll.h", "sched.h", "sys/utsname.h",
+    "sys/sysinfo.h", "link.h", "elf.h", "glob.h", "wchar.h",
+)
+SOURCE = "".join(f"#include <{h}>\n" for h in LIBC_HEADERS)
+
+
+@pytest.mark.parametrize("target", [t for t in GCC_FOR_TARGET if TARGETS[t].available])
+def test_libc_headers_match_gcc(target: str, tmp_path: Path) -> None:
+    if find_gcc(target) is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    tree = system_include_dirs(target)
+    if not any(Path(d, "pthread.h").is_file() for d in tree):
+        skip_or_fail(f"no libc headers for {target} (libc6-dev cross package; make deps)")
+    header = tmp_path / "libc_headers.h"
+    header.write_text(SOURCE)
+    model = frontend.parse([str(header)], [TARGETS[target]],
+                           frontend.ParseOptions(all_files=True), jobs=1)
+    assert not model.failures, model.failures
+    gcc = gcc_layouts({"libc": SOURCE}, target, {"libc": probes_for(model, target)},
+                      include_dirs=tree)["libc"]
+    assert gcc.ok, gcc.stderr
+    tally = Tally()
+    tally.add(compare_model(model, target, gcc.records, "libc_headers.h"))
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert tally.records > 100
+
+
+def test_an_aligned_typedef_gives_its_untagged_struct_its_alignment(tmp_path: Path) -> None:
+    """``typedef struct { … } T __attribute__((aligned(N)));``: ``_Alignof(T)`` is N, raised
+    or lowered, and the size stays the struct's; a bare ``aligned`` is GCC's biggest
+    alignment (8 on mips, where clang says 16). Checked against each target's gcc."""
+    source = ("typedef struct { int a, b, c; } up __attribute__((aligned(16)));\n"
+              "typedef struct { long long x; int y; } down __attribute__((aligned(2)));\n"
+              "typedef struct { char c; } bare __attribute__((__aligned__));\n"
+              "typedef struct { int a; } plain;\n")
+    header = tmp_path / "typedefs.h"
+    header.write_text(source)
+    for target in ("x86_64", "i386", "mips", "arm", "m68k"):
+        if find_gcc(target) is None:
+            skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+        model = frontend.parse([str(header)], [TARGETS[target]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1)
+        gcc = gcc_layouts({"t": source}, target, {"t": probes_for(model, target)})["t"]
+        assert gcc.ok, gcc.stderr
+        tally = compare_model(model, target, gcc.records, "typedefs.h")
+        assert not tally.mismatches, "\n".join(tally.mismatches)
+        assert tally.records == 4
+        ours = {r.name: r.layouts[target] for r in model.records}
+        assert (ours["up"].size, ours["up"].align) == (12, 16)
