@@ -3,14 +3,19 @@
 Thirty common libc headers (threads, signals, sockets, stat, time, IPC, ELF, ...) from each
 target's own tree (``/usr/<triple>/include``, from ``libc6-dev-<arch>-cross``), one
 translation unit per target, every record they reach compared with gcc's DWARF: size,
-``_Alignof``, every member's offset and width. glibc is where a typedef's ``aligned``
-names an untagged struct (``siginfo_t`` on x32, ``__pthread_unwind_buf_t``), where lock
-words are aligned by a macro after the declarator (``__LOCK_ALIGNMENT``), and where a
-predefined CPU macro changes a layout (m68k's ``jmp_buf``).
+``_Alignof``, every member's offset and width; in the slow run, every public glibc header
+(about 236 per target: the top level, ``sys/``, ``net*/``, ``arpa/``, ``rpc/``, ...).
+glibc is where a typedef's ``aligned`` names an untagged struct (``siginfo_t`` on x32,
+``__pthread_unwind_buf_t``), where lock words are aligned by a macro after the declarator
+(``__LOCK_ALIGNMENT``), and where a predefined CPU macro changes a layout (m68k's
+``jmp_buf``).
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,8 @@ from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs
+
+GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
 
 LIBC_HEADERS = (
     "pthread.h", "threads.h", "setjmp.h", "signal.h", "ucontext.h", "sys/stat.h",
@@ -31,25 +38,80 @@ LIBC_HEADERS = (
 SOURCE = "".join(f"#include <{h}>\n" for h in LIBC_HEADERS)
 
 
-@pytest.mark.parametrize("target", [t for t in GCC_FOR_TARGET if TARGETS[t].available])
-def test_libc_headers_match_gcc(target: str, tmp_path: Path) -> None:
+def _libc_tree(target: str) -> list[str]:
     if find_gcc(target) is None:
         skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
     tree = system_include_dirs(target)
     if not any(Path(d, "pthread.h").is_file() for d in tree):
         skip_or_fail(f"no libc headers for {target} (libc6-dev cross package; make deps)")
+    return tree
+
+
+def _compare(target: str, source: str, tree: list[str], tmp_path: Path) -> Tally:
+    """One translation unit of ``source`` on ``target``: abiscope against gcc's DWARF."""
     header = tmp_path / "libc_headers.h"
-    header.write_text(SOURCE)
+    header.write_text(source)
     model = frontend.parse([str(header)], [TARGETS[target]],
                            frontend.ParseOptions(all_files=True), jobs=1)
     assert not model.failures, model.failures
-    gcc = gcc_layouts({"libc": SOURCE}, target, {"libc": probes_for(model, target)},
+    gcc = gcc_layouts({"libc": source}, target, {"libc": probes_for(model, target)},
                       include_dirs=tree)["libc"]
     assert gcc.ok, gcc.stderr
     tally = Tally()
     tally.add(compare_model(model, target, gcc.records, "libc_headers.h"))
     assert not tally.mismatches, "\n".join(tally.mismatches)
+    return tally
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_libc_headers_match_gcc(target: str, tmp_path: Path) -> None:
+    tally = _compare(target, SOURCE, _libc_tree(target), tmp_path)
     assert tally.records > 100
+
+
+GLIBC_DIRS = ("", "sys", "net", "netinet", "arpa", "netpacket", "netash", "netax25", "netipx",
+              "netrose", "netrom", "neteconet", "scsi", "protocols", "rpc", "nfs")
+NOT_STANDALONE = {"regexp.h", "sys/elf.h"}  # (an #error; a #warning that it is obsolete)
+
+
+def glibc_headers(target: str, tree: list[str]) -> list[str]:
+    """Every public glibc header of the target's tree that its gcc compiles alone. The
+    host's ``/usr/include`` also holds other packages' headers: for x86_64 only the names
+    i386's cross tree (glibc and Linux only) has are taken."""
+    names = {os.path.join(d, f) if d else f
+             for root in tree for d in GLIBC_DIRS if os.path.isdir(os.path.join(root, d))
+             for f in os.listdir(os.path.join(root, d)) if f.endswith(".h")}
+    if target == "x86_64":
+        pure = "/usr/i686-linux-gnu/include"
+        if not os.path.isdir(pure):
+            skip_or_fail("libc6-dev-i386-cross missing: it tells glibc's headers apart (make deps)")
+        names = {n for n in names if os.path.isfile(os.path.join(pure, n))}
+    gcc = find_gcc(target)
+    assert gcc is not None
+    builtin = subprocess.run([gcc, "-print-file-name=include"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    argv = [gcc, "-nostdinc", "-isystem", builtin, *(a for d in tree for a in ("-isystem", d)),
+            "-std=gnu11", "-w", "-fsyntax-only", "-x", "c", "-"]
+
+    def alone(name: str) -> bool:
+        return subprocess.run(argv, input=f"#include <{name}>\n", capture_output=True,
+                              text=True).returncode == 0
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        chosen = sorted(n for n, ok in zip(sorted(names - NOT_STANDALONE),
+                                           pool.map(alone, sorted(names - NOT_STANDALONE)),
+                                           strict=True) if ok)
+    return chosen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_every_glibc_header_matches_gcc(target: str, tmp_path: Path) -> None:
+    tree = _libc_tree(target)
+    names = glibc_headers(target, tree)
+    assert len(names) > 200
+    tally = _compare(target, "".join(f"#include <{n}>\n" for n in names), tree, tmp_path)
+    assert tally.records > 400
 
 
 def test_an_aligned_typedef_gives_its_untagged_struct_its_alignment(tmp_path: Path) -> None:
