@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 import pytest
 
+from abiscope import frontend
 from abiscope.errors import UsageError
 from abiscope.targets import GROUPS, TARGETS, group_members, resolve
+from conftest import skip_or_fail
+from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
 
 def names(spec: str) -> list[str]:
@@ -62,3 +68,62 @@ def test_every_group_is_known_and_all_is_every_real_target() -> None:
     assert set(GROUPS) == {"x86", "linux", "windows", "future", "all", "default"}
     assert {t.name for t in group_members("all")} == {
         n for n, t in TARGETS.items() if not t.hypothetical}
+
+
+# ABI-relevant predefined macros: headers choose declarations by them (glibc's jmp_buf on
+# m68k, Arm's and MIPS's register sets, long double's format).
+ABI_MACROS = re.compile(
+    r"__SIZEOF_\w+__|__CHAR_UNSIGNED__|_CALL_ELF|__ARM_ARCH\w*|__ARM_PCS\w*|__ARM_EABI__|"
+    r"__ARM_FP|__thumb2__|__mips\w*|_MIPS_SIM|_MIPS_SZ\w+|_ABIO32|_ABIN32|_ABI64|"
+    r"__riscv_float_abi\w+|__riscv_xlen|__LONG_DOUBLE_\w+|_ILP32|__ILP32__|_LP64|__LP64__|"
+    r"__x86_64__|__i[3-6]86__|__BYTE_ORDER__|__HAVE_68881__|__mc680[0-9]0__|"
+    r"__BIGGEST_ALIGNMENT__|__s390x__|__sparc_v9__|__arch64__|_ARCH_PPC64|__powerpc64__")
+# clang is wrong on m68k (long double, biggest alignment): the engine's data model decides
+CLANG_DIFFERS = {"m68k": {"__SIZEOF_LONG_DOUBLE__", "__BIGGEST_ALIGNMENT__"}}
+# gcc-only: types clang does not have, a spelling of its own, a code-generation choice
+GCC_ONLY = {"__SIZEOF_FLOAT80__", "__SIZEOF_IBM128__", "__SIZEOF_FLOAT128__",
+            "__SIZEOF_IEEE128__", "__ARM_ARCH_8A", "__mips_no_lxc1_sxc1"}
+
+
+def _value(text: str) -> object:
+    text = text.replace(" ", "")
+    if re.fullmatch(r"'.'", text):
+        return ord(text[1])
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text
+
+
+def _gcc_predefines(gcc: str) -> dict[str, object]:
+    out = subprocess.run([gcc, "-dM", "-E", "-std=gnu11", "-x", "c", "-"], input="",
+                         capture_output=True, text=True, check=True).stdout
+    return {m: _value(v) for m, v in re.findall(r"#define (\S+) ?(.*)", out)}
+
+
+def _clang_predefines(target: str) -> dict[str, object]:
+    ci = frontend._cindex()
+    args = frontend.clang_args(TARGETS[target], frontend.ParseOptions(system_dirs=False))
+    tu = ci.Index.create().parse(
+        "predefines.c", args=args, unsaved_files=[("predefines.c", "")],
+        options=ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+    return {c.spelling: _value(" ".join(t.spelling for t in list(c.get_tokens())[1:]))
+            for c in tu.cursor.get_children()
+            if c.kind == ci.CursorKind.MACRO_DEFINITION and c.location.file is None}
+
+
+@pytest.mark.parametrize("target", list(GCC_FOR_TARGET))
+def test_clang_predefines_the_abi_macros_the_targets_gcc_does(target: str) -> None:
+    """Every CPU, ABI and type-size macro the target's Debian gcc predefines, clang's
+    command line for the target predefines with the same value (``Target.clang_flags``
+    supplies gcc's default CPU where clang's triple alone differs: ARMv7-A for armhf,
+    i686, a 68020 with FPU). clang may define more (``_ILP32`` on every 32-bit target)."""
+    gcc = find_gcc(target)
+    if gcc is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    theirs, ours = _gcc_predefines(gcc), _clang_predefines(target)
+    names = {m for m in theirs if ABI_MACROS.fullmatch(m)}
+    names -= CLANG_DIFFERS.get(target, set()) | GCC_ONLY
+    differ = {m: (theirs.get(m), ours.get(m)) for m in sorted(names)
+              if theirs.get(m) != ours.get(m)}
+    assert not differ, f"{target}: (gcc, clang) {differ}"

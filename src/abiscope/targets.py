@@ -63,13 +63,16 @@ TARGETS: dict[str, Target] = {
     t.name: t
     for t in (
         _t("i386", "i386-linux-gnu", 32, "little", "x86 linux default",
-           "i686-linux-gnu", "i386-linux-gnu", "gcc-i686-linux-gnu"),
+           "i686-linux-gnu", "i386-linux-gnu", "gcc-i686-linux-gnu",
+           clang_flags=("-march=i686",)),  # (Debian's i386 gcc: __i686__, no SSE macros)
         _t("x86_64", "x86_64-linux-gnu", 64, "little", "x86 linux default",
            "x86_64-linux-gnu", "x86_64-linux-gnu", "gcc (host)"),
         _t("x32", "x86_64-linux-gnux32", 32, "little", "x86 linux default",
            "x86_64-linux-gnux32", "x86_64-linux-gnux32", "gcc-x86-64-linux-gnux32"),
         _t("arm", "arm-linux-gnueabihf", 32, "little", "linux default",
-           "arm-linux-gnueabihf", "arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf"),
+           "arm-linux-gnueabihf", "arm-linux-gnueabihf", "gcc-arm-linux-gnueabihf",
+           # Debian's armhf gcc: ARMv7-A, Thumb-2, VFPv3-D16 (__ARM_ARCH 7, clang's triple 6)
+           clang_flags=("-march=armv7-a", "-mfpu=vfpv3-d16", "-mthumb")),
         _t("aarch64", "aarch64-linux-gnu", 64, "little", "linux default",
            "aarch64-linux-gnu", "aarch64-linux-gnu", "gcc-aarch64-linux-gnu"),
         _t("riscv32", "riscv32-linux-gnu", 32, "little", "linux",
