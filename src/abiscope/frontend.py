@@ -1636,6 +1636,21 @@ def _spelled_tokens(cursor: Any) -> list[str]:
     return [t.spelling for t in tu.get_tokens(extent=span)]
 
 
+def _tokens_after(cursor: Any, last_line: int | None = None) -> Iterator[Any]:
+    """The tokens that follow a declaration's extent in its file (up to ``last_line``, else
+    eight lines on): an attribute macro after a declarator or a struct's body, a typedef's
+    name. None when the cursor has no file."""
+    extent, where = cursor.extent, cursor.location.file
+    if where is None:
+        return iter(())
+    ci = _cindex()
+    tu = cursor.translation_unit
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
+        ci.SourceLocation.from_position(tu, where, last_line or extent.end.line + 8, 1 << 16))
+    return iter(tu.get_tokens(extent=span))
+
+
 def _declaration_tokens(cursor: Any) -> list[str]:
     """The tokens of a declaration as written, without the bodies in braces (a struct's
     members, with attributes of their own), and with what follows the declaration's
@@ -1644,23 +1659,17 @@ def _declaration_tokens(cursor: Any) -> list[str]:
     tokens: list[str] = []
     braces = 0
     for text in _spelled_tokens(cursor):
-        braces += text == "{"
-        if not braces:
+        if text == "{":
+            braces += 1
+        elif text == "}" and braces:
+            braces -= 1
+        elif not braces:
             tokens.append(text)
-        braces -= text == "}" and braces > 0
-    extent, where = cursor.extent, cursor.location.file
-    if where is None:
-        return tokens
-    ci = _cindex()
-    tu = cursor.translation_unit
+    ck = _cindex().CursorKind
     parent = cursor.semantic_parent
-    last_line = parent.extent.end.line if parent is not None and parent.kind in (
-        ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL) else extent.end.line + 8
-    span = ci.SourceRange.from_locations(
-        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
-        ci.SourceLocation.from_position(tu, where, last_line, 1 << 16))
+    in_record = parent is not None and parent.kind in (ck.STRUCT_DECL, ck.UNION_DECL)
     depth = 0
-    for token in tu.get_tokens(extent=span):
+    for token in _tokens_after(cursor, parent.extent.end.line if in_record else None):
         text = token.spelling
         if depth == 0 and text in (";", ",", "}", "{"):
             break
@@ -1675,21 +1684,14 @@ def _declaration_tokens(cursor: Any) -> list[str]:
 def _naming_typedef(record: Any, name: str) -> Any | None:
     """The typedef that names an untagged struct or union (``typedef struct { … } T;``,
     ``name`` being ``T``), found at its name after the body; None for a tagged record or
-    when a macro spells the name. An ``aligned`` on it raises ``_Alignof(T)``, not the
-    struct's size."""
+    when a macro spells the name. An ``aligned`` on it sets ``_Alignof(T)`` (raised or
+    lowered), not the struct's size."""
     if name.startswith(("struct ", "union ")) or record.spelling != name:
         return None
     ci = _cindex()
-    extent, where = record.extent, record.location.file
-    if where is None:
-        return None
-    tu = record.translation_unit
-    span = ci.SourceRange.from_locations(
-        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
-        ci.SourceLocation.from_position(tu, where, extent.end.line + 8, 1 << 16))
-    for token in tu.get_tokens(extent=span):
+    for token in _tokens_after(record):
         if token.spelling == name:
-            found = ci.Cursor.from_location(tu, token.location)
+            found = ci.Cursor.from_location(record.translation_unit, token.location)
             return found if found.kind == ci.CursorKind.TYPEDEF_DECL else None
         if token.spelling in (";", "{", "}"):
             break
