@@ -49,3 +49,24 @@ def test_cli_dask_usage(run_cli: Callable[..., CliResult]) -> None:
     assert r.code == 2 and "--scheduler" in r.err
     r = run_cli("layout", str(SEED_DIR / "dm_op.h"), "--scheduler", "tcp://x:1")
     assert r.code == 2 and "--executor dask" in r.err
+
+
+def _collector_on(_item: int) -> bool:
+    import gc
+
+    return gc.isenabled()
+
+
+def test_local_pool_workers_collect_and_the_caller_gets_its_collector_back() -> None:
+    """The submitting process pauses its cycle collector while results come in; the
+    forked workers must not inherit that (their units allocate freely), and the caller's
+    setting comes back when the pool is done."""
+    import gc
+
+    from abiscope.executors import local
+
+    assert gc.isenabled()
+    run = local(2, 2)
+    results = run(_collector_on, [0, 1], [0, 1])
+    assert dict(results) == {0: True, 1: True}
+    assert gc.isenabled()

@@ -452,10 +452,11 @@ class UnitCache:
             os.utime(path)
         return entry
 
-    def _put_text(self, ident: str, view: tuple[str, ...], model: Model, text: str) -> bool:
+    def _put_text(self, ident: str, view: tuple[str, ...], model: Model, text: bytes
+                  ) -> bool:
         key, path = self._text_path(ident, view)
         entry = _Text(FORMAT, key, tuple(model.targets.values()), model.failures,
-                      model.inputs, text.encode("utf-8", "surrogateescape"))
+                      model.inputs, text)
         if not self._write(path, entry):
             return False
         self.evict()
@@ -543,14 +544,15 @@ def rendered_data(model: Model, view: Sequence[str]) -> bytes | None:
     return None if entry is None else entry.data
 
 
-def keep_rendered(model: Model, view: Sequence[str], text: str) -> bool:
-    """Store ``text``, the rendering of ``view`` of this model, for :func:`rendered` (and
-    for the frame of a later warm run); False when the model has no identity or the text
-    cannot be stored."""
+def keep_rendered(model: Model, view: Sequence[str], text: str | bytes) -> bool:
+    """Store ``text`` (or its UTF-8 bytes), the rendering of ``view`` of this model, for
+    :func:`rendered` (and for the frame of a later warm run); False when the model has no
+    identity or the text cannot be stored."""
     served = _served(model)
     if served is None or served.text is not None:
         return False
-    return UnitCache(served.directory)._put_text(served.ident, tuple(view), model, text)
+    data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    return UnitCache(served.directory)._put_text(served.ident, tuple(view), model, data)
 
 
 def _stable(options: ParseOptions) -> ParseOptions:

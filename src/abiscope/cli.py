@@ -37,7 +37,7 @@ from .cliutil import (
 from .commands import LazySubParsers, register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
-from .model import Model, dumps, model_to_json
+from .model import Model, dumps, dumps_bytes, model_to_json
 from .targets import GROUPS, TARGETS, group_members, resolve
 
 
@@ -145,25 +145,24 @@ def cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _layout_json(args: argparse.Namespace, config: Config) -> str | bytes:
-    """The abiscope.layout/1 text, or its UTF-8 bytes from the cache when a run-level
-    entry holds it for this selection (then the model is only a frame: see
-    abiscope.cache)."""
+def _layout_json(args: argparse.Namespace, config: Config) -> bytes:
+    """The abiscope.layout/1 document's bytes, from the cache when a run-level entry
+    holds them for this selection (then the model is only a frame: see abiscope.cache)."""
     view = ("layout-json", str(args.all_files), *args.record)
     model = load_model(args, config, view=view)
     data = rendered_data(model, view)
     if data is not None:
         return data
-    text = dumps(model_to_json(model, select_records(model, args.record, args.all_files)))
+    text = dumps_bytes(model_to_json(model, select_records(model, args.record,
+                                                          args.all_files)))
     keep_rendered(model, view, text)
     return text
 
 
-def _write_data(text: str | bytes, output: str | None) -> None:
-    """cliutil.write, writing bytes to a file as they are."""
-    if isinstance(text, str) or not output:
-        write(text if isinstance(text, str) else text.decode("utf-8", "surrogateescape"),
-              output)
+def _write_data(text: bytes, output: str | None) -> None:
+    """cliutil.write for bytes: written to a file as they are."""
+    if not output:
+        write(text.decode("utf-8", "surrogateescape"), output)
         return
     try:
         with open(output, "wb") as fh:

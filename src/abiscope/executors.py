@@ -41,15 +41,22 @@ def local(jobs: int | None, count: int) -> Executor:
         # The workers are forked with this process's objects (a model loaded from the
         # cache, …); frozen, their garbage collections skip them instead of walking them
         # again and again (measured: twice the parse time on a partly cached UAPI run).
+        # This process only unpickles results meanwhile (plain data, no cycles): its
+        # collector is off, so that it does not walk the growing results again and again
+        # on a core the workers need; each worker turns its own back on.
+        was_enabled = gc.isenabled()
         gc.freeze()
+        gc.disable()
         try:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
                 futures = {pool.submit(func, item): tag
                            for tag, item in zip(tags, items, strict=True)}
                 for future in as_completed(futures):
                     yield futures[future], future.result()
         finally:
             gc.unfreeze()
+            if was_enabled:
+                gc.enable()
 
     return run
 

@@ -1375,7 +1375,8 @@ def parse(
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    with _collector_paused():  # (it allocates a record per name: no cycles)
+        model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
     if cache is not None:
         cache.put_run(model)
     return model

@@ -489,7 +489,14 @@ def json_schema() -> dict[str, Any]:
 
 
 def dumps(doc: Mapping[str, Any] | list[Any]) -> str:
-    """Deterministic JSON text (the bytes of a snapshot): ``json.dumps(doc, indent=2)``.
+    """Deterministic JSON text (the bytes of a snapshot): ``json.dumps(doc, indent=2)``
+    (:func:`dumps_bytes`, as text)."""
+    return dumps_bytes(doc).decode("ascii")
+
+
+def dumps_bytes(doc: Mapping[str, Any] | list[Any]) -> bytes:
+    """:func:`dumps` as the ASCII bytes written to a file: a 30 MB document is neither
+    decoded nor encoded again on its way out.
 
     orjson writes the same bytes about 25x faster (2.0 s -> 0.08 s for the 32 MB of Linux
     UAPI x i386,x86_64); its output is used only where it is provably the same: ASCII
@@ -507,8 +514,8 @@ def dumps(doc: Mapping[str, Any] | list[Any]) -> str:
             pass
         else:
             if raw.isascii() and b"\x7f" not in raw:
-                return raw.decode("ascii") + "\n"
-    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+                return raw + b"\n"
+    return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("ascii")
 
 
 # ---------------------------------------------------------------------------------------
