@@ -10,7 +10,7 @@ For every record of the batch and every target, two sides are compared with GCC 
 read back from DWARF with ``tests/oracle/gcc_dwarf.py``):
 
 ``clang``   abiscope's layout as ``abiscope layout`` reports it (``frontend.parse``: clang's
-            layout, or the engine's on ``m68k``);
+            layout, or the engine's on ``m68k`` and where clang differs from GCC);
 ``engine``  abiscope's own layout engine (``frontend.parse_decls`` + ``LayoutEngine`` with the
             target's data model), which lays out m68k, lp128, cheri128 and what-if fixes.
 
@@ -20,9 +20,9 @@ same side still differs from gcc on the same target and both compilers still acc
 program) and written to ``tests/data/fuzz-regressions/`` with the target and the difference;
 ``tests/test_fuzz_layout.py`` replays every file there against gcc.
 
-Excluded (README "Known limitations"): on the clang side, programs with ``aligned(N)`` on a
-bit-field under ``#pragma pack`` (clang ignores the attribute for the offset; GCC does not).
-The engine follows GCC there and is compared on them too.
+Nothing is excluded. (Programs with ``aligned(N)`` on a bit-field under ``#pragma pack``,
+where clang ignores the attribute for the offset and GCC does not, were until abiscope laid
+them out with its engine: ``tests/test_gcc_over_clang.py``.)
 
     /tmp/venv/bin/python bench/fuzz_layout.py --seconds 600            # every target with a gcc
     /tmp/venv/bin/python bench/fuzz_layout.py --targets x86_64,arm --examples 200 --seed 1
@@ -64,7 +64,6 @@ GCC_TARGETS: tuple[str, ...] = tuple(GCC_FOR_TARGET)
 REGRESSIONS = ROOT / "tests" / "data" / "fuzz-regressions"
 SIDES = ("clang", "engine")
 NO_SYSTEM = frontend.ParseOptions(system_dirs=False)
-CLANG_DIVERGES = "aligned_bitfield_in_pack"  # cstructs.KNOWN_HARD; README Known limitations
 _IDENT = re.compile(r"\b(r\d+_t|r\d+|t\d+|e\d+|E\d+_\d+)\b")
 
 
@@ -106,11 +105,8 @@ def differ(ours: RecordLayout, theirs: OracleRecord) -> str:
 
 
 def check_source(source: str, records: Sequence[str], target: str,
-                 sides: Sequence[str] = SIDES, clang_skip: frozenset[str] = frozenset()
-                 ) -> Verdict:
+                 sides: Sequence[str] = SIDES) -> Verdict:
     """Compile ``source`` with ``target``'s gcc and compare the named records on each side.
-
-    ``clang_skip`` lists records not compared on the clang side (known divergence).
     """
     verdict = Verdict()
     res = compile_layouts({"src": source}, target, align_probes={"src": list(records)},
@@ -153,8 +149,6 @@ def check_source(source: str, records: Sequence[str], target: str,
             continue
         verdict.members += len(flatten(theirs.members))
         for side, lays in ours.items():
-            if side == "clang" and name in clang_skip:
-                continue
             mine = lays.get(name)
             if mine is None:
                 if side == "clang":
@@ -176,7 +170,6 @@ class Batch:
     source: str
     records: tuple[str, ...]
     origin: dict[str, tuple[int, str]]
-    clang_skip: frozenset[str]
 
 
 def merge(programs: Sequence[CProgram]) -> Batch:
@@ -184,7 +177,6 @@ def merge(programs: Sequence[CProgram]) -> Batch:
     parts: list[str] = []
     records: list[str] = []
     origin: dict[str, tuple[int, str]] = {}
-    skip: set[str] = set()
     for i, prog in enumerate(programs):
         parts.append(f"/* program {i} */\n" + _IDENT.sub(rf"p{i}_\1", prog.source)
                      + "\n#pragma pack()\n")
@@ -192,9 +184,7 @@ def merge(programs: Sequence[CProgram]) -> Batch:
             merged = _IDENT.sub(rf"p{i}_\1", name)
             records.append(merged)
             origin[merged] = (i, name)
-            if CLANG_DIVERGES in prog.features:
-                skip.add(merged)
-    return Batch("".join(parts), tuple(records), origin, frozenset(skip))
+    return Batch("".join(parts), tuple(records), origin)
 
 
 # --------------------------------------------------------------------------- minimising
@@ -247,8 +237,6 @@ def _records_in(source: str) -> list[str]:
 
 def still_differs(source: str, target: str, side: str) -> bool:
     """The predicate minimisation keeps: both compilers accept it, ``side`` differs from gcc."""
-    if side == "clang" and aligned_bitfield_in_pack(source):
-        return False
     records = _records_in(source)
     if not records:
         return False
@@ -336,8 +324,7 @@ def check_batch(programs: Sequence[CProgram], targets: Sequence[str], stats: Sta
     batch = merge(programs)
     stats.programs += len(programs)
     for target in targets:
-        verdict = check_source(batch.source, batch.records, target,
-                               clang_skip=batch.clang_skip)
+        verdict = check_source(batch.source, batch.records, target)
         if verdict.rejected:
             _isolate(programs, target, stats, minimise_limit, out_dir)
             continue
@@ -354,8 +341,7 @@ def _isolate(programs: Sequence[CProgram], target: str, stats: Stats, minimise_l
              out_dir: Path | None) -> None:
     """A merged batch was rejected: check its programs one by one."""
     for prog in programs:
-        skip = frozenset(prog.records) if CLANG_DIVERGES in prog.features else frozenset()
-        verdict = check_source(prog.source, prog.records, target, clang_skip=skip)
+        verdict = check_source(prog.source, prog.records, target)
         if verdict.rejected:
             stats.rejected.append(f"[{target}] {verdict.rejected}\n{prog.source}")
             continue

@@ -901,6 +901,11 @@ class _GroupParser:
         # 16 bytes, GCC 8), a layout that holds more than GCC's biggest is the engine's.
         self.gcc_align_cap = None if self.clang_target is None \
             else _gcc_align_cap(self.clang_target)
+        # and records with an aligned bitfield, where the engine is checked against GCC
+        self.gcc_bitfields = self.clang_target is not None \
+            and self.clang_target.name in MODELS \
+            and self.clang_target.checked_by.startswith("gcc")
+        self.relaid: set[str] = set()  # records the engine laid out instead of clang
 
     def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
         unsaved = list(self.options.unsaved)
@@ -1096,8 +1101,8 @@ class _GroupParser:
                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(tu)
             _walk(walker, tu, mains, self.options.all_files, macro_table)
-        if self.gcc_align_cap is not None:
-            self.gcc_bare_aligned(tu, set(walker.records) - known, path, text, macro_table)
+        if self.clang_target is not None:
+            self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
         if self.builder is not None:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
             _collect_decls(self.builder, tu.cursor)
@@ -1106,16 +1111,33 @@ class _GroupParser:
             self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
                                             self.options, unevaluable)
 
-    def gcc_bare_aligned(self, tu: Any, names: set[str], path: str, text: str | None,
-                         macros: Mapping[str, list[str]] | None) -> None:
-        """Lay out with the engine the records just walked whose clang layout holds an
-        alignment above GCC's biggest (:attr:`gcc_align_cap`): on mips (o32) only a bare
-        ``aligned`` gives one, which clang makes 16 bytes and GCC 8 (on a record, a member,
-        or a typedef of a member's type). The engine reads attributes as GCC does."""
-        cap, target = self.gcc_align_cap, self.clang_target
-        assert cap is not None and target is not None
-        records = self.walker.records
-        suspects = {n: records[n] for n in names if _overaligned(records[n][2], cap)}
+    def relayout_gcc(self, tu: Any, names: set[str], path: str, text: str | None,
+                     macros: Mapping[str, list[str]] | None) -> None:
+        """Lay out with the engine, which follows GCC, the records just walked that clang
+        may lay out otherwise, and every record that holds one (at any depth):
+
+        - a record with an ``aligned(N)`` bitfield, on a target whose engine model is
+          checked against a gcc: under ``#pragma pack(M)`` GCC places the bitfield at a
+          multiple of min(N, M) and clang ignores the attribute for its offset (every
+          target); on i386 GCC keeps a ``long long`` bitfield's 8-byte alignment when an
+          ``aligned`` is written on it, clang makes it 4 (both found by generated records);
+        - where clang's bare ``aligned`` is larger than GCC's biggest alignment
+          (:attr:`gcc_align_cap`; mips o32: 16 bytes, GCC 8), a layout that holds an
+          alignment above GCC's biggest: only a bare ``aligned`` gives one there.
+        """
+        target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
+        assert target is not None
+        suspects = {n for n in names
+                    if _clang_differs(records[n][2], cap, self.gcc_bitfields)}
+        if not suspects and not self.relaid:
+            return
+        grown = True
+        while grown:  # (and what holds them)
+            bad = suspects | self.relaid
+            held = [n for n in names - suspects
+                    if not bad.isdisjoint(_records_held(records[n][2].members))]
+            suspects.update(held)
+            grown = bool(held)
         if not suspects:
             return
         if macros is None:  # (the engine reads attribute arguments from the macro record)
@@ -1125,14 +1147,14 @@ class _GroupParser:
         builder = _DeclBuilder()
         builder.macros = macros
         _collect_decls(builder, tu.cursor)
-        chosen = list(suspects)
-        _relayout(suspects, DeclSet(builder.records), MODELS[target.name], target,
-                  self.failures)
-        for name in chosen:  # (one the engine cannot lay out is a failure, not clang's)
-            if name in suspects:
-                records[name] = suspects[name]
+        laid = {n: records[n] for n in suspects}
+        _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, self.failures)
+        for name in suspects:  # (one the engine cannot lay out is a failure, not clang's)
+            if name in laid:
+                records[name] = laid[name]
             else:
                 del records[name]
+        self.relaid |= suspects
 
     def results(self) -> list[TargetResult]:
         enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
@@ -1164,6 +1186,31 @@ def _gcc_align_cap(target: Target) -> int | None:
         unsaved_files=[(probe, "struct s { char c; } __attribute__((aligned));\n")])
     aligns = [c.type.get_align() for c in _children(tu.cursor, (ci.CursorKind.STRUCT_DECL,))]
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
+
+
+def _clang_differs(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
+    """Whether clang may lay this record out otherwise than GCC (:meth:`_GroupParser.
+    relayout_gcc`)."""
+    return (cap is not None and _overaligned(layout, cap)) \
+        or (bitfields and _aligned_bitfield(layout.members))
+
+
+def _aligned_bitfield(members: Sequence[Member]) -> bool:
+    return any((m.bitfield and m.align_attr is not None) or _aligned_bitfield(m.members)
+               for m in members)
+
+
+def _records_held(members: Sequence[Member]) -> set[str]:
+    """The records that members (at any depth, through arrays) are of."""
+    out: set[str] = set()
+    for m in members:
+        t = m.type
+        while t.kind == "array" and t.element is not None:
+            t = t.element
+        if t.record:
+            out.add(t.record)
+        out |= _records_held(m.members)
+    return out
 
 
 def _overaligned(layout: RecordLayout, cap: int) -> bool:

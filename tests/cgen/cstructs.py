@@ -73,7 +73,8 @@ in the ``KNOWN_HARD`` mapping):
   record alignment, so even the record size differs.  ``struct { char a; int b : 3
   __attribute__((aligned(4))); }`` under ``pack(2)``: gcc size 4, b at bit 16; clang size 2,
   b at bit 8.  With ``packed`` instead of the pragma, or without the bit-field, they agree.
-  Same on x86_64, i386, aarch64, arm and powerpc.
+  Same on x86_64, i386, aarch64, arm and powerpc. abiscope lays such records out with its
+  engine, as GCC does (``tests/test_gcc_over_clang.py``).
 - m68k (a target, not a tag): libclang's M68k target does **not** follow gcc's m68k-linux ABI:
   clang gives ``double``/``long long`` 8/8 and ``long double`` 8/8 where gcc has 8/2 and 12/2,
   and ``struct { char a; int b : 3; }`` is 2/2 in clang but 2/1 in gcc.  More than half of the

@@ -1,7 +1,7 @@
 /* abiscope differential-fuzzing regression (bench/fuzz_layout.py)
  * target: arm
  * side: clang
- * status: open
+ * status: fixed
  * compared: abiscope layout (frontend.parse) vs arm-linux-gnueabihf-gcc (DWARF)
  * found: struct r1: (size, align, kind) abiscope (2, 2, 'struct'), gcc (4, 2, 'struct'); ('b', 8, 3, True) != ('b', 16, 3, True) (known clang-vs-GCC divergence: README Known limitations; excluded from the fuzzing)
  */

@@ -1,0 +1,100 @@
+"""Where clang lays a record out otherwise than GCC, abiscope follows GCC: on every gcc target.
+
+Two constructs, each checked against the DWARF of every Debian cross gcc, with and without
+batches (a batch of two headers is one translation unit):
+
+- an ``aligned(N)`` bitfield under ``#pragma pack(M)``: GCC places it at a multiple of
+  min(N, M) bytes, clang 22 ignores the attribute for its offset (every target), found by
+  the generated-records test;
+- an ``aligned`` on a ``long long`` bitfield: GCC keeps its 8-byte alignment on i386,
+  clang makes it 4 (found by the generated-records test too);
+- a bare ``aligned``: the target's biggest alignment, 16 bytes under clang and 8 under GCC
+  on mips (o32), whether on a typedef, a member, or a record before or after its tag.
+
+Records that hold such a record (as a member, an array element, inside an unnamed member)
+follow it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from abiscope import frontend
+from abiscope.targets import TARGETS
+from conftest import skip_or_fail
+from differential import compare_model, gcc_layouts, probes_for
+from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
+
+GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
+
+PACKED_ALIGNED_BITFIELDS = """\
+#pragma pack(2)
+struct p1 { char a; int b : 3 __attribute__((aligned(4))); };
+struct p2 { char a; int b : 3 __attribute__((aligned(8))); char c; };
+struct p3 { char a; short s; int b : 5 __attribute__((aligned(16))); int c : 7; };
+#pragma pack(4)
+struct p4 { char a; long long b : 33 __attribute__((aligned(16))); char z; };
+struct p5 { char a; int b : 3 __attribute__((aligned(2))); };
+#pragma pack(1)
+struct p6 { char a; int b : 3 __attribute__((aligned(4))); char c; };
+#pragma pack()
+struct p7 { char a; int b : 3 __attribute__((aligned(4))); };
+#pragma pack(push, 2)
+struct p8 { char a; unsigned b : 1 __attribute__((aligned(8))), c : 2; };
+#pragma pack(pop)
+struct holds_p1 { char c; struct p1 inner[2]; };
+struct holds_nested { int x; struct { char a; struct p2 p; } anon; };
+"""
+
+ALIGNED_LONG_LONG_BITFIELD = """\
+typedef unsigned long long t0;
+struct r1 { t0 f0 : 64 __attribute__((aligned(1))); unsigned :32; short f1 : 1;
+            unsigned long long f2 : 9; };
+struct r2 { char c; t0 f0 : 64 __attribute__((aligned(1))); };
+struct r3 { char c; unsigned long long f0 : 60 __attribute__((aligned(2))); };
+struct r4 { char c; int f0 : 20 __attribute__((aligned(1))); };
+struct holds_r1 { int i; struct r1 r; };
+"""
+
+BARE_ALIGNED = """\
+typedef int bare_t __attribute__((aligned));
+struct of_typedef { char c; bare_t x; };
+struct of_member { char c; int x __attribute__((__aligned__)); };
+struct on_record { char c; } __attribute__((aligned));
+struct holds_record { char c; struct on_record r; };
+typedef struct { char c; } bare_s __attribute__((aligned));
+struct of_untagged { char c; bare_s s; };
+struct __attribute__((aligned)) before_tag { short s; };
+struct holds_before { char c; struct before_tag b[2]; };
+union of_union { char c; bare_t x; };
+struct plain { char c; long long x; };
+"""
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize(("source", "count"), [(PACKED_ALIGNED_BITFIELDS, 10),
+                                               (ALIGNED_LONG_LONG_BITFIELD, 5),
+                                               (BARE_ALIGNED, 10)],
+                         ids=["aligned-bitfield-in-pack", "aligned-long-long-bitfield",
+                              "bare-aligned"])
+def test_records_clang_lays_out_otherwise_follow_gcc(target: str, source: str, count: int,
+                                                    tmp_path: Path) -> None:
+    if find_gcc(target) is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    header, other = tmp_path / "case.h", tmp_path / "other.h"
+    header.write_text(source)
+    other.write_text("struct other { int x; };\n")
+    gcc = None
+    for batch in (False, True):
+        model = frontend.parse([str(other), str(header)], [TARGETS[target]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1, batch=batch)
+        names = [n for n in probes_for(model, target) if n != "struct other"]
+        if gcc is None:
+            gcc = gcc_layouts({"t": source}, target, {"t": names})["t"]
+            assert gcc.ok, gcc.stderr
+        tally = compare_model(model, target, gcc.records, "case.h", names)
+        assert not tally.mismatches, "\n".join(tally.mismatches)
+        assert tally.records == count and not model.failures
+        assert "struct other" in {r.name for r in model.records}
