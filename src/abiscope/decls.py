@@ -27,7 +27,8 @@ SCALARS = (
 class TypeDecl:
     """A member type, described so that any data model can size it.
 
-    ``kind``: ``scalar`` (``scalar`` names the canonical base type), ``enum`` (``scalar`` is
+    ``kind``: ``scalar`` (``scalar`` names the canonical base type), ``complex`` (``scalar``
+    names the component type: ``double`` for ``_Complex double``), ``enum`` (``scalar`` is
     its underlying type), ``pointer``, ``function`` (only behind a pointer), ``array``
     (``dims`` outermost first, ``None`` for ``[]``; ``element``), ``record`` (``record`` is
     the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``void``, ``other``.

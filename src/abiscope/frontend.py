@@ -1148,13 +1148,10 @@ class _GroupParser:
         builder.macros = macros
         _collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
-        _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, self.failures)
-        for name in suspects:  # (one the engine cannot lay out is a failure, not clang's)
-            if name in laid:
-                records[name] = laid[name]
-            else:
-                del records[name]
-        self.relaid |= suspects
+        # (what the engine cannot lay out, a vector or complex member, keeps clang's layout)
+        _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
+        records.update(laid)
+        self.relaid |= set(laid)
 
     def results(self) -> list[TargetResult]:
         enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
@@ -1899,7 +1896,10 @@ class _DeclBuilder:
                   "signed": signed, "canonical": canon.spelling}
         if kind in ("int", "bool", "float", "complex"):
             scalar = _QUALIFIER_RE.sub("", canon.spelling).strip()
-            return TypeDecl("scalar" if kind != "complex" else "other", scalar=scalar, **common)
+            if kind == "complex":  # (the component type: "_Complex double" -> "double")
+                return TypeDecl("complex", scalar=scalar.removeprefix("_Complex").strip(),
+                                **common)
+            return TypeDecl("scalar", scalar=scalar, **common)
         if kind == "enum":
             underlying = canon.get_declaration().enum_type.get_canonical().spelling
             name = canon.spelling if not any(m in canon.spelling for m in _UNNAMED_MARKERS) \

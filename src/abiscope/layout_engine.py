@@ -349,6 +349,13 @@ class LayoutEngine:
                                  f"data model {model.name}")
             bits: int | None = 8 * size
             integer = td.kind == "enum" or td.scalar not in _FLOATS
+        elif td.kind == "complex":  # two components, aligned as one (GCC, every target)
+            if td.scalar is None or td.scalar not in model.scalars:
+                raise InputError(f"{where}: type {td.spelling!r} ({td.scalar}) has no size in "
+                                 f"data model {model.name}")
+            size, align = model.scalars[td.scalar]
+            size *= 2
+            bits = 8 * size
         elif td.kind == "pointer":
             is_fn = td.pointee is not None and td.pointee.kind == "function"
             size, align = model.function_pointer if is_fn else model.pointer
@@ -403,6 +410,10 @@ class LayoutEngine:
                 if signed is None:
                     signed = (model.width_names[name][2] if name is not None else
                               kind == "float" or _scalar_signed(td.scalar or "", model))
+        elif td.kind == "complex":
+            kind = "complex"
+            sized = self._sized(td, td.spelling)
+            size, align = (sized.bits or 0) // 8, sized.align
         elif td.kind == "pointer":
             kind = "pointer"
             sized = self._sized(td, td.spelling)
@@ -500,9 +511,12 @@ def _join(base: str, inner: str) -> str:
 def _canonical(td: TypeDecl, inner: str = "") -> str:
     """clang's canonical spelling, rebuilt from the declaration (function parameters are
     spelled as written: a typedef there is not resolved)."""
-    quals = _qualifiers(td.spelling) if td.kind in ("scalar", "enum", "record", "void") else ""
+    quals = _qualifiers(td.spelling) if td.kind in ("scalar", "complex", "enum", "record",
+                                                    "void") else ""
     if td.kind == "scalar":
         return _join(quals + (td.scalar or td.spelling), inner)
+    if td.kind == "complex":
+        return _join(quals + "_Complex " + (td.scalar or td.spelling), inner)
     if td.kind == "enum":
         name = td.record if td.record is not None else _enum_name(td)
         return _join(quals + (name or td.spelling), inner)
