@@ -50,6 +50,10 @@ def test_abi_constructs_match_gcc(target: str) -> None:
 @pytest.mark.parametrize("target", GCC_TARGETS)
 def test_vector_members_differ_from_gcc_only_where_known(target: str) -> None:
     tally, model = _compare(DATA / "vectors.h", target)
+    if TARGETS[target].engine:  # (m68k: the engine says it cannot, for each record)
+        assert len(model.failures) == 3 and not model.records
+        assert all("cannot be laid out" in f.summary() for f in model.failures)
+        return
     assert not model.failures, model.failures[0].summary()  # clang's layout, not a failure
     differing = {m.split("] ", 1)[1].split(" (", 1)[0] for m in tally.mismatches}
     assert differing == VECTOR_DIFFERS.get(target, set()), tally.mismatches
