@@ -1,8 +1,10 @@
 """Real headers, every record, every target with a Debian gcc: abiscope must equal GCC.
 
-Linux UAPI: every ``linux/**/*.h`` of the target's own header tree (the cross tree
+Linux UAPI: every header of the target's own header tree (the cross tree
 ``/usr/<triple>/include`` — which can be an older kernel than the host's — or the host's
-``/usr/include``), given identically to gcc and to abiscope. Xen: the public headers of
+``/usr/include``) under ``linux/`` and the other exported directories (``drm/``,
+``rdma/``, ``sound/``, ``mtd/``, ``misc/``, ``scsi/``, ``video/``, ``xen/``,
+``asm-generic/``), given identically to gcc and to abiscope. Xen: the public headers of
 ``libxen-dev`` with the defines the tools use. Each (header, target) is compiled once; the
 records a header declares are compared with the DWARF of that header's own object.
 """
@@ -21,7 +23,13 @@ from abiscope.model import Model, Record
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts
-from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs, uapi_headers
+from oracle.gcc_dwarf import (
+    GCC_FOR_TARGET,
+    UAPI_DIRS,
+    find_gcc,
+    system_include_dirs,
+    uapi_headers,
+)
 
 CLANG_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
 XEN_DIR = "/usr/include/xen"
@@ -69,7 +77,7 @@ def test_linux_uapi_matches_gcc(target: str) -> None:
     root = dirs[-1] if dirs else ""
     if not os.path.isdir(os.path.join(root, "linux")):
         skip_or_fail(f"no Linux UAPI headers for {target} (linux-libc-dev / libc6-dev-*-cross)")
-    paths = {name: os.path.join(root, name) for name in uapi_headers(root)}
+    paths = {name: os.path.join(root, name) for name in uapi_headers(root, UAPI_DIRS)}
     options = frontend.ParseOptions(sysroots=tuple((target, d) for d in dirs))
     tally, compared, rejected = run_corpus(target, paths, options, gcc_dirs=dirs)
     print(f"{target}: {compared} UAPI headers, {tally.records} records, "

@@ -30,6 +30,7 @@ from elftools.elf.sections import SymbolTableSection
 
 __all__ = [
     "GCC_FOR_TARGET",
+    "UAPI_DIRS",
     "CompileResult",
     "OracleMember",
     "OracleRecord",
@@ -112,14 +113,21 @@ def _gcc_include_dir(gcc: str) -> str:
     return out.stdout.strip()
 
 
-def uapi_headers(include_root: str) -> list[str]:
-    """Sorted ``linux/…/*.h`` names (relative to ``include_root``) under ``include_root/linux``."""
-    base = os.path.join(include_root, "linux")
+# Every top-level directory of Linux's exported headers (linux-libc-dev, and each
+# libc6-dev-<arch>-cross tree) besides the architecture's ``asm``.
+UAPI_DIRS = ("linux", "asm-generic", "drm", "misc", "mtd", "rdma", "scsi", "sound", "video",
+             "xen")
+
+
+def uapi_headers(include_root: str, dirs: tuple[str, ...] = ("linux",)) -> list[str]:
+    """Sorted ``linux/…/*.h`` names (relative to ``include_root``) under
+    ``include_root/linux``, or under each of ``dirs``."""
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames.sort()
-        rel = os.path.relpath(dirpath, include_root).replace(os.sep, "/")
-        found.extend(f"{rel}/{f}" for f in filenames if f.endswith(".h"))
+    for top in dirs:
+        for dirpath, dirnames, filenames in os.walk(os.path.join(include_root, top)):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, include_root).replace(os.sep, "/")
+            found.extend(f"{rel}/{f}" for f in filenames if f.endswith(".h"))
     return sorted(found)
 
 
