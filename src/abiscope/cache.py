@@ -58,8 +58,9 @@ if TYPE_CHECKING:
     from .frontend import ParseOptions, UnitResult
     from .targets import Target
 
-FORMAT = 3  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
-#            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator)
+FORMAT = 4  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
+#            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator;
+#            4: GCC's layout where clang's differs, _Complex in the engine)
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SUFFIX = ".unit"
 _RUN_SUFFIX = ".run"
