@@ -9,7 +9,10 @@ batches (a batch of two headers is one translation unit):
 - an ``aligned`` on a ``long long`` bitfield: GCC keeps its 8-byte alignment on i386,
   clang makes it 4 (found by the generated-records test too);
 - a bare ``aligned``: the target's biggest alignment, 16 bytes under clang and 8 under GCC
-  on mips (o32), whether on a typedef, a member, or a record before or after its tag.
+  on mips (o32), whether on a typedef, a member, or a record before or after its tag;
+- attributes written before an anonymous member's ``struct``/``union`` keyword: GCC ignores
+  them, silently, clang applies them (every target; after the keyword or the body, both
+  apply them).
 
 Records that hold such a record (as a member, an array element, inside an unnamed member)
 follow it.
@@ -58,6 +61,17 @@ struct r4 { char c; int f0 : 20 __attribute__((aligned(1))); };
 struct holds_r1 { int i; struct r1 r; };
 """
 
+ANONYMOUS_LEADING_ATTRIBUTES = """\
+struct before { char c; __attribute__((aligned(8))) struct { char d; }; int i; };
+struct after_body { char c; struct { char d; } __attribute__((aligned(8))); int i; };
+struct after_keyword { char c; struct __attribute__((aligned(8))) { char d; }; int i; };
+struct named { char c; __attribute__((aligned(8))) struct { char d; } n; int i; };
+struct packed_before { char c; __attribute__((packed)) struct { char d; int x; }; int i; };
+struct union_before { char c; __attribute__((aligned(8))) union { char d; int x; }; int i; };
+struct packed_named { char c; __attribute__((packed)) struct { char d; int x; } n; int i; };
+struct holds_before { char c; struct before b; };
+"""
+
 BARE_ALIGNED = """\
 typedef int bare_t __attribute__((aligned));
 struct of_typedef { char c; bare_t x; };
@@ -76,9 +90,10 @@ struct plain { char c; long long x; };
 @pytest.mark.parametrize("target", GCC_TARGETS)
 @pytest.mark.parametrize(("source", "count"), [(PACKED_ALIGNED_BITFIELDS, 10),
                                                (ALIGNED_LONG_LONG_BITFIELD, 5),
+                                               (ANONYMOUS_LEADING_ATTRIBUTES, 8),
                                                (BARE_ALIGNED, 10)],
                          ids=["aligned-bitfield-in-pack", "aligned-long-long-bitfield",
-                              "bare-aligned"])
+                              "anonymous-leading-attributes", "bare-aligned"])
 def test_records_clang_lays_out_otherwise_follow_gcc(target: str, source: str, count: int,
                                                     tmp_path: Path) -> None:
     if find_gcc(target) is None:

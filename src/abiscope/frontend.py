@@ -248,6 +248,9 @@ class _TargetWalker:
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
+        # records with an anonymous member whose attributes GCC ignores (_gcc_ignores)
+        self.ignored_attrs: set[str] = set()
+        self._ignoring = False
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
         tk = self.ci.TypeKind
@@ -392,11 +395,13 @@ class _TargetWalker:
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(t.get_canonical(), offset)
+            ignored = anonymous and _gcc_ignores(f)
+            self._ignoring |= ignored
             out.append(Member(
                 name="" if anonymous else f.spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
                 location=self.location(f), members=nested,
-                align_attr=self.align_attr(f) if f.has_attrs() else None,
+                align_attr=self.align_attr(f) if f.has_attrs() and not ignored else None,
             ))
         return tuple(out)
 
@@ -413,7 +418,10 @@ class _TargetWalker:
         named_by = _naming_typedef(cursor, name)
         if named_by is not None and named_by.has_attrs():
             align = self.typedef_align(named_by) or align
+        self._ignoring = False
         members = self.members(t, 0)
+        if self._ignoring:
+            self.ignored_attrs.add(name)
         holes, tail = gaps(members, size) if cursor.kind == self.ci.CursorKind.STRUCT_DECL \
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
@@ -1123,12 +1131,16 @@ class _GroupParser:
           ``aligned`` is written on it, clang makes it 4 (both found by generated records);
         - where clang's bare ``aligned`` is larger than GCC's biggest alignment
           (:attr:`gcc_align_cap`; mips o32: 16 bytes, GCC 8), a layout that holds an
-          alignment above GCC's biggest: only a bare ``aligned`` gives one there.
+          alignment above GCC's biggest: only a bare ``aligned`` gives one there;
+        - a record with an anonymous member whose attributes are written before its
+          keyword, which GCC ignores (:func:`_gcc_ignores`; every GNU target).
         """
         target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
         assert target is not None
-        suspects = {n for n in names
-                    if _clang_differs(records[n][2], cap, self.gcc_bitfields)}
+        if target.name not in MODELS or target.triple.endswith("msvc"):
+            return
+        suspects = {n for n in names if n in self.walker.ignored_attrs
+                    or _clang_differs(records[n][2], cap, self.gcc_bitfields)}
         if not suspects and not self.relaid:
             return
         grown = True
@@ -1183,6 +1195,22 @@ def _gcc_align_cap(target: Target) -> int | None:
         unsaved_files=[(probe, "struct s { char c; } __attribute__((aligned));\n")])
     aligns = [c.type.get_align() for c in _children(tu.cursor, (ci.CursorKind.STRUCT_DECL,))]
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
+
+
+def _gcc_ignores(field: Any) -> bool:
+    """Whether an anonymous struct/union member has attributes written before its keyword
+    (``__attribute__((aligned(8))) struct { … };``): GCC ignores them, silently, and
+    clang applies them. (Written after the keyword or the body, they are the type's.)"""
+    if not field.has_attrs():
+        return False
+    ck = _cindex().CursorKind
+    children = _children(field, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ALIGNED_ATTR,
+                                 ck.PACKED_ATTR))
+    body = next((c.extent.start.offset for c in children
+                 if c.kind in (ck.STRUCT_DECL, ck.UNION_DECL)), None)
+    return body is not None and any(
+        c.kind in (ck.ALIGNED_ATTR, ck.PACKED_ATTR) and c.extent.start.offset < body
+        for c in children)
 
 
 def _clang_differs(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
@@ -1943,10 +1971,12 @@ class _DeclBuilder:
         for f in definition.type.get_fields():
             anonymous = bool(f.is_anonymous_record_decl())
             bitfield = bool(f.is_bitfield())
+            ignored = anonymous and _gcc_ignores(f)
             fields.append(FieldDecl(
                 name="" if anonymous else f.spelling, type=self.type_decl(f.type),
                 bit_width=f.get_bitfield_width() if bitfield else None,
-                packed=self.has_packed(f), align_attr=self.align_attr(f),
+                packed=self.has_packed(f) and not ignored,
+                align_attr=None if ignored else self.align_attr(f),
                 location=self.location(f),
             ))
         loc = definition.location
