@@ -4,6 +4,7 @@ a record with nothing pointer- or long-sized in it keeps its x86_64 layout; ever
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -36,8 +37,15 @@ def depends(model: Model, t: CType, seen: frozenset[str] = frozenset()) -> bool:
     return False
 
 
-def record_depends(model: Model, members: tuple[Member, ...]) -> bool:
-    return any(depends(model, m.type) for _, m in iter_members(members))
+# An unnamed bitfield is not a member, but its type's size decides where the next one goes
+# (``long :32`` straddles a 64-bit unit at bit 42, not a 128-bit one).
+_UNNAMED_MODEL_BITFIELD = re.compile(
+    r"\b(?:" + "|".join(sorted(MODEL_WIDTH, key=len, reverse=True)) + r")\s*:\s*\d")
+
+
+def record_depends(model: Model, members: tuple[Member, ...], source: str = "") -> bool:
+    return _UNNAMED_MODEL_BITFIELD.search(source) is not None \
+        or any(depends(model, m.type) for _, m in iter_members(members))
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
@@ -62,7 +70,7 @@ def test_128_bit_models(programs: list[CProgram]) -> None:
                             assert (m.size_bits, m.align) == (128, 16), (target, m)
                         if "uint64_t" in m.type.typedefs[:1] or "int64_t" in m.type.typedefs[:1]:
                             assert m.size_bits == 64 or m.bitfield, (target, m)
-                    if not record_depends(model, base.members):
+                    if not record_depends(model, base.members, prog.source):
                         assert (lay.size, lay.align, [(p, m.offset_bits, m.size_bits)
                                                       for p, m in iter_members(lay.members)]) \
                             == (base.size, base.align, [(p, m.offset_bits, m.size_bits)

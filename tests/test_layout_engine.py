@@ -378,6 +378,52 @@ def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> No
     assert ours["struct member"].members[1].offset_bits == 64  # (not m68k's natural 16)
 
 
+ALIGN_OF_TYPE = """\
+typedef struct { int x; void *p; } T;
+struct ptrs { void *a; long b; };
+#define PTRS_ALIGN __attribute__((aligned(__alignof__(struct ptrs))))
+struct g1 { char c; _Alignas(long double) char d; };
+struct g2 { char c; char d __attribute__((aligned(__alignof__(long long)))); };
+struct g3 { char c; char d __attribute__((aligned(__alignof__(struct ptrs)))); };
+struct g4 { char c; _Alignas(T) char e; };
+struct g5 { int n; char data[0] PTRS_ALIGN; };
+struct g6 { char c; long long x __attribute__((aligned(__alignof__(long long)))); };
+struct g7 { char c; _Alignas(8) char d; _Alignas(double) char e; };
+struct g8 { char c; _Alignas(unsigned long long int) short d; };
+struct g9 { char c; _Alignas(_Complex double) char d; };
+"""
+
+
+@pytest.mark.parametrize("target", ["m68k", "i386", "x86_64", "arm"])
+def test_an_alignment_naming_a_type_is_that_types_under_the_model(target: str,
+                                                                 tmp_path: Path) -> None:
+    """``_Alignas(T)`` and ``aligned(__alignof__(T))``: the engine aligns to T under its
+    model (a base type, a tag, a typedef), not to clang's value on the parse target nor to
+    the member's type. GNU ``__alignof__`` is T's own alignment (i386: 8 for ``long long``,
+    which ``_Alignas`` and a member take as 4). Every target is laid out by the engine here
+    and compared with its gcc; lp128's 16-byte pointers raise Linux's ``ebt_entries``."""
+    if find_gcc(target) is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    header = tmp_path / "alignof.h"
+    header.write_text(ALIGN_OF_TYPE)
+    names = tuple(f"struct g{i}" for i in range(1, 10))
+    gcc = compile_layouts({"u": ALIGN_OF_TYPE}, target, align_probes={"u": names})["u"]
+    assert gcc.ok, gcc.stderr
+    engine = dataclasses.replace(TARGETS[target], engine=True)
+    model = frontend.parse([str(header)], [engine],
+                           frontend.ParseOptions(system_dirs=False), jobs=1)
+    assert not model.failures, model.failures[0].summary()
+    ours = {r.name: r.layouts[target] for r in model.records}
+    for name in names:
+        theirs = gcc.records[name]
+        assert (ours[name].size, ours[name].align) == (theirs.size, theirs.align), name
+        assert flatten(ours[name].members) == flatten(theirs.members), name
+    if target == "m68k":
+        lp128 = frontend.parse([str(header)], [TARGETS["lp128"]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1)
+        assert {r.name: r.layouts["lp128"].align for r in lp128.records}["struct g5"] == 16
+
+
 def test_glibc_thread_types_on_m68k_match_gcc(tmp_path: Path) -> None:
     """glibc aligns its lock words with a macro after the declarator
     (``int __lock __LOCK_ALIGNMENT;``, ``__ONCE_ALIGNMENT``): 4 on m68k, where ``int`` alone

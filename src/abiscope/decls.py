@@ -68,6 +68,12 @@ class FieldDecl:
     packed: bool = False  # __attribute__((packed)) on the member
     align_attr: int | None = None  # aligned(N) or _Alignas(N) on the member
     location: SourceLocation | None = None
+    # the type an _Alignas(T) or aligned(__alignof__(T)) names: its alignment under the
+    # data model counts too (align_attr then holds only the attributes read as numbers);
+    # align_of_gnu: named by GNU __alignof__, the type's own alignment (i386: 8 for long
+    # long and double, which _Alignof and a member take as 4)
+    align_of: TypeDecl | None = None
+    align_of_gnu: bool = False
 
 
 @dataclass(frozen=True)

@@ -1197,6 +1197,53 @@ def _gcc_align_cap(target: Target) -> int | None:
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
 
 
+_ALIGNOF = frozenset({"__alignof__", "__alignof", "_Alignof", "alignof"})
+_BASE_TYPE_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed",
+                              "unsigned", "_Bool", "__int128", "_Complex", "__float128",
+                              "_Float16", "const", "volatile"})
+
+
+def _alignof_names(tokens: list[str]) -> tuple[list[str], bool] | None:
+    """The type-name tokens of the first ``_Alignas(T)`` or ``__alignof__(T)`` inside an
+    ``aligned(...)`` of a declaration's tokens, if one names a type (not a number), and
+    whether it is GNU ``__alignof__``."""
+    for i, tok in enumerate(tokens[:-2]):
+        if tokens[i + 1] != "(" or not (tok == "_Alignas" or tok in _ALIGNOF):
+            continue
+        depth, end = 0, None
+        for j in range(i + 1, len(tokens)):
+            depth += {"(": 1, ")": -1}.get(tokens[j], 0)
+            if depth == 0:
+                end = j
+                break
+        inner = [t for t in tokens[i + 2:end] if t not in ("const", "volatile")] \
+            if end is not None else []
+        if inner and (inner[0] in _BASE_TYPE_WORDS or inner[0] in ("struct", "union", "enum")
+                      or (len(inner) == 1 and inner[0].isidentifier())):
+            return inner, tok in ("__alignof__", "__alignof")
+    return None
+
+
+def _scalar_name(words: list[str]) -> str | None:
+    """clang's canonical name of a base type written as keywords (``unsigned long long
+    int`` -> ``unsigned long long``), or None if the words are not all keywords."""
+    if not words or any(w not in _BASE_TYPE_WORDS for w in words):
+        return None
+    unsigned, longs = "unsigned" in words, words.count("long")
+    for base in ("_Bool", "__float128", "_Float16", "float"):
+        if base in words:
+            return base
+    if "double" in words:
+        return "long double" if longs else "double"
+    if "char" in words:
+        return "unsigned char" if unsigned else "signed char" if "signed" in words else "char"
+    if "__int128" in words:
+        return "unsigned __int128" if unsigned else "__int128"
+    name = "short" if "short" in words else "long long" if longs >= 2 else \
+        "long" if longs else "int"
+    return f"unsigned {name}" if unsigned else name
+
+
 def _gcc_ignores(field: Any) -> bool:
     """Whether an anonymous struct/union member has attributes written before its keyword
     (``__attribute__((aligned(8))) struct { … };``): GCC ignores them, silently, and
@@ -1883,6 +1930,8 @@ class _DeclBuilder:
         self.records: dict[str, RecordDecl] = {}
         self.building: set[str] = set()
         self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
+        self._named_tu: Any = None  # the unit _named was read from (named_decls)
+        self._named: dict[str, Any] = {}
 
     def read_macros(self, tu: Any) -> None:
         """Object-like macro bodies of a translation unit, for attribute arguments."""
@@ -1895,6 +1944,43 @@ class _DeclBuilder:
     def align_attr(self, cursor: Any) -> int | None:
         """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""
         return align_attr(cursor, strict=True, macros=self.macros)
+
+    def align_of(self, cursor: Any) -> tuple[TypeDecl | None, bool]:
+        """The type an ``_Alignas(T)`` or ``aligned(__alignof__(T))`` on a declaration
+        names, when it is a base type, a tag or a typedef of the translation unit (Linux's
+        ``aligned(__alignof__(struct ebt_replace))``), for the engine to align it under its
+        data model (clang's alignment on the parse target would be another target's); and
+        whether GNU ``__alignof__`` names it."""
+        ck = self.ci.CursorKind
+        if not any(c.kind == ck.ALIGNED_ATTR for c in cursor.get_children()):
+            return None, False
+        found = _alignof_names(_expand(_declaration_tokens(cursor), self.macros))
+        if found is None:
+            return None, False
+        names, gnu = found
+        scalar = _scalar_name(names)
+        if scalar is not None:
+            kind = "complex" if "_Complex" in names else "scalar"
+            return TypeDecl(kind, spelling=" ".join(names), scalar=scalar), gnu
+        decl = self.named_decls(cursor).get(" ".join(names))
+        return (None, False) if decl is None else (self.type_decl(decl.type), gnu)
+
+    def named_decls(self, cursor: Any) -> dict[str, Any]:
+        """The translation unit's tags (``struct x``) and typedefs, by name (read once per
+        unit, when an alignment names one)."""
+        tu = cursor.translation_unit
+        if self._named_tu is not tu:
+            ck = self.ci.CursorKind
+            tags = {ck.STRUCT_DECL: "struct", ck.UNION_DECL: "union", ck.ENUM_DECL: "enum"}
+            found: dict[str, Any] = {}
+            for c in _children(tu.cursor, (*tags, ck.TYPEDEF_DECL)):
+                if c.kind == ck.TYPEDEF_DECL:
+                    found.setdefault(c.spelling, c)
+                elif c.spelling and (c.is_definition() or f"{tags[c.kind]} {c.spelling}"
+                                     not in found):
+                    found[f"{tags[c.kind]} {c.spelling}"] = c
+            self._named_tu, self._named = tu, found
+        return self._named
 
     def has_packed(self, cursor: Any) -> bool:
         return any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
@@ -1972,12 +2058,15 @@ class _DeclBuilder:
             anonymous = bool(f.is_anonymous_record_decl())
             bitfield = bool(f.is_bitfield())
             ignored = anonymous and _gcc_ignores(f)
+            align_of, gnu = (None, False) if ignored or not f.has_attrs() \
+                else self.align_of(f)
             fields.append(FieldDecl(
                 name="" if anonymous else f.spelling, type=self.type_decl(f.type),
                 bit_width=f.get_bitfield_width() if bitfield else None,
                 packed=self.has_packed(f) and not ignored,
-                align_attr=None if ignored else self.align_attr(f),
-                location=self.location(f),
+                align_attr=None if ignored else self.align_attr(f) if align_of is None
+                else align_attr(f, macros=self.macros),  # (the numbers only: see align_of)
+                location=self.location(f), align_of=align_of, align_of_gnu=gnu,
             ))
         loc = definition.location
         named_by = _naming_typedef(definition, key)

@@ -152,7 +152,7 @@ class LayoutEngine:
             where = f"{rec.key}: member {f.name or '(anonymous)'!r}"
             t = self._sized(f.type, where)
             packed = f.packed or rec.packed
-            attr = self._attr(f.align_attr)
+            attr = self._field_attr(f, where)
             user = attr is not None
             width = f.bit_width
             is_bitfield = width is not None
@@ -251,7 +251,7 @@ class LayoutEngine:
             if t.bits is None and width is not None:
                 raise InputError(f"{where}: bit-field of incomplete type")
             nbytes = (t.bits or 0) // 8
-            field_required = max(self._attr(f.align_attr) or 0,
+            field_required = max(self._field_attr(f, where) or 0,
                                  self._ms_type_required(f.type, where))
             info = t.align
             if width is None:
@@ -381,6 +381,21 @@ class LayoutEngine:
             align = attr
         return _Sized(bits, align, integer, attr is not None)
 
+    def _field_attr(self, f: FieldDecl, where: str) -> int | None:
+        """A member's ``aligned``/``_Alignas`` in bytes, with the alignment of the type an
+        ``_Alignas(T)``/``aligned(__alignof__(T))`` names under the model."""
+        attr = self._attr(f.align_attr)
+        if f.align_of is None:
+            return attr
+        align = self._sized(f.align_of, where).align
+        if f.align_of_gnu and self.model.field_align_cap is not None \
+                and f.align_of.kind in ("scalar", "enum", "complex"):
+            # (GNU __alignof__ is TYPE_ALIGN: what ADJUST_FIELD_ALIGN lowers for members)
+            own = self.model.scalars.get(f.align_of.scalar or "")
+            if own is not None and own[0] == 8:
+                align = max(align, 8)
+        return max(attr or 0, align)
+
     def _attr(self, value: int | None) -> int | None:
         """An ``aligned(N)`` value in bytes; 0 stands for a bare ``aligned`` (GCC: the
         target's ``BIGGEST_ALIGNMENT``, 2 on m68k, 16 on x86)."""
@@ -473,7 +488,8 @@ class LayoutEngine:
         return Member(
             name=f.name, type=ct, offset_bits=offset, size_bits=size_bits,
             align=ct.align or 1, bitfield=bitfield, bit_width=f.bit_width,
-            location=f.location, members=nested, align_attr=f.align_attr,
+            location=f.location, members=nested,
+            align_attr=f.align_attr if f.align_of is None else self._field_attr(f, rec.key),
         )
 
 
