@@ -63,7 +63,10 @@ def test_touching_an_included_header_invalidates(project: Path, tmp_path: Path) 
     (project / "inc" / "dep.h").write_text("typedef long long dep_t;\n")
     cache = UnitCache(str(tmp_path / "c"))
     assert size(run(project, cache)) == 16
-    assert cache.misses == cache.writes >= 2 and cache.hits == 0
+    # (other.h's units still hit when a batch boundary falls between the two headers: it
+    # is content-defined, by a hash of the path, here a random temporary one)
+    split = len(frontend.batches([str(project / "api.h"), str(project / "other.h")])) == 2
+    assert cache.misses == cache.writes == 2 and cache.hits == (2 if split else 0)
 
 
 def test_a_new_shadowing_header_invalidates(project: Path, tmp_path: Path) -> None:
