@@ -1109,11 +1109,11 @@ class _GroupParser:
                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(tu)
             _walk(walker, tu, mains, self.options.all_files, macro_table)
-        if self.clang_target is not None:
-            self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
         if self.builder is not None:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
             _collect_decls(self.builder, tu.cursor)
+        if self.clang_target is not None:
+            self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
         if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
@@ -1143,24 +1143,27 @@ class _GroupParser:
                     or _clang_differs(records[n][2], cap, self.gcc_bitfields)}
         if not suspects and not self.relaid:
             return
+        holds = {n: _records_held(records[n][2].members) for n in names - suspects}
         grown = True
         while grown:  # (and what holds them)
             bad = suspects | self.relaid
-            held = [n for n in names - suspects
-                    if not bad.isdisjoint(_records_held(records[n][2].members))]
+            held = [n for n, inner in holds.items() if n not in suspects
+                    and not bad.isdisjoint(inner)]
             suspects.update(held)
             grown = bool(held)
         if not suspects:
             return
-        if macros is None:  # (the engine reads attribute arguments from the macro record)
-            tu = self.parse(path, text, self.flags
-                            | self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-            macros = LazyMacros(tu)
-        builder = _DeclBuilder()
-        builder.macros = macros
-        _collect_decls(builder, tu.cursor)
+        builder = self.builder  # (the group's engine targets collected this unit already)
+        if builder is None:
+            if macros is None:  # (the engine reads attribute arguments from the macro record)
+                tu = self.parse(path, text, self.flags
+                                | self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+                macros = LazyMacros(tu)
+            builder = _DeclBuilder()
+            builder.macros = macros
+            _collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
-        # (what the engine cannot lay out, a vector or complex member, keeps clang's layout)
+        # (what the engine cannot lay out, a vector member, keeps clang's layout)
         _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
         records.update(laid)
         self.relaid |= set(laid)
@@ -1222,6 +1225,13 @@ def _alignof_names(tokens: list[str]) -> tuple[list[str], bool] | None:
                       or (len(inner) == 1 and inner[0].isidentifier())):
             return inner, tok in ("__alignof__", "__alignof")
     return None
+
+
+def _literal_alignments(tokens: list[str]) -> bool:
+    """Whether a declaration's tokens spell an ``aligned``/``_Alignas`` and every one of
+    them has an integer literal argument (nothing to expand)."""
+    at = [i for i, tok in enumerate(tokens) if tok in ("aligned", "__aligned__", "_Alignas")]
+    return bool(at) and all(_attr_argument(tokens[i:], None) is not None for i in at)
 
 
 def _scalar_name(words: list[str]) -> str | None:
@@ -1954,7 +1964,12 @@ class _DeclBuilder:
         ck = self.ci.CursorKind
         if not any(c.kind == ck.ALIGNED_ATTR for c in cursor.get_children()):
             return None, False
-        found = _alignof_names(_expand(_declaration_tokens(cursor), self.macros))
+        tokens = _declaration_tokens(cursor)
+        found = _alignof_names(tokens)
+        if found is None and not _literal_alignments(tokens):
+            # (an argument or the attribute itself is a macro's: reading the unit's macro
+            # index costs a visit of every definition, so only then)
+            found = _alignof_names(_expand(tokens, self.macros))
         if found is None:
             return None, False
         names, gnu = found
@@ -2057,15 +2072,19 @@ class _DeclBuilder:
         for f in definition.type.get_fields():
             anonymous = bool(f.is_anonymous_record_decl())
             bitfield = bool(f.is_bitfield())
-            ignored = anonymous and _gcc_ignores(f)
+            ignored = anonymous and _gcc_ignores(f)  # (GCC ignores its attributes)
             align_of, gnu = (None, False) if ignored or not f.has_attrs() \
                 else self.align_of(f)
+            if ignored:
+                align = None
+            elif align_of is None:
+                align = self.align_attr(f)
+            else:  # (the numbers only; FieldDecl.align_of adds the type's)
+                align = align_attr(f, macros=self.macros)
             fields.append(FieldDecl(
                 name="" if anonymous else f.spelling, type=self.type_decl(f.type),
                 bit_width=f.get_bitfield_width() if bitfield else None,
-                packed=self.has_packed(f) and not ignored,
-                align_attr=None if ignored else self.align_attr(f) if align_of is None
-                else align_attr(f, macros=self.macros),  # (the numbers only: see align_of)
+                packed=self.has_packed(f) and not ignored, align_attr=align,
                 location=self.location(f), align_of=align_of, align_of_gnu=gnu,
             ))
         loc = definition.location
