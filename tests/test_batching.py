@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from abiscope import frontend
+from abiscope.cache import UnitCache
 from abiscope.cliutil import progress_bar
-from abiscope.frontend import ParseOptions, batches
+from abiscope.frontend import BATCH_SIZE, ParseOptions, batches, chunks
 from abiscope.model import CType, Member, Model
 from abiscope.targets import TARGETS
 
@@ -55,6 +56,39 @@ def test_batches_are_stable_under_insertion() -> None:
     assert max(len(b) for b in before) <= 64
     after = batches([*headers[:200], "/x/new.h", *headers[200:]])
     assert len(set(before) ^ set(after)) <= 3  # one batch changed (or split in two)
+
+
+def test_chunks_cover_the_inputs_in_order_and_evenly() -> None:
+    headers = [f"/x/h{i}.h" for i in range(752)]
+    for groups, jobs in ((2, 2), (5, 2), (21, 2), (1, 1), (2, 64)):
+        out = chunks(headers, groups, jobs)
+        assert [h for c in out for h in c] == headers
+        assert max(map(len, out)) - min(map(len, out)) <= 1
+        assert min(map(len, out)) >= BATCH_SIZE
+        assert len(out) * groups >= min(4 * jobs, len(headers) // BATCH_SIZE * groups) \
+            or len(out) == 1
+    assert chunks(headers[:5], 2, 2) == [tuple(headers[:5])]
+    assert chunks([], 2, 2) == []
+
+
+def test_a_run_without_cache_equals_one_with_it(tmp_path: Path) -> None:
+    """Without a cache the work is cut into fewer, larger units (:func:`chunks`) and the
+    units keep no file list; the model is the one a cached run (units of
+    :func:`batches`) gives, with either one or two processes."""
+    root = "/usr/include/linux"
+    if not os.path.isdir(root):
+        pytest.skip("no /usr/include/linux (linux-libc-dev)")
+    headers = sorted(glob.glob(f"{root}/*.h"))[:3 * BATCH_SIZE]
+    targets = [TARGETS["i386"], TARGETS["x86_64"]]
+    opts = ParseOptions(all_files=True)
+    assert len(chunks(headers, 2, 2)) < len(batches(headers))
+    cached = frontend.parse(headers, targets, opts, jobs=2,
+                            cache=UnitCache(str(tmp_path / "c")))
+    for jobs in (1, 2):
+        assert frontend.parse(headers, targets, opts, jobs=jobs, cache=None) == cached
+    unit = frontend.parse_unit(tuple(headers[:2]), [TARGETS["x86_64"]], opts, False,
+                               files=False)
+    assert unit.files == () and unit.results
 
 
 @pytest.fixture(scope="module")

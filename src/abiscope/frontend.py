@@ -788,7 +788,7 @@ class UnitResult:
 
 def parse_unit(headers: Sequence[str], targets: Sequence[Target],
                options: ParseOptions, batch: bool = True,
-               standalone: bool = False) -> UnitResult:
+               standalone: bool = False, files: bool = True) -> UnitResult:
     """Parse a batch of headers in as few translation units as possible (a pure function).
 
     The batch is first parsed as one translation unit that includes every header in order,
@@ -802,10 +802,11 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     header it does not include) is parsed alone too, so the result equals
     :func:`parse_group`'s. ``standalone`` also parses each header alone first (one more
     parse per header; no longer needed for that). With ``batch`` false, every header has a
-    translation unit of its own (exactly :func:`parse_group`).
+    translation unit of its own (exactly :func:`parse_group`). ``files=False`` leaves the
+    files read out of the result (no cache will validate it): the same layouts, sooner.
     """
     with _collector_paused():
-        group = _GroupParser(targets, options)
+        group = _GroupParser(targets, options, files)
         if batch:
             group.parse_batches(headers, standalone)
         else:
@@ -877,7 +878,8 @@ def _batch_include(i: int, header: str) -> str:
 class _GroupParser:
     """Parses translation units for one group of targets, accumulating model pieces."""
 
-    def __init__(self, targets: Sequence[Target], options: ParseOptions) -> None:
+    def __init__(self, targets: Sequence[Target], options: ParseOptions,
+                 files: bool = True) -> None:
         ci = self.ci = _cindex()
         self.targets = targets
         self.options = options
@@ -897,6 +899,7 @@ class _GroupParser:
         self.failures: list[ParseFailure] = []
         self.macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
         self.files: set[str] = set()
+        self.want_files = files  # (only a cache reads them: 4 % of a target's CPU)
         self.cacheable = True
         self._alone: Any = None  # the translation unit parse_one parses again per header
         # A header's own unit records macros only when they are read for sure (ioctl
@@ -946,6 +949,8 @@ class _GroupParser:
         return self._alone
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
+        if not self.want_files:
+            return
         cwd = os.getcwd()  # (once, not per file: a system call)
         self.files.update(_abspath_in(cwd, h) for h in headers)
         self.files.update(_abspath_in(cwd, name) for name, _ in _includes(tu))
@@ -1447,8 +1452,8 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
             yield cursor
 
 
-def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool]
-                     ) -> UnitResult:
+def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool,
+                                bool]) -> UnitResult:
     return parse_unit(*job)
 
 
@@ -1475,6 +1480,24 @@ def batches(headers: Sequence[str], size: int = BATCH_SIZE) -> list[tuple[str, .
     if current:
         out.append(tuple(current))
     return out
+
+
+def chunks(headers: Sequence[str], groups: int, jobs: int | None) -> list[tuple[str, ...]]:
+    """The inputs, in order, in even chunks of at least :data:`BATCH_SIZE` headers: about
+    four units of work per worker in all (``groups`` target groups each), so that every
+    worker stays busy to the end while as few units as that walk again what their headers
+    share (units no cache keeps need no stable boundaries: :func:`batches`)."""
+    workers = jobs or os.cpu_count() or 1
+    per_group = max(1, -(-4 * workers // max(groups, 1)))
+    count = max(1, min(per_group, len(headers) // BATCH_SIZE))
+    size, extra = divmod(len(headers), count)
+    out: list[tuple[str, ...]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (i < extra)
+        out.append(tuple(headers[start:end]))
+        start = end
+    return [c for c in out if c]
 
 
 def parse(
@@ -1522,13 +1545,17 @@ def parse(
     # Batches are opt-in: exact (abiscope.isolation), but on Linux UAPI the check that keeps
     # them exact costs about what sharing translation units saves (docs/performance.md).
     combine = bool(batch)
-    work = [(chunk, group, options, combine, standalone and combine)
-            for group in groups.values() for chunk in batches(headers)]
+    # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), each
+    # walking once the records its headers share (linux/types.h, …), and no file list.
+    kept = cache is not None or combine or executor is not None
+    work = [(chunk, group, options, combine, standalone and combine, kept)
+            for group in groups.values()
+            for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
         cache.new_run()
-        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a in work]
+        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a, _ in work]
         frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
         rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
     else:
