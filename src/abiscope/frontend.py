@@ -389,8 +389,10 @@ class _TargetWalker:
             t = f.type
             ct = self.ctype(t)
             offset = base_bits + f.get_field_offsetof()
-            bitfield = bool(f.is_bitfield())
-            width = f.get_bitfield_width() if bitfield else None
+            width = f.get_bitfield_width()  # (-1: not a bitfield)
+            bitfield = width >= 0
+            if not bitfield:
+                width = None
             size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
@@ -398,7 +400,7 @@ class _TargetWalker:
             ignored = anonymous and _gcc_ignores(f)
             self._ignoring |= ignored
             out.append(Member(
-                name="" if anonymous else f.spelling, type=ct, offset_bits=offset,
+                name="" if anonymous else spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
                 location=self.location(f), members=nested,
                 align_attr=self.align_attr(f) if f.has_attrs() and not ignored else None,
@@ -470,8 +472,7 @@ class _TargetWalker:
         """Collect a definition and the tagged records defined inside it."""
         ck = self.ci.CursorKind
         if cursor.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
-            definition = cursor.get_definition()
-            if definition is None or definition != cursor:
+            if not cursor.is_definition():
                 return
             name = self.record_name(cursor)
             if name and name in self.records:
