@@ -1,0 +1,62 @@
+"""The C frontend: the one place that touches libclang (``clang.cindex``, libclang-ng wheel).
+
+Parses headers once per target, hermetically (``-nostdlibinc -ffreestanding``: clang's own
+builtin headers, never the host's, plus the per-target system dirs given or discovered), and
+turns what clang lays out into the plain data of :mod:`abiscope.model`. Nothing downstream
+sees a clang object.
+
+Its modules, in the order data flows through them:
+
+- :mod:`.options`: what a parse is given, and the clang command line of each target;
+- :mod:`.bindings`: libclang itself, and the facts read off a translation unit;
+- :mod:`.tokens`: what clang does not expose, read from tokens (``aligned(MACRO)``,
+  ``#pragma pack``, macro bodies);
+- :mod:`.walker`: a translation unit's records and enums as model data;
+- :mod:`.declarations`: declarations for the layout engine, and the records it lays out
+  where clang may differ from GCC;
+- :mod:`.macro_values`: object-like macros' values (ioctl numbers);
+- :mod:`.units`: one unit of work (a batch of headers x a group of targets);
+- :mod:`.driver`: :func:`parse`, units over processes and the cache, merged into a model;
+- :mod:`.ioctl_scan`: ``abiscope ioctls``.
+"""
+
+from __future__ import annotations
+
+from ..model import Model
+from .bindings import _cindex, builtin_include_dir, relpath
+from .declarations import parse_decls
+from .driver import BATCH_SIZE, batches, chunks, merge, parse, set_session
+from .ioctl_scan import ioctl_argument, scan_ioctls
+from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
+from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
+from .units import UnitResult, parse_group, parse_target, parse_unit
+from .walker import TargetResult
+
+__all__ = [
+    "BATCH_SIZE",
+    "LazyMacros",
+    "Model",
+    "NeedsMacros",
+    "ParseOptions",
+    "TargetResult",
+    "UnitResult",
+    "_cindex",
+    "align_attr",
+    "batches",
+    "builtin_include_dir",
+    "chunks",
+    "clang_args",
+    "ioctl_argument",
+    "merge",
+    "parse",
+    "parse_decls",
+    "parse_group",
+    "parse_target",
+    "parse_unit",
+    "read_macros",
+    "relpath",
+    "scan_ioctls",
+    "search_dirs",
+    "set_session",
+    "system_include_dirs",
+]

@@ -1,0 +1,352 @@
+"""Declarations for the layout engine (:mod:`abiscope.layout_engine`): the records of the
+engine targets, and of clang targets where clang may lay a record out unlike GCC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .. import sandbox
+from ..datamodels import MODELS, DataModel
+from ..decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
+from ..errors import Diagnostic, InputError, ParseFailure, SourceLocation
+from ..layout_engine import LayoutEngine
+from ..model import (
+    Member,
+    RecordLayout,
+)
+from ..targets import Target
+from .bindings import _UNNAMED_MARKERS, _children, _cindex, _diagnostics, _kinds, relpath
+from .options import ParseOptions, clang_args
+from .tokens import (
+    _QUALIFIER_RE,
+    _attr_argument,
+    _declaration_tokens,
+    _expand,
+    _gcc_ignores,
+    _naming_typedef,
+    _pack_at,
+    align_attr,
+    read_macros,
+)
+
+
+@lru_cache(maxsize=64)
+def _gcc_align_cap(target: Target) -> int | None:
+    """GCC's biggest alignment on ``target`` where clang's bare ``aligned`` is larger (asked
+    of clang once per process: 16 bytes on mips o32, where GCC's is 8), else None."""
+    model = MODELS.get(target.name)
+    if model is None or target.engine:
+        return None
+    ci = _cindex()
+    probe = "<abiscope probe>.c"
+    tu = ci.Index.create().parse(
+        probe, args=["-x", "c", f"--target={target.triple}", *target.clang_flags],
+        unsaved_files=[(probe, "struct s { char c; } __attribute__((aligned));\n")])
+    aligns = [c.type.get_align() for c in _children(tu.cursor, (ci.CursorKind.STRUCT_DECL,))]
+    return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
+
+
+_ALIGNOF = frozenset({"__alignof__", "__alignof", "_Alignof", "alignof"})
+_BASE_TYPE_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed",
+                              "unsigned", "_Bool", "__int128", "_Complex", "__float128",
+                              "_Float16", "const", "volatile"})
+
+
+def _alignof_names(tokens: list[str]) -> tuple[list[str], bool] | None:
+    """The type-name tokens of the first ``_Alignas(T)`` or ``__alignof__(T)`` inside an
+    ``aligned(...)`` of a declaration's tokens, if one names a type (not a number), and
+    whether it is GNU ``__alignof__``."""
+    for i, tok in enumerate(tokens[:-2]):
+        if tokens[i + 1] != "(" or not (tok == "_Alignas" or tok in _ALIGNOF):
+            continue
+        depth, end = 0, None
+        for j in range(i + 1, len(tokens)):
+            depth += {"(": 1, ")": -1}.get(tokens[j], 0)
+            if depth == 0:
+                end = j
+                break
+        inner = [t for t in tokens[i + 2:end] if t not in ("const", "volatile")] \
+            if end is not None else []
+        if inner and (inner[0] in _BASE_TYPE_WORDS or inner[0] in ("struct", "union", "enum")
+                      or (len(inner) == 1 and inner[0].isidentifier())):
+            return inner, tok in ("__alignof__", "__alignof")
+    return None
+
+
+def _literal_alignments(tokens: list[str]) -> bool:
+    """Whether a declaration's tokens spell an ``aligned``/``_Alignas`` and every one of
+    them has an integer literal argument (nothing to expand)."""
+    at = [i for i, tok in enumerate(tokens) if tok in ("aligned", "__aligned__", "_Alignas")]
+    return bool(at) and all(_attr_argument(tokens[i:], None) is not None for i in at)
+
+
+def _scalar_name(words: list[str]) -> str | None:
+    """clang's canonical name of a base type written as keywords (``unsigned long long
+    int`` -> ``unsigned long long``), or None if the words are not all keywords."""
+    if not words or any(w not in _BASE_TYPE_WORDS for w in words):
+        return None
+    unsigned, longs = "unsigned" in words, words.count("long")
+    for base in ("_Bool", "__float128", "_Float16", "float"):
+        if base in words:
+            return base
+    if "double" in words:
+        return "long double" if longs else "double"
+    if "char" in words:
+        return "unsigned char" if unsigned else "signed char" if "signed" in words else "char"
+    if "__int128" in words:
+        return "unsigned __int128" if unsigned else "__int128"
+    name = "short" if "short" in words else "long long" if longs >= 2 else \
+        "long" if longs else "int"
+    return f"unsigned {name}" if unsigned else name
+
+
+def _clang_differs(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
+    """Whether clang may lay this record out otherwise than GCC (:meth:`_GroupParser.
+    relayout_gcc`)."""
+    return (cap is not None and _overaligned(layout, cap)) \
+        or (bitfields and _aligned_bitfield(layout.members))
+
+
+def _aligned_bitfield(members: Sequence[Member]) -> bool:
+    return any((m.bitfield and m.align_attr is not None) or _aligned_bitfield(m.members)
+               for m in members)
+
+
+def _records_held(members: Sequence[Member]) -> set[str]:
+    """The records that members (at any depth, through arrays) are of."""
+    out: set[str] = set()
+    for m in members:
+        t = m.type
+        while t.kind == "array" and t.element is not None:
+            t = t.element
+        if t.record:
+            out.add(t.record)
+        out |= _records_held(m.members)
+    return out
+
+
+def _overaligned(layout: RecordLayout, cap: int) -> bool:
+    """Whether a layout, or a member's type at any depth, is aligned above ``cap``, or a
+    member has a bare ``aligned`` of its own."""
+    def over(members: Sequence[Member]) -> bool:
+        return any(m.align > cap or (m.type.align or 0) > cap or m.align_attr == 0
+                   or over(m.members) for m in members)
+    return layout.align > cap or over(layout.members)
+
+
+class _DeclBuilder:
+    """Builds :class:`~abiscope.decls.RecordDecl` for every record a translation unit uses."""
+
+    def __init__(self) -> None:
+        self.ci = _cindex()
+        self.records: dict[str, RecordDecl] = {}
+        self.building: set[str] = set()
+        self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
+        self._named_tu: Any = None  # the unit _named was read from (named_decls)
+        self._named: dict[str, Any] = {}
+
+    def read_macros(self, tu: Any) -> None:
+        """Object-like macro bodies of a translation unit, for attribute arguments."""
+        self.macros = read_macros(tu)
+
+    def location(self, cursor: Any) -> SourceLocation:
+        loc = cursor.location
+        return SourceLocation(relpath(loc.file.name) if loc.file else "", loc.line, loc.column)
+
+    def align_attr(self, cursor: Any) -> int | None:
+        """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""
+        return align_attr(cursor, strict=True, macros=self.macros)
+
+    def align_of(self, cursor: Any) -> tuple[TypeDecl | None, bool]:
+        """The type an ``_Alignas(T)`` or ``aligned(__alignof__(T))`` on a declaration
+        names, when it is a base type, a tag or a typedef of the translation unit (Linux's
+        ``aligned(__alignof__(struct ebt_replace))``), for the engine to align it under its
+        data model (clang's alignment on the parse target would be another target's); and
+        whether GNU ``__alignof__`` names it."""
+        ck = self.ci.CursorKind
+        if not any(c.kind == ck.ALIGNED_ATTR for c in cursor.get_children()):
+            return None, False
+        tokens = _declaration_tokens(cursor)
+        found = _alignof_names(tokens)
+        if found is None and not _literal_alignments(tokens):
+            # (an argument or the attribute itself is a macro's: reading the unit's macro
+            # index costs a visit of every definition, so only then)
+            found = _alignof_names(_expand(tokens, self.macros))
+        if found is None:
+            return None, False
+        names, gnu = found
+        scalar = _scalar_name(names)
+        if scalar is not None:
+            kind = "complex" if "_Complex" in names else "scalar"
+            return TypeDecl(kind, spelling=" ".join(names), scalar=scalar), gnu
+        decl = self.named_decls(cursor).get(" ".join(names))
+        return (None, False) if decl is None else (self.type_decl(decl.type), gnu)
+
+    def named_decls(self, cursor: Any) -> dict[str, Any]:
+        """The translation unit's tags (``struct x``) and typedefs, by name (read once per
+        unit, when an alignment names one)."""
+        tu = cursor.translation_unit
+        if self._named_tu is not tu:
+            ck = self.ci.CursorKind
+            tags = {ck.STRUCT_DECL: "struct", ck.UNION_DECL: "union", ck.ENUM_DECL: "enum"}
+            found: dict[str, Any] = {}
+            for c in _children(tu.cursor, (*tags, ck.TYPEDEF_DECL)):
+                if c.kind == ck.TYPEDEF_DECL:
+                    found.setdefault(c.spelling, c)
+                elif c.spelling and (c.is_definition() or f"{tags[c.kind]} {c.spelling}"
+                                     not in found):
+                    found[f"{tags[c.kind]} {c.spelling}"] = c
+            self._named_tu, self._named = tu, found
+        return self._named
+
+    def has_packed(self, cursor: Any) -> bool:
+        return any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in cursor.get_children())
+
+    def type_decl(self, t: Any) -> TypeDecl:
+        tk = self.ci.TypeKind
+        chain: list[str] = []
+        align: int | None = None
+        cur = t
+        while True:
+            if cur.kind == tk.ELABORATED:
+                cur = cur.get_named_type()
+            elif cur.kind == tk.TYPEDEF:
+                decl = cur.get_declaration()
+                chain.append(cur.get_typedef_name())
+                a = self.align_attr(decl)
+                if a is not None and align is None:
+                    align = a  # GCC: the outermost aligned typedef decides
+                cur = decl.underlying_typedef_type
+            elif cur.kind == tk.ATTRIBUTED and hasattr(cur, "get_modified_type"):
+                cur = cur.get_modified_type()
+            else:
+                break
+        canon = t.get_canonical()
+        kind, signed = _kinds().get(canon.kind, ("other", None))
+        common = {"spelling": t.spelling, "typedefs": tuple(chain), "align_attr": align,
+                  "signed": signed, "canonical": canon.spelling}
+        if kind in ("int", "bool", "float", "complex"):
+            scalar = _QUALIFIER_RE.sub("", canon.spelling).strip()
+            if kind == "complex":  # (the component type: "_Complex double" -> "double")
+                return TypeDecl("complex", scalar=scalar.removeprefix("_Complex").strip(),
+                                **common)
+            return TypeDecl("scalar", scalar=scalar, **common)
+        if kind == "enum":
+            underlying = canon.get_declaration().enum_type.get_canonical().spelling
+            name = canon.spelling if not any(m in canon.spelling for m in _UNNAMED_MARKERS) \
+                else ""
+            return TypeDecl("enum", scalar=_QUALIFIER_RE.sub("", underlying).strip(),
+                            record=_QUALIFIER_RE.sub("", name).strip(), **common)
+        if kind == "pointer":
+            return TypeDecl("pointer", pointee=self.type_decl(cur.get_pointee()), **common)
+        if kind == "array":
+            dims: list[int | None] = []
+            inner = cur
+            while inner.kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY, tk.VARIABLEARRAY):
+                dims.append(inner.get_array_size() if inner.kind == tk.CONSTANTARRAY else None)
+                inner = inner.get_array_element_type()
+                while inner.kind in (tk.ELABORATED, tk.TYPEDEF) and \
+                        inner.get_canonical().kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY):
+                    inner = inner.get_named_type() if inner.kind == tk.ELABORATED else \
+                        inner.get_declaration().underlying_typedef_type
+            return TypeDecl("array", dims=tuple(dims), element=self.type_decl(inner), **common)
+        if kind == "record":
+            return TypeDecl("record", record=self.record(canon.get_declaration()), **common)
+        if kind in ("function", "void"):
+            return TypeDecl(kind, **common)
+        return TypeDecl("other", **common)
+
+    def record(self, cursor: Any) -> str:
+        """Build (once) the declaration of a record; returns its key."""
+        definition = cursor.get_definition()
+        complete = definition is not None
+        definition = definition or cursor
+        key: str = definition.type.get_canonical().spelling
+        if any(m in key for m in _UNNAMED_MARKERS):
+            # Unnamed records from one macro expansion share their spelling location.
+            key = f"{key}#{definition.hash}"
+        known = self.records.get(key)
+        if key in self.building or (known is not None and (known.complete or not complete)):
+            return key
+        self.building.add(key)
+        ck = self.ci.CursorKind
+        fields = []
+        for f in definition.type.get_fields():
+            anonymous = bool(f.is_anonymous_record_decl())
+            bitfield = bool(f.is_bitfield())
+            ignored = anonymous and _gcc_ignores(f)  # (GCC ignores its attributes)
+            align_of, gnu = (None, False) if ignored or not f.has_attrs() \
+                else self.align_of(f)
+            if ignored:
+                align = None
+            elif align_of is None:
+                align = self.align_attr(f)
+            else:  # (the numbers only; FieldDecl.align_of adds the type's)
+                align = align_attr(f, macros=self.macros)
+            fields.append(FieldDecl(
+                name="" if anonymous else f.spelling, type=self.type_decl(f.type),
+                bit_width=f.get_bitfield_width() if bitfield else None,
+                packed=self.has_packed(f) and not ignored, align_attr=align,
+                location=self.location(f), align_of=align_of, align_of_gnu=gnu,
+            ))
+        loc = definition.location
+        named_by = _naming_typedef(definition, key)
+        self.records[key] = RecordDecl(
+            key=key, kind="union" if definition.kind == ck.UNION_DECL else "struct",
+            fields=tuple(fields), packed=self.has_packed(definition),
+            align_attr=self.align_attr(definition),
+            typedef_align=self.align_attr(named_by)
+            if named_by is not None and named_by.has_attrs() else None,
+            pack=_pack_at(loc.file.name, loc.line) if loc.file else None,
+            location=self.location(definition), complete=complete,
+        )
+        self.building.discard(key)
+        return key
+
+
+def _collect_decls(builder: _DeclBuilder, cursor: Any) -> None:
+    ck = builder.ci.CursorKind
+    for child in _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL)):
+        if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
+            if child.is_definition():
+                builder.record(child)
+            _collect_decls(builder, child)
+
+
+def _relayout(records: dict[str, tuple[str, SourceLocation, RecordLayout]], decls: DeclSet,
+              model: DataModel, target: Target, failures: list[ParseFailure]) -> None:
+    """Replace clang's layouts by the engine's, for a target clang cannot lay out."""
+    engine = LayoutEngine(decls, model)
+    for name, (kind, loc, _) in list(records.items()):
+        try:
+            records[name] = (kind, loc, engine.layout(name))
+        except (InputError, KeyError) as exc:
+            del records[name]
+            failures.append(ParseFailure(loc.file, target.name, (Diagnostic(
+                "error", f"abiscope's layout engine cannot lay out {name}: {exc}", loc),)))
+
+
+def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
+    """Declarations of every record defined in a header's translation unit, for the engine.
+
+    Parsed by clang for ``target`` (its types and members), independent of clang's layout.
+    Raises :class:`InputError` when the header does not parse, or when an attribute's
+    argument is not an integer literal.
+    """
+    ci = _cindex()
+    options = sandbox.confine(options, [header], [target])
+    tu = ci.Index.create().parse(
+        header, args=clang_args(target, options),
+        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
+        | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+    errors = _diagnostics(tu, relpath)
+    if errors:
+        raise InputError(f"{relpath(header)}: does not parse for {target.name}: "
+                         + ParseFailure(relpath(header), target.name, tuple(errors)).summary())
+    builder = _DeclBuilder()
+    builder.read_macros(tu)
+    _collect_decls(builder, tu.cursor)
+    return DeclSet(builder.records)

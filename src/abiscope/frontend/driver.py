@@ -1,0 +1,242 @@
+""":func:`parse`: the inputs cut into units of work, the units spread over processes or
+served from the cache, and their results merged into one model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .. import sandbox
+from ..errors import InputError, ParseFailure, SourceLocation
+from ..executors import Executor
+from ..executors import local as local_executor
+from ..model import (
+    Enum,
+    EnumLayout,
+    Macro,
+    Model,
+    Record,
+    RecordLayout,
+    TargetInfo,
+)
+from ..targets import Target
+from .bindings import _collector_paused, relpath
+from .options import ParseOptions, clang_args, search_dirs
+from .units import UnitResult, _parse_unit_star
+from .walker import TargetResult
+
+if TYPE_CHECKING:
+    from ..cache import UnitCache
+
+
+BATCH_SIZE = 32  # headers per unit of work (and translation unit), on average: batches()
+
+
+def batches(headers: Sequence[str], size: int = BATCH_SIZE) -> list[tuple[str, ...]]:
+    """Split the inputs, in order, into batches of about ``size`` headers.
+
+    Boundaries are content-defined (after a header whose path hashes to 0 modulo ``size``,
+    or at twice ``size``): adding or removing one header changes one batch, not every batch
+    after it, so the cache keeps serving the others.
+    """
+    if size <= 1:
+        return [(h,) for h in headers]
+    out: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for h in headers:
+        current.append(h)
+        digest = hashlib.blake2b(os.path.abspath(h).encode(), digest_size=4).digest()
+        if int.from_bytes(digest, "big") % size == 0 or len(current) >= 2 * size:
+            out.append(tuple(current))
+            current = []
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+def chunks(headers: Sequence[str], groups: int, jobs: int | None) -> list[tuple[str, ...]]:
+    """The inputs, in order, in even chunks of at least :data:`BATCH_SIZE` headers: about
+    four units of work per worker in all (``groups`` target groups each), so that every
+    worker stays busy to the end while as few units as that walk again what their headers
+    share (units no cache keeps need no stable boundaries: :func:`batches`)."""
+    workers = jobs or os.cpu_count() or 1
+    per_group = max(1, -(-4 * workers // max(groups, 1)))
+    count = max(1, min(per_group, len(headers) // BATCH_SIZE))
+    size, extra = divmod(len(headers), count)
+    out: list[tuple[str, ...]] = []
+    start = 0
+    for i in range(count):
+        end = start + size + (i < extra)
+        out.append(tuple(headers[start:end]))
+        start = end
+    return [c for c in out if c]
+
+
+def parse(
+    headers: Sequence[str],
+    targets: Sequence[Target],
+    options: ParseOptions | None = None,
+    jobs: int | None = None,
+    check_files: bool = True,
+    *,
+    batch: bool | None = None,
+    standalone: bool = False,
+    cache: UnitCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+) -> Model:
+    """Parse headers for every target into one model.
+
+    The work is cut into units, one batch of about :data:`BATCH_SIZE` headers times one
+    group of targets that share a clang command line. Each header has its own translation
+    unit (exact: what a compiler sees for that header alone). With ``batch`` (opt-in) a
+    unit's headers share one where they do not conflict and no header would read what
+    only the batch gave it (:func:`parse_unit`): the same model; ``standalone`` also
+    parses each header alone first. Units are served from ``cache``
+    when it holds them and every file they read is unchanged; the rest are spread over
+    ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
+    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
+    also be a directory, a glob or ``@LIST`` (:func:`abiscope.inputs.expand`).
+    """
+    options = options or ParseOptions()
+    if check_files:
+        from ..inputs import expand
+
+        headers = [f for h in headers for f in ([h] if os.path.isfile(h) else expand([h]))]
+        for header in headers:
+            if not os.path.isfile(header):
+                raise InputError(f"{header}: no such file")
+    options = sandbox.confine(options, headers, targets)
+    if cache is None:
+        cache = _SESSION.cache
+    if progress is None:
+        progress = _SESSION.progress
+    groups: dict[tuple[str, ...], list[Target]] = {}
+    for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
+        groups.setdefault(tuple(clang_args(t, options)), []).append(t)
+    # Batches are opt-in: exact (abiscope.isolation), but on Linux UAPI the check that keeps
+    # them exact costs about what sharing translation units saves (docs/performance.md).
+    combine = bool(batch)
+    # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), each
+    # walking once the records its headers share (linux/types.h, …), and no file list.
+    kept = cache is not None or combine or executor is not None
+    work = [(chunk, group, options, combine, standalone and combine, kept)
+            for group in groups.values()
+            for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
+    units: list[UnitResult | None] = [None] * len(work)
+    keys: list[str] = []
+    if cache is not None:
+        cache.new_run()
+        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a, _ in work]
+        frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
+        rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
+    else:
+        frame, rounds = None, [list(range(len(work)))]
+    done = 0
+    for n, indices in enumerate(rounds):
+        if cache is not None:
+            if n:  # the changed units are in: their new results may give a stored view
+                frame = cache.rehit()
+            if frame is not None:
+                if progress is not None:
+                    progress(len(work), len(work))
+                return frame
+            for i in indices:
+                units[i] = cache.get(keys[i])
+        todo = [i for i in indices if units[i] is None]
+        done += len(indices) - len(todo)
+        if progress is not None:
+            progress(done, len(work))
+        runner = executor or local_executor(jobs, len(todo))
+        for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
+            units[i] = unit
+            if cache is not None and unit.cacheable:
+                cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
+            done += 1
+            if progress is not None:
+                progress(done, len(work))
+        if cache is not None and todo:
+            cache.evict()
+    per_target: dict[str, list[TargetResult]] = {}
+    for unit in units:
+        assert unit is not None
+        for res in unit.results:
+            per_target.setdefault(res.target, []).append(res)
+    with _collector_paused():  # (it allocates a record per name: no cycles)
+        model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
+    if cache is not None:
+        cache.put_run(model)
+    return model
+
+
+@dataclass
+class _Session:
+    cache: UnitCache | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+_SESSION = _Session()
+
+
+def set_session(cache: UnitCache | None,
+                progress: Callable[[int, int], None] | None = None) -> None:
+    """The cache (and progress callback) every later :func:`parse` of this process uses
+    when not given one: the command line sets it once, so that every parse a command makes
+    (its targets, ABI013's hypothetical targets, …) shares the cache. A cache is never
+    stale, so a library caller that finds one set gets the same model, only sooner."""
+    _SESSION.cache = cache
+    _SESSION.progress = progress
+
+
+def _combine(results: Sequence[TargetResult]) -> TargetResult:
+    """One target's results of several batches, in input order: the first record or enum
+    of a name wins, as in one walk over every header."""
+    if len(results) == 1:
+        return results[0]
+    records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
+    enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
+    for res in results:
+        for rec in res.records:
+            records.setdefault(rec[0], rec)
+        for en in res.enums:
+            enums.setdefault(en[0], en)
+    return TargetResult(
+        results[0].target, tuple(records.values()), tuple(enums.values()),
+        tuple(f for r in results for f in r.failures),
+        tuple(m for r in results for m in r.macros))
+
+
+def merge(results: Iterable[TargetResult], targets: Sequence[Target],
+          headers: Sequence[str]) -> Model:
+    """Combine per-target results: one record per name, one layout per target."""
+    kinds: dict[str, tuple[str, SourceLocation]] = {}
+    layouts: dict[str, dict[str, RecordLayout]] = {}
+    enum_locs: dict[str, SourceLocation] = {}
+    enum_layouts: dict[str, dict[str, EnumLayout]] = {}
+    failures: list[ParseFailure] = []
+    macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
+    macro_values: dict[str, dict[str, int]] = {}
+    for res in results:
+        for name, loc, value, recs in res.macros:
+            macro_locs.setdefault(name, (loc, recs))
+            macro_values.setdefault(name, {})[res.target] = value
+        for name, kind, loc, lay in res.records:
+            kinds.setdefault(name, (kind, loc))
+            layouts.setdefault(name, {})[res.target] = lay
+        for name, loc, el in res.enums:
+            enum_locs.setdefault(name, loc)
+            enum_layouts.setdefault(name, {})[res.target] = el
+        failures += res.failures
+    records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n]) for n in sorted(kinds))
+    enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
+    infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
+             for t in targets}
+    failures.sort(key=lambda f: (f.header, f.target))
+    macros = tuple(Macro(n, macro_locs[n][0], macro_values[n], macro_locs[n][1])
+                   for n in sorted(macro_locs))
+    return Model(infos, records, enums, tuple(failures),
+                 tuple(relpath(h) for h in headers), macros)

@@ -1,0 +1,74 @@
+"""The values of a unit's object-like macros (ioctl request numbers), evaluated by clang.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import SourceLocation
+from .bindings import _children, _cindex, _evaluate, _realpath, relpath
+from .options import ParseOptions
+from .tokens import _is_function_like
+
+_IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
+                           "_IOWR_BAD"})
+_PROBE_PREFIX = "__abiscope_macro_"
+
+
+def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
+                     mains: set[str], args: list[str], options: ParseOptions,
+                     unevaluable: frozenset[tuple[str, str]] = frozenset(),
+                     ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
+    """Values of the header's ioctl request macros (and ``macro_names``) on this target.
+
+    Object-like macros of the main file whose tokens use ``_IO*``/``_IOC`` are evaluated by
+    clang itself: a probe translation unit includes the header and initialises one constant
+    per macro, which ``clang_Cursor_Evaluate`` folds. The record names a macro mentions
+    (``struct foo`` after ``sizeof`` or as an ``_IOW`` argument) are kept as its causes.
+    """
+    ci = _cindex()
+    wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
+    for cursor in _children(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
+        loc = cursor.location
+        if loc.file is None:
+            continue
+        where = _realpath(loc.file.name)
+        if where not in mains:
+            continue
+        tokens = [t.spelling for t in cursor.get_tokens()]
+        if len(tokens) < 2 or _is_function_like(cursor, tokens):
+            continue
+        name = tokens[0]
+        if (where, name) in unevaluable:
+            continue
+        if name in options.macro_names or _IOCTL_MACROS.intersection(tokens[1:]):
+            wanted.append((name, SourceLocation(relpath(loc.file.name), loc.line, loc.column),
+                           _record_mentions(tokens[1:])))
+    if not wanted:
+        return []
+    probe_path = (os.path.realpath(headers[0]) if len(headers) == 1 else path) \
+        + ".abiscope-probe.c"
+    text = "".join(f'#include "{os.path.realpath(h)}"\n' for h in headers) + "".join(
+        f"static const unsigned long long {_PROBE_PREFIX}{i} = "
+        f"(unsigned long long)({name});\n" for i, (name, _, _) in enumerate(wanted))
+    probe = index.parse(probe_path, args=args, unsaved_files=[
+        *options.unsaved, (probe_path, text)],
+        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
+    values: dict[int, int] = {}
+    for cursor in probe.cursor.get_children():
+        if cursor.kind == ci.CursorKind.VAR_DECL and cursor.spelling.startswith(_PROBE_PREFIX):
+            value = _evaluate(cursor)
+            if value is not None:
+                values[int(cursor.spelling[len(_PROBE_PREFIX):])] = value
+    return [(name, loc, values[i], recs) for i, (name, loc, recs) in enumerate(wanted)
+            if i in values]
+
+
+def _record_mentions(tokens: list[str]) -> tuple[str, ...]:
+    out = []
+    for i, tok in enumerate(tokens[:-1]):
+        if tok in ("struct", "union"):
+            out.append(f"{tok} {tokens[i + 1]}")
+    return tuple(dict.fromkeys(out))

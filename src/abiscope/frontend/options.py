@@ -1,0 +1,69 @@
+"""What a parse is given: :class:`ParseOptions`, the include dirs each target searches,
+and the clang command line they make.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..targets import Target
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """What a C compiler would be told, besides the target."""
+
+    include_dirs: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    undefines: tuple[str, ...] = ()
+    force_includes: tuple[str, ...] = ()
+    std: str = "gnu11"
+    sysroots: tuple[tuple[str, str], ...] = ()  # (target name, include dir) from --sysroot
+    system_dirs: bool = True  # discover per-target system include dirs
+    all_files: bool = False  # collect every record, not only the inputs' and what they use
+    macros: bool = False  # evaluate the inputs' ioctl request macros (_IO, _IOR, _IOW, …)
+    macro_names: tuple[str, ...] = ()  # further object-like macros to evaluate
+    unsaved: tuple[tuple[str, str], ...] = ()  # (path, text): parse this text for that file
+    extra_args: tuple[str, ...] = field(default=())
+    allow_include_outside: bool = False  # no include sandbox (see abiscope.sandbox)
+
+
+def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
+    """Per-target system include dirs: ``--sysroot`` first, else Debian's where they exist.
+
+    The host's multiarch layout (``/usr/include/<multiarch>`` + ``/usr/include``) serves the
+    target it was made for; any other Linux target uses its cross tree
+    ``/usr/<gnu-triple>/include`` (from ``libc6-dev-<arch>-cross``), which holds ``asm/``,
+    ``linux/`` and libc headers of that target. Nothing is added for a target without one.
+    """
+    given = [d for t, d in options.sysroots if t in (target.name, target.triple)]
+    if given or not options.system_dirs:
+        return given
+    dirs: list[str] = []
+    if target.multiarch and os.path.isdir(f"/usr/include/{target.multiarch}"):
+        dirs += [f"/usr/include/{target.multiarch}", "/usr/include"]
+    elif target.gnu_triple and os.path.isdir(f"/usr/{target.gnu_triple}/include"):
+        dirs.append(f"/usr/{target.gnu_triple}/include")
+    return dirs
+
+
+def search_dirs(target: Target, options: ParseOptions) -> list[str]:
+    """The ``-I`` and system include directories of one target's clang, in search order
+    (clang's builtin headers come from libclang itself, named by its version)."""
+    return [*options.include_dirs, *system_include_dirs(target, options)]
+
+
+def clang_args(target: Target, options: ParseOptions) -> list[str]:
+    """The full, hermetic clang command line for one target (without the input file)."""
+    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
+            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
+            "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
+    args += [f"-I{d}" for d in options.include_dirs]
+    args += [f"-D{d}" for d in options.defines]
+    args += [f"-U{u}" for u in options.undefines]
+    for inc in options.force_includes:
+        args += ["-include", inc]
+    for d in system_include_dirs(target, options):
+        args += ["-idirafter", d]
+    return args + list(options.extra_args)

@@ -1,0 +1,329 @@
+"""What clang does not expose, read from a declaration's tokens: ``aligned(...)`` arguments,
+``#pragma pack`` state, macro bodies (:class:`LazyMacros`), and the attributes GCC ignores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from .bindings import _children, _cindex, _size
+
+
+def _gcc_ignores(field: Any) -> bool:
+    """Whether an anonymous struct/union member has attributes written before its keyword
+    (``__attribute__((aligned(8))) struct { … };``): GCC ignores them, silently, and
+    clang applies them. (Written after the keyword or the body, they are the type's.)"""
+    if not field.has_attrs():
+        return False
+    ck = _cindex().CursorKind
+    children = _children(field, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ALIGNED_ATTR,
+                                 ck.PACKED_ATTR))
+    body = next((c.extent.start.offset for c in children
+                 if c.kind in (ck.STRUCT_DECL, ck.UNION_DECL)), None)
+    return body is not None and any(
+        c.kind in (ck.ALIGNED_ATTR, ck.PACKED_ATTR) and c.extent.start.offset < body
+        for c in children)
+
+
+def _is_function_like(cursor: Any, tokens: list[str]) -> bool:
+    if hasattr(cursor, "is_macro_function_like"):
+        return bool(cursor.is_macro_function_like())
+    ext = list(cursor.get_tokens())
+    return len(ext) > 1 and ext[1].spelling == "(" and \
+        ext[1].extent.start.offset == ext[0].extent.end.offset
+
+
+# ---------------------------------------------------------------------------------------
+# Declarations for the layout engine (targets whose layout clang gets wrong or cannot know)
+
+_QUALIFIER_RE = re.compile(r"\b(const|volatile|restrict|_Atomic)\b\s*")
+_PRAGMA_PACK_RE = re.compile(r"^\s*#\s*pragma\s+pack\s*\(([^)]*)\)", re.M)
+_INT_LITERAL_RE = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
+
+
+def _int_literal(token: str) -> int | None:
+    m = _INT_LITERAL_RE.match(token)
+    return int(m.group(1), 0) if m else None
+
+
+@lru_cache(maxsize=256)
+def _pack_pragmas(path: str) -> tuple[tuple[int, int | None], ...]:
+    """(line, pack in force after it) for each ``#pragma pack`` of a file, in order.
+
+    Read from the text: a pragma inside ``#if`` is taken as written, and a pack state
+    inherited from another file is not seen.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except OSError:
+        return ()
+    stack: list[int | None] = []
+    current: int | None = None
+    out: list[tuple[int, int | None]] = []
+    for m in _PRAGMA_PACK_RE.finditer(text):
+        args = [a.strip() for a in m.group(1).split(",") if a.strip()]
+        numbers = [n for n in (_int_literal(a) for a in args) if n is not None]
+        if args and args[0] == "push":
+            stack.append(current)
+            current = numbers[0] if numbers else current
+        elif args and args[0] == "pop":
+            current = stack.pop() if stack else None
+        else:
+            current = numbers[0] if numbers else None
+        out.append((text.count("\n", 0, m.start()) + 1, current))
+    return tuple(out)
+
+
+def _pack_at(path: str, line: int) -> int | None:
+    state: int | None = None
+    for at, pack in _pack_pragmas(path):
+        if at >= line:
+            break
+        state = pack
+    return state
+
+
+_ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
+
+
+def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0
+                 ) -> int | None:
+    """An integer constant expression of literals, arithmetic and object-like macros."""
+    if depth > 20:
+        return None
+    out: list[str] = []
+    for tok in tokens:
+        if tok in macros:
+            value = _eval_tokens(macros[tok], macros, depth + 1)
+            if value is None:
+                return None
+            out.append(str(value))
+        elif _ARITH_TOKEN_RE.match(tok):
+            literal = _int_literal(tok)
+            out.append(str(literal) if literal is not None else tok.replace("/", "//"))
+        else:
+            return None
+    try:
+        # Safe: every token is a number, an operator or a parenthesis (checked above).
+        value = eval(" ".join(out), {"__builtins__": {}}, {})
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def read_macros(tu: Any) -> dict[str, list[str]]:
+    """Object-like macro bodies of a translation unit parsed with a detailed record."""
+    ck = _cindex().CursorKind
+    macros: dict[str, list[str]] = {}
+    for cursor in _children(tu.cursor, (ck.MACRO_DEFINITION,)):
+        tokens = [t.spelling for t in cursor.get_tokens()]
+        if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+            macros[tokens[0]] = tokens[1:]
+    return macros
+
+
+class LazyMacros(Mapping[str, list[str]]):
+    """:func:`read_macros` of a translation unit, read one macro at a time when asked.
+
+    A batch of Linux headers defines tens of thousands of macros, and reading every body
+    (``get_tokens``) took longer than walking the records; an attribute argument needs a
+    handful. The index of definitions by name is built on the first lookup; as in
+    :func:`read_macros`, the last object-like definition of a name wins.
+    """
+
+    def __init__(self, tu: Any) -> None:
+        self.tu = tu
+        self._index: dict[str, list[Any]] | None = None
+        self._bodies: dict[str, list[str] | None] = {}
+
+    def _definitions(self) -> dict[str, list[Any]]:
+        if self._index is None:
+            kind = _cindex().CursorKind.MACRO_DEFINITION
+            index: dict[str, list[Any]] = {}
+            for cursor in _children(self.tu.cursor, (kind,)):
+                index.setdefault(cursor.spelling, []).append(cursor)
+            self._index = index
+        return self._index
+
+    def _body(self, name: str) -> list[str] | None:
+        if name not in self._bodies:
+            body = None
+            for cursor in reversed(self._definitions().get(name, ())):
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                    body = tokens[1:]
+                    break
+            self._bodies[name] = body
+        return self._bodies[name]
+
+    def __getitem__(self, name: str) -> list[str]:
+        body = self._body(name)
+        if body is None:
+            raise KeyError(name)
+        return body
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._body(name) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n in list(self._definitions()) if self._body(n) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class NeedsMacros(Exception):
+    """An attribute argument comes from a macro and the macro table was not read."""
+
+
+def _attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
+    """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
+    if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
+        literal = _int_literal(tokens[2])
+        if literal is not None:
+            return literal
+    if len(tokens) > 3 and tokens[1] == "(" and macros is not None:
+        depth, end = 0, len(tokens)
+        for i, tok in enumerate(tokens[1:], 1):
+            depth += {"(": 1, ")": -1}.get(tok, 0)
+            if depth == 0:
+                end = i
+                break
+        return _eval_tokens(tokens[2:end], macros)
+    return None
+
+
+def _expand(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
+    """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
+    if depth > 10:
+        return tokens
+    out: list[str] = []
+    for tok in tokens:
+        out += _expand(macros[tok], macros, depth + 1) if tok in macros else [tok]
+    return out
+
+
+def _spelled_tokens(cursor: Any) -> list[str]:
+    """The tokens of a declaration as written, also when it starts with a macro (libclang's
+    own ``get_tokens`` gives none for an extent that begins inside a macro expansion)."""
+    tokens = [t.spelling for t in cursor.get_tokens()]
+    extent, where = cursor.extent, cursor.location.file
+    if tokens or where is None:
+        return tokens
+    ci = _cindex()
+    tu = cursor.translation_unit
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.start.line, extent.start.column),
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column))
+    return [t.spelling for t in tu.get_tokens(extent=span)]
+
+
+def _tokens_after(cursor: Any, last_line: int | None = None) -> Iterator[Any]:
+    """The tokens that follow a declaration's extent in its file (up to ``last_line``, else
+    eight lines on): an attribute macro after a declarator or a struct's body, a typedef's
+    name. None when the cursor has no file."""
+    extent, where = cursor.extent, cursor.location.file
+    if where is None:
+        return iter(())
+    ci = _cindex()
+    tu = cursor.translation_unit
+    span = ci.SourceRange.from_locations(
+        ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
+        ci.SourceLocation.from_position(tu, where, last_line or extent.end.line + 8, 1 << 16))
+    return iter(tu.get_tokens(extent=span))
+
+
+def _declaration_tokens(cursor: Any) -> list[str]:
+    """The tokens of a declaration as written, without the bodies in braces (a struct's
+    members, with attributes of their own), and with what follows the declaration's
+    extent up to the ``;``, ``,`` or ``}`` that ends it: an attribute macro after the
+    declarator (``int x A8;``) or after a struct's body is outside clang's extent."""
+    tokens: list[str] = []
+    braces = 0
+    for text in _spelled_tokens(cursor):
+        if text == "{":
+            braces += 1
+        elif text == "}" and braces:
+            braces -= 1
+        elif not braces:
+            tokens.append(text)
+    ck = _cindex().CursorKind
+    parent = cursor.semantic_parent
+    in_record = parent is not None and parent.kind in (ck.STRUCT_DECL, ck.UNION_DECL)
+    depth = 0
+    for token in _tokens_after(cursor, parent.extent.end.line if in_record else None):
+        text = token.spelling
+        if depth == 0 and text in (";", ",", "}", "{"):
+            break
+        if text in ("(", "["):
+            depth += 1
+        elif text in (")", "]"):
+            depth -= 1
+        tokens.append(text)
+    return tokens
+
+
+def _naming_typedef(record: Any, name: str) -> Any | None:
+    """The typedef that names an untagged struct or union (``typedef struct { … } T;``,
+    ``name`` being ``T``), found at its name after the body; None for a tagged record or
+    when a macro spells the name. An ``aligned`` on it sets ``_Alignof(T)`` (raised or
+    lowered), not the struct's size."""
+    if name.startswith(("struct ", "union ")) or record.spelling != name:
+        return None
+    ci = _cindex()
+    for token in _tokens_after(record):
+        if token.spelling == name:
+            found = ci.Cursor.from_location(record.translation_unit, token.location)
+            return found if found.kind == ci.CursorKind.TYPEDEF_DECL else None
+        if token.spelling in (";", "{", "}"):
+            break
+    return None
+
+
+def align_attr(cursor: Any, strict: bool = False,
+               macros: Mapping[str, list[str]] | None = None) -> int | None:
+    """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
+
+    Read from the attribute's tokens: an integer literal, or arithmetic over object-like
+    macros; a bare ``aligned`` is 0 ("the target's biggest alignment", which the data model
+    resolves). An attribute written inside a macro defined in another file (Linux's
+    ``__aligned_u64``) has no tokens of its own: the declaration's tokens are expanded
+    through ``macros`` instead, and :class:`NeedsMacros` is raised when no table was read.
+    What still cannot be read takes, when ``strict``, clang's alignment of the declaration
+    on the parse target, and otherwise counts as absent.
+    """
+    ck = _cindex().CursorKind
+    found: int | None = None
+    for child in cursor.get_children():
+        if child.kind != ck.ALIGNED_ATTR:
+            continue
+        tokens = [t.spelling for t in child.get_tokens()]
+        if tokens[:1] == ["_Alignas"]:
+            tokens = [t.spelling for t in cursor.get_tokens()]
+            tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
+        value = 0 if tokens in (["aligned"], ["__aligned__"]) else \
+            _attr_argument(tokens, macros) if tokens[:1] in (
+                ["aligned"], ["__aligned__"], ["_Alignas"], ["align"]) else None
+        if value is None:
+            if macros is None:
+                if not strict:
+                    raise NeedsMacros(str(cursor.spelling))
+            else:
+                # (every alignment of the declaration, the largest: the attribute
+                # cursors of two macros cannot be told apart)
+                expanded = _expand(_declaration_tokens(cursor), macros)
+                values = [0 if expanded[i + 1:i + 2] != ["("] else
+                          _attr_argument(expanded[i:], macros)
+                          for i, tok in enumerate(expanded)
+                          if tok in ("aligned", "__aligned__", "_Alignas", "align")]
+                value = max((v for v in values if v is not None), default=None)
+        if value is None:
+            if not strict:
+                continue
+            value = _size(cursor.type.get_align()) or 1
+        found = max(found or 0, value)
+    return found

@@ -1,0 +1,533 @@
+"""One unit of work: a batch of headers x a group of targets, parsed in as few translation
+units as stay exact (:func:`parse_unit`, a pure function of its inputs).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from .. import isolation
+from ..datamodels import MODELS
+from ..decls import DeclSet
+from ..errors import Diagnostic, ParseFailure, SourceLocation
+from ..targets import Target
+from .bindings import (
+    _ALONE_NAME,
+    _BATCH_NAME,
+    _abspath_in,
+    _children,
+    _cindex,
+    _collector_paused,
+    _diagnostics,
+    _includes,
+    _realpath,
+    _skipped,
+    relpath,
+)
+from .declarations import (
+    _clang_differs,
+    _collect_decls,
+    _DeclBuilder,
+    _gcc_align_cap,
+    _records_held,
+    _relayout,
+)
+from .macro_values import _evaluate_macros
+from .options import ParseOptions, clang_args
+from .tokens import LazyMacros, NeedsMacros
+from .walker import TargetResult, _TargetWalker, _walk
+
+
+def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
+    """The include graph and file-scope names of a batch's translation unit, as plain data
+    for :func:`abiscope.isolation.check` (real paths).
+
+    Every top-level child is looked at (with the detailed preprocessing record, every macro
+    definition and expansion is one: about 2,000 per batch on Linux UAPI), so the visitor
+    asks libclang directly for what it needs instead of making Python objects of it; the
+    struct, union and enum cursors it meets are kept for the walk (:func:`_top_level`).
+    """
+    ci = _cindex()
+    ck = ci.CursorKind
+    lib = ci.conf.lib
+    real = _realpath
+    entered = tuple(dict.fromkeys(real(name) for name, _ in _includes(tu)))  # first entries
+    include_id = ck.INCLUSION_DIRECTIVE.value
+    tag_ids = {ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value}
+    enum_id = ck.ENUM_DECL.value
+    # (functions are left out: no layout reads one, and their bodies are not parsed)
+    # (macros come from each file's text, without the blocks clang skipped: _skipped)
+    wanted = {include_id, *tag_ids, ck.TYPEDEF_DECL.value, ck.VAR_DECL.value}
+    files: dict[int | None, str | None] = {}
+    includes: dict[str, list[tuple[int, str]]] = {}
+    declared: list[tuple[str, str]] = []
+    tags: list[tuple[str, str]] = []
+    enums: list[tuple[str, Any]] = []
+    records: list[Any] = []  # every top-level struct, union and enum: the walk's too
+    handle, offset = ci.c_object_p(), ctypes.c_uint()
+    tu_ref = tu.cursor._tu
+
+    def visitor(child: Any, _parent: Any, _data: Any) -> int:
+        kind = child._kind_id
+        if kind not in wanted:
+            return 1
+        if kind in tag_ids:
+            child._tu = tu_ref
+            records.append(child)
+        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(child),
+                                           ctypes.byref(handle), None, None,
+                                           ctypes.byref(offset))
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        where = files.get(key, "")
+        if where == "":
+            where = files[key] = real(ci.File(handle).name) if handle else None
+        if where is None:
+            return 1
+        if kind == include_id:
+            included = lib.clang_getIncludedFile(child)
+            if included:
+                includes.setdefault(where, []).append(
+                    (offset.value, real(ci.File(included).name)))
+            return 1
+        spelling = ci._CXString.from_result(lib.clang_getCursorSpelling(child))
+        if kind in tag_ids:
+            if spelling and lib.clang_isCursorDefinition(child):
+                tags.append((where, spelling))
+                if kind == enum_id:
+                    enums.append((where, child))
+        elif spelling:
+            declared.append((where, spelling))
+        return 1
+
+    lib.clang_visitChildren(tu.cursor, ci.cursor_visit_callback(visitor), None)
+    tu._abiscope_records = records  # _top_level need not visit every child again
+    for where, enum in enums:
+        declared += [(where, c.spelling) for c in _children(enum, (ck.ENUM_CONSTANT_DECL,))]
+    return isolation.BatchFacts(
+        tuple(real(h) for h in headers), entered, {f: tuple(v) for f, v in includes.items()},
+        isolation.group_names(declared), isolation.group_names(tags), _skipped(tu))
+
+
+def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) -> TargetResult:
+    """Parse every header for one target, one translation unit per header."""
+    return parse_group(headers, [target], options)[0]
+
+
+def parse_group(headers: Sequence[str], targets: Sequence[Target],
+                options: ParseOptions) -> list[TargetResult]:
+    """Parse every header once for targets that share one clang command line.
+
+    The first target is the one clang lays out (or, if all are engine targets, the one
+    whose parse they borrow); every engine target of the group is laid out by the engine
+    from the same declarations (x86_64, lp128 and cheri128 share one parse).
+    One translation unit per header; :func:`parse_unit` puts several in one.
+    """
+    group = _GroupParser(targets, options)
+    for header in headers:
+        group.parse_one(header)
+    return group.results()
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One unit of work (a batch of headers x a group of targets): its results per target
+    and every file its translation units read (absolute paths; empty when unknown)."""
+
+    results: tuple[TargetResult, ...]
+    files: tuple[str, ...]
+    cacheable: bool = True
+
+
+def parse_unit(headers: Sequence[str], targets: Sequence[Target],
+               options: ParseOptions, batch: bool = True,
+               standalone: bool = False, files: bool = True) -> UnitResult:
+    """Parse a batch of headers in as few translation units as possible (a pure function).
+
+    The batch is first parsed as one translation unit that includes every header in order,
+    so that what they share (``linux/types.h``, …) is parsed once. When that unit has
+    errors, each error is traced (through clang's inclusion tree) to the header under which
+    it occurred; those headers are parsed alone, and the headers between them as batches
+    again, in input order, so that records are taken from the same header as one
+    translation unit per header would (the first declaration of a name wins). A header that
+    fails alone is a failure exactly as in :func:`parse_group`. A header that would read
+    what only the batch gave it (:mod:`abiscope.isolation`: a macro, typedef or tag of a
+    header it does not include) is parsed alone too, so the result equals
+    :func:`parse_group`'s. ``standalone`` also parses each header alone first (one more
+    parse per header; no longer needed for that). With ``batch`` false, every header has a
+    translation unit of its own (exactly :func:`parse_group`). ``files=False`` leaves the
+    files read out of the result (no cache will validate it): the same layouts, sooner.
+    """
+    with _collector_paused():
+        group = _GroupParser(targets, options, files)
+        if batch:
+            group.parse_batches(headers, standalone)
+        else:
+            for header in headers:
+                group.parse_one(header)
+        return UnitResult(tuple(group.results()), tuple(sorted(group.files)),
+                          group.cacheable)
+
+
+def _alone_main(header: str) -> tuple[str, str]:
+    """The main file (path, text) of one header's own translation unit."""
+    return os.path.join(os.getcwd(), _ALONE_NAME), f'#include "{os.path.abspath(header)}"\n'
+
+_SKIP_MARK = "__abiscope_guard_defined_"
+_GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined"
+                       r"\s*\(?\s*(\w+)\s*\)?)\s*\n\s*#\s*define\s+(\w+)", re.S)
+
+
+def _include_guard(header: str) -> str | None:
+    """The include-guard macro of a header (``#ifndef X`` / ``#define X`` first), if any."""
+    try:
+        st = os.stat(header)
+    except OSError:
+        return None
+    return _include_guard_of(header, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=65536)
+def _include_guard_of(header: str, mtime_ns: int, size: int) -> str | None:
+    try:
+        with open(header, encoding="utf-8", errors="replace") as fh:
+            m = _GUARD_RE.match(fh.read(8192))
+    except OSError:
+        return None
+    if m is None or (m.group(1) or m.group(2)) != m.group(3):
+        return None
+    return m.group(3)
+
+
+def _batch_include(i: int, header: str) -> str:
+    """One header's lines in a batch: its include, preceded by an ``#error`` marker that
+    fires when its include guard is already defined (see :meth:`_GroupParser.culprits`)."""
+    line = f'#include "{os.path.abspath(header)}"\n'
+    guard = _include_guard(header)
+    if guard is None:
+        return line
+    return f"#ifdef {guard}\n#error {_SKIP_MARK}{i}\n#endif\n{line}"
+
+
+class _GroupParser:
+    """Parses translation units for one group of targets, accumulating model pieces."""
+
+    def __init__(self, targets: Sequence[Target], options: ParseOptions,
+                 files: bool = True) -> None:
+        ci = self.ci = _cindex()
+        self.targets = targets
+        self.options = options
+        self.index = ci.Index.create()
+        self.args = clang_args(targets[0], options)
+        flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES \
+            | ci.TranslationUnit.PARSE_INCOMPLETE
+        self.engines = [(t, MODELS[t.name]) for t in targets if t.engine and t.name in MODELS]
+        self.clang_target = next((t for t in targets if not t.engine), None)
+        self.want_macros = self.clang_target is not None and bool(
+            options.macros or options.macro_names)
+        # Always with the macro record: an aligned(...) from a macro of another file
+        # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
+        self.flags = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+        self.builder = _DeclBuilder() if self.engines else None
+        self.walker = _TargetWalker(targets[0].name, relpath)
+        self.failures: list[ParseFailure] = []
+        self.macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
+        self.files: set[str] = set()
+        self.want_files = files  # (only a cache reads them: 4 % of a target's CPU)
+        self.cacheable = True
+        self._alone: Any = None  # the translation unit parse_one parses again per header
+        # A header's own unit records macros only when they are read for sure (ioctl
+        # values, the engine's attribute arguments): without the record its unit has a
+        # tenth of the top-level children and parses faster; a walk that meets an
+        # aligned(MACRO) from another file parses it again with the record (collect).
+        self.alone_flags = self.flags if (self.want_macros or self.builder is not None) \
+            else flags
+        # Where clang's bare ``aligned`` is larger than GCC's biggest alignment (mips o32:
+        # 16 bytes, GCC 8), a layout that holds more than GCC's biggest is the engine's.
+        self.gcc_align_cap = None if self.clang_target is None \
+            else _gcc_align_cap(self.clang_target)
+        # and records with an aligned bitfield, where the engine is checked against GCC
+        self.gcc_bitfields = self.clang_target is not None \
+            and self.clang_target.name in MODELS \
+            and self.clang_target.checked_by.startswith("gcc")
+        self.relaid: set[str] = set()  # records the engine laid out instead of clang
+
+    def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
+        unsaved = list(self.options.unsaved)
+        if text is not None:
+            unsaved.append((path, text))
+        return self.index.parse(path, args=self.args, unsaved_files=unsaved,
+                                options=self.flags if flags is None else flags)
+
+    def parse_alone(self, header: str) -> Any:
+        """``header`` in a translation unit of its own: a main file that includes it.
+
+        The unit of the header before is parsed again with the new main file
+        (``clang_reparseTranslationUnit``), which skips the clang driver and the set-up of
+        a new unit: 40 % less CPU per header on Linux UAPI (2.7 instead of 4.5 ms). The
+        header's text is what a unit of its own reads; a unit that does not reparse is
+        dropped and a new one made."""
+        path, text = _alone_main(header)
+        unsaved = [*self.options.unsaved, (path, text)]
+        if self._alone is not None:
+            try:
+                self._alone.reparse(unsaved_files=unsaved)
+            except self.ci.TranslationUnitLoadError:
+                self._alone = None
+            else:
+                for attr in ("_abiscope_includes", "_abiscope_records"):
+                    self._alone.__dict__.pop(attr, None)  # read off the unit before
+                return self._alone
+        self._alone = self.index.parse(path, args=self.args, unsaved_files=unsaved,
+                                       options=self.alone_flags)
+        return self._alone
+
+    def note_files(self, tu: Any, headers: Sequence[str]) -> None:
+        if not self.want_files:
+            return
+        cwd = os.getcwd()  # (once, not per file: a system call)
+        self.files.update(_abspath_in(cwd, h) for h in headers)
+        self.files.update(_abspath_in(cwd, name) for name, _ in _includes(tu))
+
+    def parse_one(self, header: str, walk: bool = True) -> bool:
+        """One header in its own translation unit; False (and a failure recorded, not
+        raised) when it does not parse. ``walk=False`` only checks that it parses."""
+        plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+        try:
+            tu = self.parse_alone(header) if walk else self.parse(header, None, plain)
+        except self.ci.TranslationUnitLoadError as exc:
+            self.cacheable = False
+            self.failures.append(ParseFailure(relpath(header), "", (
+                Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
+            return False
+        self.note_files(tu, [header])
+        errors = _diagnostics(tu, relpath)
+        if errors:
+            if tu is self._alone:
+                # its error count would carry over into the next reparse ("too many
+                # errors emitted" on a clean header): the next header gets a new unit
+                self._alone = None
+            self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
+            return False
+        if walk:
+            record = self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+            self.collect(tu, [header], *_alone_main(header),
+                         detailed=bool(self.alone_flags & record))
+        return True
+
+    def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
+        """The headers in batches (see :func:`parse_unit`); with ``standalone``, only those
+        that parse alone (each is parsed alone first, without walking it)."""
+        if standalone:
+            headers = [h for h in headers if self.parse_one(h, walk=False)]
+        self.parse_batch(list(headers))
+
+    def parse_batch(self, headers: list[str]) -> None:
+        if len(headers) == 1:
+            self.parse_one(headers[0])
+            return
+        if not headers:
+            return
+        path = os.path.join(os.getcwd(), _BATCH_NAME)
+        text = "".join(_batch_include(i, h) for i, h in enumerate(headers))
+        try:
+            tu = self.parse(path, text)
+        except self.ci.TranslationUnitLoadError:
+            culprits: set[int] | None = set()
+        else:
+            culprits = self.culprits(tu, headers)
+            if culprits is not None and not culprits:
+                culprits = self.shared_guards(tu, headers)
+            if culprits is not None and not culprits:
+                verdict = isolation.check(_batch_facts(tu, headers))
+                culprits = set(verdict.leaky)
+            if culprits is not None and not culprits:
+                self.note_files(tu, headers)
+                self.collect(tu, headers, path, text, verdict.unevaluable)
+                return
+        if not culprits:  # errors that no header explains: split in halves
+            half = len(headers) // 2
+            self.parse_batch(headers[:half])
+            self.parse_batch(headers[half:])
+            return
+        segment: list[str] = []
+        for i, header in enumerate(headers):
+            if i in culprits:
+                self.parse_batch(segment)
+                segment = []
+                self.parse_one(header)
+            else:
+                segment.append(header)
+        self.parse_batch(segment)
+
+    def culprits(self, tu: Any, headers: Sequence[str]) -> set[int] | None:
+        """Indices of the headers under which the batch's errors occurred: empty if it has
+        none, None if an error is not inside any header's inclusion tree."""
+        errors = [d for d in tu.diagnostics if d.severity >= self.ci.Diagnostic.Error]
+        if not errors:
+            return set()
+        parent: dict[str, str] = {}
+        entered: set[str] = set()  # files included by an input header (not by the batch)
+        for name, source in _includes(tu):
+            parent.setdefault(name, source)
+            if source != tu.spelling:
+                entered.add(_realpath(name))
+        top = {os.path.abspath(h): i for i, h in enumerate(headers)}
+        found: set[int] = set()
+
+        def root(name: str | None) -> int | None:
+            for _ in range(200):
+                if name is None or (name in top and parent.get(name) == tu.spelling):
+                    break
+                name = parent.get(name)
+            return top.get(name) if name is not None else None
+
+        for d in errors:
+            if d.spelling.startswith(_SKIP_MARK):
+                # the header's include guard was defined before it: by itself, included
+                # through an earlier header (fine), or by another copy of it (parse alone)
+                i = int(d.spelling[len(_SKIP_MARK):])
+                if _realpath(headers[i]) not in entered:
+                    found.add(i)
+                continue
+            i_root = root(d.location.file.name if d.location.file else None)
+            if i_root is None:
+                return None
+            found.add(i_root)
+        return found
+
+    def shared_guards(self, tu: Any, headers: Sequence[str]) -> set[int]:
+        """Headers of a batch under which a file was included whose include guard another
+        file, included under another header, also uses (``ip6t_hl.h`` and ``ip6t_HL.h``
+        both use ``_IP6T_HL_H``): in one translation unit the later one's text is skipped,
+        so each of them is parsed alone."""
+        parent: dict[str, str] = {}
+        by_guard: dict[str, dict[str, str]] = {}  # guard -> realpath -> a name of it
+        for name, source in _includes(tu):
+            parent.setdefault(name, source)
+            guard = _include_guard(name)
+            if guard is not None:
+                by_guard.setdefault(guard, {}).setdefault(_realpath(name), name)
+        top = {os.path.abspath(h): i for i, h in enumerate(headers)}
+        found: set[int] = set()
+        for files in by_guard.values():
+            if len(files) < 2:
+                continue
+            roots = set()
+            for name in files.values():
+                for _ in range(200):
+                    if name in top and parent.get(name) == tu.spelling:
+                        roots.add(top[name])
+                        break
+                    if name not in parent:
+                        break
+                    name = parent[name]
+            if len(roots) > 1:
+                found |= roots
+        return found
+
+    def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None,
+                unevaluable: frozenset[tuple[str, str]] = frozenset(),
+                detailed: bool = True) -> None:
+        """Walk a translation unit that parsed without errors (``unevaluable``: the
+        (file, macro) pairs of a batch's inputs that their header alone cannot evaluate;
+        ``detailed``: the unit has the macro record)."""
+        ci = self.ci
+        mains = {_realpath(h) for h in headers}
+        macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
+        walker = self.walker
+        known = set(walker.records)
+        try:
+            _walk(walker, tu, mains, self.options.all_files, macro_table)
+        except NeedsMacros:
+            # An aligned(...) comes from a macro of another file: read the macro table (a
+            # detailed parse) and walk this unit again (the enums found stay: the same).
+            for name in set(walker.records) - known:
+                del walker.records[name]
+            tu = self.parse(path, text, self.flags
+                            | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+            macro_table = LazyMacros(tu)
+            _walk(walker, tu, mains, self.options.all_files, macro_table)
+        if self.builder is not None:
+            self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
+            _collect_decls(self.builder, tu.cursor)
+        if self.clang_target is not None:
+            self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
+        if self.want_macros:
+            # (engine targets get none: clang's sizeof there is not the target's)
+            self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
+                                            self.options, unevaluable)
+
+    def relayout_gcc(self, tu: Any, names: set[str], path: str, text: str | None,
+                     macros: Mapping[str, list[str]] | None) -> None:
+        """Lay out with the engine, which follows GCC, the records just walked that clang
+        may lay out otherwise, and every record that holds one (at any depth):
+
+        - a record with an ``aligned(N)`` bitfield, on a target whose engine model is
+          checked against a gcc: under ``#pragma pack(M)`` GCC places the bitfield at a
+          multiple of min(N, M) and clang ignores the attribute for its offset (every
+          target); on i386 GCC keeps a ``long long`` bitfield's 8-byte alignment when an
+          ``aligned`` is written on it, clang makes it 4 (both found by generated records);
+        - where clang's bare ``aligned`` is larger than GCC's biggest alignment
+          (:attr:`gcc_align_cap`; mips o32: 16 bytes, GCC 8), a layout that holds an
+          alignment above GCC's biggest: only a bare ``aligned`` gives one there;
+        - a record with an anonymous member whose attributes are written before its
+          keyword, which GCC ignores (:func:`_gcc_ignores`; every GNU target).
+        """
+        target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
+        assert target is not None
+        if target.name not in MODELS or target.triple.endswith("msvc"):
+            return
+        suspects = {n for n in names if n in self.walker.ignored_attrs
+                    or _clang_differs(records[n][2], cap, self.gcc_bitfields)}
+        if not suspects and not self.relaid:
+            return
+        holds = {n: _records_held(records[n][2].members) for n in names - suspects}
+        grown = True
+        while grown:  # (and what holds them)
+            bad = suspects | self.relaid
+            held = [n for n, inner in holds.items() if n not in suspects
+                    and not bad.isdisjoint(inner)]
+            suspects.update(held)
+            grown = bool(held)
+        if not suspects:
+            return
+        builder = self.builder  # (the group's engine targets collected this unit already)
+        if builder is None:
+            if macros is None:  # (the engine reads attribute arguments from the macro record)
+                tu = self.parse(path, text, self.flags
+                                | self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+                macros = LazyMacros(tu)
+            builder = _DeclBuilder()
+            builder.macros = macros
+            _collect_decls(builder, tu.cursor)
+        laid = {n: records[n] for n in suspects}
+        # (what the engine cannot lay out, a vector member, keeps clang's layout)
+        _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
+        records.update(laid)
+        self.relaid |= set(laid)
+
+    def results(self) -> list[TargetResult]:
+        enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
+        out = []
+        for target in self.targets:
+            failed = [replace(f, target=target.name) for f in self.failures]
+            records = dict(self.walker.records)
+            if target.engine and self.builder is not None:
+                _relayout(records, DeclSet(self.builder.records), MODELS[target.name], target,
+                          failed)
+            out.append(TargetResult(
+                target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
+                enums, tuple(failed),
+                tuple(self.macros) if target is self.clang_target else ()))
+        return out
+
+
+def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool,
+                                bool]) -> UnitResult:
+    return parse_unit(*job)

@@ -1,0 +1,345 @@
+"""The walk of a translation unit: every record and enum clang laid out, turned into the plain
+data of :mod:`abiscope.model` (:class:`TargetResult`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..datamodels import MODELS
+from ..errors import ParseFailure, SourceLocation
+from ..model import (
+    CType,
+    EnumConstant,
+    EnumLayout,
+    Member,
+    RecordLayout,
+    gaps,
+)
+from .bindings import _UNNAMED_MARKERS, _children, _cindex, _kinds, _realpath, _size
+from .tokens import _gcc_ignores, _naming_typedef, align_attr
+
+
+class _TargetWalker:
+    """Walks one translation unit of one target into model pieces."""
+
+    def __init__(self, target: str, relpath: Callable[[str], str]) -> None:
+        self.ci = _cindex()
+        self.target = target
+        self.relpath = relpath
+        self.types: dict[tuple[str, str], CType] = {}
+        self.records: dict[str, tuple[str, SourceLocation, RecordLayout]] = {}
+        self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
+        self.pending: list[Any] = []
+        self.seen_decls: set[str] = set()
+        # records with an anonymous member whose attributes GCC ignores (_gcc_ignores)
+        self.ignored_attrs: set[str] = set()
+        self._ignoring = False
+        self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
+        self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
+        tk = self.ci.TypeKind
+        self._enum_kind_id = tk.ENUM.value
+        self._unsigned_kind_ids = frozenset(  # (as Cursor.enum_value decides)
+            getattr(tk, n).value for n in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT",
+                                           "UINT", "ULONG", "ULONGLONG", "UINT128"))
+        self.files: dict[int | None, str] = {}  # file handle -> relpath, of the unit walked
+        # (the out-parameters of clang_getInstantiationLocation, made once)
+        self._location_out = (self.ci.c_object_p(), ctypes.c_uint(), ctypes.c_uint())
+        self._location_refs = tuple(ctypes.byref(o) for o in self._location_out)
+
+    # -- locations -------------------------------------------------------------------------
+
+    def location(self, cursor: Any) -> SourceLocation:
+        """The cursor's expansion location; file names are looked up once per file of the
+        translation unit (``files``, keyed by libclang's file handle, emptied by
+        :func:`_walk` for every unit) instead of once per cursor."""
+        lib = self.ci.conf.lib
+        handle, line, column = self._location_out
+        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
+                                           *self._location_refs, None)
+        if not handle:
+            return SourceLocation("", line.value, column.value)
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        name = self.files.get(key)
+        if name is None:
+            name = self.files[key] = self.relpath(self.ci.File(handle).name)
+        return SourceLocation(name, line.value, column.value)
+
+    # -- types -----------------------------------------------------------------------------
+
+    def record_name(self, decl: Any) -> str:
+        """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
+        spelling: str = decl.type.get_canonical().spelling
+        if any(m in spelling for m in _UNNAMED_MARKERS):
+            return ""
+        return spelling
+
+    def desugar(self, t: Any) -> tuple[Any, list[str]]:
+        """Strip elaboration, typedefs and attributes; return the core type and the chain."""
+        tk = self.ci.TypeKind
+        chain: list[str] = []
+        while True:
+            if t.kind == tk.ELABORATED:
+                t = t.get_named_type()
+            elif t.kind == tk.TYPEDEF:
+                chain.append(t.get_typedef_name())
+                t = t.get_declaration().underlying_typedef_type
+            elif t.kind == tk.ATTRIBUTED and hasattr(t, "get_modified_type"):
+                t = t.get_modified_type()
+            else:
+                return t, chain
+
+    MAX_TYPE_DEPTH = 100  # pointer/array chains deeper than this are described as "other"
+
+    def _nested(self, t: Any) -> CType:
+        """The pointee or element type, one level deeper; past MAX_TYPE_DEPTH levels (a
+        hostile 10,000-deep pointer chain) only its spelling and size are kept, so the walk
+        never recurses inside libclang's callbacks until Python's stack gives out."""
+        depth = getattr(self, "_depth", 0)
+        if depth >= self.MAX_TYPE_DEPTH:
+            return CType(spelling=t.spelling, kind="other", size=_size(t.get_size()),
+                         align=_size(t.get_align()), canonical=t.get_canonical().spelling)
+        self._depth = depth + 1
+        try:
+            return self.ctype(t)
+        finally:
+            self._depth = depth
+
+    def ctype(self, t: Any) -> CType:
+        # libclang's handle of the (sugared) type first: the same handle is the same type,
+        # spelled the same, without asking for two spellings per member
+        ident = (t._kind_id, t.data[0], t.data[1])
+        cached = self.type_ids.get(ident)
+        if cached is not None:
+            return cached
+        spelling: str = t.spelling
+        canon = t.get_canonical()
+        key = (spelling, canon.spelling)
+        cached = self.types.get(key)
+        if cached is not None:
+            self.type_ids[ident] = cached
+            return cached
+        kind, signed = _kinds().get(canon.kind, ("other", None))
+        core, chain = self.desugar(t)
+        dims: list[int | None] = []
+        element = pointee = None
+        record = None
+        tk = self.ci.TypeKind
+        if kind == "array":
+            inner = core
+            while inner.kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY, tk.VARIABLEARRAY):
+                dims.append(inner.get_array_size() if inner.kind == tk.CONSTANTARRAY else None)
+                inner, _ = self.desugar(inner.get_array_element_type())
+            element = self._nested(_element_sugared(core, len(dims), tk))
+        elif kind == "pointer":
+            pointee = self._nested(core.get_pointee())
+            self.note_decl(core.get_pointee().get_canonical().get_declaration())
+        elif kind in ("record", "enum"):
+            decl = canon.get_declaration()
+            record = self.record_name(decl)
+            self.note_decl(decl)
+        result = CType(
+            spelling=spelling, kind=kind, size=_size(t.get_size()), align=_size(t.get_align()),
+            canonical=canon.spelling, signed=signed, typedefs=tuple(chain), dims=tuple(dims),
+            element=element, pointee=pointee, record=record,
+        )
+        self.types[key] = result
+        self.type_ids[ident] = result
+        return result
+
+    def align_attr(self, cursor: Any) -> int | None:
+        """The declaration's ``aligned(...)``; raises :class:`NeedsMacros` when it is written
+        in a macro of another file and the unit has no macro record (the walk stops there:
+        :meth:`_GroupParser.collect` walks a unit with the record instead)."""
+        return align_attr(cursor, macros=self.macros)
+
+    # -- records and enums -----------------------------------------------------------------
+
+    def note_decl(self, decl: Any) -> None:
+        """Queue a record/enum reached from an input so that its layout is collected too."""
+        ck = self.ci.CursorKind
+        if decl.kind in (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL):
+            self.pending.append(decl)
+
+    def members(self, record_type: Any, base_bits: int) -> tuple[Member, ...]:
+        out: list[Member] = []
+        for f in record_type.get_fields():
+            # a named field's spelling is its identifier; an anonymous struct/union member
+            # is spelled after its type ('struct s::(anonymous at f.h:1:12)') or not at all
+            spelling = f.spelling
+            anonymous = (not spelling.isidentifier()) and bool(f.is_anonymous_record_decl())
+            if not anonymous and not f.spelling:
+                continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
+            t = f.type
+            ct = self.ctype(t)
+            offset = base_bits + f.get_field_offsetof()
+            width = f.get_bitfield_width()  # (-1: not a bitfield)
+            bitfield = width >= 0
+            if not bitfield:
+                width = None
+            size_bits = width if width is not None else (ct.size or 0) * 8
+            nested: tuple[Member, ...] = ()
+            if ct.kind == "record" and not ct.record:
+                nested = self.members(t.get_canonical(), offset)
+            ignored = anonymous and _gcc_ignores(f)
+            self._ignoring |= ignored
+            out.append(Member(
+                name="" if anonymous else spelling, type=ct, offset_bits=offset,
+                size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
+                location=self.location(f), members=nested,
+                align_attr=self.align_attr(f) if f.has_attrs() and not ignored else None,
+            ))
+        return tuple(out)
+
+    def add_record(self, cursor: Any, children: Sequence[Any], name: str) -> None:
+        """``children``: the cursor's struct/union/enum and packed-attribute children;
+        ``name``: its :meth:`record_name`."""
+        if not name or name in self.records:
+            return
+        t = cursor.type
+        size = _size(t.get_size())
+        align = _size(t.get_align())
+        if size is None or align is None:
+            return
+        named_by = _naming_typedef(cursor, name)
+        if named_by is not None and named_by.has_attrs():
+            align = self.typedef_align(named_by) or align
+        self._ignoring = False
+        members = self.members(t, 0)
+        if self._ignoring:
+            self.ignored_attrs.add(name)
+        holes, tail = gaps(members, size) if cursor.kind == self.ci.CursorKind.STRUCT_DECL \
+            else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
+        packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
+        kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
+        self.records[name] = (kind, self.location(cursor), RecordLayout(
+            size, align, members, holes, max(tail, 0), packed, kind))
+
+    def add_enum(self, cursor: Any) -> None:
+        name = self.record_name(cursor)
+        loc = self.location(cursor)
+        if not name:
+            name = f"enum (anonymous at {loc.file}:{loc.line})"
+        if name in self.enums:
+            return
+        t = cursor.type
+        underlying = cursor.enum_type
+        signed = _kinds().get(underlying.get_canonical().kind, ("int", True))[1]
+        constants = tuple(EnumConstant(c.spelling, self.enum_value(c, underlying))
+                          for c in _children(cursor, (self.ci.CursorKind.ENUM_CONSTANT_DECL,)))
+        size, align = _size(t.get_size()), _size(t.get_align())
+        if size is None or align is None:
+            return
+        self.enums[name] = (loc, EnumLayout(size, align, underlying.spelling, bool(signed),
+                                            constants))
+
+    def typedef_align(self, typedef: Any) -> int | None:
+        """``_Alignof`` of a typedef with attributes (an ``aligned`` on a typedef may raise
+        or lower it). A bare ``aligned`` is GCC's biggest alignment of the target: clang's
+        differs on mips (16 bytes, GCC 8)."""
+        if self.align_attr(typedef) == 0 and self.target in MODELS:
+            return MODELS[self.target].mode_align_cap
+        return _size(typedef.type.get_align())
+
+    def enum_value(self, constant: Any, underlying: Any) -> int:
+        """``Cursor.enum_value`` without its look-ups per constant: a constant's type is
+        its enum's (``underlying``, the enum's integer type) or its own integer type;
+        unsigned types read the unsigned value."""
+        lib = self.ci.conf.lib
+        t = lib.clang_getCursorType(constant)
+        kind_id = underlying._kind_id if t._kind_id == self._enum_kind_id else t._kind_id
+        if kind_id in self._unsigned_kind_ids:
+            return int(lib.clang_getEnumConstantDeclUnsignedValue(constant))
+        return int(lib.clang_getEnumConstantDeclValue(constant))
+
+    def visit(self, cursor: Any) -> None:
+        """Collect a definition and the tagged records defined inside it."""
+        ck = self.ci.CursorKind
+        if cursor.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
+            if not cursor.is_definition():
+                return
+            name = self.record_name(cursor)
+            if name and name in self.records:
+                return  # walked already, with the records defined inside it
+            children = _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
+                                          ck.PACKED_ATTR))
+            self.add_record(cursor, children, name)
+            for child in children:
+                if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL):
+                    self.visit(child)
+        elif cursor.kind == ck.ENUM_DECL and cursor.is_definition():
+            self.add_enum(cursor)
+
+    def drain_pending(self) -> None:
+        while self.pending:
+            decl = self.pending.pop()
+            definition = decl.get_definition()
+            if definition is None:
+                continue
+            key = definition.hash
+            if key in self.seen_decls:
+                continue
+            self.seen_decls.add(key)
+            self.visit(definition)
+
+
+def _element_sugared(array_type: Any, depth: int, tk: Any) -> Any:
+    """The innermost element type of an array, keeping its typedef spelling."""
+    t = array_type
+    for _ in range(depth):
+        while t.kind in (tk.ELABORATED, tk.TYPEDEF):
+            t = t.get_named_type() if t.kind == tk.ELABORATED else \
+                t.get_declaration().underlying_typedef_type
+        t = t.get_array_element_type()
+    return t
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """What parsing the inputs for one target produced (picklable, plain data)."""
+
+    target: str
+    records: tuple[tuple[str, str, SourceLocation, RecordLayout], ...]
+    enums: tuple[tuple[str, SourceLocation, EnumLayout], ...]
+    failures: tuple[ParseFailure, ...]
+    macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
+
+
+def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
+          macros: Mapping[str, list[str]] | None) -> None:
+    walker.seen_decls.clear()
+    walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
+    walker.macros = macros
+    walker.types.clear()  # a CType's align depends on the TU's macros only through members
+    walker.files.clear()  # file handles are the unit's own
+    walker.type_ids.clear()
+    for cursor in _top_level(tu, mains, all_files):
+        walker.visit(cursor)
+    walker.drain_pending()
+
+
+def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
+    ck = _cindex().CursorKind
+    wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
+    same_file: dict[int | None, bool] = {}  # file handle -> is an input
+    found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
+    ci = _cindex()
+    lib = ci.conf.lib
+    handle = ci.c_object_p()
+    for cursor in found if found is not None else _children(tu.cursor, wanted):
+        if all_files:
+            yield cursor
+            continue
+        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
+                                           ctypes.byref(handle), None, None, None)
+        if not handle:
+            continue
+        key = ctypes.cast(handle, ctypes.c_void_p).value
+        hit = same_file.get(key)
+        if hit is None:
+            hit = same_file[key] = _realpath(ci.File(handle).name) in mains
+        if hit:
+            yield cursor
