@@ -102,7 +102,7 @@ def _gcc_predefines(gcc: str) -> dict[str, object]:
 
 
 def _clang_predefines(target: str) -> dict[str, object]:
-    ci = frontend._cindex()
+    ci = frontend.load_cindex()
     args = frontend.clang_args(TARGETS[target], frontend.ParseOptions(system_dirs=False))
     tu = ci.Index.create().parse(
         "predefines.c", args=args, unsaved_files=[("predefines.c", "")],

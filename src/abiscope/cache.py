@@ -79,9 +79,9 @@ def default_dir() -> str:
 
 @lru_cache(maxsize=1)
 def _libclang_version() -> str:
-    from .frontend import _cindex
+    from .frontend import load_cindex
 
-    ci = _cindex()
+    ci = load_cindex()
     lib = ci.conf.lib
     try:
         return str(ci._CXString.from_result(lib.clang_getClangVersion()))

@@ -23,7 +23,7 @@ Its modules, in the order data flows through them:
 from __future__ import annotations
 
 from ..model import Model
-from .bindings import _cindex, builtin_include_dir, relpath
+from .bindings import builtin_include_dir, load_cindex, relpath
 from .declarations import parse_decls
 from .driver import BATCH_SIZE, batches, chunks, merge, parse, set_session
 from .ioctl_scan import ioctl_argument, scan_ioctls
@@ -40,13 +40,13 @@ __all__ = [
     "ParseOptions",
     "TargetResult",
     "UnitResult",
-    "_cindex",
     "align_attr",
     "batches",
     "builtin_include_dir",
     "chunks",
     "clang_args",
     "ioctl_argument",
+    "load_cindex",
     "merge",
     "parse",
     "parse_decls",

@@ -20,7 +20,7 @@ from ..errors import Diagnostic, InputError, SourceLocation
 
 
 @lru_cache(maxsize=1)
-def _cindex() -> Any:
+def load_cindex() -> Any:
     try:
         import clang.cindex as ci
     except ImportError as exc:  # pragma: no cover - packaging problem
@@ -78,7 +78,7 @@ def _kind_getter(enum: Any) -> Callable[[Any], Any]:
     return kind
 
 
-def _children(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
+def children_of(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
     """The children of ``cursor`` of the given kinds, in order (``get_children`` filtered).
 
     A translation unit parsed with the detailed preprocessing record has every macro
@@ -86,7 +86,7 @@ def _children(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
     and the walk looks at them several times; this visitor drops the unwanted ones by
     their kind id before any Python object is made of them.
     """
-    ci = _cindex()
+    ci = load_cindex()
     ids = frozenset(k.value for k in kinds)
     tu = cursor._tu
     out: list[Any] = []
@@ -110,8 +110,8 @@ def _guarded(func: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _kinds() -> dict[Any, tuple[str, bool | None]]:
-    tk = _cindex().TypeKind
+def type_kinds() -> dict[Any, tuple[str, bool | None]]:
+    tk = load_cindex().TypeKind
     out: dict[Any, tuple[str, bool | None]] = {tk.BOOL: ("bool", False)}
     for name in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT", "UINT", "ULONG",
                  "ULONGLONG", "UINT128"):
@@ -135,10 +135,10 @@ def _kinds() -> dict[Any, tuple[str, bool | None]]:
     return out
 
 
-_UNNAMED_MARKERS = ("(anonymous", "(unnamed")
+UNNAMED_MARKERS = ("(anonymous", "(unnamed")
 
 
-def _size(value: int) -> int | None:
+def known_size(value: int) -> int | None:
     """libclang reports errors (incomplete, dependent, …) as negative sizes."""
     return value if value >= 0 else None
 
@@ -147,10 +147,10 @@ def _size(value: int) -> int | None:
 def builtin_include_dir() -> str | None:
     """clang's builtin-header dir (``stddef.h`` & co. in the libclang wheel), as libclang
     itself finds ``<stddef.h>``."""
-    ci = _cindex()
+    ci = load_cindex()
     tu = ci.Index.create().parse("abiscope-probe.c", args=["-x", "c", "-ffreestanding"],
                                  unsaved_files=[("abiscope-probe.c", "#include <stddef.h>\n")])
-    for name, _ in _includes(tu):
+    for name, _ in included_files(tu):
         if os.path.basename(name) == "stddef.h":
             return os.path.dirname(os.path.abspath(name))
     return None
@@ -163,7 +163,7 @@ class _RangeList(ctypes.Structure):
 @lru_cache(maxsize=1)
 def _range_functions() -> Any:
     """libclang with the skipped-range calls declared (the bindings do not declare them)."""
-    ci = _cindex()
+    ci = load_cindex()
     lib = ci.conf.lib
     lib.clang_getAllSkippedRanges.argtypes = [ci.TranslationUnit]
     lib.clang_getAllSkippedRanges.restype = ctypes.POINTER(_RangeList)
@@ -172,10 +172,10 @@ def _range_functions() -> Any:
     return lib
 
 
-def _skipped(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
+def skipped_blocks(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
     """The byte ranges of each file (real path) that the preprocessor skipped (inactive
     conditional blocks, their directives included), from the preprocessing record."""
-    ci = _cindex()
+    ci = load_cindex()
     lib = _range_functions()
     found = lib.clang_getAllSkippedRanges(tu)
     out: dict[str, list[tuple[int, int]]] = {}
@@ -195,21 +195,21 @@ def _skipped(tu: Any) -> dict[str, tuple[tuple[int, int], ...]]:
             if not handle:
                 continue
             if key not in names:
-                names[key] = _realpath(ci.File(handle).name)
+                names[key] = real_path(ci.File(handle).name)
             out.setdefault(names[key], []).append((start.value, end.value))
     finally:
         lib.clang_disposeSourceRangeList(found)
     return {f: tuple(sorted(v)) for f, v in out.items()}
 
 
-def _realpath(path: str) -> str:
+def real_path(path: str) -> str:
     """``os.path.realpath``, remembered (per working directory: a path may be relative)."""
     return _realpath_in(os.getcwd(), path)
 
 
 def _abspath(path: str) -> str:
     """``os.path.abspath``, remembered (per working directory)."""
-    return _abspath_in(os.getcwd(), path)
+    return abspath_in(os.getcwd(), path)
 
 
 @lru_cache(maxsize=65536)
@@ -218,17 +218,17 @@ def _realpath_in(_cwd: str, path: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _abspath_in(_cwd: str, path: str) -> str:
+def abspath_in(_cwd: str, path: str) -> str:
     return os.path.abspath(path)
 
 
-def _includes(tu: Any) -> Iterator[tuple[str, str]]:
+def included_files(tu: Any) -> Iterator[tuple[str, str]]:
     """(included file, includer) of every inclusion clang made. A file given with
     ``-include`` counts as included by the translation unit itself; an ``#include`` that
     found nothing is left out (its diagnostic names the includer)."""
     cached: list[tuple[str, str]] | None = getattr(tu, "_abiscope_includes", None)
     if cached is None:  # read once per translation unit (several callers ask)
-        ci = _cindex()
+        ci = load_cindex()
         get_inclusions, visitor_type = _inclusion_functions()
         location_at = ci.SourceLocation.from_address
         instantiation = ci.conf.lib.clang_getInstantiationLocation
@@ -267,7 +267,7 @@ def _includes(tu: Any) -> Iterator[tuple[str, str]]:
 def _inclusion_functions() -> tuple[Any, Any]:
     """``clang_getInclusions`` with a visitor that receives plain integers (its own
     prototype, so that the bindings' declaration is left as it is)."""
-    ci = _cindex()
+    ci = load_cindex()
     visitor_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint,
                                     ctypes.c_void_p)
     function = ci.conf.lib["clang_getInclusions"]  # a new function object
@@ -276,8 +276,8 @@ def _inclusion_functions() -> tuple[Any, Any]:
     return function, visitor_type
 
 
-def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
-    ci = _cindex()
+def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
+    ci = load_cindex()
     out = []
     after_end = []  # in the one-line main file that includes a header alone
     for d in tu.diagnostics:
@@ -285,7 +285,7 @@ def _diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
             continue
         loc = d.location
         level = "fatal" if d.severity >= ci.Diagnostic.Fatal else "error"
-        if loc.file is not None and os.path.basename(loc.file.name) == _ALONE_NAME:
+        if loc.file is not None and os.path.basename(loc.file.name) == ALONE_NAME:
             # (an unclosed struct "expects '}'" there): no place to show in the header
             after_end.append(Diagnostic(level, f"at the end of the header: {d.spelling}", None))
             continue
@@ -310,7 +310,7 @@ def _relpath_in(_cwd: str, path: str) -> str:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a unit is parsed: the walk allocates hundreds of
     thousands of short-lived binding objects, none in a reference cycle, and the collector
     ran about 500 times per target on Linux UAPI for nothing (5 % of the CPU). A unit's
@@ -324,17 +324,17 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-_BATCH_NAME = "<abiscope batch>.c"
-_ALONE_NAME = "<abiscope header>.c"
+BATCH_NAME = "<abiscope batch>.c"
+ALONE_NAME = "<abiscope header>.c"
 
 
 @lru_cache(maxsize=1)
 def _eval_functions() -> Any:
     import ctypes
 
-    lib = _cindex().conf.lib
+    lib = load_cindex().conf.lib
     lib.clang_Cursor_Evaluate.restype = ctypes.c_void_p
-    lib.clang_Cursor_Evaluate.argtypes = [_cindex().Cursor]
+    lib.clang_Cursor_Evaluate.argtypes = [load_cindex().Cursor]
     lib.clang_EvalResult_getKind.restype = ctypes.c_int
     lib.clang_EvalResult_getKind.argtypes = [ctypes.c_void_p]
     lib.clang_EvalResult_isUnsignedInt.restype = ctypes.c_uint
@@ -348,7 +348,7 @@ def _eval_functions() -> Any:
     return lib
 
 
-def _evaluate(cursor: Any) -> int | None:
+def evaluate_cursor(cursor: Any) -> int | None:
     """clang's constant folding of a variable's initialiser, or None."""
     lib = _eval_functions()
     result = lib.clang_Cursor_Evaluate(cursor)

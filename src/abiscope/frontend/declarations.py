@@ -18,34 +18,41 @@ from ..model import (
     RecordLayout,
 )
 from ..targets import Target
-from .bindings import _UNNAMED_MARKERS, _children, _cindex, _diagnostics, _kinds, relpath
+from .bindings import (
+    UNNAMED_MARKERS,
+    children_of,
+    error_diagnostics,
+    load_cindex,
+    relpath,
+    type_kinds,
+)
 from .options import ParseOptions, clang_args
 from .tokens import (
-    _QUALIFIER_RE,
-    _attr_argument,
-    _declaration_tokens,
-    _expand,
-    _gcc_ignores,
-    _naming_typedef,
-    _pack_at,
+    QUALIFIER_RE,
     align_attr,
+    attr_argument,
+    declaration_tokens,
+    expand_macros,
+    gcc_ignores,
+    naming_typedef,
+    pack_at,
     read_macros,
 )
 
 
 @lru_cache(maxsize=64)
-def _gcc_align_cap(target: Target) -> int | None:
+def gcc_bare_align_cap(target: Target) -> int | None:
     """GCC's biggest alignment on ``target`` where clang's bare ``aligned`` is larger (asked
     of clang once per process: 16 bytes on mips o32, where GCC's is 8), else None."""
     model = MODELS.get(target.name)
     if model is None or target.engine:
         return None
-    ci = _cindex()
+    ci = load_cindex()
     probe = "<abiscope probe>.c"
     tu = ci.Index.create().parse(
         probe, args=["-x", "c", f"--target={target.triple}", *target.clang_flags],
         unsaved_files=[(probe, "struct s { char c; } __attribute__((aligned));\n")])
-    aligns = [c.type.get_align() for c in _children(tu.cursor, (ci.CursorKind.STRUCT_DECL,))]
+    aligns = [c.type.get_align() for c in children_of(tu.cursor, (ci.CursorKind.STRUCT_DECL,))]
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
 
 
@@ -80,7 +87,7 @@ def _literal_alignments(tokens: list[str]) -> bool:
     """Whether a declaration's tokens spell an ``aligned``/``_Alignas`` and every one of
     them has an integer literal argument (nothing to expand)."""
     at = [i for i, tok in enumerate(tokens) if tok in ("aligned", "__aligned__", "_Alignas")]
-    return bool(at) and all(_attr_argument(tokens[i:], None) is not None for i in at)
+    return bool(at) and all(attr_argument(tokens[i:], None) is not None for i in at)
 
 
 def _scalar_name(words: list[str]) -> str | None:
@@ -103,7 +110,7 @@ def _scalar_name(words: list[str]) -> str | None:
     return f"unsigned {name}" if unsigned else name
 
 
-def _clang_differs(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
+def clang_may_differ(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
     """Whether clang may lay this record out otherwise than GCC (:meth:`_GroupParser.
     relayout_gcc`)."""
     return (cap is not None and _overaligned(layout, cap)) \
@@ -115,7 +122,7 @@ def _aligned_bitfield(members: Sequence[Member]) -> bool:
                for m in members)
 
 
-def _records_held(members: Sequence[Member]) -> set[str]:
+def records_held(members: Sequence[Member]) -> set[str]:
     """The records that members (at any depth, through arrays) are of."""
     out: set[str] = set()
     for m in members:
@@ -124,7 +131,7 @@ def _records_held(members: Sequence[Member]) -> set[str]:
             t = t.element
         if t.record:
             out.add(t.record)
-        out |= _records_held(m.members)
+        out |= records_held(m.members)
     return out
 
 
@@ -137,11 +144,11 @@ def _overaligned(layout: RecordLayout, cap: int) -> bool:
     return layout.align > cap or over(layout.members)
 
 
-class _DeclBuilder:
+class DeclBuilder:
     """Builds :class:`~abiscope.decls.RecordDecl` for every record a translation unit uses."""
 
     def __init__(self) -> None:
-        self.ci = _cindex()
+        self.ci = load_cindex()
         self.records: dict[str, RecordDecl] = {}
         self.building: set[str] = set()
         self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
@@ -169,12 +176,12 @@ class _DeclBuilder:
         ck = self.ci.CursorKind
         if not any(c.kind == ck.ALIGNED_ATTR for c in cursor.get_children()):
             return None, False
-        tokens = _declaration_tokens(cursor)
+        tokens = declaration_tokens(cursor)
         found = _alignof_names(tokens)
         if found is None and not _literal_alignments(tokens):
             # (an argument or the attribute itself is a macro's: reading the unit's macro
             # index costs a visit of every definition, so only then)
-            found = _alignof_names(_expand(tokens, self.macros))
+            found = _alignof_names(expand_macros(tokens, self.macros))
         if found is None:
             return None, False
         names, gnu = found
@@ -193,7 +200,7 @@ class _DeclBuilder:
             ck = self.ci.CursorKind
             tags = {ck.STRUCT_DECL: "struct", ck.UNION_DECL: "union", ck.ENUM_DECL: "enum"}
             found: dict[str, Any] = {}
-            for c in _children(tu.cursor, (*tags, ck.TYPEDEF_DECL)):
+            for c in children_of(tu.cursor, (*tags, ck.TYPEDEF_DECL)):
                 if c.kind == ck.TYPEDEF_DECL:
                     found.setdefault(c.spelling, c)
                 elif c.spelling and (c.is_definition() or f"{tags[c.kind]} {c.spelling}"
@@ -225,21 +232,21 @@ class _DeclBuilder:
             else:
                 break
         canon = t.get_canonical()
-        kind, signed = _kinds().get(canon.kind, ("other", None))
+        kind, signed = type_kinds().get(canon.kind, ("other", None))
         common = {"spelling": t.spelling, "typedefs": tuple(chain), "align_attr": align,
                   "signed": signed, "canonical": canon.spelling}
         if kind in ("int", "bool", "float", "complex"):
-            scalar = _QUALIFIER_RE.sub("", canon.spelling).strip()
+            scalar = QUALIFIER_RE.sub("", canon.spelling).strip()
             if kind == "complex":  # (the component type: "_Complex double" -> "double")
                 return TypeDecl("complex", scalar=scalar.removeprefix("_Complex").strip(),
                                 **common)
             return TypeDecl("scalar", scalar=scalar, **common)
         if kind == "enum":
             underlying = canon.get_declaration().enum_type.get_canonical().spelling
-            name = canon.spelling if not any(m in canon.spelling for m in _UNNAMED_MARKERS) \
+            name = canon.spelling if not any(m in canon.spelling for m in UNNAMED_MARKERS) \
                 else ""
-            return TypeDecl("enum", scalar=_QUALIFIER_RE.sub("", underlying).strip(),
-                            record=_QUALIFIER_RE.sub("", name).strip(), **common)
+            return TypeDecl("enum", scalar=QUALIFIER_RE.sub("", underlying).strip(),
+                            record=QUALIFIER_RE.sub("", name).strip(), **common)
         if kind == "pointer":
             return TypeDecl("pointer", pointee=self.type_decl(cur.get_pointee()), **common)
         if kind == "array":
@@ -265,7 +272,7 @@ class _DeclBuilder:
         complete = definition is not None
         definition = definition or cursor
         key: str = definition.type.get_canonical().spelling
-        if any(m in key for m in _UNNAMED_MARKERS):
+        if any(m in key for m in UNNAMED_MARKERS):
             # Unnamed records from one macro expansion share their spelling location.
             key = f"{key}#{definition.hash}"
         known = self.records.get(key)
@@ -277,7 +284,7 @@ class _DeclBuilder:
         for f in definition.type.get_fields():
             anonymous = bool(f.is_anonymous_record_decl())
             bitfield = bool(f.is_bitfield())
-            ignored = anonymous and _gcc_ignores(f)  # (GCC ignores its attributes)
+            ignored = anonymous and gcc_ignores(f)  # (GCC ignores its attributes)
             align_of, gnu = (None, False) if ignored or not f.has_attrs() \
                 else self.align_of(f)
             if ignored:
@@ -293,30 +300,30 @@ class _DeclBuilder:
                 location=self.location(f), align_of=align_of, align_of_gnu=gnu,
             ))
         loc = definition.location
-        named_by = _naming_typedef(definition, key)
+        named_by = naming_typedef(definition, key)
         self.records[key] = RecordDecl(
             key=key, kind="union" if definition.kind == ck.UNION_DECL else "struct",
             fields=tuple(fields), packed=self.has_packed(definition),
             align_attr=self.align_attr(definition),
             typedef_align=self.align_attr(named_by)
             if named_by is not None and named_by.has_attrs() else None,
-            pack=_pack_at(loc.file.name, loc.line) if loc.file else None,
+            pack=pack_at(loc.file.name, loc.line) if loc.file else None,
             location=self.location(definition), complete=complete,
         )
         self.building.discard(key)
         return key
 
 
-def _collect_decls(builder: _DeclBuilder, cursor: Any) -> None:
+def collect_decls(builder: DeclBuilder, cursor: Any) -> None:
     ck = builder.ci.CursorKind
-    for child in _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL)):
+    for child in children_of(cursor, (ck.STRUCT_DECL, ck.UNION_DECL)):
         if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
             if child.is_definition():
                 builder.record(child)
-            _collect_decls(builder, child)
+            collect_decls(builder, child)
 
 
-def _relayout(records: dict[str, tuple[str, SourceLocation, RecordLayout]], decls: DeclSet,
+def relayout(records: dict[str, tuple[str, SourceLocation, RecordLayout]], decls: DeclSet,
               model: DataModel, target: Target, failures: list[ParseFailure]) -> None:
     """Replace clang's layouts by the engine's, for a target clang cannot lay out."""
     engine = LayoutEngine(decls, model)
@@ -336,17 +343,17 @@ def parse_decls(header: str, target: Target, options: ParseOptions) -> DeclSet:
     Raises :class:`InputError` when the header does not parse, or when an attribute's
     argument is not an integer literal.
     """
-    ci = _cindex()
+    ci = load_cindex()
     options = sandbox.confine(options, [header], [target])
     tu = ci.Index.create().parse(
         header, args=clang_args(target, options),
         options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
         | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-    errors = _diagnostics(tu, relpath)
+    errors = error_diagnostics(tu, relpath)
     if errors:
         raise InputError(f"{relpath(header)}: does not parse for {target.name}: "
                          + ParseFailure(relpath(header), target.name, tuple(errors)).summary())
-    builder = _DeclBuilder()
+    builder = DeclBuilder()
     builder.read_macros(tu)
-    _collect_decls(builder, tu.cursor)
+    collect_decls(builder, tu.cursor)
     return DeclSet(builder.records)

@@ -24,9 +24,9 @@ from ..model import (
     TargetInfo,
 )
 from ..targets import Target
-from .bindings import _collector_paused, relpath
+from .bindings import collector_paused, relpath
 from .options import ParseOptions, clang_args, search_dirs
-from .units import UnitResult, _parse_unit_star
+from .units import UnitResult, parse_unit_job
 from .walker import TargetResult
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ def parse(
         if progress is not None:
             progress(done, len(work))
         runner = executor or local_executor(jobs, len(todo))
-        for i, unit in runner(_parse_unit_star, [work[i] for i in todo], todo):
+        for i, unit in runner(parse_unit_job, [work[i] for i in todo], todo):
             units[i] = unit
             if cache is not None and unit.cacheable:
                 cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
@@ -166,7 +166,7 @@ def parse(
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    with _collector_paused():  # (it allocates a record per name: no cycles)
+    with collector_paused():  # (it allocates a record per name: no cycles)
         model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
     if cache is not None:
         cache.put_run(model)

@@ -17,12 +17,12 @@ from ..model import (
     IoctlSkip,
 )
 from ..targets import Target
-from .bindings import _cindex, _evaluate, relpath
+from .bindings import evaluate_cursor, load_cindex, relpath
 from .driver import merge
-from .macro_values import _IOCTL_MACROS, _PROBE_PREFIX
+from .macro_values import IOCTL_MACROS, PROBE_PREFIX
 from .options import ParseOptions, clang_args
-from .tokens import _is_function_like, read_macros
-from .walker import TargetResult, _TargetWalker
+from .tokens import is_function_like, read_macros
+from .walker import TargetResult, TargetWalker
 
 # ---------------------------------------------------------------------------------------
 # ioctl request macros with their argument types (``abiscope ioctls``)
@@ -47,7 +47,7 @@ def ioctl_argument(tokens: Sequence[str], aliases: Mapping[str, str] | None = No
     """
     for i, name in enumerate(tokens[:-1]):
         tok = (aliases or {}).get(name, name)
-        if tok not in _IOCTL_MACROS or tokens[i + 1] != "(":
+        if tok not in IOCTL_MACROS or tokens[i + 1] != "(":
             continue
         args: list[list[str]] = [[]]
         depth = 0
@@ -74,9 +74,9 @@ def ioctl_argument(tokens: Sequence[str], aliases: Mapping[str, str] | None = No
 
 
 def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
-                 walker: _TargetWalker) -> tuple[list[IoctlRequest], list[IoctlSkip]]:
+                 walker: TargetWalker) -> tuple[list[IoctlRequest], list[IoctlSkip]]:
     """The ioctl request macros one header defines, evaluated on one target."""
-    ci = _cindex()
+    ci = load_cindex()
     main = os.path.realpath(header)
     probe_path = main + ".abiscope-ioctl-probe.c"
     args = clang_args(target, options)
@@ -91,7 +91,7 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     except ci.TranslationUnitLoadError as exc:
         raise InputError(f"{where}: clang could not parse it ({exc})") from None
     wanted: list[tuple[str, SourceLocation, str | None]] = []
-    makers = set(_IOCTL_MACROS)
+    makers = set(IOCTL_MACROS)
     wrappers: dict[str, list[str]] = {}  # function-like macros, e.g. soundcard.h's _SIOWR
     objects: list[tuple[Any, list[str]]] = []
     for cursor in tu.cursor.get_children():
@@ -100,9 +100,9 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
         tokens = [t.spelling for t in cursor.get_tokens()]
         if len(tokens) < 2:
             continue
-        if _is_function_like(cursor, tokens) or len(tokens) == 2:
+        if is_function_like(cursor, tokens) or len(tokens) == 2:
             wrappers[tokens[0]] = tokens[1:]  # a wrapper, or an alias (`#define _SIO _IO`)
-        if not _is_function_like(cursor, tokens) and cursor.location.file is not None and \
+        if not is_function_like(cursor, tokens) and cursor.location.file is not None and \
                 os.path.realpath(cursor.location.file.name) == main:
             objects.append((cursor, tokens))
     grew = True
@@ -113,11 +113,11 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     aliases: dict[str, str] = {}
     for name, body in wrappers.items():
         seen = {name}
-        while len(body) == 1 and body[0] not in _IOCTL_MACROS and body[0] in wrappers \
+        while len(body) == 1 and body[0] not in IOCTL_MACROS and body[0] in wrappers \
                 and body[0] not in seen:
             seen.add(body[0])
             body = wrappers[body[0]]
-        if len(body) == 1 and body[0] in _IOCTL_MACROS:
+        if len(body) == 1 and body[0] in IOCTL_MACROS:
             aliases[name] = body[0]
     for cursor, tokens in objects:
         body = tokens[1:]
@@ -134,7 +134,7 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     value_line: dict[int, int] = {}
     type_line: dict[int, int] = {}
     for i, (name, _, arg) in enumerate(wanted):
-        lines.append(f"static const unsigned long long {_PROBE_PREFIX}{i} = "
+        lines.append(f"static const unsigned long long {PROBE_PREFIX}{i} = "
                      f"(unsigned long long)({name});\n")
         line += 1
         value_line[i] = line
@@ -163,10 +163,10 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     walker.macros = read_macros(tu)
     for cursor in tu.cursor.get_children():
         spelling = cursor.spelling
-        if cursor.kind == ci.CursorKind.VAR_DECL and spelling.startswith(_PROBE_PREFIX):
-            value = _evaluate(cursor)
+        if cursor.kind == ci.CursorKind.VAR_DECL and spelling.startswith(PROBE_PREFIX):
+            value = evaluate_cursor(cursor)
             if value is not None:
-                numbers[int(spelling[len(_PROBE_PREFIX):])] = value
+                numbers[int(spelling[len(PROBE_PREFIX):])] = value
         elif cursor.kind == ci.CursorKind.TYPEDEF_DECL and spelling.startswith(_ARG_PREFIX):
             i = int(spelling[len(_ARG_PREFIX):])
             if type_line.get(i) not in probe_errors:
@@ -188,8 +188,8 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
 def _scan_target(job: tuple[Sequence[str], Target, ParseOptions]) -> tuple[
         TargetResult, list[IoctlRequest], list[IoctlSkip]]:
     headers, target, options = job
-    index = _cindex().Index.create()
-    walker = _TargetWalker(target.name, relpath)
+    index = load_cindex().Index.create()
+    walker = TargetWalker(target.name, relpath)
     requests: list[IoctlRequest] = []
     skipped: list[IoctlSkip] = []
     for header in headers:

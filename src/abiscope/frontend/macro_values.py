@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import SourceLocation
-from .bindings import _children, _cindex, _evaluate, _realpath, relpath
+from .bindings import children_of, evaluate_cursor, load_cindex, real_path, relpath
 from .options import ParseOptions
-from .tokens import _is_function_like
+from .tokens import is_function_like
 
-_IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
+IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
                            "_IOWR_BAD"})
-_PROBE_PREFIX = "__abiscope_macro_"
+PROBE_PREFIX = "__abiscope_macro_"
 
 
-def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
+def evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
                      mains: set[str], args: list[str], options: ParseOptions,
                      unevaluable: frozenset[tuple[str, str]] = frozenset(),
                      ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
@@ -28,22 +28,22 @@ def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
     per macro, which ``clang_Cursor_Evaluate`` folds. The record names a macro mentions
     (``struct foo`` after ``sizeof`` or as an ``_IOW`` argument) are kept as its causes.
     """
-    ci = _cindex()
+    ci = load_cindex()
     wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
-    for cursor in _children(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
+    for cursor in children_of(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
         loc = cursor.location
         if loc.file is None:
             continue
-        where = _realpath(loc.file.name)
+        where = real_path(loc.file.name)
         if where not in mains:
             continue
         tokens = [t.spelling for t in cursor.get_tokens()]
-        if len(tokens) < 2 or _is_function_like(cursor, tokens):
+        if len(tokens) < 2 or is_function_like(cursor, tokens):
             continue
         name = tokens[0]
         if (where, name) in unevaluable:
             continue
-        if name in options.macro_names or _IOCTL_MACROS.intersection(tokens[1:]):
+        if name in options.macro_names or IOCTL_MACROS.intersection(tokens[1:]):
             wanted.append((name, SourceLocation(relpath(loc.file.name), loc.line, loc.column),
                            _record_mentions(tokens[1:])))
     if not wanted:
@@ -51,17 +51,17 @@ def _evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
     probe_path = (os.path.realpath(headers[0]) if len(headers) == 1 else path) \
         + ".abiscope-probe.c"
     text = "".join(f'#include "{os.path.realpath(h)}"\n' for h in headers) + "".join(
-        f"static const unsigned long long {_PROBE_PREFIX}{i} = "
+        f"static const unsigned long long {PROBE_PREFIX}{i} = "
         f"(unsigned long long)({name});\n" for i, (name, _, _) in enumerate(wanted))
     probe = index.parse(probe_path, args=args, unsaved_files=[
         *options.unsaved, (probe_path, text)],
         options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
     values: dict[int, int] = {}
     for cursor in probe.cursor.get_children():
-        if cursor.kind == ci.CursorKind.VAR_DECL and cursor.spelling.startswith(_PROBE_PREFIX):
-            value = _evaluate(cursor)
+        if cursor.kind == ci.CursorKind.VAR_DECL and cursor.spelling.startswith(PROBE_PREFIX):
+            value = evaluate_cursor(cursor)
             if value is not None:
-                values[int(cursor.spelling[len(_PROBE_PREFIX):])] = value
+                values[int(cursor.spelling[len(PROBE_PREFIX):])] = value
     return [(name, loc, values[i], recs) for i, (name, loc, recs) in enumerate(wanted)
             if i in values]
 

@@ -9,17 +9,17 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .bindings import _children, _cindex, _size
+from .bindings import children_of, known_size, load_cindex
 
 
-def _gcc_ignores(field: Any) -> bool:
+def gcc_ignores(field: Any) -> bool:
     """Whether an anonymous struct/union member has attributes written before its keyword
     (``__attribute__((aligned(8))) struct { … };``): GCC ignores them, silently, and
     clang applies them. (Written after the keyword or the body, they are the type's.)"""
     if not field.has_attrs():
         return False
-    ck = _cindex().CursorKind
-    children = _children(field, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ALIGNED_ATTR,
+    ck = load_cindex().CursorKind
+    children = children_of(field, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ALIGNED_ATTR,
                                  ck.PACKED_ATTR))
     body = next((c.extent.start.offset for c in children
                  if c.kind in (ck.STRUCT_DECL, ck.UNION_DECL)), None)
@@ -28,7 +28,7 @@ def _gcc_ignores(field: Any) -> bool:
         for c in children)
 
 
-def _is_function_like(cursor: Any, tokens: list[str]) -> bool:
+def is_function_like(cursor: Any, tokens: list[str]) -> bool:
     if hasattr(cursor, "is_macro_function_like"):
         return bool(cursor.is_macro_function_like())
     ext = list(cursor.get_tokens())
@@ -39,7 +39,7 @@ def _is_function_like(cursor: Any, tokens: list[str]) -> bool:
 # ---------------------------------------------------------------------------------------
 # Declarations for the layout engine (targets whose layout clang gets wrong or cannot know)
 
-_QUALIFIER_RE = re.compile(r"\b(const|volatile|restrict|_Atomic)\b\s*")
+QUALIFIER_RE = re.compile(r"\b(const|volatile|restrict|_Atomic)\b\s*")
 _PRAGMA_PACK_RE = re.compile(r"^\s*#\s*pragma\s+pack\s*\(([^)]*)\)", re.M)
 _INT_LITERAL_RE = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 
@@ -78,7 +78,7 @@ def _pack_pragmas(path: str) -> tuple[tuple[int, int | None], ...]:
     return tuple(out)
 
 
-def _pack_at(path: str, line: int) -> int | None:
+def pack_at(path: str, line: int) -> int | None:
     state: int | None = None
     for at, pack in _pack_pragmas(path):
         if at >= line:
@@ -117,11 +117,11 @@ def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]], depth: int 
 
 def read_macros(tu: Any) -> dict[str, list[str]]:
     """Object-like macro bodies of a translation unit parsed with a detailed record."""
-    ck = _cindex().CursorKind
+    ck = load_cindex().CursorKind
     macros: dict[str, list[str]] = {}
-    for cursor in _children(tu.cursor, (ck.MACRO_DEFINITION,)):
+    for cursor in children_of(tu.cursor, (ck.MACRO_DEFINITION,)):
         tokens = [t.spelling for t in cursor.get_tokens()]
-        if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+        if len(tokens) > 1 and not is_function_like(cursor, tokens):
             macros[tokens[0]] = tokens[1:]
     return macros
 
@@ -142,9 +142,9 @@ class LazyMacros(Mapping[str, list[str]]):
 
     def _definitions(self) -> dict[str, list[Any]]:
         if self._index is None:
-            kind = _cindex().CursorKind.MACRO_DEFINITION
+            kind = load_cindex().CursorKind.MACRO_DEFINITION
             index: dict[str, list[Any]] = {}
-            for cursor in _children(self.tu.cursor, (kind,)):
+            for cursor in children_of(self.tu.cursor, (kind,)):
                 index.setdefault(cursor.spelling, []).append(cursor)
             self._index = index
         return self._index
@@ -154,7 +154,7 @@ class LazyMacros(Mapping[str, list[str]]):
             body = None
             for cursor in reversed(self._definitions().get(name, ())):
                 tokens = [t.spelling for t in cursor.get_tokens()]
-                if len(tokens) > 1 and not _is_function_like(cursor, tokens):
+                if len(tokens) > 1 and not is_function_like(cursor, tokens):
                     body = tokens[1:]
                     break
             self._bodies[name] = body
@@ -180,7 +180,7 @@ class NeedsMacros(Exception):
     """An attribute argument comes from a macro and the macro table was not read."""
 
 
-def _attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
+def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
     """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
     if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
         literal = _int_literal(tokens[2])
@@ -197,13 +197,13 @@ def _attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) ->
     return None
 
 
-def _expand(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
+def expand_macros(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
     """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
     if depth > 10:
         return tokens
     out: list[str] = []
     for tok in tokens:
-        out += _expand(macros[tok], macros, depth + 1) if tok in macros else [tok]
+        out += expand_macros(macros[tok], macros, depth + 1) if tok in macros else [tok]
     return out
 
 
@@ -214,7 +214,7 @@ def _spelled_tokens(cursor: Any) -> list[str]:
     extent, where = cursor.extent, cursor.location.file
     if tokens or where is None:
         return tokens
-    ci = _cindex()
+    ci = load_cindex()
     tu = cursor.translation_unit
     span = ci.SourceRange.from_locations(
         ci.SourceLocation.from_position(tu, where, extent.start.line, extent.start.column),
@@ -229,7 +229,7 @@ def _tokens_after(cursor: Any, last_line: int | None = None) -> Iterator[Any]:
     extent, where = cursor.extent, cursor.location.file
     if where is None:
         return iter(())
-    ci = _cindex()
+    ci = load_cindex()
     tu = cursor.translation_unit
     span = ci.SourceRange.from_locations(
         ci.SourceLocation.from_position(tu, where, extent.end.line, extent.end.column),
@@ -237,7 +237,7 @@ def _tokens_after(cursor: Any, last_line: int | None = None) -> Iterator[Any]:
     return iter(tu.get_tokens(extent=span))
 
 
-def _declaration_tokens(cursor: Any) -> list[str]:
+def declaration_tokens(cursor: Any) -> list[str]:
     """The tokens of a declaration as written, without the bodies in braces (a struct's
     members, with attributes of their own), and with what follows the declaration's
     extent up to the ``;``, ``,`` or ``}`` that ends it: an attribute macro after the
@@ -251,7 +251,7 @@ def _declaration_tokens(cursor: Any) -> list[str]:
             braces -= 1
         elif not braces:
             tokens.append(text)
-    ck = _cindex().CursorKind
+    ck = load_cindex().CursorKind
     parent = cursor.semantic_parent
     in_record = parent is not None and parent.kind in (ck.STRUCT_DECL, ck.UNION_DECL)
     depth = 0
@@ -267,14 +267,14 @@ def _declaration_tokens(cursor: Any) -> list[str]:
     return tokens
 
 
-def _naming_typedef(record: Any, name: str) -> Any | None:
+def naming_typedef(record: Any, name: str) -> Any | None:
     """The typedef that names an untagged struct or union (``typedef struct { … } T;``,
     ``name`` being ``T``), found at its name after the body; None for a tagged record or
     when a macro spells the name. An ``aligned`` on it sets ``_Alignof(T)`` (raised or
     lowered), not the struct's size."""
     if name.startswith(("struct ", "union ")) or record.spelling != name:
         return None
-    ci = _cindex()
+    ci = load_cindex()
     for token in _tokens_after(record):
         if token.spelling == name:
             found = ci.Cursor.from_location(record.translation_unit, token.location)
@@ -296,7 +296,7 @@ def align_attr(cursor: Any, strict: bool = False,
     What still cannot be read takes, when ``strict``, clang's alignment of the declaration
     on the parse target, and otherwise counts as absent.
     """
-    ck = _cindex().CursorKind
+    ck = load_cindex().CursorKind
     found: int | None = None
     for child in cursor.get_children():
         if child.kind != ck.ALIGNED_ATTR:
@@ -306,7 +306,7 @@ def align_attr(cursor: Any, strict: bool = False,
             tokens = [t.spelling for t in cursor.get_tokens()]
             tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
         value = 0 if tokens in (["aligned"], ["__aligned__"]) else \
-            _attr_argument(tokens, macros) if tokens[:1] in (
+            attr_argument(tokens, macros) if tokens[:1] in (
                 ["aligned"], ["__aligned__"], ["_Alignas"], ["align"]) else None
         if value is None:
             if macros is None:
@@ -315,15 +315,15 @@ def align_attr(cursor: Any, strict: bool = False,
             else:
                 # (every alignment of the declaration, the largest: the attribute
                 # cursors of two macros cannot be told apart)
-                expanded = _expand(_declaration_tokens(cursor), macros)
+                expanded = expand_macros(declaration_tokens(cursor), macros)
                 values = [0 if expanded[i + 1:i + 2] != ["("] else
-                          _attr_argument(expanded[i:], macros)
+                          attr_argument(expanded[i:], macros)
                           for i, tok in enumerate(expanded)
                           if tok in ("aligned", "__aligned__", "_Alignas", "align")]
                 value = max((v for v in values if v is not None), default=None)
         if value is None:
             if not strict:
                 continue
-            value = _size(cursor.type.get_align()) or 1
+            value = known_size(cursor.type.get_align()) or 1
         found = max(found or 0, value)
     return found

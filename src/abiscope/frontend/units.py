@@ -18,30 +18,30 @@ from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
 from ..targets import Target
 from .bindings import (
-    _ALONE_NAME,
-    _BATCH_NAME,
-    _abspath_in,
-    _children,
-    _cindex,
-    _collector_paused,
-    _diagnostics,
-    _includes,
-    _realpath,
-    _skipped,
+    ALONE_NAME,
+    BATCH_NAME,
+    abspath_in,
+    children_of,
+    collector_paused,
+    error_diagnostics,
+    included_files,
+    load_cindex,
+    real_path,
     relpath,
+    skipped_blocks,
 )
 from .declarations import (
-    _clang_differs,
-    _collect_decls,
-    _DeclBuilder,
-    _gcc_align_cap,
-    _records_held,
-    _relayout,
+    DeclBuilder,
+    clang_may_differ,
+    collect_decls,
+    gcc_bare_align_cap,
+    records_held,
+    relayout,
 )
-from .macro_values import _evaluate_macros
+from .macro_values import evaluate_macros
 from .options import ParseOptions, clang_args
 from .tokens import LazyMacros, NeedsMacros
-from .walker import TargetResult, _TargetWalker, _walk
+from .walker import TargetResult, TargetWalker, walk_unit
 
 
 def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
@@ -53,16 +53,16 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     asks libclang directly for what it needs instead of making Python objects of it; the
     struct, union and enum cursors it meets are kept for the walk (:func:`_top_level`).
     """
-    ci = _cindex()
+    ci = load_cindex()
     ck = ci.CursorKind
     lib = ci.conf.lib
-    real = _realpath
-    entered = tuple(dict.fromkeys(real(name) for name, _ in _includes(tu)))  # first entries
+    real = real_path
+    entered = tuple(dict.fromkeys(real(name) for name, _ in included_files(tu)))  # first entries
     include_id = ck.INCLUSION_DIRECTIVE.value
     tag_ids = {ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value}
     enum_id = ck.ENUM_DECL.value
     # (functions are left out: no layout reads one, and their bodies are not parsed)
-    # (macros come from each file's text, without the blocks clang skipped: _skipped)
+    # (macros come from each file's text, without the blocks clang skipped: skipped_blocks)
     wanted = {include_id, *tag_ids, ck.TYPEDEF_DECL.value, ck.VAR_DECL.value}
     files: dict[int | None, str | None] = {}
     includes: dict[str, list[tuple[int, str]]] = {}
@@ -108,10 +108,10 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     lib.clang_visitChildren(tu.cursor, ci.cursor_visit_callback(visitor), None)
     tu._abiscope_records = records  # _top_level need not visit every child again
     for where, enum in enums:
-        declared += [(where, c.spelling) for c in _children(enum, (ck.ENUM_CONSTANT_DECL,))]
+        declared += [(where, c.spelling) for c in children_of(enum, (ck.ENUM_CONSTANT_DECL,))]
     return isolation.BatchFacts(
         tuple(real(h) for h in headers), entered, {f: tuple(v) for f, v in includes.items()},
-        isolation.group_names(declared), isolation.group_names(tags), _skipped(tu))
+        isolation.group_names(declared), isolation.group_names(tags), skipped_blocks(tu))
 
 
 def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) -> TargetResult:
@@ -163,7 +163,7 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     translation unit of its own (exactly :func:`parse_group`). ``files=False`` leaves the
     files read out of the result (no cache will validate it): the same layouts, sooner.
     """
-    with _collector_paused():
+    with collector_paused():
         group = _GroupParser(targets, options, files)
         if batch:
             group.parse_batches(headers, standalone)
@@ -176,7 +176,7 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
 
 def _alone_main(header: str) -> tuple[str, str]:
     """The main file (path, text) of one header's own translation unit."""
-    return os.path.join(os.getcwd(), _ALONE_NAME), f'#include "{os.path.abspath(header)}"\n'
+    return os.path.join(os.getcwd(), ALONE_NAME), f'#include "{os.path.abspath(header)}"\n'
 
 _SKIP_MARK = "__abiscope_guard_defined_"
 _GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined"
@@ -219,7 +219,7 @@ class _GroupParser:
 
     def __init__(self, targets: Sequence[Target], options: ParseOptions,
                  files: bool = True) -> None:
-        ci = self.ci = _cindex()
+        ci = self.ci = load_cindex()
         self.targets = targets
         self.options = options
         self.index = ci.Index.create()
@@ -233,8 +233,8 @@ class _GroupParser:
         # Always with the macro record: an aligned(...) from a macro of another file
         # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
         self.flags = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-        self.builder = _DeclBuilder() if self.engines else None
-        self.walker = _TargetWalker(targets[0].name, relpath)
+        self.builder = DeclBuilder() if self.engines else None
+        self.walker = TargetWalker(targets[0].name, relpath)
         self.failures: list[ParseFailure] = []
         self.macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
         self.files: set[str] = set()
@@ -250,7 +250,7 @@ class _GroupParser:
         # Where clang's bare ``aligned`` is larger than GCC's biggest alignment (mips o32:
         # 16 bytes, GCC 8), a layout that holds more than GCC's biggest is the engine's.
         self.gcc_align_cap = None if self.clang_target is None \
-            else _gcc_align_cap(self.clang_target)
+            else gcc_bare_align_cap(self.clang_target)
         # and records with an aligned bitfield, where the engine is checked against GCC
         self.gcc_bitfields = self.clang_target is not None \
             and self.clang_target.name in MODELS \
@@ -291,8 +291,8 @@ class _GroupParser:
         if not self.want_files:
             return
         cwd = os.getcwd()  # (once, not per file: a system call)
-        self.files.update(_abspath_in(cwd, h) for h in headers)
-        self.files.update(_abspath_in(cwd, name) for name, _ in _includes(tu))
+        self.files.update(abspath_in(cwd, h) for h in headers)
+        self.files.update(abspath_in(cwd, name) for name, _ in included_files(tu))
 
     def parse_one(self, header: str, walk: bool = True) -> bool:
         """One header in its own translation unit; False (and a failure recorded, not
@@ -306,7 +306,7 @@ class _GroupParser:
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
             return False
         self.note_files(tu, [header])
-        errors = _diagnostics(tu, relpath)
+        errors = error_diagnostics(tu, relpath)
         if errors:
             if tu is self._alone:
                 # its error count would carry over into the next reparse ("too many
@@ -333,7 +333,7 @@ class _GroupParser:
             return
         if not headers:
             return
-        path = os.path.join(os.getcwd(), _BATCH_NAME)
+        path = os.path.join(os.getcwd(), BATCH_NAME)
         text = "".join(_batch_include(i, h) for i, h in enumerate(headers))
         try:
             tu = self.parse(path, text)
@@ -373,10 +373,10 @@ class _GroupParser:
             return set()
         parent: dict[str, str] = {}
         entered: set[str] = set()  # files included by an input header (not by the batch)
-        for name, source in _includes(tu):
+        for name, source in included_files(tu):
             parent.setdefault(name, source)
             if source != tu.spelling:
-                entered.add(_realpath(name))
+                entered.add(real_path(name))
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
 
@@ -392,7 +392,7 @@ class _GroupParser:
                 # the header's include guard was defined before it: by itself, included
                 # through an earlier header (fine), or by another copy of it (parse alone)
                 i = int(d.spelling[len(_SKIP_MARK):])
-                if _realpath(headers[i]) not in entered:
+                if real_path(headers[i]) not in entered:
                     found.add(i)
                 continue
             i_root = root(d.location.file.name if d.location.file else None)
@@ -408,11 +408,11 @@ class _GroupParser:
         so each of them is parsed alone."""
         parent: dict[str, str] = {}
         by_guard: dict[str, dict[str, str]] = {}  # guard -> realpath -> a name of it
-        for name, source in _includes(tu):
+        for name, source in included_files(tu):
             parent.setdefault(name, source)
             guard = _include_guard(name)
             if guard is not None:
-                by_guard.setdefault(guard, {}).setdefault(_realpath(name), name)
+                by_guard.setdefault(guard, {}).setdefault(real_path(name), name)
         top = {os.path.abspath(h): i for i, h in enumerate(headers)}
         found: set[int] = set()
         for files in by_guard.values():
@@ -438,12 +438,12 @@ class _GroupParser:
         (file, macro) pairs of a batch's inputs that their header alone cannot evaluate;
         ``detailed``: the unit has the macro record)."""
         ci = self.ci
-        mains = {_realpath(h) for h in headers}
+        mains = {real_path(h) for h in headers}
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
         known = set(walker.records)
         try:
-            _walk(walker, tu, mains, self.options.all_files, macro_table)
+            walk_unit(walker, tu, mains, self.options.all_files, macro_table)
         except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table (a
             # detailed parse) and walk this unit again (the enums found stay: the same).
@@ -452,15 +452,15 @@ class _GroupParser:
             tu = self.parse(path, text, self.flags
                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(tu)
-            _walk(walker, tu, mains, self.options.all_files, macro_table)
+            walk_unit(walker, tu, mains, self.options.all_files, macro_table)
         if self.builder is not None:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
-            _collect_decls(self.builder, tu.cursor)
+            collect_decls(self.builder, tu.cursor)
         if self.clang_target is not None:
             self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
         if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
-            self.macros += _evaluate_macros(self.index, tu, headers, path, mains, self.args,
+            self.macros += evaluate_macros(self.index, tu, headers, path, mains, self.args,
                                             self.options, unevaluable)
 
     def relayout_gcc(self, tu: Any, names: set[str], path: str, text: str | None,
@@ -477,17 +477,17 @@ class _GroupParser:
           (:attr:`gcc_align_cap`; mips o32: 16 bytes, GCC 8), a layout that holds an
           alignment above GCC's biggest: only a bare ``aligned`` gives one there;
         - a record with an anonymous member whose attributes are written before its
-          keyword, which GCC ignores (:func:`_gcc_ignores`; every GNU target).
+          keyword, which GCC ignores (:func:`gcc_ignores`; every GNU target).
         """
         target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
         assert target is not None
         if target.name not in MODELS or target.triple.endswith("msvc"):
             return
         suspects = {n for n in names if n in self.walker.ignored_attrs
-                    or _clang_differs(records[n][2], cap, self.gcc_bitfields)}
+                    or clang_may_differ(records[n][2], cap, self.gcc_bitfields)}
         if not suspects and not self.relaid:
             return
-        holds = {n: _records_held(records[n][2].members) for n in names - suspects}
+        holds = {n: records_held(records[n][2].members) for n in names - suspects}
         grown = True
         while grown:  # (and what holds them)
             bad = suspects | self.relaid
@@ -503,12 +503,12 @@ class _GroupParser:
                 tu = self.parse(path, text, self.flags
                                 | self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
                 macros = LazyMacros(tu)
-            builder = _DeclBuilder()
+            builder = DeclBuilder()
             builder.macros = macros
-            _collect_decls(builder, tu.cursor)
+            collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
         # (what the engine cannot lay out, a vector member, keeps clang's layout)
-        _relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
+        relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
         records.update(laid)
         self.relaid |= set(laid)
 
@@ -519,7 +519,7 @@ class _GroupParser:
             failed = [replace(f, target=target.name) for f in self.failures]
             records = dict(self.walker.records)
             if target.engine and self.builder is not None:
-                _relayout(records, DeclSet(self.builder.records), MODELS[target.name], target,
+                relayout(records, DeclSet(self.builder.records), MODELS[target.name], target,
                           failed)
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
@@ -528,6 +528,6 @@ class _GroupParser:
         return out
 
 
-def _parse_unit_star(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool,
+def parse_unit_job(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool,
                                 bool]) -> UnitResult:
     return parse_unit(*job)

@@ -19,15 +19,15 @@ from ..model import (
     RecordLayout,
     gaps,
 )
-from .bindings import _UNNAMED_MARKERS, _children, _cindex, _kinds, _realpath, _size
-from .tokens import _gcc_ignores, _naming_typedef, align_attr
+from .bindings import UNNAMED_MARKERS, children_of, known_size, load_cindex, real_path, type_kinds
+from .tokens import align_attr, gcc_ignores, naming_typedef
 
 
-class _TargetWalker:
+class TargetWalker:
     """Walks one translation unit of one target into model pieces."""
 
     def __init__(self, target: str, relpath: Callable[[str], str]) -> None:
-        self.ci = _cindex()
+        self.ci = load_cindex()
         self.target = target
         self.relpath = relpath
         self.types: dict[tuple[str, str], CType] = {}
@@ -35,7 +35,7 @@ class _TargetWalker:
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
         self.seen_decls: set[str] = set()
-        # records with an anonymous member whose attributes GCC ignores (_gcc_ignores)
+        # records with an anonymous member whose attributes GCC ignores (gcc_ignores)
         self.ignored_attrs: set[str] = set()
         self._ignoring = False
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
@@ -55,7 +55,7 @@ class _TargetWalker:
     def location(self, cursor: Any) -> SourceLocation:
         """The cursor's expansion location; file names are looked up once per file of the
         translation unit (``files``, keyed by libclang's file handle, emptied by
-        :func:`_walk` for every unit) instead of once per cursor."""
+        :func:`walk_unit` for every unit) instead of once per cursor."""
         lib = self.ci.conf.lib
         handle, line, column = self._location_out
         lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
@@ -73,7 +73,7 @@ class _TargetWalker:
     def record_name(self, decl: Any) -> str:
         """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
         spelling: str = decl.type.get_canonical().spelling
-        if any(m in spelling for m in _UNNAMED_MARKERS):
+        if any(m in spelling for m in UNNAMED_MARKERS):
             return ""
         return spelling
 
@@ -100,8 +100,8 @@ class _TargetWalker:
         never recurses inside libclang's callbacks until Python's stack gives out."""
         depth = getattr(self, "_depth", 0)
         if depth >= self.MAX_TYPE_DEPTH:
-            return CType(spelling=t.spelling, kind="other", size=_size(t.get_size()),
-                         align=_size(t.get_align()), canonical=t.get_canonical().spelling)
+            return CType(spelling=t.spelling, kind="other", size=known_size(t.get_size()),
+                         align=known_size(t.get_align()), canonical=t.get_canonical().spelling)
         self._depth = depth + 1
         try:
             return self.ctype(t)
@@ -122,7 +122,7 @@ class _TargetWalker:
         if cached is not None:
             self.type_ids[ident] = cached
             return cached
-        kind, signed = _kinds().get(canon.kind, ("other", None))
+        kind, signed = type_kinds().get(canon.kind, ("other", None))
         core, chain = self.desugar(t)
         dims: list[int | None] = []
         element = pointee = None
@@ -142,7 +142,8 @@ class _TargetWalker:
             record = self.record_name(decl)
             self.note_decl(decl)
         result = CType(
-            spelling=spelling, kind=kind, size=_size(t.get_size()), align=_size(t.get_align()),
+            spelling=spelling, kind=kind, size=known_size(t.get_size()),
+            align=known_size(t.get_align()),
             canonical=canon.spelling, signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
         )
@@ -184,7 +185,7 @@ class _TargetWalker:
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(t.get_canonical(), offset)
-            ignored = anonymous and _gcc_ignores(f)
+            ignored = anonymous and gcc_ignores(f)
             self._ignoring |= ignored
             out.append(Member(
                 name="" if anonymous else spelling, type=ct, offset_bits=offset,
@@ -200,11 +201,11 @@ class _TargetWalker:
         if not name or name in self.records:
             return
         t = cursor.type
-        size = _size(t.get_size())
-        align = _size(t.get_align())
+        size = known_size(t.get_size())
+        align = known_size(t.get_align())
         if size is None or align is None:
             return
-        named_by = _naming_typedef(cursor, name)
+        named_by = naming_typedef(cursor, name)
         if named_by is not None and named_by.has_attrs():
             align = self.typedef_align(named_by) or align
         self._ignoring = False
@@ -227,10 +228,10 @@ class _TargetWalker:
             return
         t = cursor.type
         underlying = cursor.enum_type
-        signed = _kinds().get(underlying.get_canonical().kind, ("int", True))[1]
+        signed = type_kinds().get(underlying.get_canonical().kind, ("int", True))[1]
         constants = tuple(EnumConstant(c.spelling, self.enum_value(c, underlying))
-                          for c in _children(cursor, (self.ci.CursorKind.ENUM_CONSTANT_DECL,)))
-        size, align = _size(t.get_size()), _size(t.get_align())
+                          for c in children_of(cursor, (self.ci.CursorKind.ENUM_CONSTANT_DECL,)))
+        size, align = known_size(t.get_size()), known_size(t.get_align())
         if size is None or align is None:
             return
         self.enums[name] = (loc, EnumLayout(size, align, underlying.spelling, bool(signed),
@@ -242,7 +243,7 @@ class _TargetWalker:
         differs on mips (16 bytes, GCC 8)."""
         if self.align_attr(typedef) == 0 and self.target in MODELS:
             return MODELS[self.target].mode_align_cap
-        return _size(typedef.type.get_align())
+        return known_size(typedef.type.get_align())
 
     def enum_value(self, constant: Any, underlying: Any) -> int:
         """``Cursor.enum_value`` without its look-ups per constant: a constant's type is
@@ -264,7 +265,7 @@ class _TargetWalker:
             name = self.record_name(cursor)
             if name and name in self.records:
                 return  # walked already, with the records defined inside it
-            children = _children(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
+            children = children_of(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                           ck.PACKED_ATTR))
             self.add_record(cursor, children, name)
             for child in children:
@@ -308,7 +309,7 @@ class TargetResult:
     macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
 
 
-def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
+def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
           macros: Mapping[str, list[str]] | None) -> None:
     walker.seen_decls.clear()
     walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
@@ -322,14 +323,14 @@ def _walk(walker: _TargetWalker, tu: Any, mains: set[str], all_files: bool,
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
-    ck = _cindex().CursorKind
+    ck = load_cindex().CursorKind
     wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
     same_file: dict[int | None, bool] = {}  # file handle -> is an input
     found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
-    ci = _cindex()
+    ci = load_cindex()
     lib = ci.conf.lib
     handle = ci.c_object_p()
-    for cursor in found if found is not None else _children(tu.cursor, wanted):
+    for cursor in found if found is not None else children_of(tu.cursor, wanted):
         if all_files:
             yield cursor
             continue
@@ -340,6 +341,6 @@ def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
         key = ctypes.cast(handle, ctypes.c_void_p).value
         hit = same_file.get(key)
         if hit is None:
-            hit = same_file[key] = _realpath(ci.File(handle).name) in mains
+            hit = same_file[key] = real_path(ci.File(handle).name) in mains
         if hit:
             yield cursor
