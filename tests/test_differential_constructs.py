@@ -6,6 +6,9 @@ structs and zero-length or flexible arrays, a transparent union, ``mode(DI)``, b
 corner cases (zero-width, ``_Bool``, ``long long`` on 32-bit targets), ``#pragma pack``
 with aligned and packed records. One compile per target, every record compared.
 
+``stdint_types.h`` holds every type of ``<stdint.h>`` and ``<stddef.h>`` (clang's own,
+freestanding; abiscope gives the Linux targets GCC's fast types) and their limits.
+
 ``vectors.h`` is the known exception (README "Known limitations"): clang aligns vector
 members otherwise than GCC on three targets, and abiscope reports clang's. The test pins
 exactly those differences, so that a fix or a new difference is seen. (Where abiscope
@@ -19,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from abiscope import frontend
+from abiscope.model import Record
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
@@ -46,6 +50,40 @@ def test_abi_constructs_match_gcc(target: str) -> None:
     assert not tally.mismatches, "\n".join(tally.mismatches)
     assert not model.failures, model.failures[0].summary()
     assert tally.records == 35
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_stdint_types_match_gcc(target: str) -> None:
+    """``int_fast16_t`` & co.: clang's ``<stdint.h>`` makes them short and int, GCC's long
+    (LP64) or int; abiscope's Linux targets take GCC's (``data/gnu-include/stdint.h``)."""
+    tally, model = _compare(DATA / "stdint_types.h", target)
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert not model.failures, model.failures[0].summary()
+    assert tally.records == 6
+
+
+def test_a_forced_stdint_gives_gccs_fast_types_too(tmp_path: Path) -> None:
+    """``--include stdint.h`` resolves to abiscope's header by its path; it still reaches
+    clang's (its ``#include_next`` then searches from the start and finds itself first)."""
+    body = "struct f { int_fast16_t a; uint_fast32_t b; };\n"
+    (tmp_path / "own.h").write_text("#include <stdint.h>\n" + body)
+    (tmp_path / "bare.h").write_text(body)
+    targets = [TARGETS["x86_64"], TARGETS["i386"]]
+    own = frontend.parse([str(tmp_path / "own.h")], targets,
+                         frontend.ParseOptions(system_dirs=False), jobs=1)
+    forced = frontend.parse([str(tmp_path / "bare.h")], targets,
+                            frontend.ParseOptions(system_dirs=False,
+                                                  force_includes=("stdint.h",)), jobs=1)
+    assert not forced.failures, forced.failures[0].summary()
+    a, b = own.record("struct f"), forced.record("struct f")
+    assert a is not None and b is not None
+
+    def shape(record: Record) -> object:  # (locations differ: two files)
+        return {t: (lay.size, lay.align, [(m.name, m.type.spelling, m.offset_bits,
+                                          m.size_bits) for m in lay.members])
+                for t, lay in record.layouts.items()}
+    assert shape(a) == shape(b)
+    assert (a.layouts["x86_64"].size, a.layouts["i386"].size) == (16, 8)  # GCC's
 
 
 @pytest.mark.parametrize("target", GCC_TARGETS)

@@ -193,13 +193,14 @@ def confine(options: ParseOptions, headers: Sequence[str],
     """``options`` with the sandbox's ``-ivfsoverlay`` added (unless the user opted out)."""
     if options.allow_include_outside:
         return options
-    from .frontend import system_include_dirs
+    from .frontend.options import gnu_include_dirs, system_include_dirs
 
     given = own_trees(headers)
     given += shared_tree(headers)
     given += list(options.include_dirs) + [d for _, d in options.sysroots]
     discovered = replace(options, sysroots=())
     trusted = [d for t in targets for d in system_include_dirs(t, discovered)]
+    trusted += sorted({d for t in targets for d in gnu_include_dirs(t)})
     builtin = builtin_dir()
     trusted += [builtin] if builtin else []
     search = [*options.include_dirs, *[d for _, d in options.sysroots], *trusted]

@@ -54,12 +54,26 @@ def search_dirs(target: Target, options: ParseOptions) -> list[str]:
     return [*options.include_dirs, *system_include_dirs(target, options)]
 
 
+# abiscope's own headers for Linux targets, searched after -I and before clang's builtin
+# ones: a <stdint.h> with GCC's fast types (data/gnu-include/stdint.h says why)
+GNU_INCLUDE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                               "data", "gnu-include")
+
+
+def gnu_include_dirs(target: Target) -> list[str]:
+    """:data:`GNU_INCLUDE_DIR` for the targets whose GCC and libc are GNU's (``*-linux-gnu*``),
+    none for the others (MSVC, wasm32)."""
+    return [GNU_INCLUDE_DIR] if "-linux-gnu" in target.triple else []
+
+
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
             "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
             "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
+    for d in gnu_include_dirs(target):
+        args += ["-isystem", d]
     args += [f"-D{d}" for d in options.defines]
     args += [f"-U{u}" for u in options.undefines]
     for inc in options.force_includes:
