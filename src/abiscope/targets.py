@@ -98,8 +98,12 @@ TARGETS: dict[str, Target] = {
         _t("m68k", "m68k-linux-gnu", 32, "big", "linux",
            "m68k-linux-gnu", "m68k-linux-gnu", "gcc-m68k-linux-gnu", engine=True,
            # gcc's default is a 68020 with a 68881 FPU: __HAVE_68881__ gives glibc's
-           # jmp_buf its floating-point registers (156 bytes, not 60)
-           clang_flags=("-mcpu=68020",)),
+           # jmp_buf its floating-point registers (156 bytes, not 60); and gcc's
+           # predefines where clang's are wrong (the engine lays m68k out as gcc does,
+           # and headers that test these must see gcc's values too)
+           clang_flags=("-mcpu=68020",
+                        "-U__SIZEOF_LONG_DOUBLE__", "-D__SIZEOF_LONG_DOUBLE__=12",
+                        "-U__BIGGEST_ALIGNMENT__", "-D__BIGGEST_ALIGNMENT__=2")),
         _t("win32", "i686-pc-windows-msvc", 32, "little", "windows",
            None, None, "clang only (MSVC rules)"),
         _t("win64", "x86_64-pc-windows-msvc", 64, "little", "windows",
