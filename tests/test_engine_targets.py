@@ -18,12 +18,10 @@ riscv32 and loongarch64 have no gcc here: they are checked against clang only (g
 programs, and a borrowed UAPI tree parsed for them: riscv64's for riscv32, whose ``asm/`` is
 ``__riscv_xlen``-driven; aarch64's for loongarch64, both asm-generic based).
 
-Known frontend gap (not the engine's, not a data model's): ``frontend.parse_decls`` cannot
-read an ``aligned(...)`` whose tokens libclang does not give (the attribute comes from a
-macro defined in another file: ``__aligned_u64`` in ``linux/types.h``, ``__ATM_API_ALIGN``
-on sparc64) or whose argument is an expression (``aligned(__alignof__(struct ebt_replace))``);
-it then takes the member type's alignment instead. The UAPI test lists the records this
-explains (``frontend gap``) instead of failing on them; every other record must match.
+The engine reads its declarations' ``aligned(...)`` as GCC does, also when the attribute is
+written in another file's macro (``__aligned_u64`` in ``linux/types.h``) or names a type's
+alignment (``aligned(__alignof__(struct ebt_replace))``): no UAPI record of any target is
+excused; every one must match.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -41,7 +38,7 @@ from hypothesis import strategies as st
 
 from abiscope import frontend
 from abiscope.datamodels import MODELS
-from abiscope.decls import DeclSet, TypeDecl
+from abiscope.decls import DeclSet
 from abiscope.errors import InputError
 from abiscope.layout_engine import LayoutEngine
 from abiscope.model import Model, RecordLayout
@@ -411,7 +408,6 @@ class Corpus:
     records: int = 0
     members: int = 0
     clang_differs: list[tuple[str, str, str]] = field(default_factory=list)  # header, record
-    frontend_gaps: list[str] = field(default_factory=list)
     engine_rejects: list[str] = field(default_factory=list)
 
 
@@ -421,53 +417,6 @@ def uapi_tree(target: str) -> tuple[str, ...]:
         skip_or_fail(f"no Linux UAPI headers for {target} (linux-libc-dev / "
                      "libc6-dev-*-cross)")
     return dirs
-
-
-_EXPRESSION_TOKENS = frozenset({"__alignof__", "__alignof", "_Alignof", "sizeof"})
-
-
-def unreadable_alignments(path: str, target: str, options: frontend.ParseOptions,
-                          decls: DeclSet) -> set[str]:
-    """Records of a header's translation unit that carry, or contain a record that carries,
-    an ``aligned(...)`` parse_decls cannot read (see the module docstring)."""
-    import clang.cindex as ci
-
-    tu = ci.Index.create().parse(path, args=frontend.clang_args(TARGETS[target], options))
-    kinds = (ci.CursorKind.STRUCT_DECL, ci.CursorKind.UNION_DECL)
-    marked: set[str] = set()
-
-    def unreadable(cursor: Any) -> bool:
-        for child in cursor.get_children():
-            if child.kind == ci.CursorKind.ALIGNED_ATTR:
-                tokens = {t.spelling for t in child.get_tokens()}
-                if not tokens or tokens & _EXPRESSION_TOKENS:
-                    return True
-            elif unreadable(child):
-                return True
-        return False
-
-    def visit(cursor: Any) -> None:
-        for child in cursor.get_children():
-            if child.kind in kinds and child.is_definition() and child.spelling \
-                    and not child.is_anonymous() and unreadable(child):
-                marked.add(f"{'struct' if child.kind == kinds[0] else 'union'} "
-                           f"{child.spelling}")
-
-    visit(tu.cursor)
-
-    def uses(td: TypeDecl | None) -> set[str]:
-        while td is not None and td.kind == "array":
-            td = td.element
-        return {td.record} if td is not None and td.kind == "record" and td.record else set()
-
-    changed = True
-    while changed:  # every record that embeds a marked one, however deep
-        changed = False
-        for key, rec in decls.records.items():
-            if key not in marked and any(uses(f.type) & marked for f in rec.fields):
-                marked.add(key)
-                changed = True
-    return marked
 
 
 def engine_vs_clang(target: str, dirs: tuple[str, ...]) -> tuple[Corpus, dict[str, DeclSet]]:
@@ -486,7 +435,6 @@ def engine_vs_clang(target: str, dirs: tuple[str, ...]) -> tuple[Corpus, dict[st
         corpus.parsed += 1
         decls = frontend.parse_decls(path, TARGETS[target], options)
         engine = LayoutEngine(decls, MODELS[target])
-        gaps: set[str] | None = None
         for rec in parsed.records:
             clang = rec.layouts.get(target)
             where = (rec.name, f"{rec.location.file}:{rec.location.line}")
@@ -501,13 +449,7 @@ def engine_vs_clang(target: str, dirs: tuple[str, ...]) -> tuple[Corpus, dict[st
             corpus.records += 1
             corpus.members += len(flatten(ours.members))
             found = differ(target, rec.name, ours, clang, "clang")
-            if not found:
-                continue
-            if gaps is None:
-                gaps = unreadable_alignments(path, target, options, decls)
-            if rec.name in gaps:
-                corpus.frontend_gaps.append(f"{name}: {found[0]}")
-            else:
+            if found:
                 corpus.clang_differs.append((path, rec.name, found[0]))
                 decls_of[path] = decls
     return corpus, decls_of
@@ -541,11 +483,9 @@ def test_uapi_engine_matches_clang(target: str) -> None:
                 gcc_decides.append(f"{os.path.relpath(path, dirs[-1])}: {rec}: {msg}")
     print(f"{target}: {corpus.parsed}/{corpus.headers} UAPI headers parse, {corpus.records} "
           f"records, {corpus.members} members: engine == clang except {len(gcc_decides)} "
-          f"where gcc decides for the engine and {len(corpus.frontend_gaps)} frontend gaps")
+          f"where gcc decides for the engine")
     for line in gcc_decides:
         print(f"  gcc decides: {line}")
-    for line in corpus.frontend_gaps:
-        print(f"  frontend gap: {line}")
     for line in corpus.engine_rejects:
         print(f"  engine rejects: {line}")
     assert not unresolved, "\n".join(unresolved[:40])
