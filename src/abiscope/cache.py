@@ -264,12 +264,15 @@ class UnitCache:
         self._refs[key] = _UnitRef(key, entry.digest, entry.manifest)
         return unit
 
-    def put(self, key: str, unit: UnitResult, search_dirs: Sequence[str] = ()) -> bool:
-        """Store a unit (atomically); False when it cannot be stored (never an error)."""
+    def put(self, key: str, unit: UnitResult, search_dirs: Sequence[str] = (),
+            data: bytes | None = None) -> bool:
+        """Store a unit (atomically); False when it cannot be stored (never an error).
+        ``data``: the unit already pickled (by the worker that made it), else pickled here."""
         manifest = self.manifest(unit.files, search_dirs)
         if manifest is None or not unit.files:
             return False
-        data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
+        if data is None:
+            data = pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
         digest = hashlib.blake2b(data, digest_size=20).hexdigest()
         self._refs[key] = _UnitRef(key, digest, manifest)
         if not self._write(self.path(key), _Entry(FORMAT, key, manifest, digest, data)):

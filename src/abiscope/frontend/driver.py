@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from ..model import (
 from ..targets import Target
 from .bindings import collector_paused, relpath
 from .options import ParseOptions, clang_args, search_dirs
-from .units import UnitResult, parse_unit_job
+from .units import UnitResult, parse_unit_job, parse_unit_pickled
 from .walker import TargetResult
 
 if TYPE_CHECKING:
@@ -152,10 +153,16 @@ def parse(
         if progress is not None:
             progress(done, len(work))
         runner = executor or local_executor(jobs, len(todo))
-        for i, unit in runner(parse_unit_job, [work[i] for i in todo], todo):
-            units[i] = unit
+        # (with a cache, results come pickled: the cache stores those bytes as they are)
+        job = parse_unit_job if cache is None else parse_unit_pickled
+        for i, result in runner(job, [work[i] for i in todo], todo):
+            data = result if isinstance(result, bytes) else None
+            if data is not None:
+                with collector_paused():
+                    result = pickle.loads(data)
+            unit = units[i] = result
             if cache is not None and unit.cacheable:
-                cache.put(keys[i], unit, search_dirs(work[i][1][0], options))
+                cache.put(keys[i], unit, search_dirs(work[i][1][0], options), data)
             done += 1
             if progress is not None:
                 progress(done, len(work))

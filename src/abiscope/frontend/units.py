@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import pickle
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -528,6 +529,15 @@ class _GroupParser:
         return out
 
 
-def parse_unit_job(job: tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool,
-                                bool]) -> UnitResult:
+Job = tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool, bool]
+
+
+def parse_unit_job(job: Job) -> UnitResult:
     return parse_unit(*job)
+
+
+def parse_unit_pickled(job: Job) -> bytes:
+    """:func:`parse_unit_job`'s result, pickled where it is made: a cache stores these very
+    bytes, so the process that submitted the job does not pickle the result a second time
+    (0.7 s of its CPU, next to the workers, on a cold Linux UAPI run)."""
+    return pickle.dumps(parse_unit(*job), protocol=pickle.HIGHEST_PROTOCOL)
