@@ -156,13 +156,13 @@ def parse(
         # (with a cache, results come pickled: the cache stores those bytes as they are)
         job = parse_unit_job if cache is None else parse_unit_pickled
         for i, result in runner(job, [work[i] for i in todo], todo):
-            data = result if isinstance(result, bytes) else None
-            if data is not None:
+            if cache is None:
+                units[i] = result
+            else:
                 with collector_paused():
-                    result = pickle.loads(data)
-            unit = units[i] = result
-            if cache is not None and unit.cacheable:
-                cache.put(keys[i], unit, search_dirs(work[i][1][0], options), data)
+                    unit = units[i] = pickle.loads(result)
+                if unit.cacheable:
+                    cache.put(keys[i], unit, search_dirs(work[i][1][0], options), result)
             done += 1
             if progress is not None:
                 progress(done, len(work))
