@@ -263,6 +263,69 @@ def included_files(tu: Any) -> Iterator[tuple[str, str]]:
     yield from cached
 
 
+class _RawString(ctypes.Structure):
+    """libclang's ``CXString``, read and disposed of at once (no finalizer)."""
+
+    _fields_ = [("data", ctypes.c_void_p), ("private_flags", ctypes.c_uint)]
+
+
+class FastCalls:
+    """The walk's most frequent libclang calls on prototypes of their own (new function
+    objects: the bindings' declarations stay as they are), without the bindings' Python
+    layers: a spelling is three foreign calls and a decode instead of ten frames
+    (``_CXString.from_result``, ``c_interop_string``, a finalizer per string), and an
+    expansion location writes into out-parameters made once, read as plain integers."""
+
+    def __init__(self) -> None:
+        ci = load_cindex()
+        lib = ci.conf.lib
+
+        def prototype(name: str, argtypes: list[Any], restype: Any) -> Any:
+            function = lib[name]  # (a new function object each time)
+            function.argtypes = argtypes
+            function.restype = restype
+            return function
+
+        self._text = prototype("clang_getCString", [_RawString], ctypes.c_char_p)
+        self._dispose = prototype("clang_disposeString", [_RawString], None)
+        self._cursor_spelling = prototype("clang_getCursorSpelling", [ci.Cursor], _RawString)
+        self._type_spelling = prototype("clang_getTypeSpelling", [ci.Type], _RawString)
+        self._cursor_location = prototype("clang_getCursorLocation", [ci.Cursor],
+                                          ci.SourceLocation)
+        self._expansion = prototype("clang_getInstantiationLocation",
+                                    [ci.SourceLocation, ctypes.c_void_p, ctypes.c_void_p,
+                                     ctypes.c_void_p, ctypes.c_void_p], None)
+        self._file = ctypes.c_void_p()
+        self._line = ctypes.c_uint()
+        self._column = ctypes.c_uint()
+        self._out = (ctypes.addressof(self._file), ctypes.addressof(self._line),
+                     ctypes.addressof(self._column), None)
+
+    def _string(self, raw: _RawString) -> str:
+        data: bytes | None = self._text(raw)
+        self._dispose(raw)
+        return data.decode("utf8") if data is not None else ""
+
+    def cursor_spelling(self, cursor: Any) -> str:
+        """``Cursor.spelling`` (not remembered on the cursor)."""
+        return self._string(self._cursor_spelling(cursor))
+
+    def type_spelling(self, type_: Any) -> str:
+        """``Type.spelling``."""
+        return self._string(self._type_spelling(type_))
+
+    def expansion(self, cursor: Any) -> tuple[int | None, int, int]:
+        """The file handle (an integer; None outside any file), line and column of the
+        cursor's expansion location."""
+        self._expansion(self._cursor_location(cursor), *self._out)
+        return self._file.value, self._line.value, self._column.value
+
+
+@lru_cache(maxsize=1)
+def fast_calls() -> FastCalls:
+    return FastCalls()
+
+
 @lru_cache(maxsize=1)
 def _inclusion_functions() -> tuple[Any, Any]:
     """``clang_getInclusions`` with a visitor that receives plain integers (its own
@@ -278,6 +341,8 @@ def _inclusion_functions() -> tuple[Any, Any]:
 
 def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
     ci = load_cindex()
+    if not ci.conf.lib.clang_getNumDiagnostics(tu):
+        return []  # (the usual case: no diagnostic objects made)
     out = []
     after_end = []  # in the one-line main file that includes a header alone
     for d in tu.diagnostics:

@@ -175,9 +175,10 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
                           group.cacheable)
 
 
-def _alone_main(header: str) -> tuple[str, str]:
-    """The main file (path, text) of one header's own translation unit."""
-    return os.path.join(os.getcwd(), ALONE_NAME), f'#include "{os.path.abspath(header)}"\n'
+def _alone_main(header: str, cwd: str) -> tuple[str, str]:
+    """The main file (path, text) of one header's own translation unit (``cwd``: the
+    working directory)."""
+    return os.path.join(cwd, ALONE_NAME), f'#include "{abspath_in(cwd, header)}"\n'
 
 _SKIP_MARK = "__abiscope_guard_defined_"
 _GUARD_RE = re.compile(r"\A(?:\s|/\*.*?\*/|//[^\n]*\n)*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined"
@@ -242,6 +243,7 @@ class _GroupParser:
         self.want_files = files  # (only a cache reads them: 4 % of a target's CPU)
         self.cacheable = True
         self._alone: Any = None  # the translation unit parse_one parses again per header
+        self.cwd = os.getcwd()  # (asked once: a unit runs in one working directory)
         # A header's own unit records macros only when they are read for sure (ioctl
         # values, the engine's attribute arguments): without the record its unit has a
         # tenth of the top-level children and parses faster; a walk that meets an
@@ -273,7 +275,7 @@ class _GroupParser:
         a new unit: 40 % less CPU per header on Linux UAPI (2.7 instead of 4.5 ms). The
         header's text is what a unit of its own reads; a unit that does not reparse is
         dropped and a new one made."""
-        path, text = _alone_main(header)
+        path, text = _alone_main(header, self.cwd)
         unsaved = [*self.options.unsaved, (path, text)]
         if self._alone is not None:
             try:
@@ -291,7 +293,7 @@ class _GroupParser:
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
         if not self.want_files:
             return
-        cwd = os.getcwd()  # (once, not per file: a system call)
+        cwd = self.cwd
         self.files.update(abspath_in(cwd, h) for h in headers)
         self.files.update(abspath_in(cwd, name) for name, _ in included_files(tu))
 
@@ -317,7 +319,7 @@ class _GroupParser:
             return False
         if walk:
             record = self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-            self.collect(tu, [header], *_alone_main(header),
+            self.collect(tu, [header], *_alone_main(header, self.cwd),
                          detailed=bool(self.alone_flags & record))
         return True
 
@@ -439,7 +441,10 @@ class _GroupParser:
         (file, macro) pairs of a batch's inputs that their header alone cannot evaluate;
         ``detailed``: the unit has the macro record)."""
         ci = self.ci
-        mains = {real_path(h) for h in headers}
+        # (the inputs' real paths: which top-level records to walk, unless all files', and
+        # which macros to evaluate)
+        mains = {real_path(h) for h in headers} \
+            if self.want_macros or not self.options.all_files else set()
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
         known = set(walker.records)

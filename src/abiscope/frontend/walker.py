@@ -19,7 +19,15 @@ from ..model import (
     RecordLayout,
     gaps,
 )
-from .bindings import UNNAMED_MARKERS, children_of, known_size, load_cindex, real_path, type_kinds
+from .bindings import (
+    UNNAMED_MARKERS,
+    children_of,
+    fast_calls,
+    known_size,
+    load_cindex,
+    real_path,
+    type_kinds,
+)
 from .tokens import align_attr, gcc_ignores, naming_typedef
 
 
@@ -45,10 +53,8 @@ class TargetWalker:
         self._unsigned_kind_ids = frozenset(  # (as Cursor.enum_value decides)
             getattr(tk, n).value for n in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT",
                                            "UINT", "ULONG", "ULONGLONG", "UINT128"))
-        self.files: dict[int | None, str] = {}  # file handle -> relpath, of the unit walked
-        # (the out-parameters of clang_getInstantiationLocation, made once)
-        self._location_out = (self.ci.c_object_p(), ctypes.c_uint(), ctypes.c_uint())
-        self._location_refs = tuple(ctypes.byref(o) for o in self._location_out)
+        self.files: dict[int, str] = {}  # file handle -> relpath, of the unit walked
+        self.fast = fast_calls()
 
     # -- locations -------------------------------------------------------------------------
 
@@ -56,23 +62,20 @@ class TargetWalker:
         """The cursor's expansion location; file names are looked up once per file of the
         translation unit (``files``, keyed by libclang's file handle, emptied by
         :func:`walk_unit` for every unit) instead of once per cursor."""
-        lib = self.ci.conf.lib
-        handle, line, column = self._location_out
-        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
-                                           *self._location_refs, None)
-        if not handle:
-            return SourceLocation("", line.value, column.value)
-        key = ctypes.cast(handle, ctypes.c_void_p).value
+        key, line, column = self.fast.expansion(cursor)
+        if key is None:
+            return SourceLocation("", line, column)
         name = self.files.get(key)
         if name is None:
+            handle = ctypes.cast(key, self.ci.c_object_p)
             name = self.files[key] = self.relpath(self.ci.File(handle).name)
-        return SourceLocation(name, line.value, column.value)
+        return SourceLocation(name, line, column)
 
     # -- types -----------------------------------------------------------------------------
 
     def record_name(self, decl: Any) -> str:
         """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
-        spelling: str = decl.type.get_canonical().spelling
+        spelling = self.fast.type_spelling(decl.type.get_canonical())
         if any(m in spelling for m in UNNAMED_MARKERS):
             return ""
         return spelling
@@ -115,9 +118,10 @@ class TargetWalker:
         cached = self.type_ids.get(ident)
         if cached is not None:
             return cached
-        spelling: str = t.spelling
+        type_spelling = self.fast.type_spelling
+        spelling = type_spelling(t)
         canon = t.get_canonical()
-        key = (spelling, canon.spelling)
+        key = (spelling, type_spelling(canon))
         cached = self.types.get(key)
         if cached is not None:
             self.type_ids[ident] = cached
@@ -144,7 +148,7 @@ class TargetWalker:
         result = CType(
             spelling=spelling, kind=kind, size=known_size(t.get_size()),
             align=known_size(t.get_align()),
-            canonical=canon.spelling, signed=signed, typedefs=tuple(chain), dims=tuple(dims),
+            canonical=key[1], signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
         )
         self.types[key] = result
@@ -170,9 +174,9 @@ class TargetWalker:
         for f in record_type.get_fields():
             # a named field's spelling is its identifier; an anonymous struct/union member
             # is spelled after its type ('struct s::(anonymous at f.h:1:12)') or not at all
-            spelling = f.spelling
+            spelling = self.fast.cursor_spelling(f)
             anonymous = (not spelling.isidentifier()) and bool(f.is_anonymous_record_decl())
-            if not anonymous and not f.spelling:
+            if not anonymous and not spelling:
                 continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
             t = f.type
             ct = self.ctype(t)
@@ -229,7 +233,8 @@ class TargetWalker:
         t = cursor.type
         underlying = cursor.enum_type
         signed = type_kinds().get(underlying.get_canonical().kind, ("int", True))[1]
-        constants = tuple(EnumConstant(c.spelling, self.enum_value(c, underlying))
+        spelling = self.fast.cursor_spelling
+        constants = tuple(EnumConstant(spelling(c), self.enum_value(c, underlying))
                           for c in children_of(cursor, (self.ci.CursorKind.ENUM_CONSTANT_DECL,)))
         size, align = known_size(t.get_size()), known_size(t.get_align())
         if size is None or align is None:
