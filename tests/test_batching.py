@@ -58,15 +58,17 @@ def test_batches_are_stable_under_insertion() -> None:
     assert len(set(before) ^ set(after)) <= 3  # one batch changed (or split in two)
 
 
-def test_chunks_cover_the_inputs_in_order_and_evenly() -> None:
+def test_chunks_cover_the_inputs_in_order_largest_first() -> None:
     headers = [f"/x/h{i}.h" for i in range(752)]
-    for groups, jobs in ((2, 2), (5, 2), (21, 2), (1, 1), (2, 64)):
-        out = chunks(headers, groups, jobs)
-        assert [h for c in out for h in c] == headers
-        assert max(map(len, out)) - min(map(len, out)) <= 1
-        assert min(map(len, out)) >= BATCH_SIZE
-        assert len(out) * groups >= min(4 * jobs, len(headers) // BATCH_SIZE * groups) \
-            or len(out) == 1
+    for n in (752, 100, 64, 33):
+        for groups, jobs in ((2, 2), (5, 2), (21, 2), (1, 1), (2, 64)):
+            out = chunks(headers[:n], groups, jobs)
+            assert [h for c in out for h in c] == headers[:n]
+            sizes = [len(c) for c in out]
+            assert sizes == sorted(sizes, reverse=True)
+            assert min(sizes) >= BATCH_SIZE or len(out) == 1
+    assert len(chunks(headers, 2, 2)) == 6  # six units per worker in all
+    assert len(chunks(headers, 5, 2)) == 3
     assert chunks(headers[:5], 2, 2) == [tuple(headers[:5])]
     assert chunks([], 2, 2) == []
 

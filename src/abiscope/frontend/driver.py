@@ -60,18 +60,25 @@ def batches(headers: Sequence[str], size: int = BATCH_SIZE) -> list[tuple[str, .
 
 
 def chunks(headers: Sequence[str], groups: int, jobs: int | None) -> list[tuple[str, ...]]:
-    """The inputs, in order, in even chunks of at least :data:`BATCH_SIZE` headers: about
-    four units of work per worker in all (``groups`` target groups each), so that every
-    worker stays busy to the end while as few units as that walk again what their headers
-    share (units no cache keeps need no stable boundaries: :func:`batches`)."""
+    """The inputs, in order, in chunks of decreasing size, each of at least
+    :data:`BATCH_SIZE` headers: about six units of work per worker in all (``groups``
+    target groups each). Few units walk again little of what their headers share
+    (linux/types.h, …); units that shrink towards the end let the workers finish close
+    together, since :func:`parse` hands out the largest first (units no cache keeps need
+    no stable boundaries: :func:`batches`)."""
     workers = jobs or os.cpu_count() or 1
-    per_group = max(1, -(-4 * workers // max(groups, 1)))
-    count = max(1, min(per_group, len(headers) // BATCH_SIZE))
-    size, extra = divmod(len(headers), count)
+    count = max(1, min(-(-6 * workers // max(groups, 1)), len(headers) // BATCH_SIZE))
+
+    def total(n: int) -> int:  # the weights n + 1, n, …, 2 of n chunks, summed
+        return (n + 1) * (n + 2) // 2 - 1
+
+    while count > 1 and len(headers) * 2 // total(count) < BATCH_SIZE:
+        count -= 1
     out: list[tuple[str, ...]] = []
-    start = 0
+    start = weight = 0
     for i in range(count):
-        end = start + size + (i < extra)
+        weight += count + 1 - i
+        end = len(headers) * weight // total(count)
         out.append(tuple(headers[start:end]))
         start = end
     return [c for c in out if c]
@@ -149,6 +156,8 @@ def parse(
             for i in indices:
                 units[i] = cache.get(keys[i])
         todo = [i for i in indices if units[i] is None]
+        if not kept:  # (the largest chunks first: the last to run are the small ones)
+            todo.sort(key=lambda i: -len(work[i][0]))
         done += len(indices) - len(todo)
         if progress is not None:
             progress(done, len(work))
