@@ -194,6 +194,13 @@ def abiscope_cli_argv(abiscope: str, corpus: Corpus, targets: Sequence[str], out
     return [*argv, "--all-files", "--format", "json", "-o", out, "-j", str(jobs), "--no-cache"]
 
 
+def settle() -> None:
+    """Before each timed run: write back what the run before wrote (1,500 objects, a 30 MB
+    document), so that its writeback does not land in the next tool's time."""
+    os.sync()
+    time.sleep(0.5)
+
+
 def run_abiscope_cli(argv: Sequence[str], out: str) -> AbiscopeRun:
     if os.path.exists(out):
         os.unlink(out)
@@ -442,20 +449,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         pahole_runs: list[BaselineRun] = []
         clang_runs: list[BaselineRun] = []
         for r in range(args.repeat):
+            settle()
             cli_runs.append(run_abiscope_cli(cli, out_json))
             print(f"[{r + 1}] abiscope CLI      {cli_runs[-1].seconds:8.2f}s", flush=True)
             if not args.no_inprocess:
+                settle()
                 inproc.append(run_abiscope_inprocess(corpus, targets, jobs, args.batch))
                 print(f"[{r + 1}] abiscope parse()  {inproc[-1][0]:8.2f}s", flush=True)
             if "dwarf" not in skip:
+                settle()
                 dwarf_runs.append(run_gcc_dwarf(items, gcc_inc, jobs))
                 print(f"[{r + 1}] gcc + pyelftools  {dwarf_runs[-1].seconds:8.2f}s",
                       flush=True)
             if have_pahole:
+                settle()
                 pahole_runs.append(run_gcc_pahole(items, gcc_inc, jobs))
                 print(f"[{r + 1}] gcc + pahole -a   {pahole_runs[-1].seconds:8.2f}s",
                       flush=True)
             if have_clang:
+                settle()
                 clang_runs.append(run_clang_dump(items, jobs))
                 print(f"[{r + 1}] clang-14 dump     {clang_runs[-1].seconds:8.2f}s",
                       flush=True)

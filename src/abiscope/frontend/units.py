@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from .. import isolation
@@ -447,13 +448,16 @@ class _GroupParser:
             if self.want_macros or not self.options.all_files else set()
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
-        known = set(walker.records)
+        # (records are only added during a walk, and a dict keeps their order: the new
+        # ones are those after the first ``known``; a set of every name per header was
+        # quadratic in a unit's headers)
+        known = len(walker.records)
         try:
             walk_unit(walker, tu, mains, self.options.all_files, macro_table)
         except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table (a
             # detailed parse) and walk this unit again (the enums found stay: the same).
-            for name in set(walker.records) - known:
+            for name in list(islice(walker.records, known, None)):
                 del walker.records[name]
             tu = self.parse(path, text, self.flags
                             | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
@@ -463,7 +467,8 @@ class _GroupParser:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
             collect_decls(self.builder, tu.cursor)
         if self.clang_target is not None:
-            self.relayout_gcc(tu, set(walker.records) - known, path, text, macro_table)
+            self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
+                              macro_table)
         if self.want_macros:
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += evaluate_macros(self.index, tu, headers, path, mains, self.args,
