@@ -274,7 +274,9 @@ class FastCalls:
     objects: the bindings' declarations stay as they are), without the bindings' Python
     layers: a spelling is three foreign calls and a decode instead of ten frames
     (``_CXString.from_result``, ``c_interop_string``, a finalizer per string), and an
-    expansion location writes into out-parameters made once, read as plain integers."""
+    expansion location writes into out-parameters made once, read as plain integers.
+    One instance per walker: the out-parameters are its own (a Dask worker runs units in
+    threads)."""
 
     def __init__(self) -> None:
         ci = load_cindex()
@@ -319,11 +321,6 @@ class FastCalls:
         cursor's expansion location."""
         self._expansion(self._cursor_location(cursor), *self._out)
         return self._file.value, self._line.value, self._column.value
-
-
-@lru_cache(maxsize=1)
-def fast_calls() -> FastCalls:
-    return FastCalls()
 
 
 @lru_cache(maxsize=1)

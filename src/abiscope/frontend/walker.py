@@ -21,8 +21,8 @@ from ..model import (
 )
 from .bindings import (
     UNNAMED_MARKERS,
+    FastCalls,
     children_of,
-    fast_calls,
     known_size,
     load_cindex,
     real_path,
@@ -54,7 +54,7 @@ class TargetWalker:
             getattr(tk, n).value for n in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT",
                                            "UINT", "ULONG", "ULONGLONG", "UINT128"))
         self.files: dict[int, str] = {}  # file handle -> relpath, of the unit walked
-        self.fast = fast_calls()
+        self.fast = FastCalls()
 
     # -- locations -------------------------------------------------------------------------
 
