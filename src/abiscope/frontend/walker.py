@@ -120,7 +120,9 @@ class TargetWalker:
             return cached
         type_spelling = self.fast.type_spelling
         spelling = type_spelling(t)
-        canon = t.get_canonical()
+        lib = self.ci.conf.lib  # (its calls straight, without the bindings' method frames)
+        canon = lib.clang_getCanonicalType(t)
+        canon._tu = t._tu
         key = (spelling, type_spelling(canon))
         cached = self.types.get(key)
         if cached is not None:
@@ -146,8 +148,8 @@ class TargetWalker:
             record = self.record_name(decl)
             self.note_decl(decl)
         result = CType(
-            spelling=spelling, kind=kind, size=known_size(t.get_size()),
-            align=known_size(t.get_align()),
+            spelling=spelling, kind=kind, size=known_size(lib.clang_Type_getSizeOf(t)),
+            align=known_size(lib.clang_Type_getAlignOf(t)),
             canonical=key[1], signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
         )
@@ -171,6 +173,8 @@ class TargetWalker:
 
     def members(self, record_type: Any, base_bits: int) -> tuple[Member, ...]:
         out: list[Member] = []
+        lib = self.ci.conf.lib  # (its calls straight, without the bindings' method frames)
+        tu = record_type._tu
         for f in record_type.get_fields():
             # a named field's spelling is its identifier; an anonymous struct/union member
             # is spelled after its type ('struct s::(anonymous at f.h:1:12)') or not at all
@@ -178,10 +182,11 @@ class TargetWalker:
             anonymous = (not spelling.isidentifier()) and bool(f.is_anonymous_record_decl())
             if not anonymous and not spelling:
                 continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
-            t = f.type
+            t = lib.clang_getCursorType(f)
+            t._tu = tu
             ct = self.ctype(t)
-            offset = base_bits + f.get_field_offsetof()
-            width = f.get_bitfield_width()  # (-1: not a bitfield)
+            offset = base_bits + lib.clang_Cursor_getOffsetOfField(f)
+            width = lib.clang_getFieldDeclBitWidth(f)  # (-1: not a bitfield)
             bitfield = width >= 0
             if not bitfield:
                 width = None
@@ -195,7 +200,8 @@ class TargetWalker:
                 name="" if anonymous else spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
                 location=self.location(f), members=nested,
-                align_attr=self.align_attr(f) if f.has_attrs() and not ignored else None,
+                align_attr=self.align_attr(f) if lib.clang_Cursor_hasAttrs(f) and not ignored
+                else None,
             ))
         return tuple(out)
 
