@@ -455,13 +455,16 @@ class _GroupParser:
         try:
             walk_unit(walker, tu, mains, self.options.all_files, macro_table)
         except NeedsMacros:
-            # An aligned(...) comes from a macro of another file: read the macro table (a
-            # detailed parse) and walk this unit again (the enums found stay: the same).
-            for name in list(islice(walker.records, known, None)):
+            # An aligned(...) comes from a macro of another file: read the macro table off
+            # a detailed parse of the same text and walk this unit again with it. What the
+            # walk completed before stays (it read no macro: the same with the table), and
+            # so do the enums; the unit walked is still the one without the record (its
+            # top level is not every macro expansion).
+            detailed = self.parse(path, text, self.flags
+                                  | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
+            macro_table = LazyMacros(detailed)
+            for name in list(islice(walker.records, walker.complete, None)):
                 del walker.records[name]
-            tu = self.parse(path, text, self.flags
-                            | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
-            macro_table = LazyMacros(tu)
             walk_unit(walker, tu, mains, self.options.all_files, macro_table)
         if self.builder is not None:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)

@@ -42,6 +42,9 @@ class TargetWalker:
         self.records: dict[str, tuple[str, SourceLocation, RecordLayout]] = {}
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
+        # how many of ``records`` are complete, with what they reach: a walk that stops
+        # (NeedsMacros) keeps those, and its second walk skips them by name
+        self.complete = 0
         self.seen_decls: set[str] = set()
         # records with an anonymous member whose attributes GCC ignores (gcc_ignores)
         self.ignored_attrs: set[str] = set()
@@ -329,8 +332,10 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.files.clear()  # file handles are the unit's own
     walker.type_ids.clear()
     for cursor in _top_level(tu, mains, all_files):
+        walker.complete = len(walker.records)
         walker.visit(cursor)
-    walker.drain_pending()
+        walker.drain_pending()  # (so that every record before the next one is complete)
+    walker.complete = len(walker.records)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
