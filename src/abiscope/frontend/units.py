@@ -442,8 +442,8 @@ class _GroupParser:
         (file, macro) pairs of a batch's inputs that their header alone cannot evaluate;
         ``detailed``: the unit has the macro record)."""
         ci = self.ci
-        # (the inputs' real paths: which top-level records to walk, unless all files', and
-        # which macros to evaluate)
+        # (the inputs' real paths: which top-level records to walk when not every file's
+        # are, and which macros to evaluate)
         mains = {real_path(h) for h in headers} \
             if self.want_macros or not self.options.all_files else set()
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
