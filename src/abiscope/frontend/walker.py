@@ -331,32 +331,29 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
     walker.files.clear()  # file handles are the unit's own
     walker.type_ids.clear()
-    for cursor in _top_level(tu, mains, all_files):
+    for cursor in _top_level(tu, mains, all_files, walker.fast):
         walker.complete = len(walker.records)
         walker.visit(cursor)
         walker.drain_pending()  # (so that every record before the next one is complete)
     walker.complete = len(walker.records)
 
 
-def _top_level(tu: Any, mains: set[str], all_files: bool) -> Iterator[Any]:
-    ck = load_cindex().CursorKind
-    wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
-    same_file: dict[int | None, bool] = {}  # file handle -> is an input
-    found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
+def _top_level(tu: Any, mains: set[str], all_files: bool, fast: FastCalls) -> Iterator[Any]:
     ci = load_cindex()
-    lib = ci.conf.lib
-    handle = ci.c_object_p()
+    ck = ci.CursorKind
+    wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
+    same_file: dict[int, bool] = {}  # file handle -> is an input
+    found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
     for cursor in found if found is not None else children_of(tu.cursor, wanted):
         if all_files:
             yield cursor
             continue
-        lib.clang_getInstantiationLocation(lib.clang_getCursorLocation(cursor),
-                                           ctypes.byref(handle), None, None, None)
-        if not handle:
+        key = fast.expansion(cursor)[0]
+        if key is None:
             continue
-        key = ctypes.cast(handle, ctypes.c_void_p).value
         hit = same_file.get(key)
         if hit is None:
-            hit = same_file[key] = real_path(ci.File(handle).name) in mains
+            name = ci.File(ctypes.cast(key, ci.c_object_p)).name
+            hit = same_file[key] = real_path(name) in mains
         if hit:
             yield cursor
