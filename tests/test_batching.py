@@ -20,7 +20,7 @@ import pytest
 from abiscope import frontend
 from abiscope.cache import UnitCache
 from abiscope.cliutil import progress_bar
-from abiscope.frontend import BATCH_SIZE, ParseOptions, batches, chunks
+from abiscope.frontend import BATCH_SIZE, Given, ParseOptions, batches, chunks
 from abiscope.model import CType, Member, Model
 from abiscope.targets import TARGETS
 
@@ -91,6 +91,41 @@ def test_a_run_without_cache_equals_one_with_it(tmp_path: Path) -> None:
     unit = frontend.parse_unit(tuple(headers[:2]), [TARGETS["x86_64"]], opts, False,
                                files=False)
     assert unit.files == () and unit.results
+
+
+def test_later_units_skip_what_earlier_ones_gave(tmp_path: Path) -> None:
+    """Without a cache a unit is given what the units of its target group before it
+    returned (:class:`abiscope.frontend.units.Given`) and does not walk it again; the
+    model is still the cached run's, whose units each walk every record they reach. The
+    shared record is one GCC lays out otherwise than clang (an aligned bitfield under
+    ``#pragma pack``): a later unit's records that hold it, not walked there, are laid
+    out by the engine too. Also with engine targets (lp128) and every file's records."""
+    (tmp_path / "common.h").write_text(
+        "#ifndef COMMON_H\n#define COMMON_H\n#pragma pack(2)\n"
+        "struct common { char a; int b : 3 __attribute__((aligned(4))); };\n"
+        "#pragma pack()\nenum shared { SHARED_A = 1 };\n#endif\n")
+    headers = []
+    for i in range(3 * BATCH_SIZE):
+        path = tmp_path / f"h{i:02}.h"
+        path.write_text(f'#include "common.h"\n'
+                        f"struct s{i} {{ char x; struct common c; enum shared e; }};\n")
+        headers.append(str(path))
+    targets = [TARGETS[n] for n in ("i386", "x86_64", "mips", "lp128")]
+    for all_files in (False, True):
+        opts = ParseOptions(all_files=all_files)
+        cached = frontend.parse(headers, targets, opts, jobs=1,
+                                cache=UnitCache(str(tmp_path / f"c{all_files}")))
+        assert {r.name: r.layouts["x86_64"].size for r in cached.records
+                if r.name in ("struct common", "struct s7")} \
+            == {"struct common": 4, "struct s7": 12}  # GCC's, not clang's 2 and 8
+        assert len(chunks(headers, 3, 1)) > 1
+        for jobs in (1, 2):
+            assert frontend.parse(headers, targets, opts, jobs=jobs, cache=None) == cached
+    unit = frontend.parse_unit(tuple(headers[:2]), targets[:1], opts, False, files=False,
+                               given=Given(records=frozenset({"struct common"})))
+    assert [r[0] for r in unit.results[0].records] == ["struct s0", "struct s1"]
+    assert unit.gives.records == {"struct s0", "struct s1"}
+    assert unit.gives.enums == {"enum shared"}
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import pytest
@@ -70,3 +71,27 @@ def test_local_pool_workers_collect_and_the_caller_gets_its_collector_back() -> 
     results = run(_collector_on, [0, 1], [0, 1])
     assert dict(results) == {0: True, 1: True}
     assert gc.isenabled()
+
+
+def _same(item: Any) -> Any:
+    return item
+
+
+def _made_from(i: int, results: Mapping[int, Any]) -> tuple[int, tuple[int, ...]]:
+    return i, tuple(sorted(results))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_late_items_are_made_from_the_results_before_them(workers: int) -> None:
+    """A :class:`Late` item is made when a worker is free for it, from the results that
+    came in by then: in one process from all before it, in a pool of N from all but at
+    most the N - 1 still running."""
+    from abiscope.executors import Late, local
+
+    run = local(workers, 8)
+    out = dict(run(_same, [Late(partial(_made_from, i)) for i in range(8)], list(range(8))))
+    assert sorted(out) == list(range(8))
+    for tag, (i, before) in out.items():
+        assert i == tag
+        assert set(before) <= set(range(i))
+        assert len(before) >= i - (workers - 1)

@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from .frontend import ParseOptions, UnitResult
     from .targets import Target
 
-FORMAT = 5  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
+FORMAT = 6  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
 #            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator;
 #            4: GCC's layout where clang's differs, _Complex in the engine;
 #            5: GCC's int_fast16_t & co. on Linux targets)

@@ -4,7 +4,8 @@ A unit of work (one batch of headers x one group of targets, :func:`abiscope.fro
 parse_unit`) is a pure function of its inputs, so any engine that maps a function over
 picklable items runs it. An executor is a callable ``(func, items, tags)`` that yields
 ``(tag, func(item))`` as results come in, in any order; :func:`abiscope.frontend.parse`
-puts them back in order.
+puts them back in order. An item may be :class:`Late`: made from the results before it,
+when a worker is free for it.
 
 The Dask backend (``pip install abiscope[dask]``; ``--executor dask --scheduler ADDRESS``)
 submits the units to an existing ``dask.distributed`` scheduler. Every worker needs abiscope
@@ -17,8 +18,9 @@ from __future__ import annotations
 import gc
 import importlib
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError, UsageError
@@ -28,15 +30,31 @@ Executor = Callable[[Callable[[Any], Any], Sequence[Any], Sequence[int]],
 EXECUTORS = ("process", "dask")
 
 
+@dataclass(frozen=True)
+class Late:
+    """An item made only when a worker is free for it, from the results that came in
+    before (tag -> result): a unit of work that need not repeat what earlier units did.
+    The local pool keeps no more items in flight than it has workers while any is late;
+    other executors make every late item up front, from no results."""
+
+    make: Callable[[Mapping[int, Any]], Any]
+
+
+def _made(item: Any, results: Mapping[int, Any]) -> Any:
+    return item.make(results) if isinstance(item, Late) else item
+
+
 def local(jobs: int | None, count: int) -> Executor:
     """A process pool of ``jobs`` workers (all cores by default); in-process for one."""
     workers = min(jobs or os.cpu_count() or 1, count)
 
     def run(func: Callable[[Any], Any], items: Sequence[Any], tags: Sequence[int]
             ) -> Iterator[tuple[int, Any]]:
+        results: dict[int, Any] = {}
         if workers <= 1:
             for tag, item in zip(tags, items, strict=True):
-                yield tag, func(item)
+                results[tag] = func(_made(item, results))
+                yield tag, results[tag]
             return
         # The workers are forked with this process's objects (a model loaded from the
         # cache, …); frozen, their garbage collections skip them instead of walking them
@@ -49,10 +67,23 @@ def local(jobs: int | None, count: int) -> Executor:
         gc.disable()
         try:
             with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
-                futures = {pool.submit(func, item): tag
-                           for tag, item in zip(tags, items, strict=True)}
-                for future in as_completed(futures):
-                    yield futures[future], future.result()
+                todo = list(zip(tags, items, strict=True))[::-1]  # (popped: in order)
+                # all at once, unless an item is made from the results before it
+                late = any(isinstance(item, Late) for item in items)
+                ahead = workers if late else len(todo)
+                running: dict[Future[Any], int] = {}
+                came: list[tuple[int, Any]] = []
+                while True:
+                    while todo and len(running) < ahead:  # (before what came goes out)
+                        tag, item = todo.pop()
+                        running[pool.submit(func, _made(item, results))] = tag
+                    yield from came
+                    if not running:
+                        break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    came = [(running.pop(f), f.result()) for f in finished]
+                    if late:
+                        results.update(came)
         finally:
             gc.unfreeze()
             if was_enabled:
@@ -81,7 +112,7 @@ def dask(scheduler: Any) -> Executor:
             raise InputError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                              f"({exc})") from exc
         try:
-            futures = client.map(func, list(items), pure=False)
+            futures = client.map(func, [_made(item, {}) for item in items], pure=False)
             tag_of = {f.key: tag for f, tag in zip(futures, tags, strict=True)}
             for future, result in distributed.as_completed(futures, with_results=True):
                 yield tag_of[future.key], result

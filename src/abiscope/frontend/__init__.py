@@ -29,11 +29,12 @@ from .driver import BATCH_SIZE, batches, chunks, merge, parse, set_session
 from .ioctl_scan import ioctl_argument, scan_ioctls
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
-from .units import UnitResult, parse_group, parse_target, parse_unit
+from .units import Given, UnitResult, parse_group, parse_target, parse_unit
 from .walker import TargetResult
 
 __all__ = [
     "BATCH_SIZE",
+    "Given",
     "LazyMacros",
     "Model",
     "NeedsMacros",

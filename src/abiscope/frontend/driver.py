@@ -7,13 +7,14 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .. import sandbox
 from ..errors import InputError, ParseFailure, SourceLocation
-from ..executors import Executor
+from ..executors import Executor, Late
 from ..executors import local as local_executor
 from ..model import (
     Enum,
@@ -27,7 +28,7 @@ from ..model import (
 from ..targets import Target
 from .bindings import collector_paused, relpath
 from .options import ParseOptions, clang_args, search_dirs
-from .units import UnitResult, parse_unit_job, parse_unit_pickled
+from .units import Given, Job, UnitResult, parse_unit_job, parse_unit_pickled
 from .walker import TargetResult
 
 if TYPE_CHECKING:
@@ -132,14 +133,15 @@ def parse(
     # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), each
     # walking once the records its headers share (linux/types.h, …), and no file list.
     kept = cache is not None or combine or executor is not None
-    work = [(chunk, group, options, combine, standalone and combine, kept)
-            for group in groups.values()
-            for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
+    work: list[Job] = [
+        (chunk, group, options, combine, standalone and combine, kept, None)
+        for group in groups.values()
+        for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
         cache.new_run()
-        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a, _ in work]
+        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a, *_ in work]
         frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
         rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
     else:
@@ -164,7 +166,8 @@ def parse(
         runner = executor or local_executor(jobs, len(todo))
         # (with a cache, results come pickled: the cache stores those bytes as they are)
         job = parse_unit_job if cache is None else parse_unit_pickled
-        for i, result in runner(job, [work[i] for i in todo], todo):
+        items = [work[i] if kept else Late(partial(_given_job, work, i)) for i in todo]
+        for i, result in runner(job, items, todo):
             if cache is None:
                 units[i] = result
             else:
@@ -187,6 +190,16 @@ def parse(
     if cache is not None:
         cache.put_run(model)
     return model
+
+
+def _given_job(work: Sequence[Job], i: int, done: Mapping[int, UnitResult]) -> Job:
+    """Unit ``i`` of a run that keeps no unit, given what the units of its target group
+    before it that are done already returned (:class:`Given`): their record of a name
+    comes first in :func:`_combine`, so the unit need not walk it again."""
+    headers, group, options, batch, standalone, files, _ = work[i]
+    given = Given.union(unit.gives for j, unit in done.items()
+                        if j < i and work[j][1] is group)
+    return headers, group, options, batch, standalone, files, given
 
 
 @dataclass
@@ -251,7 +264,8 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
              for t in targets}
-    failures.sort(key=lambda f: (f.header, f.target))
+    # (once each: units that walk the same record each report the engine's failure on it)
+    failures = sorted(dict.fromkeys(failures), key=lambda f: (f.header, f.target))
     macros = tuple(Macro(n, macro_locs[n][0], macro_values[n], macro_locs[n][1])
                    for n in sorted(macro_locs))
     return Model(infos, records, enums, tuple(failures),

@@ -58,6 +58,9 @@ class TargetWalker:
                                            "UINT", "ULONG", "ULONGLONG", "UINT128"))
         self.files: dict[int, str] = {}  # file handle -> relpath, of the unit walked
         self.fast = FastCalls()
+        # what units before this one walked (units.Given): their record of a name wins
+        self.given_records: frozenset[str] = frozenset()
+        self.given_enums: frozenset[str] = frozenset()
 
     # -- locations -------------------------------------------------------------------------
 
@@ -237,7 +240,7 @@ class TargetWalker:
         loc = self.location(cursor)
         if not name:
             name = f"enum (anonymous at {loc.file}:{loc.line})"
-        if name in self.enums:
+        if name in self.enums or name in self.given_enums:
             return
         t = cursor.type
         underlying = cursor.enum_type
@@ -277,7 +280,7 @@ class TargetWalker:
             if not cursor.is_definition():
                 return
             name = self.record_name(cursor)
-            if name and name in self.records:
+            if name and (name in self.records or name in self.given_records):
                 return  # walked already, with the records defined inside it
             children = children_of(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                           ck.PACKED_ATTR))
