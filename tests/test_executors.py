@@ -95,3 +95,27 @@ def test_late_items_are_made_from_the_results_before_them(workers: int) -> None:
         assert i == tag
         assert set(before) <= set(range(i))
         assert len(before) >= i - (workers - 1)
+
+
+def _nap(item: Any) -> Any:
+    import time
+
+    if isinstance(item, float):
+        time.sleep(item)
+    return item
+
+
+def test_a_late_item_whose_results_are_in_goes_first() -> None:
+    """Of the items waiting, the pool starts the first whose ``after`` results are in."""
+    from abiscope.executors import Late, local
+
+    made: list[int] = []
+
+    def make(i: int, results: Mapping[int, Any]) -> int:
+        made.append(i)
+        return i
+
+    items = [0.0, 1.0, Late(partial(make, 2), frozenset({1})),
+             Late(partial(make, 3), frozenset({0}))]
+    assert dict(local(2, 4)(_nap, items, [0, 1, 2, 3])) == {0: 0.0, 1: 1.0, 2: 2, 3: 3}
+    assert made == [3, 2]

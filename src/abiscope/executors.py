@@ -34,14 +34,25 @@ EXECUTORS = ("process", "dask")
 class Late:
     """An item made only when a worker is free for it, from the results that came in
     before (tag -> result): a unit of work that need not repeat what earlier units did.
-    The local pool keeps no more items in flight than it has workers while any is late;
-    other executors make every late item up front, from no results."""
+    The local pool keeps no more items in flight than it has workers while any is late,
+    and starts the first waiting item whose ``after`` results are all in (else the first
+    waiting); other executors make every late item up front, from no results."""
 
     make: Callable[[Mapping[int, Any]], Any]
+    after: frozenset[int] = frozenset()
 
 
 def _made(item: Any, results: Mapping[int, Any]) -> Any:
     return item.make(results) if isinstance(item, Late) else item
+
+
+def _next(todo: list[tuple[int, Any]], results: Mapping[int, Any]) -> tuple[int, Any]:
+    """Take the first of ``todo`` that is not late or whose ``after`` are all in, else the
+    first."""
+    for n, (_, item) in enumerate(todo):
+        if not isinstance(item, Late) or item.after.issubset(results.keys()):
+            return todo.pop(n)
+    return todo.pop(0)
 
 
 def local(jobs: int | None, count: int) -> Executor:
@@ -67,7 +78,7 @@ def local(jobs: int | None, count: int) -> Executor:
         gc.disable()
         try:
             with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
-                todo = list(zip(tags, items, strict=True))[::-1]  # (popped: in order)
+                todo = list(zip(tags, items, strict=True))
                 # all at once, unless an item is made from the results before it
                 late = any(isinstance(item, Late) for item in items)
                 ahead = workers if late else len(todo)
@@ -75,7 +86,7 @@ def local(jobs: int | None, count: int) -> Executor:
                 came: list[tuple[int, Any]] = []
                 while True:
                     while todo and len(running) < ahead:  # (before what came goes out)
-                        tag, item = todo.pop()
+                        tag, item = _next(todo, results)
                         running[pool.submit(func, _made(item, results))] = tag
                     yield from came
                     if not running:

@@ -10,7 +10,7 @@ import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import sandbox
 from ..errors import InputError, ParseFailure, SourceLocation
@@ -28,7 +28,14 @@ from ..model import (
 from ..targets import Target
 from .bindings import collector_paused, relpath
 from .options import ParseOptions, clang_args, search_dirs
-from .units import Given, Job, UnitResult, parse_unit_job, parse_unit_pickled
+from .units import (
+    Given,
+    Job,
+    UnitResult,
+    parse_unit_given,
+    parse_unit_job,
+    parse_unit_pickled,
+)
 from .walker import TargetResult
 
 if TYPE_CHECKING:
@@ -165,10 +172,18 @@ def parse(
             progress(done, len(work))
         runner = executor or local_executor(jobs, len(todo))
         # (with a cache, results come pickled: the cache stores those bytes as they are)
-        job = parse_unit_job if cache is None else parse_unit_pickled
-        items = [work[i] if kept else Late(partial(_given_job, work, i)) for i in todo]
+        job: Callable[[Job], Any] = parse_unit_job if cache is None else parse_unit_pickled
+        items: list[Any] = [work[i] for i in todo]
+        if not kept:  # (each given what the units before it returned)
+            job, items = parse_unit_given, [
+                Late(partial(_given_job, work, i),
+                     frozenset(j for j in todo if j < i and work[j][1] is work[i][1]))
+                for i in todo]
         for i, result in runner(job, items, todo):
-            if cache is None:
+            if not kept:
+                with collector_paused():
+                    units[i] = pickle.loads(result[1])
+            elif cache is None:
                 units[i] = result
             else:
                 with collector_paused():
@@ -192,12 +207,13 @@ def parse(
     return model
 
 
-def _given_job(work: Sequence[Job], i: int, done: Mapping[int, UnitResult]) -> Job:
+def _given_job(work: Sequence[Job], i: int, done: Mapping[int, tuple[Given, bytes]]) -> Job:
     """Unit ``i`` of a run that keeps no unit, given what the units of its target group
-    before it that are done already returned (:class:`Given`): their record of a name
-    comes first in :func:`_combine`, so the unit need not walk it again."""
+    before it that are done already returned (:class:`Given`; ``done``: the results of
+    :func:`parse_unit_given`): their record of a name comes first in :func:`_combine`, so
+    the unit need not walk it again."""
     headers, group, options, batch, standalone, files, _ = work[i]
-    given = Given.union(unit.gives for j, unit in done.items()
+    given = Given.union(gives for j, (gives, _) in done.items()
                         if j < i and work[j][1] is group)
     return headers, group, options, batch, standalone, files, given
 
