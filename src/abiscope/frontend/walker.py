@@ -81,7 +81,9 @@ class TargetWalker:
 
     def record_name(self, decl: Any) -> str:
         """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
-        spelling = self.fast.type_spelling(decl.type.get_canonical())
+        lib = self.ci.conf.lib  # (its calls straight: once per record met, walked or not)
+        spelling = self.fast.type_spelling(
+            lib.clang_getCanonicalType(lib.clang_getCursorType(decl)))
         if any(m in spelling for m in UNNAMED_MARKERS):
             return ""
         return spelling
