@@ -19,7 +19,13 @@ import gc
 import importlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    as_completed,
+    wait,
+)
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +67,14 @@ def local(jobs: int | None, count: int) -> Executor:
 
     def run(func: Callable[[Any], Any], items: Sequence[Any], tags: Sequence[int]
             ) -> Iterator[tuple[int, Any]]:
-        results: dict[int, Any] = {}
+        results: dict[int, Any] = {}  # (kept only for late items)
+        late = any(isinstance(item, Late) for item in items)
         if workers <= 1:
             for tag, item in zip(tags, items, strict=True):
-                results[tag] = func(_made(item, results))
-                yield tag, results[tag]
+                result = func(_made(item, results))
+                if late:
+                    results[tag] = result
+                yield tag, result
             return
         # The workers are forked with this process's objects (a model loaded from the
         # cache, …); frozen, their garbage collections skip them instead of walking them
@@ -78,14 +87,18 @@ def local(jobs: int | None, count: int) -> Executor:
         gc.disable()
         try:
             with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
+                if not late:  # all at once
+                    futures = {pool.submit(func, item): tag
+                               for tag, item in zip(tags, items, strict=True)}
+                    for future in as_completed(futures):
+                        yield futures[future], future.result()
+                    return
+                # one item per free worker, made from the results in by then
                 todo = list(zip(tags, items, strict=True))
-                # all at once, unless an item is made from the results before it
-                late = any(isinstance(item, Late) for item in items)
-                ahead = workers if late else len(todo)
                 running: dict[Future[Any], int] = {}
                 came: list[tuple[int, Any]] = []
                 while True:
-                    while todo and len(running) < ahead:  # (before what came goes out)
+                    while todo and len(running) < workers:  # (before what came goes out)
                         tag, item = _next(todo, results)
                         running[pool.submit(func, _made(item, results))] = tag
                     yield from came
@@ -93,8 +106,7 @@ def local(jobs: int | None, count: int) -> Executor:
                         break
                     finished, _ = wait(running, return_when=FIRST_COMPLETED)
                     came = [(running.pop(f), f.result()) for f in finished]
-                    if late:
-                        results.update(came)
+                    results.update(came)
         finally:
             gc.unfreeze()
             if was_enabled:
