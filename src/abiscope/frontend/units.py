@@ -406,6 +406,8 @@ class _GroupParser:
     def culprits(self, tu: Any, headers: Sequence[str]) -> set[int] | None:
         """Indices of the headers under which the batch's errors occurred: empty if it has
         none, None if an error is not inside any header's inclusion tree."""
+        if not self.ci.conf.lib.clang_getNumDiagnostics(tu):
+            return set()  # (the usual case: no diagnostic objects made, as error_diagnostics)
         errors = [d for d in tu.diagnostics if d.severity >= self.ci.Diagnostic.Error]
         if not errors:
             return set()
