@@ -137,8 +137,9 @@ def parse(
     # Batches are opt-in: exact (abiscope.isolation), but on Linux UAPI the check that keeps
     # them exact costs about what sharing translation units saves (docs/performance.md).
     combine = bool(batch)
-    # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), each
-    # walking once the records its headers share (linux/types.h, …), and no file list.
+    # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), no
+    # file list, and each unit is given what the units of its group before it walked
+    # (linux/types.h, …: :func:`_given_job`), so it does not walk that again.
     kept = cache is not None or combine or executor is not None
     work: list[Job] = [
         (chunk, group, options, combine, standalone and combine, kept, None)
