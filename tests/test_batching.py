@@ -23,6 +23,9 @@ from abiscope.cliutil import progress_bar
 from abiscope.frontend import BATCH_SIZE, Given, ParseOptions, batches, chunks
 from abiscope.model import CType, Member, Model
 from abiscope.targets import TARGETS
+from conftest import skip_or_fail
+from differential import compare_model, gcc_layouts
+from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
 
 def _strip(ct: CType | None) -> Any:
@@ -120,7 +123,19 @@ def test_later_units_skip_what_earlier_ones_gave(tmp_path: Path) -> None:
             == {"struct common": 4, "struct s7": 12}  # GCC's, not clang's 2 and 8
         assert len(chunks(headers, 3, 1)) > 1
         for jobs in (1, 2):
-            assert frontend.parse(headers, targets, opts, jobs=jobs, cache=None) == cached
+            chained = frontend.parse(headers, targets, opts, jobs=jobs, cache=None)
+            assert chained == cached
+    # and GCC agrees: the shared record, and a record of the last unit that holds it
+    last = Path(headers[-1])
+    names = ["struct common", f"struct s{len(headers) - 1}"]
+    for target in ("i386", "x86_64", "mips"):
+        if find_gcc(target) is None:
+            skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+        gcc = gcc_layouts({"t": last.read_text()}, target, {"t": names},
+                          include_dirs=[str(tmp_path)])["t"]
+        assert gcc.ok, gcc.stderr
+        tally = compare_model(chained, target, gcc.records, last.name, names)
+        assert tally.records == 2 and not tally.mismatches, tally.mismatches
     unit = frontend.parse_unit(tuple(headers[:2]), targets[:1], opts, False, files=False,
                                given=Given(records=frozenset({"struct common"})))
     assert [r[0] for r in unit.results[0].records] == ["struct s0", "struct s1"]

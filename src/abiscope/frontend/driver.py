@@ -141,15 +141,16 @@ def parse(
     # file list, and each unit is given what the units of its group before it walked
     # (linux/types.h, …: :func:`_given_job`), so it does not walk that again.
     kept = cache is not None or combine or executor is not None
-    work: list[Job] = [
-        (chunk, group, options, combine, standalone and combine, kept, None)
+    work = [
+        Job(chunk, group, options, combine, standalone and combine, kept)
         for group in groups.values()
         for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
         cache.new_run()
-        keys = [cache.key(b, [t.name for t in g], o, (c, a)) for b, g, o, c, a, *_ in work]
+        keys = [cache.key(w.headers, [t.name for t in w.targets], w.options,
+                          (w.batch, w.standalone)) for w in work]
         frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
         rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
     else:
@@ -167,7 +168,7 @@ def parse(
                 units[i] = cache.get(keys[i])
         todo = [i for i in indices if units[i] is None]
         if not kept:  # (the largest chunks first: the last to run are the small ones)
-            todo.sort(key=lambda i: -len(work[i][0]))
+            todo.sort(key=lambda i: -len(work[i].headers))
         done += len(indices) - len(todo)
         if progress is not None:
             progress(done, len(work))
@@ -175,11 +176,11 @@ def parse(
         # (with a cache, results come pickled: the cache stores those bytes as they are)
         job: Callable[[Job], Any] = parse_unit_job if cache is None else parse_unit_pickled
         items: list[Any] = [work[i] for i in todo]
-        if not kept:  # (each given what the units before it returned)
+        if not kept:  # (each given what the units of its group before it returned)
+            earlier = {i: frozenset(j for j in todo if j < i
+                                    and work[j].targets is work[i].targets) for i in todo}
             job, items = parse_unit_given, [
-                Late(partial(_given_job, work, i),
-                     frozenset(j for j in todo if j < i and work[j][1] is work[i][1]))
-                for i in todo]
+                Late(partial(_given_job, work[i], earlier[i]), earlier[i]) for i in todo]
         for i, result in runner(job, items, todo):
             if not kept:
                 with collector_paused():
@@ -190,7 +191,8 @@ def parse(
                 with collector_paused():
                     unit = units[i] = pickle.loads(result)
                 if unit.cacheable:
-                    cache.put(keys[i], unit, search_dirs(work[i][1][0], options), result)
+                    cache.put(keys[i], unit, search_dirs(work[i].targets[0], options),
+                              result)
             done += 1
             if progress is not None:
                 progress(done, len(work))
@@ -208,15 +210,13 @@ def parse(
     return model
 
 
-def _given_job(work: Sequence[Job], i: int, done: Mapping[int, tuple[Given, bytes]]) -> Job:
-    """Unit ``i`` of a run that keeps no unit, given what the units of its target group
-    before it that are done already returned (:class:`Given`; ``done``: the results of
-    :func:`parse_unit_given`): their record of a name comes first in :func:`_combine`, so
-    the unit need not walk it again."""
-    headers, group, options, batch, standalone, files, _ = work[i]
-    given = Given.union(gives for j, (gives, _) in done.items()
-                        if j < i and work[j][1] is group)
-    return headers, group, options, batch, standalone, files, given
+def _given_job(job: Job, earlier: frozenset[int],
+               done: Mapping[int, tuple[Given, bytes]]) -> Job:
+    """``job`` of a run that keeps no unit, given what the ``earlier`` units of its target
+    group that are done already returned (``done``: results of :func:`parse_unit_given`):
+    their record of a name comes first in :func:`_combine`, so the unit need not walk it
+    again."""
+    return job._replace(given=Given.union(done[j][0] for j in earlier if j in done))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import isolation
 from ..datamodels import MODELS
@@ -578,7 +578,16 @@ class _GroupParser:
         return out
 
 
-Job = tuple[tuple[str, ...], list[Target], ParseOptions, bool, bool, bool, Given | None]
+class Job(NamedTuple):
+    """One unit of work: :func:`parse_unit`'s arguments, in its order."""
+
+    headers: tuple[str, ...]
+    targets: list[Target]
+    options: ParseOptions
+    batch: bool
+    standalone: bool
+    files: bool
+    given: Given | None = None
 
 
 def parse_unit_job(job: Job) -> UnitResult:

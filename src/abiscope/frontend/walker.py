@@ -239,11 +239,13 @@ class TargetWalker:
 
     def add_enum(self, cursor: Any) -> None:
         name = self.record_name(cursor)
-        loc = self.location(cursor)
+        loc = None
         if not name:
+            loc = self.location(cursor)
             name = f"enum (anonymous at {loc.file}:{loc.line})"
         if name in self.enums or name in self.given_enums:
             return
+        loc = loc or self.location(cursor)
         t = cursor.type
         underlying = cursor.enum_type
         signed = type_kinds().get(underlying.get_canonical().kind, ("int", True))[1]
