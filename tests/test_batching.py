@@ -20,7 +20,7 @@ import pytest
 from abiscope import frontend
 from abiscope.cache import UnitCache
 from abiscope.cliutil import progress_bar
-from abiscope.frontend import BATCH_SIZE, Given, ParseOptions, batches, chunks
+from abiscope.frontend import BATCH_SIZE, Given, ParseOptions, batches, chunks, units
 from abiscope.model import CType, Member, Model
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
@@ -242,8 +242,9 @@ def test_an_alignment_from_another_files_macro_walks_the_unit_again(tmp_path: Pa
     """The walk of a unit without the macro record stops at an ``aligned(MACRO)`` written in
     another file's macro, and the unit is walked again with the record: every record once,
     in order, with the alignment read, as when macros are read from the start."""
-    (tmp_path / "align.h").write_text(
-        "#define A8 __attribute__((aligned(8)))\nstruct before { int b; };\n")
+    (tmp_path / "align.h").write_text(  # (the argument a macro: read with the table)
+        "#define EIGHT 8\n#define A8 __attribute__((aligned(EIGHT)))\n"
+        "struct before { int b; };\n")
     (tmp_path / "user.h").write_text(
         '#include "align.h"\nstruct first { char c; };\n'
         "struct aligned { char c; int x A8; };\nstruct after { char c; };\n")
@@ -261,6 +262,43 @@ def test_an_alignment_from_another_files_macro_walks_the_unit_again(tmp_path: Pa
         read = frontend.parse(headers, [TARGETS["x86_64"]],
                               ParseOptions(system_dirs=False, all_files=all_files,
                                            macros=True), jobs=1)
+        assert read.records == model.records
+
+
+def test_an_alignment_spelled_in_another_files_macro_needs_no_macro_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aligned(8)`` written in another file's macro (Linux's ``__aligned_u64``) is read
+    from the macro's body as clang spelled it: the unit is not parsed again with the macro
+    record. An argument that is a macro still is, with the same values."""
+    (tmp_path / "align.h").write_text(
+        "#define U64A unsigned long long __attribute__((aligned(8)))\n"
+        "#define A16 __attribute__((__aligned__( 0x10 )))\n"
+        "#define FOUR 4\n#define A4 __attribute__((aligned(FOUR)))\n")
+    (tmp_path / "spelled.h").write_text(
+        '#include "align.h"\nstruct spelled { char c; U64A x; char d; int y A16; '
+        "char e; int w __attribute__((aligned(010))); };\n")
+    (tmp_path / "param.h").write_text(
+        '#include "align.h"\nstruct param { char c; int z A4; };\n')
+    detailed: list[str] = []
+    original = units._GroupParser.parse
+
+    def counted(self: Any, path: str, text: str | None, flags: int | None = None) -> Any:
+        detailed.append(text or path)
+        return original(self, path, text, flags)
+
+    monkeypatch.setattr(units._GroupParser, "parse", counted)
+    opts = ParseOptions(system_dirs=False)
+    for header, parses, expected in (
+            ("spelled.h", 0, {"x": 8, "y": 16, "w": 8}), ("param.h", 1, {"z": 4})):
+        detailed.clear()
+        model = frontend.parse([str(tmp_path / header)], [TARGETS["x86_64"]], opts, jobs=1)
+        assert len(detailed) == parses
+        (record,) = model.records
+        attrs = {m.name: m.align_attr for m in record.layouts["x86_64"].members
+                 if m.align_attr is not None}
+        assert attrs == expected
+        read = frontend.parse([str(tmp_path / header)], [TARGETS["x86_64"]],
+                              ParseOptions(system_dirs=False, macros=True), jobs=1)
         assert read.records == model.records
 
 

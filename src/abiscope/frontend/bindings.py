@@ -336,6 +336,39 @@ def _inclusion_functions() -> tuple[Any, Any]:
     return function, visitor_type
 
 
+@lru_cache(maxsize=1)
+def _spelling_functions() -> tuple[Any, Any]:
+    """``clang_getSpellingLocation`` and ``clang_getFileContents`` (prototypes of their
+    own: the bindings declare neither)."""
+    ci = load_cindex()
+    spelling = ci.conf.lib["clang_getSpellingLocation"]  # a new function object
+    spelling.argtypes = [ci.SourceLocation, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                         ctypes.c_void_p]
+    spelling.restype = None
+    contents = ci.conf.lib["clang_getFileContents"]
+    contents.argtypes = [ci.TranslationUnit, ctypes.c_void_p,
+                         ctypes.POINTER(ctypes.c_size_t)]
+    contents.restype = ctypes.c_void_p
+    return spelling, contents
+
+
+def spelled_text(cursor: Any, length: int) -> str:
+    """Up to ``length`` characters of the source where ``cursor``'s extent starts as
+    spelled: inside a macro's body when the cursor comes from an expansion (its own tokens
+    are then none when the macro is defined in another file), from the buffer clang read."""
+    spelling, contents = _spelling_functions()
+    handle, offset = ctypes.c_void_p(), ctypes.c_uint()
+    spelling(cursor.extent.start, ctypes.byref(handle), None, None, ctypes.byref(offset))
+    if not handle.value:
+        return ""
+    size = ctypes.c_size_t()
+    data = contents(cursor.translation_unit, handle, ctypes.byref(size))
+    if not data or offset.value >= size.value:
+        return ""
+    raw = ctypes.string_at(data + offset.value, min(length, size.value - offset.value))
+    return raw.decode("utf-8", "replace")
+
+
 def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:
     ci = load_cindex()
     if not ci.conf.lib.clang_getNumDiagnostics(tu):

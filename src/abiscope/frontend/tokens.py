@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .bindings import children_of, known_size, load_cindex
+from .bindings import children_of, known_size, load_cindex, spelled_text
 
 
 def gcc_ignores(field: Any) -> bool:
@@ -46,7 +46,10 @@ _INT_LITERAL_RE = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 
 def _int_literal(token: str) -> int | None:
     m = _INT_LITERAL_RE.match(token)
-    return int(m.group(1), 0) if m else None
+    if m is None:
+        return None
+    digits = m.group(1)  # (C's 010 is octal; Python's int(.., 0) refuses it)
+    return int(digits, 8) if digits[:1] == "0" and digits.isdigit() else int(digits, 0)
 
 
 @lru_cache(maxsize=256)
@@ -284,6 +287,19 @@ def naming_typedef(record: Any, name: str) -> Any | None:
     return None
 
 
+_SPELLED_LITERAL_RE = re.compile(r"(?:aligned|__aligned__|_Alignas|align)\s*\(\s*(\w+)\s*\)")
+
+
+def _spelled_literal(attr: Any) -> int | None:
+    """The integer literal of an alignment attribute as its macro's body spells it
+    (``aligned(8)`` in ``#define __aligned_u64 __u64 __attribute__((aligned(8)))``), or
+    None for anything else (an argument that is a parameter, a macro, an expression, a
+    comment): those are read through the macro table as before. Without this, a unit
+    whose records hold ``__aligned_u64`` was parsed again with the macro record."""
+    m = _SPELLED_LITERAL_RE.match(spelled_text(attr, 64))
+    return _int_literal(m.group(1)) if m else None
+
+
 def align_attr(cursor: Any, strict: bool = False,
                macros: Mapping[str, list[str]] | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
@@ -302,6 +318,11 @@ def align_attr(cursor: Any, strict: bool = False,
         if child.kind != ck.ALIGNED_ATTR:
             continue
         tokens = [t.spelling for t in child.get_tokens()]
+        if not tokens:  # written in a macro of another file (Linux's __aligned_u64)
+            value = _spelled_literal(child)
+            if value is not None:
+                found = max(found or 0, value)
+                continue
         if tokens[:1] == ["_Alignas"]:
             tokens = [t.spelling for t in cursor.get_tokens()]
             tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
