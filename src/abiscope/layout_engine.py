@@ -508,6 +508,17 @@ def _qualifiers(spelling: str) -> str:
     return "".join(q + " " for q in quals)
 
 
+_TRAILING_QUALIFIERS = re.compile(r"\*\s*((?:(?:const|volatile|restrict)\b\s*)+)$")
+
+
+def _pointer_qualifiers(td: TypeDecl) -> str:
+    """The qualifiers of a pointer itself, as clang's canonical spelling on the parse target
+    writes them after the star (``char *const``, also for ``const t0`` with ``typedef char
+    *t0``, or a typedef of that): qualifiers do not depend on the data model."""
+    trailing = _TRAILING_QUALIFIERS.search(td.canonical or td.spelling)
+    return " ".join(trailing.group(1).split()) if trailing else ""
+
+
 def _enum_name(td: TypeDecl) -> str:
     """``enum TAG`` from an enum's spelling when no typedef hides it ("" when unnamed)."""
     if td.typedefs:
@@ -541,7 +552,9 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
     if td.kind == "void":
         return _join(quals + "void", inner)
     if td.kind == "pointer" and td.pointee is not None:
-        inner = "*" + inner
+        own = _pointer_qualifiers(td)  # (clang spells them after the star: char *const)
+        inner = "*" + own + (" " if own and inner and not inner.startswith("[") else "") \
+            + inner
         if td.pointee.kind in ("array", "function"):
             inner = f"({inner})"
         return _canonical(td.pointee, inner)
