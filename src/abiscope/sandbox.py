@@ -123,14 +123,17 @@ def _under(path: str, roots: Iterable[str]) -> bool:
 
 
 def _escaping_symlinks(tree: str, allowed: Sequence[str]) -> list[str]:
-    """Symlinks below ``tree`` (not followed) whose target is outside ``allowed``."""
+    """Symlinks below ``tree`` (not followed) whose target is outside ``allowed``, in no
+    particular order (:func:`plan` sorts them; sorting each directory cost 60 % of a walk of
+    ``/usr/include``)."""
     out: list[str] = []
     seen = 0
     stack = [tree]
     while stack:
         d = stack.pop()
         try:
-            entries = list(os.scandir(d))
+            with os.scandir(d) as found:
+                entries = list(found)
         except OSError:
             continue  # unreadable: clang cannot read it either
         seen += len(entries)
@@ -139,7 +142,7 @@ def _escaping_symlinks(tree: str, allowed: Sequence[str]) -> list[str]:
                 f"{tree}: more than {MAX_WALK:,} files to vet for the include sandbox; "
                 "put the header in a smaller directory (or a git work tree of its own), "
                 "or pass --allow-include-outside")
-        for e in sorted(entries, key=lambda e: e.name):
+        for e in entries:
             if e.is_symlink():
                 if not _under(os.path.realpath(e.path), allowed):
                     out.append(os.path.normpath(os.path.abspath(e.path)))
