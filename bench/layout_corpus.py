@@ -33,6 +33,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -388,6 +389,12 @@ def _version(argv: Sequence[str]) -> str:
     return text.splitlines()[0] if text else "?"
 
 
+def round_ratios(cli_runs: Sequence[AbiscopeRun], pahole_runs: Sequence[BaselineRun]
+                 ) -> list[float]:
+    """abiscope's CLI over gcc + pahole in each round (the two ran one after the other)."""
+    return [a.seconds / b.seconds for a, b in zip(cli_runs, pahole_runs, strict=True)]
+
+
 def best(runs: Sequence[Any], key: Callable[[Any], float]) -> Any:
     return min(runs, key=key)
 
@@ -504,6 +511,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if base:
         verdict = "meets" if a_cli.seconds <= 0.3 * base else "misses"
         print(f"\nabiscope / (b) = {a_cli.seconds / base:.2f} -> {verdict} the <= 0.3 target")
+        if len(pahole_runs) > 1:  # (neighbours on a shared machine move both tools alike)
+            ratios = round_ratios(cli_runs, pahole_runs)
+            print("per round, each run against the (b) run beside it: "
+                  + ", ".join(f"{r:.2f}" for r in ratios)
+                  + f"; median {statistics.median(ratios):.2f}")
 
     print(f"\nabiscope exit code {a_cli.returncode}; {len(a_cli.failures)} (header, target) "
           f"parse failures")
@@ -543,6 +555,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "gcc_pahole": [r.seconds for r in pahole_runs],
                 "clang_dump": [r.seconds for r in clang_runs],
             },
+            "round_ratios": round_ratios(cli_runs, pahole_runs) if pahole_runs else [],
             "abiscope_failures": a_cli.failures,
             "abiscope_cli": [*cli[:2], f"<{len(corpus.names)} wrapper headers>",
                              *cli[2 + len(corpus.names):]],
