@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from abiscope import frontend
+from abiscope.checks import CheckConfig, run_checks
 from abiscope.datamodels import MODELS, DataModel
 from abiscope.decls import SCALARS, DeclSet, FieldDecl, RecordDecl, TypeDecl
 from abiscope.errors import InputError
@@ -392,6 +393,43 @@ def test_an_aligned_macro_after_the_declarator_matches_gcc(tmp_path: Path) -> No
         assert (ours[name].size, ours[name].align) == (theirs.size, theirs.align), name
         assert flatten(ours[name].members) == flatten(theirs.members), name
     assert ours["struct member"].members[1].offset_bits == 64  # (not m68k's natural 16)
+
+
+def test_an_aligned_function_like_macro_matches_gcc(tmp_path: Path) -> None:
+    """The kernel's ``#define __aligned(x) __attribute__((__aligned__(x)))``, from another
+    file: the argument is read through the macro's parameters. Before, ``align_attr`` was
+    absent on clang's targets (and ABI005 called an ``aligned(8)`` ``uint64_t`` 4-aligned
+    on i386); the engine (m68k) took clang's alignment on the parse target."""
+    targets = [t for t in ("i386", "x86_64", "m68k") if find_gcc(t) is not None]
+    if len(targets) < 3:
+        skip_or_fail("the i386, x86_64 and m68k gccs are needed (make deps)")
+    (tmp_path / "compiler.h").write_text(
+        "#define __aligned(x) __attribute__((__aligned__(x)))\n#define EIGHT 8\n"
+        "#define __pair(a, b) __attribute__((aligned((a) * (b))))\n")
+    header = tmp_path / "user.h"
+    header.write_text('#include "compiler.h"\n'
+                      "struct fm { unsigned int a; unsigned long long b __aligned(8); };\n"
+                      "struct fm2 { char c; short s __aligned(EIGHT); char d __pair(2, 8); };\n")
+    probes = [f"((struct {r} *)0)->{m}" for r, m in (("fm", "b"), ("fm2", "s"), ("fm2", "d"))]
+    for target in targets:
+        gcc = compile_layouts({"u": header.read_text()}, target, include_dirs=[str(tmp_path)],
+                              align_probes={"u": ["struct fm", "struct fm2", *probes]})["u"]
+        assert gcc.ok, gcc.stderr
+        model = frontend.parse([str(header)], [TARGETS[target]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1)
+        ours = {r.name: r.layouts[target] for r in model.records}
+        members = {f"((struct {n.split()[1]} *)0)->{m.name}": m
+                   for n, lay in ours.items() for m in lay.members}
+        for name in ("struct fm", "struct fm2"):
+            theirs = gcc.records[name]
+            assert (ours[name].size, ours[name].align) == (theirs.size, theirs.align), target
+            assert flatten(ours[name].members) == flatten(theirs.members), target
+        for probe in probes:  # (GCC's _Alignof of a member: its declared alignment)
+            assert members[probe].declared_align == gcc.aligns[probe], (target, probe)
+        assert [m.align_attr for m in ours["struct fm2"].members] == [None, 8, 16], target
+    both = frontend.parse([str(header)], [TARGETS["i386"], TARGETS["x86_64"]],
+                          frontend.ParseOptions(system_dirs=False), jobs=1)
+    assert not run_checks(both, both.records, CheckConfig(select=("ABI005",)))
 
 
 ALIGN_OF_TYPE = """\

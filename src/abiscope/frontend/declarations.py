@@ -29,6 +29,7 @@ from .bindings import (
 from .options import ParseOptions, clang_args
 from .tokens import (
     QUALIFIER_RE,
+    LazyMacros,
     align_attr,
     attr_argument,
     declaration_tokens,
@@ -36,7 +37,6 @@ from .tokens import (
     gcc_ignores,
     naming_typedef,
     pack_at,
-    read_macros,
 )
 
 
@@ -156,8 +156,8 @@ class DeclBuilder:
         self._named: dict[str, Any] = {}
 
     def read_macros(self, tu: Any) -> None:
-        """Object-like macro bodies of a translation unit, for attribute arguments."""
-        self.macros = read_macros(tu)
+        """The macros of a translation unit, for attribute arguments (read when asked)."""
+        self.macros = LazyMacros(tu)
 
     def location(self, cursor: Any) -> SourceLocation:
         loc = cursor.location

@@ -129,6 +129,45 @@ def read_macros(tu: Any) -> dict[str, list[str]]:
     return macros
 
 
+FunctionMacro = tuple[tuple[str, ...], tuple[str, ...]]  # parameters, body
+
+
+def _function_macro(tokens: list[str]) -> FunctionMacro | None:
+    """``NAME ( P1 , P2 ) BODY`` as (parameters, body); None for what substituting
+    arguments would not expand as the preprocessor does (``#``, ``##``, ``...``)."""
+    try:
+        close = tokens.index(")")
+    except ValueError:
+        return None
+    params = tuple(t for t in tokens[2:close] if t != ",")
+    body = tuple(tokens[close + 1:])
+    if "..." in params or "#" in body or "##" in body:
+        return None
+    return params, body
+
+
+def _call_arguments(tokens: list[str], open_at: int) -> tuple[list[list[str]], int] | None:
+    """The arguments of the call whose ``(`` is ``tokens[open_at]``, and the index of its
+    ``)``; None when it does not close."""
+    args: list[list[str]] = [[]]
+    depth = 0
+    for i in range(open_at, len(tokens)):
+        tok = tokens[i]
+        if tok in ("(", "[", "{"):
+            depth += 1
+            if depth == 1:
+                continue
+        elif tok in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                return args, i
+        elif tok == "," and depth == 1:
+            args.append([])
+            continue
+        args[-1].append(tok)
+    return None
+
+
 class LazyMacros(Mapping[str, list[str]]):
     """:func:`read_macros` of a translation unit, read one macro at a time when asked.
 
@@ -142,6 +181,7 @@ class LazyMacros(Mapping[str, list[str]]):
         self.tu = tu
         self._index: dict[str, list[Any]] | None = None
         self._bodies: dict[str, list[str] | None] = {}
+        self._functions: dict[str, FunctionMacro | None] = {}
 
     def _definitions(self) -> dict[str, list[Any]]:
         if self._index is None:
@@ -162,6 +202,20 @@ class LazyMacros(Mapping[str, list[str]]):
                     break
             self._bodies[name] = body
         return self._bodies[name]
+
+    def function_like(self, name: str) -> FunctionMacro | None:
+        """The parameters and body of ``name`` when its last definition is a function-like
+        macro that :func:`expand_macros` can expand (no ``#``, ``##`` or ``...``)."""
+        if name not in self._functions:
+            found = None
+            definitions = self._definitions().get(name)
+            if definitions:
+                cursor = definitions[-1]
+                tokens = [t.spelling for t in cursor.get_tokens()]
+                if len(tokens) > 2 and is_function_like(cursor, tokens):
+                    found = _function_macro(tokens)
+            self._functions[name] = found
+        return self._functions[name]
 
     def __getitem__(self, name: str) -> list[str]:
         body = self._body(name)
@@ -201,12 +255,31 @@ def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> 
 
 
 def expand_macros(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
-    """Object-like macros in ``tokens`` replaced by their bodies (bounded)."""
+    """Object-like macros in ``tokens`` replaced by their bodies, and, with a
+    :class:`LazyMacros` table, calls of function-like macros by their bodies with the
+    arguments put in (the kernel's ``__aligned(8)``); bounded."""
     if depth > 10:
         return tokens
+    functions = macros.function_like if isinstance(macros, LazyMacros) else None
     out: list[str] = []
-    for tok in tokens:
-        out += expand_macros(macros[tok], macros, depth + 1) if tok in macros else [tok]
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in macros:
+            out += expand_macros(macros[tok], macros, depth + 1)
+        elif functions is not None and tokens[i + 1:i + 2] == ["("] and tok.isidentifier():
+            macro, call = functions(tok), _call_arguments(tokens, i + 1)
+            if macro is None or call is None or \
+                    len(call[0]) != max(len(macro[0]), 1) or (not macro[0] and call[0][0]):
+                out.append(tok)
+            else:
+                given = dict(zip(macro[0], call[0], strict=False))
+                body = [t for b in macro[1] for t in given.get(b, [b])]
+                out += expand_macros(body, macros, depth + 1)
+                i = call[1]
+        else:
+            out.append(tok)
+        i += 1
     return out
 
 
