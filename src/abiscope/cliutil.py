@@ -206,7 +206,8 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
     for (header, summary), on in grouped.items():
         err(f"{header}: does not parse for {', '.join(on)}: {summary}")
     targets = [t.name for t in selection.targets]
-    dead = [relpath(h) for h in headers if all((relpath(h), t) in failed for t in targets)]
+    dead = [name for name in map(relpath, headers) if all((name, t) in failed for t in targets)
+            ] if failed else []
     if dead and (len(dead) == len(headers) or args.strict):
         raise InputError(f"{', '.join(dead)}: parses on no selected target "
                          "(see the diagnostics above; -I, -D or --sysroot may be missing)")

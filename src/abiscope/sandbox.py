@@ -153,8 +153,11 @@ def _escaping_symlinks(tree: str, allowed: Sequence[str]) -> list[str]:
 
 def plan(given: Iterable[str], trusted: Iterable[str]) -> Plan:
     """The overlay for user-given trees (walked for symlinks) and trusted dirs."""
-    trusted_forms = sorted({f for d in trusted if os.path.isdir(d) for f in _forms(d)})
-    given_forms = sorted({f for d in given if os.path.isdir(d) for f in _forms(d)})
+    # (each directory once: the own trees of 763 UAPI headers are 40 directories)
+    trusted_forms = sorted({f for d in dict.fromkeys(trusted) if os.path.isdir(d)
+                            for f in _forms(d)})
+    given_forms = sorted({f for d in dict.fromkeys(given) if os.path.isdir(d)
+                          for f in _forms(d)})
     allowed = [*trusted_forms, *given_forms]
     shadows: set[str] = set()
     for tree in given_forms:
