@@ -432,6 +432,48 @@ def test_an_aligned_function_like_macro_matches_gcc(tmp_path: Path) -> None:
     assert not run_checks(both, both.records, CheckConfig(select=("ABI005",)))
 
 
+def test_an_alignment_naming_a_base_type_matches_gcc_on_clangs_targets() -> None:
+    """``aligned(__alignof__(long long))`` (clang's own ``max_align_t``), ``_Alignof`` and
+    ``_Alignas(T)`` on clang's targets: the member's alignment is T's under the target's
+    data model, GNU ``__alignof__`` taking i386's 8 for ``long long`` and ``double``. Before,
+    ``align_attr`` was absent and ABI005 called ``max_align_t``'s first member 4-aligned on
+    i386 (``--all-files``)."""
+    targets = [t for t in ("i386", "x86_64", "arm") if find_gcc(t) is not None]
+    if len(targets) < 3:
+        skip_or_fail("the i386, x86_64 and arm gccs are needed (make deps)")
+    source = ("struct ao { char c;\n"
+              "  long long a __attribute__((__aligned__(__alignof__(long long))));\n"
+              "  char d; double b __attribute__((aligned(__alignof__(double))));\n"
+              "  char e; int i __attribute__((aligned(_Alignof(long long))));\n"
+              "  char f; _Alignas(long long) int j; char g;\n"
+              "  long double l __attribute__((aligned(__alignof(long double)))); };\n")
+    probes = [f"((struct ao *)0)->{m}" for m in "abijl"]
+    with tempfile.TemporaryDirectory(prefix="abiscope-alignof-") as tmp:
+        header = Path(tmp) / "ao.h"
+        header.write_text(source)
+        for target in targets:
+            gcc = compile_layouts({"u": source}, target,
+                                  align_probes={"u": ["struct ao", *probes]})["u"]
+            assert gcc.ok, gcc.stderr
+            model = frontend.parse([str(header)], [TARGETS[target]],
+                                   frontend.ParseOptions(system_dirs=False), jobs=1)
+            (record,) = model.records
+            ours, theirs = record.layouts[target], gcc.records["struct ao"]
+            assert (ours.size, ours.align) == (theirs.size, theirs.align), target
+            assert flatten(ours.members) == flatten(theirs.members), target
+            members = {f"((struct ao *)0)->{m.name}": m for m in ours.members}
+            for probe in probes:
+                assert members[probe].declared_align == gcc.aligns[probe], (target, probe)
+        both = frontend.parse([str(header)], [TARGETS["i386"], TARGETS["x86_64"]],
+                              frontend.ParseOptions(system_dirs=False), jobs=1)
+        assert not run_checks(both, both.records, CheckConfig(select=("ABI005",)))
+        (Path(tmp) / "ma.h").write_text("#include <stddef.h>\nstruct uses { max_align_t m; };\n")
+        clangs = frontend.parse([str(Path(tmp) / "ma.h")], [TARGETS["i386"], TARGETS["x86_64"]],
+                                frontend.ParseOptions(all_files=True), jobs=1)
+        assert clangs.record("max_align_t") is not None
+        assert not run_checks(clangs, clangs.records, CheckConfig(select=("ABI005",)))
+
+
 ALIGN_OF_TYPE = """\
 typedef struct { int x; void *p; } T;
 struct ptrs { void *a; long b; };

@@ -388,12 +388,8 @@ class LayoutEngine:
         if f.align_of is None:
             return attr
         align = self._sized(f.align_of, where).align
-        if f.align_of_gnu and self.model.field_align_cap is not None \
-                and f.align_of.kind in ("scalar", "enum", "complex"):
-            # (GNU __alignof__ is TYPE_ALIGN: what ADJUST_FIELD_ALIGN lowers for members)
-            own = self.model.scalars.get(f.align_of.scalar or "")
-            if own is not None and own[0] == 8:
-                align = max(align, 8)
+        if f.align_of_gnu and f.align_of.kind in ("scalar", "enum", "complex"):
+            align = max(align, gnu_alignof_floor(self.model, f.align_of.scalar or ""))
         return max(attr or 0, align)
 
     def _attr(self, value: int | None) -> int | None:
@@ -571,6 +567,23 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
                 return _join(ret, inner) + spelling[i:] if inner else spelling
         return spelling
     return _join(td.spelling, inner)
+
+
+def gnu_alignof_floor(model: DataModel, scalar: str) -> int:
+    """What GNU ``__alignof__`` of a base type adds under the model: it is ``TYPE_ALIGN``,
+    which ``ADJUST_FIELD_ALIGN`` lowers for members (i386: 8 for ``long long`` and
+    ``double``, which a member and ``_Alignof`` take as 4); 0 elsewhere."""
+    own = model.scalars.get(scalar)
+    return 8 if model.field_align_cap is not None and own is not None and own[0] == 8 else 0
+
+
+def scalar_alignof(model: DataModel, scalar: str, gnu: bool) -> int | None:
+    """``_Alignof`` of a base type under the model (GNU ``__alignof__`` with ``gnu``), or
+    None for a type the model does not size."""
+    own = model.scalars.get(scalar)
+    if own is None:
+        return None
+    return max(own[1], gnu_alignof_floor(model, scalar)) if gnu else own[1]
 
 
 def layout_record(decls: DeclSet, key: str, model: DataModel) -> RecordLayout:

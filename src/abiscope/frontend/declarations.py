@@ -90,7 +90,7 @@ def _literal_alignments(tokens: list[str]) -> bool:
     return bool(at) and all(attr_argument(tokens[i:], None) is not None for i in at)
 
 
-def _scalar_name(words: list[str]) -> str | None:
+def scalar_name(words: list[str]) -> str | None:
     """clang's canonical name of a base type written as keywords (``unsigned long long
     int`` -> ``unsigned long long``), or None if the words are not all keywords."""
     if not words or any(w not in _BASE_TYPE_WORDS for w in words):
@@ -185,7 +185,7 @@ class DeclBuilder:
         if found is None:
             return None, False
         names, gnu = found
-        scalar = _scalar_name(names)
+        scalar = scalar_name(names)
         if scalar is not None:
             kind = "complex" if "_Complex" in names else "scalar"
             return TypeDecl(kind, spelling=" ".join(names), scalar=scalar), gnu

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -237,12 +237,42 @@ class NeedsMacros(Exception):
     """An attribute argument comes from a macro and the macro table was not read."""
 
 
-def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None) -> int | None:
-    """The value of ``aligned ( EXPR )`` at the start of ``tokens``."""
+AlignOf = Callable[[tuple[str, ...], bool], "int | None"]  # type words, GNU -> alignment
+_ALIGNOF_GNU = {"__alignof__": True, "__alignof": True, "_Alignof": False, "alignof": False}
+
+
+def _type_alignment(tokens: list[str], alignof: AlignOf | None) -> int | None:
+    """``aligned(__alignof__(T))``, ``aligned(_Alignof(T))`` or ``_Alignas(T)`` at the
+    start of ``tokens``, T written as words (``long long``): ``alignof(words, gnu)``."""
+    if alignof is None or len(tokens) < 4 or tokens[1] != "(":
+        return None
+    if tokens[0] == "_Alignas":
+        start, gnu, closing = 2, False, 1
+    elif len(tokens) >= 6 and tokens[2] in _ALIGNOF_GNU and tokens[3] == "(":
+        start, gnu, closing = 4, _ALIGNOF_GNU[tokens[2]], 2
+    else:
+        return None
+    try:
+        end = tokens.index(")", start)
+    except ValueError:
+        return None
+    if tokens[end:end + closing] != [")"] * closing or end == start or \
+            not all(t.isidentifier() for t in tokens[start:end]):
+        return None
+    return alignof(tuple(tokens[start:end]), gnu)
+
+
+def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None,
+                  alignof: AlignOf | None = None) -> int | None:
+    """The value of ``aligned ( EXPR )`` at the start of ``tokens`` (``alignof``: how to
+    size a type it names, when it names one)."""
     if len(tokens) >= 4 and tokens[1] == "(" and tokens[3] == ")":
         literal = _int_literal(tokens[2])
         if literal is not None:
             return literal
+    named = _type_alignment(tokens, alignof)
+    if named is not None:
+        return named
     if len(tokens) > 3 and tokens[1] == "(" and macros is not None:
         depth, end = 0, len(tokens)
         for i, tok in enumerate(tokens[1:], 1):
@@ -374,7 +404,8 @@ def _spelled_literal(attr: Any) -> int | None:
 
 
 def align_attr(cursor: Any, strict: bool = False,
-               macros: Mapping[str, list[str]] | None = None) -> int | None:
+               macros: Mapping[str, list[str]] | None = None,
+               alignof: AlignOf | None = None) -> int | None:
     """The largest ``aligned(N)``/``_Alignas(N)`` on a declaration, if it has any.
 
     Read from the attribute's tokens: an integer literal, or arithmetic over object-like
@@ -382,8 +413,9 @@ def align_attr(cursor: Any, strict: bool = False,
     resolves). An attribute written inside a macro defined in another file (Linux's
     ``__aligned_u64``) has no tokens of its own: the declaration's tokens are expanded
     through ``macros`` instead, and :class:`NeedsMacros` is raised when no table was read.
-    What still cannot be read takes, when ``strict``, clang's alignment of the declaration
-    on the parse target, and otherwise counts as absent.
+    ``alignof`` sizes a type an argument names (``aligned(__alignof__(long long))``, clang's
+    ``max_align_t``). What still cannot be read takes, when ``strict``, clang's alignment of
+    the declaration on the parse target, and otherwise counts as absent.
     """
     ck = load_cindex().CursorKind
     found: int | None = None
@@ -400,7 +432,7 @@ def align_attr(cursor: Any, strict: bool = False,
             tokens = [t.spelling for t in cursor.get_tokens()]
             tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
         value = 0 if tokens in (["aligned"], ["__aligned__"]) else \
-            attr_argument(tokens, macros) if tokens[:1] in (
+            attr_argument(tokens, macros, alignof) if tokens[:1] in (
                 ["aligned"], ["__aligned__"], ["_Alignas"], ["align"]) else None
         if value is None:
             if macros is None:
@@ -411,7 +443,7 @@ def align_attr(cursor: Any, strict: bool = False,
                 # cursors of two macros cannot be told apart)
                 expanded = expand_macros(declaration_tokens(cursor), macros)
                 values = [0 if expanded[i + 1:i + 2] != ["("] else
-                          attr_argument(expanded[i:], macros)
+                          attr_argument(expanded[i:], macros, alignof)
                           for i, tok in enumerate(expanded)
                           if tok in ("aligned", "__aligned__", "_Alignas", "align")]
                 value = max((v for v in values if v is not None), default=None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..datamodels import MODELS
 from ..errors import ParseFailure, SourceLocation
+from ..layout_engine import scalar_alignof
 from ..model import (
     CType,
     EnumConstant,
@@ -28,6 +29,7 @@ from .bindings import (
     real_path,
     type_kinds,
 )
+from .declarations import scalar_name
 from .tokens import align_attr, gcc_ignores, naming_typedef
 
 
@@ -169,7 +171,15 @@ class TargetWalker:
         """The declaration's ``aligned(...)``; raises :class:`NeedsMacros` when it is written
         in a macro of another file and the unit has no macro record (the walk stops there:
         :meth:`_GroupParser.collect` walks a unit with the record instead)."""
-        return align_attr(cursor, macros=self.macros)
+        return align_attr(cursor, macros=self.macros, alignof=self.alignof)
+
+    def alignof(self, words: tuple[str, ...], gnu: bool) -> int | None:
+        """``_Alignof`` (``__alignof__`` with ``gnu``) of a base type written as words, under
+        the data model of the target (checked against its gcc): clang's ``max_align_t``
+        aligns its members with ``aligned(__alignof__(long long))``, 8 on i386."""
+        model, scalar = MODELS.get(self.target), scalar_name(list(words))
+        return None if model is None or scalar is None else \
+            scalar_alignof(model, scalar, gnu)
 
     # -- records and enums -----------------------------------------------------------------
 
