@@ -6,7 +6,9 @@ Each case runs ``abiscope`` in-process in a forked child (``hostile_support.run_
 is checked too. Found by these cases and fixed: libclang 22 overflowed its stack on 10,000
 nested braces or parentheses (segfault; now ``-fbracket-depth=256``), a 10,000-deep pointer
 chain was a RecursionError (exit 70), a binary or mistyped snapshot was a UnicodeDecodeError
-or a TypeError deep in marshal (exit 70).
+or a TypeError deep in marshal (exit 70), and an ``aligned(N)`` whose macro names itself
+(``#define N (N + N + ...)``, valid C) or expands exponentially hung the reading of its
+value.
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ HEADERS: dict[str, Callable[[], bytes | str]] = {
     "aligned_2_28": lambda: "struct s { int x __attribute__((aligned(1 << 28))); };\n",
     "enum_2_63": lambda: "enum e { A = 1ULL << 63, B = -1 }; struct s { enum e v; };\n",
     "macro_cycle": lambda: "#define A B\n#define B A\nint y = A;\nstruct s { int x; };\n",
+    # valid C (N is not expanded again inside N): abiscope's reading of the alignment once
+    # expanded it 8^20 times; and an alignment of 4^8 macro expansions, past its budget
+    "macro_bomb_self": lambda: "enum { N = 8 };\n#define N (N + N + N + N + N + N + N + N)\n"
+                               "struct s { int x __attribute__((aligned(N))); int y; };\n",
+    "macro_bomb_chain": lambda: "".join(f"#define A{i} (A{i + 1} + A{i + 1} + A{i + 1} + "
+                                        f"A{i + 1})\n" for i in range(1, 9))
+                                + "#define A9 (1)\n"
+                                "struct s { int x __attribute__((aligned(A1 / 8192))); };\n",
     "self_include": lambda: '#include "self_include.h"\nstruct s { int x; };\n',
     "error_directive": lambda: "#error no\n",
     "empty": lambda: "",

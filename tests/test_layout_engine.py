@@ -432,6 +432,26 @@ def test_an_aligned_function_like_macro_matches_gcc(tmp_path: Path) -> None:
     assert not run_checks(both, both.records, CheckConfig(select=("ABI005",)))
 
 
+def test_an_alignment_macro_is_put_in_as_text() -> None:
+    """``#define A 4 + 2`` makes ``aligned(A * 2)`` 8, as the preprocessor puts text in
+    (not 12, A's value times two); checked with gcc's ``_Alignof`` of the member."""
+    if find_gcc("x86_64") is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
+    source = ("#define A 4 + 2\n"
+              "struct t { char c; int x __attribute__((aligned(A * 2))); };\n")
+    gcc = compile_layouts({"u": source}, "x86_64",
+                          align_probes={"u": ["((struct t *)0)->x"]})["u"]
+    assert gcc.ok, gcc.stderr
+    with tempfile.TemporaryDirectory(prefix="abiscope-text-") as tmp:
+        header = Path(tmp) / "t.h"
+        header.write_text(source)
+        model = frontend.parse([str(header)], [TARGETS["x86_64"]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1)
+    (record,) = model.records
+    member = record.layouts["x86_64"].members[1]
+    assert member.align_attr == member.declared_align == gcc.aligns["((struct t *)0)->x"]
+
+
 def test_an_alignment_naming_a_base_type_matches_gcc_on_clangs_targets() -> None:
     """``aligned(__alignof__(long long))`` (clang's own ``max_align_t``), ``_Alignof`` and
     ``_Alignas(T)`` on clang's targets: the member's alignment is T's under the target's

@@ -93,23 +93,18 @@ def pack_at(path: str, line: int) -> int | None:
 _ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
 
 
-def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0
-                 ) -> int | None:
-    """An integer constant expression of literals, arithmetic and object-like macros."""
-    if depth > 20:
+def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]]) -> int | None:
+    """An integer constant expression of literals, arithmetic and object-like macros (put
+    in as text, as the preprocessor does: ``#define A 1 + 1`` makes ``A * 2`` 3)."""
+    expanded = _expand(tokens, macros, None, frozenset(), [_MACRO_BUDGET], 0)
+    if expanded is None:
         return None
     out: list[str] = []
-    for tok in tokens:
-        if tok in macros:
-            value = _eval_tokens(macros[tok], macros, depth + 1)
-            if value is None:
-                return None
-            out.append(str(value))
-        elif _ARITH_TOKEN_RE.match(tok):
-            literal = _int_literal(tok)
-            out.append(str(literal) if literal is not None else tok.replace("/", "//"))
-        else:
+    for tok in expanded:
+        if not _ARITH_TOKEN_RE.match(tok):
             return None
+        literal = _int_literal(tok)
+        out.append(str(literal) if literal is not None else tok.replace("/", "//"))
     try:
         # Safe: every token is a number, an operator or a parenthesis (checked above).
         value = eval(" ".join(out), {"__builtins__": {}}, {})
@@ -284,28 +279,61 @@ def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None,
     return None
 
 
-def expand_macros(tokens: list[str], macros: Mapping[str, list[str]], depth: int = 0) -> list[str]:
+def expand_macros(tokens: list[str], macros: Mapping[str, list[str]]) -> list[str]:
     """Object-like macros in ``tokens`` replaced by their bodies, and, with a
     :class:`LazyMacros` table, calls of function-like macros by their bodies with the
-    arguments put in (the kernel's ``__aligned(8)``); bounded."""
-    if depth > 10:
-        return tokens
+    arguments put in (the kernel's ``__aligned(8)``); ``tokens`` as they are past the
+    budget."""
     functions = macros.function_like if isinstance(macros, LazyMacros) else None
+    expanded = _expand(tokens, macros, functions, frozenset(), [_MACRO_BUDGET], 0)
+    return tokens if expanded is None else expanded
+
+
+# Macro expansions one evaluation may make, and how deep: a hostile header's exponential
+# macros stop there (real alignments use a handful).
+_MACRO_BUDGET = 10_000
+_MACRO_DEPTH = 64
+
+
+def _expand(tokens: list[str], macros: Mapping[str, list[str]],
+            functions: Callable[[str], FunctionMacro | None] | None, active: frozenset[str],
+            budget: list[int], depth: int) -> list[str] | None:
+    """:func:`expand_macros` as the preprocessor rescans: a macro is not expanded again
+    inside its own expansion (``#define N (N + 1)``), a call's arguments are expanded
+    before they are put in; None past the budget (``budget[0]`` expansions in all)."""
+    if depth > _MACRO_DEPTH:
+        return None
     out: list[str] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if tok in macros:
-            out += expand_macros(macros[tok], macros, depth + 1)
-        elif functions is not None and tokens[i + 1:i + 2] == ["("] and tok.isidentifier():
+        if tok in active or not tok.isidentifier():
+            out.append(tok)
+        elif tok in macros:
+            budget[0] -= 1
+            inner = None if budget[0] < 0 else \
+                _expand(macros[tok], macros, functions, active | {tok}, budget, depth + 1)
+            if inner is None:
+                return None
+            out += inner
+        elif functions is not None and tokens[i + 1:i + 2] == ["("]:
             macro, call = functions(tok), _call_arguments(tokens, i + 1)
             if macro is None or call is None or \
                     len(call[0]) != max(len(macro[0]), 1) or (not macro[0] and call[0][0]):
                 out.append(tok)
             else:
-                given = dict(zip(macro[0], call[0], strict=False))
+                budget[0] -= 1
+                args = [None if budget[0] < 0 else
+                        _expand(a, macros, functions, active, budget, depth + 1)
+                        for a in call[0]]
+                if any(a is None for a in args):
+                    return None
+                given = {p: a for p, a in zip(macro[0], args, strict=False) if a is not None}
                 body = [t for b in macro[1] for t in given.get(b, [b])]
-                out += expand_macros(body, macros, depth + 1)
+                inner = _expand(body, macros, functions, active | {tok}, budget, depth + 1)
+                if inner is None:
+                    return None
+                out += inner
                 i = call[1]
         else:
             out.append(tok)
