@@ -28,9 +28,11 @@ from .bindings import (
 )
 from .options import ParseOptions, clang_args
 from .tokens import (
+    BASE_TYPE_WORDS,
     QUALIFIER_RE,
     LazyMacros,
     align_attr,
+    alignof_names,
     attr_argument,
     declaration_tokens,
     expand_macros,
@@ -56,33 +58,6 @@ def gcc_bare_align_cap(target: Target) -> int | None:
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
 
 
-_ALIGNOF = frozenset({"__alignof__", "__alignof", "_Alignof", "alignof"})
-_BASE_TYPE_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed",
-                              "unsigned", "_Bool", "__int128", "_Complex", "__float128",
-                              "_Float16", "const", "volatile"})
-
-
-def _alignof_names(tokens: list[str]) -> tuple[list[str], bool] | None:
-    """The type-name tokens of the first ``_Alignas(T)`` or ``__alignof__(T)`` inside an
-    ``aligned(...)`` of a declaration's tokens, if one names a type (not a number), and
-    whether it is GNU ``__alignof__``."""
-    for i, tok in enumerate(tokens[:-2]):
-        if tokens[i + 1] != "(" or not (tok == "_Alignas" or tok in _ALIGNOF):
-            continue
-        depth, end = 0, None
-        for j in range(i + 1, len(tokens)):
-            depth += {"(": 1, ")": -1}.get(tokens[j], 0)
-            if depth == 0:
-                end = j
-                break
-        inner = [t for t in tokens[i + 2:end] if t not in ("const", "volatile")] \
-            if end is not None else []
-        if inner and (inner[0] in _BASE_TYPE_WORDS or inner[0] in ("struct", "union", "enum")
-                      or (len(inner) == 1 and inner[0].isidentifier())):
-            return inner, tok in ("__alignof__", "__alignof")
-    return None
-
-
 def _literal_alignments(tokens: list[str]) -> bool:
     """Whether a declaration's tokens spell an ``aligned``/``_Alignas`` and every one of
     them has an integer literal argument (nothing to expand)."""
@@ -93,7 +68,7 @@ def _literal_alignments(tokens: list[str]) -> bool:
 def scalar_name(words: list[str]) -> str | None:
     """clang's canonical name of a base type written as keywords (``unsigned long long
     int`` -> ``unsigned long long``), or None if the words are not all keywords."""
-    if not words or any(w not in _BASE_TYPE_WORDS for w in words):
+    if not words or any(w not in BASE_TYPE_WORDS for w in words):
         return None
     unsigned, longs = "unsigned" in words, words.count("long")
     for base in ("_Bool", "__float128", "_Float16", "float"):
@@ -177,11 +152,11 @@ class DeclBuilder:
         if not any(c.kind == ck.ALIGNED_ATTR for c in cursor.get_children()):
             return None, False
         tokens = declaration_tokens(cursor)
-        found = _alignof_names(tokens)
+        found = alignof_names(tokens)
         if found is None and not _literal_alignments(tokens):
             # (an argument or the attribute itself is a macro's: reading the unit's macro
             # index costs a visit of every definition, so only then)
-            found = _alignof_names(expand_macros(tokens, self.macros))
+            found = alignof_names(expand_macros(tokens, self.macros))
         if found is None:
             return None, False
         names, gnu = found

@@ -44,6 +44,38 @@ _PRAGMA_PACK_RE = re.compile(r"^\s*#\s*pragma\s+pack\s*\(([^)]*)\)", re.M)
 _INT_LITERAL_RE = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
 
 
+_ALIGNOF = frozenset({"__alignof__", "__alignof", "_Alignof", "alignof"})
+BASE_TYPE_WORDS = frozenset({"char", "short", "int", "long", "float", "double", "signed",
+                             "unsigned", "_Bool", "__int128", "_Complex", "__float128",
+                             "_Float16", "const", "volatile"})
+
+
+def _closing(tokens: list[str], open_at: int) -> int | None:
+    """The index of the ``)`` that closes the ``(`` at ``tokens[open_at]``."""
+    depth = 0
+    for j in range(open_at, len(tokens)):
+        depth += {"(": 1, ")": -1}.get(tokens[j], 0)
+        if depth == 0:
+            return j
+    return None
+
+
+def alignof_names(tokens: list[str]) -> tuple[list[str], bool] | None:
+    """The type-name tokens of the first ``_Alignas(T)`` or ``__alignof__(T)`` inside an
+    ``aligned(...)`` of a declaration's tokens, if one names a type (not a number), and
+    whether it is GNU ``__alignof__``."""
+    for i, tok in enumerate(tokens[:-2]):
+        if tokens[i + 1] != "(" or not (tok == "_Alignas" or tok in _ALIGNOF):
+            continue
+        end = _closing(tokens, i + 1)
+        inner = [t for t in tokens[i + 2:end] if t not in ("const", "volatile")] \
+            if end is not None else []
+        if inner and (inner[0] in BASE_TYPE_WORDS or inner[0] in ("struct", "union", "enum")
+                      or (len(inner) == 1 and inner[0].isidentifier())):
+            return inner, tok in ("__alignof__", "__alignof")
+    return None
+
+
 def _int_literal(token: str) -> int | None:
     m = _INT_LITERAL_RE.match(token)
     if m is None:
@@ -96,7 +128,7 @@ _ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|
 def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]]) -> int | None:
     """An integer constant expression of literals, arithmetic and object-like macros (put
     in as text, as the preprocessor does: ``#define A 1 + 1`` makes ``A * 2`` 3)."""
-    expanded = _expand(tokens, macros, None, frozenset(), [_MACRO_BUDGET], 0)
+    expanded = _expand(tokens, macros, _functions(macros), frozenset(), [_MACRO_BUDGET], 0)
     if expanded is None:
         return None
     out: list[str] = []
@@ -233,28 +265,23 @@ class NeedsMacros(Exception):
 
 
 AlignOf = Callable[[tuple[str, ...], bool], "int | None"]  # type words, GNU -> alignment
-_ALIGNOF_GNU = {"__alignof__": True, "__alignof": True, "_Alignof": False, "alignof": False}
 
 
 def _type_alignment(tokens: list[str], alignof: AlignOf | None) -> int | None:
     """``aligned(__alignof__(T))``, ``aligned(_Alignof(T))`` or ``_Alignas(T)`` at the
-    start of ``tokens``, T written as words (``long long``): ``alignof(words, gnu)``."""
-    if alignof is None or len(tokens) < 4 or tokens[1] != "(":
+    start of ``tokens``, the whole argument (:func:`alignof_names`): ``alignof(T, gnu)``."""
+    if alignof is None or tokens[1:2] != ["("]:
+        return None
+    close = _closing(tokens, 1)
+    if close is None:
         return None
     if tokens[0] == "_Alignas":
-        start, gnu, closing = 2, False, 1
-    elif len(tokens) >= 6 and tokens[2] in _ALIGNOF_GNU and tokens[3] == "(":
-        start, gnu, closing = 4, _ALIGNOF_GNU[tokens[2]], 2
+        found = alignof_names(tokens[:close + 1])
+    elif tokens[2:3] and tokens[2] in _ALIGNOF and _closing(tokens, 3) == close - 1:
+        found = alignof_names(tokens[2:close])
     else:
         return None
-    try:
-        end = tokens.index(")", start)
-    except ValueError:
-        return None
-    if tokens[end:end + closing] != [")"] * closing or end == start or \
-            not all(t.isidentifier() for t in tokens[start:end]):
-        return None
-    return alignof(tuple(tokens[start:end]), gnu)
+    return None if found is None else alignof(tuple(found[0]), found[1])
 
 
 def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None,
@@ -269,13 +296,8 @@ def attr_argument(tokens: list[str], macros: Mapping[str, list[str]] | None,
     if named is not None:
         return named
     if len(tokens) > 3 and tokens[1] == "(" and macros is not None:
-        depth, end = 0, len(tokens)
-        for i, tok in enumerate(tokens[1:], 1):
-            depth += {"(": 1, ")": -1}.get(tok, 0)
-            if depth == 0:
-                end = i
-                break
-        return _eval_tokens(tokens[2:end], macros)
+        end = _closing(tokens, 1)
+        return _eval_tokens(tokens[2:end if end is not None else len(tokens)], macros)
     return None
 
 
@@ -284,9 +306,13 @@ def expand_macros(tokens: list[str], macros: Mapping[str, list[str]]) -> list[st
     :class:`LazyMacros` table, calls of function-like macros by their bodies with the
     arguments put in (the kernel's ``__aligned(8)``); ``tokens`` as they are past the
     budget."""
-    functions = macros.function_like if isinstance(macros, LazyMacros) else None
-    expanded = _expand(tokens, macros, functions, frozenset(), [_MACRO_BUDGET], 0)
+    expanded = _expand(tokens, macros, _functions(macros), frozenset(), [_MACRO_BUDGET], 0)
     return tokens if expanded is None else expanded
+
+
+def _functions(macros: Mapping[str, list[str]]) -> Callable[[str], FunctionMacro | None] | None:
+    """How to look a function-like macro up: only a :class:`LazyMacros` table keeps them."""
+    return macros.function_like if isinstance(macros, LazyMacros) else None
 
 
 # Macro expansions one evaluation may make, and how deep: a hostile header's exponential
@@ -418,17 +444,21 @@ def naming_typedef(record: Any, name: str) -> Any | None:
     return None
 
 
-_SPELLED_LITERAL_RE = re.compile(r"(?:aligned|__aligned__|_Alignas|align)\s*\(\s*(\w+)\s*\)")
+_C_TOKEN_RE = re.compile(r"\w+|<<|>>|&&|\|\||[^\s\w]")
+_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
-def _spelled_literal(attr: Any) -> int | None:
-    """The integer literal of an alignment attribute as its macro's body spells it
-    (``aligned(8)`` in ``#define __aligned_u64 __u64 __attribute__((aligned(8)))``), or
-    None for anything else (an argument that is a parameter, a macro, an expression, a
-    comment): those are read through the macro table as before. Without this, a unit
-    whose records hold ``__aligned_u64`` was parsed again with the macro record."""
-    m = _SPELLED_LITERAL_RE.match(spelled_text(attr, 64))
-    return _int_literal(m.group(1)) if m else None
+def _spelled_attribute(attr: Any) -> list[str]:
+    """An alignment attribute's tokens as its macro's body spells them (Linux's
+    ``__aligned_u64``: ``aligned ( 8 )`` in ``linux/types.h``), up to the ``)`` that closes
+    its argument: the attribute has no tokens of its own where the macro is used. A
+    parameter or a macro among them is read through the macro table as before; without
+    this, a unit whose records hold ``__aligned_u64`` was parsed again with the record."""
+    tokens = _C_TOKEN_RE.findall(_COMMENT_RE.sub(" ", spelled_text(attr, 256)))
+    if tokens[1:2] != ["("]:
+        return tokens[:1]  # (a bare ``aligned``)
+    close = _closing(tokens, 1)
+    return tokens[:close + 1] if close is not None else []
 
 
 def align_attr(cursor: Any, strict: bool = False,
@@ -451,14 +481,11 @@ def align_attr(cursor: Any, strict: bool = False,
         if child.kind != ck.ALIGNED_ATTR:
             continue
         tokens = [t.spelling for t in child.get_tokens()]
-        if not tokens:  # written in a macro of another file (Linux's __aligned_u64)
-            value = _spelled_literal(child)
-            if value is not None:
-                found = max(found or 0, value)
-                continue
         if tokens[:1] == ["_Alignas"]:
             tokens = [t.spelling for t in cursor.get_tokens()]
             tokens = tokens[tokens.index("_Alignas"):] if "_Alignas" in tokens else tokens
+        elif not tokens:  # written in a macro of another file (Linux's __aligned_u64)
+            tokens = _spelled_attribute(child)
         value = 0 if tokens in (["aligned"], ["__aligned__"]) else \
             attr_argument(tokens, macros, alignof) if tokens[:1] in (
                 ["aligned"], ["__aligned__"], ["_Alignas"], ["align"]) else None
