@@ -347,7 +347,14 @@ def test_engine_spells_qualified_pointers_as_clang() -> None:
         "struct q { const t0 a; char *const b; char *const *c; char *const d[2];\n"
         "  volatile t0 e; const char *f; char *volatile const g; t1 h; const t1 *i;\n"
         "  char *restrict j; };\n")
-    assert_engine_builds_the_frontends_members([(source, {"struct q"})])
+    # and a pointer to a function or an array, whose own qualifiers are in parentheses
+    functions = (
+        "typedef char *(*f0)(const char *, int (*)(void));\ntypedef int (*a0)[4];\n"
+        "typedef int (*(*f1)(int))(double);\n"
+        "struct p { const f0 a; const f0 *b[2]; volatile a0 c; const f1 d; f0 e;\n"
+        "  int (*const volatile g)(int); };\n")
+    assert_engine_builds_the_frontends_members([(source, {"struct q"}),
+                                                (functions, {"struct p"})])
 
 
 def test_data_model_is_the_only_parameter() -> None:

@@ -505,13 +505,20 @@ def _qualifiers(spelling: str) -> str:
 
 
 _TRAILING_QUALIFIERS = re.compile(r"\*\s*((?:(?:const|volatile|restrict)\b\s*)+)$")
+_DECLARATOR_GROUP = re.compile(r"\(((?:\s*(?:\*|const\b|volatile\b|restrict\b))+)\s*\)")
 
 
 def _pointer_qualifiers(td: TypeDecl) -> str:
     """The qualifiers of a pointer itself, as clang's canonical spelling on the parse target
     writes them after the star (``char *const``, also for ``const t0`` with ``typedef char
     *t0``, or a typedef of that): qualifiers do not depend on the data model."""
-    trailing = _TRAILING_QUALIFIERS.search(td.canonical or td.spelling)
+    spelling = td.canonical or td.spelling
+    if td.pointee is not None and td.pointee.kind in ("array", "function"):
+        # its declarator is parenthesised: char *(*const)(int), int (*const)[4]; the
+        # first group of stars and qualifiers alone (a parameter's comes after it)
+        group = _DECLARATOR_GROUP.search(spelling)
+        spelling = group.group(1) if group else ""
+    trailing = _TRAILING_QUALIFIERS.search(spelling)
     return " ".join(trailing.group(1).split()) if trailing else ""
 
 
