@@ -241,16 +241,11 @@ def check(facts: BatchFacts, names: Mapping[str, FileNames] | None = None) -> Ve
             providers.setdefault(name, []).append(f)
         for name in tags:
             completers.setdefault(name, []).append(f)
-    everything = [found[f].names for f in files]
+    # every name mentioned anywhere, in code or in a macro's body: a macro that is not
+    # is never expanded
+    used = frozenset().union(*(found[f].names for f in files)).__contains__
     graph = _Graph(facts.includes)
     memo: dict[str, _Uses] = {}
-    used_memo: dict[str, bool] = {}
-
-    def used(macro: str) -> bool:
-        """Whether a macro is mentioned anywhere (in code or another macro's body)."""
-        if macro not in used_memo:
-            used_memo[macro] = any(macro in n for n in everything)
-        return used_memo[macro]
 
     def uses(f: str) -> _Uses:
         if f not in memo:
