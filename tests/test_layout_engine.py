@@ -459,6 +459,77 @@ def test_an_alignment_macro_is_put_in_as_text() -> None:
     assert member.align_attr == member.declared_align == gcc.aligns["((struct t *)0)->x"]
 
 
+def _expressions(rng: Any, depth: int) -> str:
+    """A random C integer constant expression of small literals (no overflow in 64 bits)."""
+    if depth == 0 or rng.random() < 0.25:
+        return str(rng.randint(0, 40))
+    kind = rng.random()
+    if kind < 0.15:
+        return f"{rng.choice('-~!+')}({_expressions(rng, depth - 1)})"
+    if kind < 0.25:
+        return (f"({_expressions(rng, depth - 1)} ? {_expressions(rng, depth - 1)} : "
+                f"{_expressions(rng, depth - 1)})")
+    if kind < 0.35:
+        return f"(({_expressions(rng, depth - 1)}) << {rng.randint(0, 8)})"
+    op = rng.choice(["+", "-", "*", "/", "%", "/", "%", ">>", "<", ">", "<=", ">=", "==",
+                     "!=", "&", "|", "^", "&&", "||"])
+    return f"({_expressions(rng, depth - 1)} {op} {_expressions(rng, depth - 1)})"
+
+
+def test_constant_expressions_evaluate_as_gcc() -> None:
+    """The evaluator of alignment expressions (``tokens._eval_tokens``) against gcc's own
+    values of 400 random expressions: division truncates toward zero, ``%`` takes the
+    dividend's sign (Python's ``eval`` floored: ``-17 / 4`` was -5)."""
+    import random
+    import subprocess
+
+    from abiscope.frontend.tokens import _eval_tokens
+
+    gcc = find_gcc("x86_64")
+    if gcc is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
+    rng = random.Random(20261126)
+    expressions = [_expressions(rng, 4) for _ in range(400)]
+    token = re.compile(r"\d+|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%()<>|&~^!?:]")
+    ours = [_eval_tokens(token.findall(e), {}) for e in expressions]
+    # (gcc's: the values that are defined, as 64-bit integers; ours is None only where C
+    # divides by zero)
+    defined = [(e, v) for e, v in zip(expressions, ours, strict=True) if v is not None]
+    assert len(defined) > 300
+    program = "long long v[] = {\n" + ",\n".join(
+        "(long long)(" + re.sub(r"\d+", r"\g<0>LL", e) + ")" for e, _ in defined) + "};\n"
+    program += ("#include <stdio.h>\nint main(void) { for (unsigned i = 0; i < sizeof v / "
+                "sizeof *v; i++) printf(\"%lld\\n\", v[i]); return 0; }\n")
+    with tempfile.TemporaryDirectory(prefix="abiscope-eval-") as tmp:
+        source, binary = Path(tmp) / "v.c", Path(tmp) / "v"
+        source.write_text(program)
+        subprocess.run([gcc, "-w", "-o", str(binary), str(source)], check=True)
+        values = subprocess.run([str(binary)], capture_output=True, text=True,
+                                check=True).stdout.split()
+    mismatches = [(e, v, int(g)) for (e, v), g in zip(defined, values, strict=True)
+                  if v != int(g)]
+    assert not mismatches, mismatches[:5]
+
+
+def test_an_alignment_divides_as_c_does() -> None:
+    """``aligned(-(-17 / 4) * 4)`` is 16 in C (Python's floor division made it 20)."""
+    if find_gcc("x86_64") is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
+    source = ("#define Q (-17 / 4)\n"
+              "struct d { char c; int x __attribute__((aligned(-Q * 4))); };\n")
+    gcc = compile_layouts({"u": source}, "x86_64",
+                          align_probes={"u": ["((struct d *)0)->x"]})["u"]
+    assert gcc.ok, gcc.stderr
+    with tempfile.TemporaryDirectory(prefix="abiscope-div-") as tmp:
+        header = Path(tmp) / "d.h"
+        header.write_text(source)
+        model = frontend.parse([str(header)], [TARGETS["x86_64"]],
+                               frontend.ParseOptions(system_dirs=False), jobs=1)
+    (record,) = model.records
+    member = record.layouts["x86_64"].members[1]
+    assert member.align_attr == member.declared_align == gcc.aligns["((struct d *)0)->x"] == 16
+
+
 def test_an_alignment_naming_a_base_type_matches_gcc_on_clangs_targets() -> None:
     """``aligned(__alignof__(long long))`` (clang's own ``max_align_t``), ``_Alignof`` and
     ``_Alignas(T)`` on clang's targets: the member's alignment is T's under the target's

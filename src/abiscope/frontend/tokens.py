@@ -122,27 +122,107 @@ def pack_at(path: str, line: int) -> int | None:
     return state
 
 
-_ARITH_TOKEN_RE = re.compile(r"^(\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|[-+*/%()<>|&~^]{1,2})$")
-
-
 def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]]) -> int | None:
     """An integer constant expression of literals, arithmetic and object-like macros (put
     in as text, as the preprocessor does: ``#define A 1 + 1`` makes ``A * 2`` 3)."""
     expanded = _expand(tokens, macros, _functions(macros), frozenset(), [_MACRO_BUDGET], 0)
-    if expanded is None:
-        return None
-    out: list[str] = []
-    for tok in expanded:
-        if not _ARITH_TOKEN_RE.match(tok):
+    return None if expanded is None else _ConstantExpression(expanded).value()
+
+
+_LIMIT = 1 << 64  # every value and result within (-2^64, 2^64): C's widest integers
+# binary operators and their precedence, loosest first (C11 6.5.5-6.5.14)
+_PRECEDENCE = {op: level for level, ops in enumerate((
+    ("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
+    ("<<", ">>"), ("+", "-"), ("*", "/", "%"))) for op in ops}
+
+
+class _ConstantExpression:
+    """C's integer constant expression over literal tokens, with C's arithmetic: division
+    truncates toward zero, and a value, shift or division that C leaves undefined (out of
+    64 bits, a negative or too wide shift, by zero) is no value. Python's ``eval`` floored
+    (``-17 / 4`` was -5) and computed a ``1 << 4000000000`` of half a gigabyte."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.at = 0
+
+    def value(self) -> int | None:
+        try:
+            result = self._conditional()
+        except (ValueError, RecursionError):  # (nesting deeper than Python's stack)
             return None
-        literal = _int_literal(tok)
-        out.append(str(literal) if literal is not None else tok.replace("/", "//"))
-    try:
-        # Safe: every token is a number, an operator or a parenthesis (checked above).
-        value = eval(" ".join(out), {"__builtins__": {}}, {})
-    except Exception:
-        return None
-    return value if isinstance(value, int) else None
+        return result if self.at == len(self.tokens) else None
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def _take(self, expected: str | None = None) -> str:
+        token = self._peek()
+        if token is None or (expected is not None and token != expected):
+            raise ValueError(expected or "end of expression")
+        self.at += 1
+        return token
+
+    def _conditional(self) -> int:
+        test = self._binary(0)
+        if self._peek() != "?":
+            return test
+        self._take("?")
+        yes = self._conditional()
+        self._take(":")
+        no = self._conditional()
+        return yes if test else no
+
+    def _binary(self, loosest: int) -> int:
+        """Operators of precedence ``loosest`` or tighter (precedence climbing)."""
+        left = self._unary()
+        while True:
+            level = _PRECEDENCE.get(self._peek() or "", -1)
+            if level < loosest:
+                return left
+            op = self._take()
+            left = _checked(_apply(op, left, self._binary(level + 1)))
+
+    def _unary(self) -> int:
+        token = self._take()
+        if token == "(":
+            inner = self._conditional()
+            self._take(")")
+            return inner
+        if token in ("-", "+", "~", "!"):
+            operand = self._unary()
+            return _checked({"-": -operand, "+": operand, "~": ~operand,
+                             "!": int(not operand)}[token])
+        literal = _int_literal(token)
+        if literal is None:
+            raise ValueError(token)
+        return _checked(literal)
+
+
+def _checked(value: int) -> int:
+    if not -_LIMIT < value < _LIMIT:
+        raise ValueError("out of range")
+    return value
+
+
+def _apply(op: str, left: int, right: int) -> int:
+    if op in ("/", "%"):
+        if right == 0:
+            raise ValueError("division by zero")
+        quotient = abs(left) // abs(right) * (1 if (left < 0) == (right < 0) else -1)
+        return quotient if op == "/" else left - right * quotient
+    if op in ("<<", ">>"):
+        if not 0 <= right < 64:
+            raise ValueError("shift")
+        return left << right if op == "<<" else left >> right
+    return {
+        "||": lambda: int(bool(left or right)), "&&": lambda: int(bool(left and right)),
+        "|": lambda: left | right, "^": lambda: left ^ right, "&": lambda: left & right,
+        "==": lambda: int(left == right), "!=": lambda: int(left != right),
+        "<": lambda: int(left < right), ">": lambda: int(left > right),
+        "<=": lambda: int(left <= right), ">=": lambda: int(left >= right),
+        "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
+    }[op]()
 
 
 def read_macros(tu: Any) -> dict[str, list[str]]:
