@@ -20,7 +20,7 @@ import pytest
 from abiscope import frontend
 from abiscope.cache import UnitCache
 from abiscope.cliutil import progress_bar
-from abiscope.frontend import BATCH_SIZE, Given, ParseOptions, batches, chunks, units
+from abiscope.frontend import CHUNK_SIZE, Given, ParseOptions, batches, chunks, units
 from abiscope.model import CType, Member, Model
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
@@ -69,7 +69,7 @@ def test_chunks_cover_the_inputs_in_order_largest_first() -> None:
             assert [h for c in out for h in c] == headers[:n]
             sizes = [len(c) for c in out]
             assert sizes == sorted(sizes, reverse=True)
-            assert min(sizes) >= BATCH_SIZE or len(out) == 1
+            assert min(sizes) >= CHUNK_SIZE or len(out) == 1
     assert len(chunks(headers, 2, 2)) == 6  # six units per worker in all
     assert len(chunks(headers, 5, 2)) == 3
     assert chunks(headers[:5], 2, 2) == [tuple(headers[:5])]
@@ -83,7 +83,7 @@ def test_a_run_without_cache_equals_one_with_it(tmp_path: Path) -> None:
     root = "/usr/include/linux"
     if not os.path.isdir(root):
         pytest.skip("no /usr/include/linux (linux-libc-dev)")
-    headers = sorted(glob.glob(f"{root}/*.h"))[:3 * BATCH_SIZE]
+    headers = sorted(glob.glob(f"{root}/*.h"))[:3 * CHUNK_SIZE]
     targets = [TARGETS["i386"], TARGETS["x86_64"]]
     opts = ParseOptions(all_files=True)
     assert len(chunks(headers, 2, 2)) < len(batches(headers))
@@ -108,7 +108,7 @@ def test_later_units_skip_what_earlier_ones_gave(tmp_path: Path) -> None:
         "struct common { char a; int b : 3 __attribute__((aligned(4))); };\n"
         "#pragma pack()\nenum shared { SHARED_A = 1 };\n#endif\n")
     headers = []
-    for i in range(3 * BATCH_SIZE):
+    for i in range(3 * CHUNK_SIZE):
         path = tmp_path / f"h{i:02}.h"
         path.write_text(f'#include "common.h"\n'
                         f"struct s{i} {{ char x; struct common c; enum shared e; }};\n")

@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..model import Model
 from .bindings import builtin_include_dir, load_cindex, relpath
 from .declarations import parse_decls
-from .driver import BATCH_SIZE, batches, chunks, merge, parse, set_session
+from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse, set_session
 from .ioctl_scan import ioctl_argument, scan_ioctls
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
@@ -34,6 +34,7 @@ from .walker import TargetResult
 
 __all__ = [
     "BATCH_SIZE",
+    "CHUNK_SIZE",
     "Given",
     "LazyMacros",
     "Model",
