@@ -530,6 +530,36 @@ def test_an_alignment_divides_as_c_does() -> None:
     assert member.align_attr == member.declared_align == gcc.aligns["((struct d *)0)->x"] == 16
 
 
+def test_an_alignment_naming_a_tag_matches_gcc_on_clangs_targets() -> None:
+    """``aligned(__alignof__(struct T))`` (Linux's ebtables), ``_Alignas(union U)`` and an
+    enum's: the member's declared alignment is the tag's on the target, as gcc's
+    ``_Alignof`` of the member says on i386, x86_64 and arm. Before, ``align_attr`` was
+    absent on clang's targets while the engine's targets had it."""
+    targets = [t for t in ("i386", "x86_64", "arm") if find_gcc(t) is not None]
+    if len(targets) < 3:
+        skip_or_fail("the i386, x86_64 and arm gccs are needed (make deps)")
+    source = ("struct big { long long x; void *p; double d; };\n"
+              "union u { char c; long l; };\nenum e { E0, E1 = 1000 };\n"
+              "struct t { char c;\n"
+              "  char data[0] __attribute__((aligned(__alignof__(struct big))));\n"
+              "  char d; _Alignas(union u) char k;\n"
+              "  char f; short s __attribute__((aligned(_Alignof(enum e)))); };\n")
+    probes = [f"((struct t *)0)->{m}" for m in ("data", "k", "s")]
+    with tempfile.TemporaryDirectory(prefix="abiscope-alignof-tag-") as tmp:
+        header = Path(tmp) / "t.h"
+        header.write_text(source)
+        for target in targets:
+            gcc = compile_layouts({"u": source}, target, align_probes={"u": probes})["u"]
+            assert gcc.ok, gcc.stderr
+            model = frontend.parse([str(header)], [TARGETS[target]],
+                                   frontend.ParseOptions(system_dirs=False), jobs=1)
+            layout = next(r for r in model.records if r.name == "struct t").layouts[target]
+            members = {f"((struct t *)0)->{m.name}": m for m in layout.members}
+            for probe in probes:
+                assert members[probe].align_attr is not None, (target, probe)
+                assert members[probe].declared_align == gcc.aligns[probe], (target, probe)
+
+
 def test_an_alignment_naming_a_base_type_matches_gcc_on_clangs_targets() -> None:
     """``aligned(__alignof__(long long))`` (clang's own ``max_align_t``), ``_Alignof`` and
     ``_Alignas(T)`` on clang's targets: the member's alignment is T's under the target's

@@ -53,6 +53,8 @@ class TargetWalker:
         self._ignoring = False
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
+        self.unit: Any = None  # the translation unit walked (walk_unit)
+        self._tags: dict[str, Any] | None = None  # its file-scope tags, made when asked
         tk = self.ci.TypeKind
         self._enum_kind_id = tk.ENUM.value
         self._unsigned_kind_ids = frozenset(  # (as Cursor.enum_value decides)
@@ -176,10 +178,28 @@ class TargetWalker:
     def alignof(self, words: tuple[str, ...], gnu: bool) -> int | None:
         """``_Alignof`` (``__alignof__`` with ``gnu``) of a base type written as words, under
         the data model of the target (checked against its gcc): clang's ``max_align_t``
-        aligns its members with ``aligned(__alignof__(long long))``, 8 on i386."""
+        aligns its members with ``aligned(__alignof__(long long))``, 8 on i386. A struct,
+        union or enum tag defined at file scope is the alignment clang gives it
+        (``aligned(__alignof__(struct ebt_replace))``, Linux's ebtables)."""
+        if len(words) == 2 and words[0] in ("struct", "union", "enum"):
+            tag = self.file_scope_tags().get(" ".join(words))
+            # (a record's own alignment: GNU __alignof__ lowers i386's fields, not records)
+            return None if tag is None else known_size(tag.type.get_align())
         model, scalar = MODELS.get(self.target), scalar_name(list(words))
         return None if model is None or scalar is None else \
             scalar_alignof(model, scalar, gnu)
+
+    def file_scope_tags(self) -> dict[str, Any]:
+        """The unit's struct, union and enum definitions at file scope, by name (read once
+        per unit, when an alignment names a tag: the same for any walk of the unit)."""
+        if self._tags is None:
+            ck = self.ci.CursorKind
+            self._tags = {}
+            for cursor in children_of(self.unit.cursor, (ck.STRUCT_DECL, ck.UNION_DECL,
+                                                          ck.ENUM_DECL)):
+                if cursor.is_definition():
+                    self._tags.setdefault(self.record_name(cursor), cursor)
+        return self._tags
 
     # -- records and enums -----------------------------------------------------------------
 
@@ -348,6 +368,7 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
     walker.files.clear()  # file handles are the unit's own
     walker.type_ids.clear()
+    walker.unit, walker._tags = tu, None
     for cursor in _top_level(tu, mains, all_files, walker.fast):
         walker.complete = len(walker.records)
         walker.visit(cursor)
