@@ -42,11 +42,14 @@ if TYPE_CHECKING:
     from ..cache import UnitCache
 
 
-# Headers per unit of work that a cache keeps (and translation unit with --batch), on
-# average (batches()): one touched header re-parses its unit for each target group, and
-# the unit holding a header is about twice this size (a unit of 64 took a touched run of
-# Linux UAPI past 1 s on a slow VM; 16 keeps it near 0.8 s, for 7 % more cold with a cache)
+# Headers per unit of work that a cache keeps, on average (batches()): one touched header
+# re-parses its unit for each target group, and the unit holding a header is about twice
+# this size (a unit of 64 took a touched run of Linux UAPI past 1 s on a slow VM; 16 keeps
+# it near 0.8 s, for 7 % more cold with a cache)
 BATCH_SIZE = 16
+# With --batch a unit is one translation unit: larger ones share more (a unit walks again
+# what the units before it walked)
+SHARED_BATCH_SIZE = 32
 CHUNK_SIZE = 32  # the least headers per unit of a run that keeps no unit: chunks()
 
 
@@ -152,7 +155,8 @@ def parse(
     work = [
         Job(chunk, group, options, combine, standalone and combine, kept)
         for group in groups.values()
-        for chunk in (batches(headers) if kept else chunks(headers, len(groups), jobs))]
+        for chunk in (batches(headers, SHARED_BATCH_SIZE if combine else BATCH_SIZE) if kept
+                      else chunks(headers, len(groups), jobs))]
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
