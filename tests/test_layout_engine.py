@@ -439,13 +439,18 @@ def test_an_aligned_function_like_macro_matches_gcc(tmp_path: Path) -> None:
     assert not run_checks(both, both.records, CheckConfig(select=("ABI005",)))
 
 
-def test_an_alignment_macro_is_put_in_as_text() -> None:
-    """``#define A 4 + 2`` makes ``aligned(A * 2)`` 8, as the preprocessor puts text in
-    (not 12, A's value times two); checked with gcc's ``_Alignof`` of the member."""
+@pytest.mark.parametrize(("define", "argument", "value"), [
+    ("#define A 4 + 2", "A * 2", 8),  # text is put in: not 12, A's value times two
+    ("#define Q (-17 / 4)", "-Q * 4", 16),  # C truncates: Python's floor division gave 20
+])
+def test_an_alignment_expression_is_read_as_the_compiler_reads_it(
+        define: str, argument: str, value: int) -> None:
+    """An ``aligned(...)`` argument through a macro, as the preprocessor and C's arithmetic
+    read it; checked with gcc's ``_Alignof`` of the member."""
     if find_gcc("x86_64") is None:
         skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
-    source = ("#define A 4 + 2\n"
-              "struct t { char c; int x __attribute__((aligned(A * 2))); };\n")
+    source = (f"{define}\n"
+              f"struct t {{ char c; int x __attribute__((aligned({argument}))); }};\n")
     gcc = compile_layouts({"u": source}, "x86_64",
                           align_probes={"u": ["((struct t *)0)->x"]})["u"]
     assert gcc.ok, gcc.stderr
@@ -456,7 +461,8 @@ def test_an_alignment_macro_is_put_in_as_text() -> None:
                                frontend.ParseOptions(system_dirs=False), jobs=1)
     (record,) = model.records
     member = record.layouts["x86_64"].members[1]
-    assert member.align_attr == member.declared_align == gcc.aligns["((struct t *)0)->x"]
+    assert member.align_attr == member.declared_align \
+        == gcc.aligns["((struct t *)0)->x"] == value
 
 
 def _expressions(rng: Any, depth: int) -> str:
@@ -511,23 +517,12 @@ def test_constant_expressions_evaluate_as_gcc() -> None:
     assert not mismatches, mismatches[:5]
 
 
-def test_an_alignment_divides_as_c_does() -> None:
-    """``aligned(-(-17 / 4) * 4)`` is 16 in C (Python's floor division made it 20)."""
-    if find_gcc("x86_64") is None:
-        skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
-    source = ("#define Q (-17 / 4)\n"
-              "struct d { char c; int x __attribute__((aligned(-Q * 4))); };\n")
-    gcc = compile_layouts({"u": source}, "x86_64",
-                          align_probes={"u": ["((struct d *)0)->x"]})["u"]
-    assert gcc.ok, gcc.stderr
-    with tempfile.TemporaryDirectory(prefix="abiscope-div-") as tmp:
-        header = Path(tmp) / "d.h"
-        header.write_text(source)
-        model = frontend.parse([str(header)], [TARGETS["x86_64"]],
-                               frontend.ParseOptions(system_dirs=False), jobs=1)
-    (record,) = model.records
-    member = record.layouts["x86_64"].members[1]
-    assert member.align_attr == member.declared_align == gcc.aligns["((struct d *)0)->x"] == 16
+def _gcc_targets(*names: str) -> list[str]:
+    """The targets, when each has its gcc (else a skip, or a failure under CI)."""
+    missing = [t for t in names if find_gcc(t) is None]
+    if missing:
+        skip_or_fail(f"the gccs of {', '.join(missing)} are needed (make deps)")
+    return list(names)
 
 
 def test_an_alignment_naming_a_tag_matches_gcc_on_clangs_targets() -> None:
@@ -535,9 +530,7 @@ def test_an_alignment_naming_a_tag_matches_gcc_on_clangs_targets() -> None:
     enum's: the member's declared alignment is the tag's on the target, as gcc's
     ``_Alignof`` of the member says on i386, x86_64 and arm. Before, ``align_attr`` was
     absent on clang's targets while the engine's targets had it."""
-    targets = [t for t in ("i386", "x86_64", "arm") if find_gcc(t) is not None]
-    if len(targets) < 3:
-        skip_or_fail("the i386, x86_64 and arm gccs are needed (make deps)")
+    targets = _gcc_targets("i386", "x86_64", "arm")
     source = ("struct big { long long x; void *p; double d; };\n"
               "union u { char c; long l; };\nenum e { E0, E1 = 1000 };\n"
               "struct t { char c;\n"
@@ -566,9 +559,7 @@ def test_an_alignment_naming_a_base_type_matches_gcc_on_clangs_targets() -> None
     data model, GNU ``__alignof__`` taking i386's 8 for ``long long`` and ``double``. Before,
     ``align_attr`` was absent and ABI005 called ``max_align_t``'s first member 4-aligned on
     i386 (``--all-files``)."""
-    targets = [t for t in ("i386", "x86_64", "arm") if find_gcc(t) is not None]
-    if len(targets) < 3:
-        skip_or_fail("the i386, x86_64 and arm gccs are needed (make deps)")
+    targets = _gcc_targets("i386", "x86_64", "arm")
     source = ("struct ao { char c;\n"
               "  long long a __attribute__((__aligned__(__alignof__(long long))));\n"
               "  char d; double b __attribute__((aligned(__alignof__(double))));\n"
