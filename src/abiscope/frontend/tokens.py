@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
@@ -190,13 +191,22 @@ class _ConstantExpression:
             self._take(")")
             return inner
         if token in ("-", "+", "~", "!"):
-            operand = self._unary()
-            return _checked({"-": -operand, "+": operand, "~": ~operand,
-                             "!": int(not operand)}[token])
+            return _checked(int(_UNARY[token](self._unary())))
         literal = _int_literal(token)
         if literal is None:
             raise ValueError(token)
         return _checked(literal)
+
+
+_UNARY: dict[str, Callable[[int], int | bool]] = {
+    "-": operator.neg, "+": operator.pos, "~": operator.invert, "!": operator.not_}
+_BINARY_OPERATORS: dict[str, Callable[[int, int], int | bool]] = {
+    "||": lambda a, b: bool(a or b), "&&": lambda a, b: bool(a and b),
+    "|": operator.or_, "^": operator.xor, "&": operator.and_,
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, ">": operator.gt,
+    "<=": operator.le, ">=": operator.ge,
+    "+": operator.add, "-": operator.sub, "*": operator.mul,
+}
 
 
 def _checked(value: int) -> int:
@@ -215,14 +225,7 @@ def _apply(op: str, left: int, right: int) -> int:
         if not 0 <= right < 64:
             raise ValueError("shift")
         return left << right if op == "<<" else left >> right
-    return {
-        "||": lambda: int(bool(left or right)), "&&": lambda: int(bool(left and right)),
-        "|": lambda: left | right, "^": lambda: left ^ right, "&": lambda: left & right,
-        "==": lambda: int(left == right), "!=": lambda: int(left != right),
-        "<": lambda: int(left < right), ">": lambda: int(left > right),
-        "<=": lambda: int(left <= right), ">=": lambda: int(left >= right),
-        "+": lambda: left + right, "-": lambda: left - right, "*": lambda: left * right,
-    }[op]()
+    return int(_BINARY_OPERATORS[op](left, right))  # (C's comparisons give 0 or 1)
 
 
 def read_macros(tu: Any) -> dict[str, list[str]]:
