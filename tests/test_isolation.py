@@ -70,6 +70,38 @@ def test_a_macro_of_an_earlier_header(tmp_path: Path) -> None:
     assert _leaky(headers, OPTS) == {"arm32.h"}
 
 
+def test_the_inputs_around_a_leaky_one_come_from_the_same_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the batch is parsed once: the leaky input alone, the runs around it from the batch
+    # (each walking only the files it reaches: wide.h's struct holder, which reaches only
+    # through the leaky input, is the leaky input's alone), in input order
+    headers = _write(tmp_path, {
+        "a.h": "#define HAVE_MASK 1\nstruct a { int x; };\n",
+        "b.h": '#include "inc/wide.h"\nstruct b {\n#ifdef HAVE_MASK\n char m;\n#else\n'
+               " long m;\n#endif\n};\n",
+        "c.h": "struct c { short s; };\n",
+        "d.h": '#include "inc/wide.h"\nstruct d { struct holder h; };\n',
+        "inc/wide.h": "#ifndef WIDE_H\n#define WIDE_H\nstruct holder {\n#ifdef HAVE_MASK\n"
+                      " char c;\n#else\n long long c;\n#endif\n};\n#endif\n",
+    })
+    parses: list[str] = []
+    parse = frontend.units._GroupParser.parse
+
+    def counted(self: object, path: str, text: str | None, flags: int | None = None) -> object:
+        parses.append(os.path.basename(path))
+        return parse(self, path, text, flags)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(frontend.units._GroupParser, "parse", counted)
+    assert _leaky(headers, OPTS) == {"b.h", "d.h"}
+    assert len(parses) == 1
+    _same(headers)
+    opts = ParseOptions(system_dirs=False, all_files=True)
+    _same(headers, opts)
+    model = frontend.parse(headers, X86, opts, jobs=1, batch=True)
+    holder = model.record("struct holder")
+    assert holder is not None and holder.layouts["x86_64"].size == 8  # b.h's, alone
+
+
 def test_a_macro_it_includes_only_after_using_it(tmp_path: Path) -> None:
     # first.h is entered under h.h before conf.h, which h.h includes afterwards; an earlier
     # input has conf.h in the batch already

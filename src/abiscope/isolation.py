@@ -161,7 +161,8 @@ class BatchFacts:
     entered the file or an include guard skipped it. ``declared``: the names each file
     declares at file scope (typedefs, enumerators, variables); ``tags``: the struct, union
     and enum tags it defines; ``skipped``: the byte ranges of each file that the
-    preprocessor skipped.
+    preprocessor skipped; ``reentered``: the files it entered more than once (no include
+    guard).
     """
 
     roots: tuple[str, ...]
@@ -170,6 +171,7 @@ class BatchFacts:
     declared: Mapping[str, frozenset[str]]
     tags: Mapping[str, frozenset[str]]
     skipped: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    reentered: frozenset[str] = frozenset()
 
 
 class _Graph:
@@ -218,10 +220,13 @@ class Verdict:
     """What a batch would change: ``leaky``, the indices of the inputs that need a
     translation unit of their own; ``unevaluable``, the (file, macro) pairs of inputs'
     macros whose value, evaluated at the end of the batch, would use what the input alone
-    does not have (their header alone leaves them unevaluated)."""
+    does not have (their header alone leaves them unevaluated); ``reach``, for each input
+    that is not leaky, the files it reaches (itself too): a translation unit of its own
+    enters exactly these, and in the batch they read what they would read there."""
 
     leaky: frozenset[int]
     unevaluable: frozenset[tuple[str, str]]
+    reach: Mapping[int, frozenset[str]] = field(default_factory=dict)
 
 
 def check(facts: BatchFacts, names: Mapping[str, FileNames] | None = None) -> Verdict:
@@ -279,7 +284,13 @@ def check(facts: BatchFacts, names: Mapping[str, FileNames] | None = None) -> Ve
                    if any(d not in closure for d in (*providers.get(name, ()),
                                                       *completers.get(name, ())))}
         unevaluable.update((root, m) for m in _tainted(fn.bodies, foreign))
-    return Verdict(leaky, frozenset(unevaluable))
+    # (a file entered more than once was entered in several contexts: its includes and
+    # tags may be another context's, so what reaches one that has either has no exact reach)
+    unclear = {f for f in facts.reentered if facts.includes.get(f) or found[f].tags
+               or facts.tags.get(f)}
+    reach = {i: r for i, root in enumerate(facts.roots) if i not in leaky
+             and unclear.isdisjoint(r := graph.reach(root))}
+    return Verdict(leaky, frozenset(unevaluable), reach)
 
 
 @dataclass(frozen=True)

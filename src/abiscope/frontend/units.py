@@ -8,6 +8,7 @@ import ctypes
 import os
 import pickle
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -59,7 +60,9 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     ck = ci.CursorKind
     lib = ci.conf.lib
     real = real_path
-    entered = tuple(dict.fromkeys(real(name) for name, _ in included_files(tu)))  # first entries
+    every = [real(name) for name, _ in included_files(tu)]
+    entered = tuple(dict.fromkeys(every))  # first entries
+    reentered = frozenset(f for f, n in Counter(every).items() if n > 1)
     include_id = ck.INCLUSION_DIRECTIVE.value
     tag_ids = {ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value}
     enum_id = ck.ENUM_DECL.value
@@ -113,7 +116,8 @@ def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
         declared += [(where, c.spelling) for c in children_of(enum, (ck.ENUM_CONSTANT_DECL,))]
     return isolation.BatchFacts(
         tuple(real(h) for h in headers), entered, {f: tuple(v) for f, v in includes.items()},
-        isolation.group_names(declared), isolation.group_names(tags), skipped_blocks(tu))
+        isolation.group_names(declared), isolation.group_names(tags), skipped_blocks(tu),
+        reentered)
 
 
 def parse_target(headers: Sequence[str], target: Target, options: ParseOptions) -> TargetResult:
@@ -384,6 +388,10 @@ class _GroupParser:
             if culprits is not None and not culprits:
                 verdict = isolation.check(_batch_facts(tu, headers))
                 culprits = set(verdict.leaky)
+                if culprits and len(verdict.reach) + len(culprits) == len(headers):
+                    self.note_files(tu, headers)
+                    self.collect_around(tu, headers, path, text, verdict)
+                    return
             if culprits is not None and not culprits:
                 self.note_files(tu, headers)
                 self.collect(tu, headers, path, text, verdict.unevaluable)
@@ -402,6 +410,27 @@ class _GroupParser:
             else:
                 segment.append(header)
         self.parse_batch(segment)
+
+    def collect_around(self, tu: Any, headers: Sequence[str], path: str, text: str,
+                       verdict: isolation.Verdict) -> None:
+        """The records of a batch whose ``verdict`` names leaky inputs, in input order:
+        each leaky input from a translation unit of its own, and each run of inputs between
+        them from the batch's unit, walking only the files that run reaches. Those files
+        read there what they read in a unit of their own (:func:`abiscope.isolation.check`),
+        so the run's records are its records alone, and the batch need not be parsed again
+        without the leaky inputs (each such parse was checked again, and could find more)."""
+        segment: list[int] = []
+        for i in [*range(len(headers)), None]:
+            if i is not None and i not in verdict.leaky:
+                segment.append(i)
+                continue
+            if segment:
+                reach = frozenset().union(*(verdict.reach[j] for j in segment))
+                self.collect(tu, [headers[j] for j in segment], path, text,
+                             verdict.unevaluable, reach=reach)
+                segment = []
+            if i is not None:
+                self.parse_one(headers[i])
 
     def culprits(self, tu: Any, headers: Sequence[str]) -> set[int] | None:
         """Indices of the headers under which the batch's errors occurred: empty if it has
@@ -473,15 +502,19 @@ class _GroupParser:
 
     def collect(self, tu: Any, headers: Sequence[str], path: str, text: str | None,
                 unevaluable: frozenset[tuple[str, str]] = frozenset(),
-                detailed: bool = True) -> None:
+                detailed: bool = True, reach: frozenset[str] | None = None) -> None:
         """Walk a translation unit that parsed without errors (``unevaluable``: the
         (file, macro) pairs of a batch's inputs that their header alone cannot evaluate;
-        ``detailed``: the unit has the macro record)."""
+        ``detailed``: the unit has the macro record; ``reach``: with every file's records
+        wanted, only those of these files, the ones ``headers`` reach in a batch)."""
         ci = self.ci
         # (the inputs' real paths: which top-level records to walk when not every file's
         # are, and which macros to evaluate)
         mains = {real_path(h) for h in headers} \
             if self.want_macros or not self.options.all_files else set()
+        walked, all_files = mains, self.options.all_files
+        if reach is not None and all_files:
+            walked, all_files = set(reach), False
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
         # (records are only added during a walk, and a dict keeps their order: the new
@@ -489,7 +522,7 @@ class _GroupParser:
         # quadratic in a unit's headers)
         known = len(walker.records)
         try:
-            walk_unit(walker, tu, mains, self.options.all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table)
         except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table off
             # a detailed parse of the same text and walk this unit again with it. What the
@@ -501,7 +534,7 @@ class _GroupParser:
             macro_table = LazyMacros(detailed)
             for name in list(islice(walker.records, walker.complete, None)):
                 del walker.records[name]
-            walk_unit(walker, tu, mains, self.options.all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table)
         if self.builder is not None:
             self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
             collect_decls(self.builder, tu.cursor)
