@@ -62,6 +62,16 @@ def test_stdint_types_match_gcc(target: str) -> None:
     assert tally.records == 6
 
 
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_predefined_type_macros_match_gcc(target: str) -> None:
+    """``__INT_FAST16_TYPE__`` & co. written directly, with their limits and widths in
+    array sizes and an ``#if``: GCC's on the Linux targets, as its ``<stdint.h>`` types."""
+    tally, model = _compare(DATA / "predefined_types.h", target)
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert not model.failures, model.failures[0].summary()
+    assert tally.records == 5
+
+
 def test_a_forced_stdint_gives_gccs_fast_types_too(tmp_path: Path) -> None:
     """``--include stdint.h`` resolves to abiscope's header by its path; it still reaches
     clang's (its ``#include_next`` then searches from the start and finds itself first)."""

@@ -77,7 +77,8 @@ ABI_MACROS = re.compile(
     r"__ARM_FP|__thumb2__|__mips\w*|_MIPS_SIM|_MIPS_SZ\w+|_ABIO32|_ABIN32|_ABI64|"
     r"__riscv_float_abi\w+|__riscv_xlen|__LONG_DOUBLE_\w+|_ILP32|__ILP32__|_LP64|__LP64__|"
     r"__x86_64__|__i[3-6]86__|__BYTE_ORDER__|__HAVE_68881__|__mc680[0-9]0__|"
-    r"__BIGGEST_ALIGNMENT__|__s390x__|__sparc_v9__|__arch64__|_ARCH_PPC64|__powerpc64__")
+    r"__BIGGEST_ALIGNMENT__|__s390x__|__sparc_v9__|__arch64__|_ARCH_PPC64|__powerpc64__|"
+    r"__U?INT_(?:FAST|LEAST)\d+_(?:TYPE|MAX|WIDTH)__|__SIG_ATOMIC_TYPE__")
 # gcc-only: types clang does not have, a spelling of its own, a code-generation choice
 GCC_ONLY = {"__SIZEOF_FLOAT80__", "__SIZEOF_IBM128__", "__SIZEOF_FLOAT128__",
             "__SIZEOF_IEEE128__", "__ARM_ARCH_8A", "__mips_no_lxc1_sxc1"}
@@ -87,10 +88,10 @@ def _value(text: str) -> object:
     text = text.replace(" ", "")
     if re.fullmatch(r"'.'", text):
         return ord(text[1])
-    try:
-        return int(text, 0)
-    except ValueError:
-        return text
+    number = re.fullmatch(r"(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]*", text)
+    if number:  # (the value: gcc writes 0x7fffffffL where clang writes 2147483647L)
+        return int(number.group(1), 0)
+    return {"shortint": "short", "shortunsignedint": "unsignedshort"}.get(text, text)
 
 
 def _gcc_predefines(gcc: str) -> dict[str, object]:
@@ -117,7 +118,8 @@ def test_clang_predefines_the_abi_macros_the_targets_gcc_does(target: str) -> No
     supplies gcc's default CPU where clang's triple alone differs: ARMv7-A for armhf,
     i686, a 68020 with FPU; and on m68k gcc's ``__SIZEOF_LONG_DOUBLE__`` and
     ``__BIGGEST_ALIGNMENT__``, where clang's are wrong). clang may define more (``_ILP32``
-    on every 32-bit target)."""
+    on every 32-bit target). The fast and least integer types too, with their limits
+    (``options.gnu_predefines`` gives the Linux targets gcc's fast types)."""
     gcc = find_gcc(target)
     if gcc is None:
         skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")

@@ -66,6 +66,39 @@ def gnu_include_dirs(target: Target) -> list[str]:
     return [GNU_INCLUDE_DIR] if "-linux-gnu" in target.triple else []
 
 
+# The 64-bit architectures of the *-linux-gnu triples whose long is 64 bits (x32 and the
+# other ILP32 ABIs say so in the triple's environment: gnux32, gnuabin32)
+_LP64_ARCHS = ("x86_64", "aarch64", "riscv64", "powerpc64", "powerpc64le", "s390x", "mips64",
+               "mips64el", "sparc64", "loongarch64")
+
+
+def gnu_predefines(target: Target) -> list[str]:
+    """GCC's predefined macros where clang's differ, for the ``*-linux-gnu`` targets: the
+    fast 16- and 32-bit types are long where long is 64 bits and int elsewhere
+    (gcc/config/glibc-stdint.h; clang predefines the least types, short and int), with
+    their limits, widths and format letters; and ``__SIG_ATOMIC_TYPE__``, which clang does
+    not predefine (GCC: int). The same as :data:`GNU_INCLUDE_DIR`'s ``<stdint.h>`` gives
+    the typedefs."""
+    if "-linux-gnu" not in target.triple:
+        return []
+    arch, env = target.triple.split("-", 1)[0], target.triple.rsplit("-", 1)[-1]
+    wide = arch in _LP64_ARCHS and env not in ("gnux32", "gnuabin32")
+    signed, unsigned = ("long int", "long unsigned int") if wide else ("int", "unsigned int")
+    smax, umax = ("0x7fffffffffffffffL", "0xffffffffffffffffUL") if wide \
+        else ("0x7fffffff", "0xffffffffU")
+    letter = "l" if wide else ""
+    out = ["-U__SIG_ATOMIC_TYPE__", "-D__SIG_ATOMIC_TYPE__=int"]
+    for bits in ("16", "32"):
+        values = {f"__INT_FAST{bits}_TYPE__": signed, f"__UINT_FAST{bits}_TYPE__": unsigned,
+                  f"__INT_FAST{bits}_MAX__": smax, f"__UINT_FAST{bits}_MAX__": umax,
+                  f"__INT_FAST{bits}_WIDTH__": "64" if wide else "32"}
+        values.update({f"__INT_FAST{bits}_FMT{c}__": f'"{letter}{c}"' for c in "di"})
+        values.update({f"__UINT_FAST{bits}_FMT{c}__": f'"{letter}{c}"' for c in "ouxX"})
+        for name, value in values.items():
+            out += [f"-U{name}", f"-D{name}={value}"]
+    return out
+
+
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
@@ -74,6 +107,7 @@ def clang_args(target: Target, options: ParseOptions) -> list[str]:
     args += [f"-I{d}" for d in options.include_dirs]
     for d in gnu_include_dirs(target):
         args += ["-isystem", d]
+    args += gnu_predefines(target)  # (before the user's -D and -U: theirs win)
     args += [f"-D{d}" for d in options.defines]
     args += [f"-U{u}" for u in options.undefines]
     for inc in options.force_includes:
