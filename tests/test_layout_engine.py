@@ -517,6 +517,21 @@ def test_constant_expressions_evaluate_as_gcc() -> None:
     assert not mismatches, mismatches[:5]
 
 
+@pytest.mark.parametrize(("expression", "value"), [
+    ("0 && 1 / 0", 0), ("1 || 1 << 70", 1), ("1 ? 8 : 1 / 0", 8), ("0 ? 1 / 0 : 4", 4),
+    ("0 && (1 / 0 || 1 % 0) ? 2 : 16", 16), ("1 && 1 / 0", None), ("0 || 1 / 0", None),
+    ("(0 && 1 / 0) + 1 / 0", None), ("0 ? 1 : 1 << 64", None), ("0 && (1", None)])
+def test_the_operand_c_does_not_evaluate_has_no_say(expression: str,
+                                                     value: int | None) -> None:
+    """``&&``, ``||`` and ``?:`` skip an operand as C does: what is undefined there (a
+    division by zero, a shift past 64 bits) does not make the expression unreadable, and
+    what is evaluated still does; a syntax error anywhere does."""
+    from abiscope.frontend.tokens import _eval_tokens
+
+    token = re.compile(r"\d+|<<|>>|&&|\|\||[-+*/%()?:]")
+    assert _eval_tokens(token.findall(expression), {}) == value
+
+
 def _gcc_targets(*names: str) -> list[str]:
     """The targets, when each has its gcc (else a skip, or a failure under CI)."""
     missing = [t for t in names if find_gcc(t) is None]

@@ -137,15 +137,21 @@ _PRECEDENCE = {op: level for level, ops in enumerate((
     ("<<", ">>"), ("+", "-"), ("*", "/", "%"))) for op in ops}
 
 
+class _Undefined(ValueError):
+    """A value C leaves undefined: no value, unless the subexpression is not evaluated."""
+
+
 class _ConstantExpression:
     """C's integer constant expression over literal tokens, with C's arithmetic: division
     truncates toward zero, and a value, shift or division that C leaves undefined (out of
     64 bits, a negative or too wide shift, by zero) is no value. Python's ``eval`` floored
-    (``-17 / 4`` was -5) and computed a ``1 << 4000000000`` of half a gigabyte."""
+    (``-17 / 4`` was -5) and computed a ``1 << 4000000000`` of half a gigabyte. As in C,
+    ``&&``, ``||`` and ``?:`` do not evaluate the operand they skip: ``0 && 1 / 0`` is 0."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.at = 0
+        self.skipping = 0  # (inside operands that are not evaluated: their values are 0)
 
     def value(self) -> int | None:
         try:
@@ -164,14 +170,37 @@ class _ConstantExpression:
         self.at += 1
         return token
 
+    def _operand(self, evaluated: bool, level: int | None = None) -> int:
+        """The next operand (a conditional expression, or the operators of ``level`` and
+        tighter), or 0 when C does not evaluate it (its syntax still counts)."""
+        if not evaluated:
+            self.skipping += 1
+        try:
+            value = self._conditional() if level is None else self._binary(level)
+        finally:
+            if not evaluated:
+                self.skipping -= 1
+        return value if evaluated else 0
+
+    def _defined(self, op: str, left: int, right: int | None = None) -> int:
+        """``op`` applied (unary when ``right`` is None), within 64 bits; what C leaves
+        undefined is no value, and 0 in an operand that is not evaluated."""
+        try:
+            return _checked(_apply(op, left, right) if right is not None
+                            else int(_UNARY[op](left)))
+        except _Undefined:
+            if self.skipping:
+                return 0
+            raise
+
     def _conditional(self) -> int:
         test = self._binary(0)
         if self._peek() != "?":
             return test
         self._take("?")
-        yes = self._conditional()
+        yes = self._operand(bool(test))
         self._take(":")
-        no = self._conditional()
+        no = self._operand(not test)
         return yes if test else no
 
     def _binary(self, loosest: int) -> int:
@@ -182,7 +211,9 @@ class _ConstantExpression:
             if level < loosest:
                 return left
             op = self._take()
-            left = _checked(_apply(op, left, self._binary(level + 1)))
+            evaluated = not ((op == "&&" and not left) or (op == "||" and left))
+            right = self._operand(evaluated, level + 1)
+            left = self._defined(op, left, right)
 
     def _unary(self) -> int:
         token = self._take()
@@ -191,11 +222,11 @@ class _ConstantExpression:
             self._take(")")
             return inner
         if token in ("-", "+", "~", "!"):
-            return _checked(int(_UNARY[token](self._unary())))
+            return self._defined(token, self._unary())
         literal = _int_literal(token)
         if literal is None:
             raise ValueError(token)
-        return _checked(literal)
+        return _checked(literal)  # (a literal past 64 bits is an error even unevaluated)
 
 
 _UNARY: dict[str, Callable[[int], int | bool]] = {
@@ -211,19 +242,19 @@ _BINARY_OPERATORS: dict[str, Callable[[int, int], int | bool]] = {
 
 def _checked(value: int) -> int:
     if not -_LIMIT < value < _LIMIT:
-        raise ValueError("out of range")
+        raise _Undefined("out of range")
     return value
 
 
 def _apply(op: str, left: int, right: int) -> int:
     if op in ("/", "%"):
         if right == 0:
-            raise ValueError("division by zero")
+            raise _Undefined("division by zero")
         quotient = abs(left) // abs(right) * (1 if (left < 0) == (right < 0) else -1)
         return quotient if op == "/" else left - right * quotient
     if op in ("<<", ">>"):
         if not 0 <= right < 64:
-            raise ValueError("shift")
+            raise _Undefined("shift")
         return left << right if op == "<<" else left >> right
     return int(_BINARY_OPERATORS[op](left, right))  # (C's comparisons give 0 or 1)
 
