@@ -465,6 +465,42 @@ def test_an_alignment_expression_is_read_as_the_compiler_reads_it(
         == gcc.aligns["((struct t *)0)->x"] == value
 
 
+def test_a_redefined_macro_is_read_with_the_definition_in_force() -> None:
+    """``aligned(A)`` reads the definition of ``A`` in force where the attribute is (the
+    last one before it), through a function-like macro and another macro's body too; not
+    the unit's last one, nor one that comes only after it (there the name is an
+    enumerator, negative too). Checked with gcc's sizes, offsets and ``_Alignof`` of each
+    member on a clang target and on the engine's m68k."""
+    targets = _gcc_targets("x86_64", "m68k")
+    source = ("#define A 4\n#define AL(n) __attribute__((aligned(n)))\n#define W (A * 2)\n"
+              "struct early { char c; int x __attribute__((aligned(A))); int y AL(W); };\n"
+              "#undef A\n#define A 16\n#undef AL\n#define AL(n) __attribute__((aligned(2 * n)))\n"
+              "struct late { char c; int x __attribute__((aligned(A))); int y AL(W); };\n"
+              "enum { B = 8, M = -2 };\n"
+              "struct before { char c; int x __attribute__((aligned(B))); "
+              "int y __attribute__((aligned(-M * B))); };\n#define B 32\n")
+    probes = [f"((struct {r} *)0)->{m}" for r in ("early", "late", "before") for m in "xy"]
+    with tempfile.TemporaryDirectory(prefix="abiscope-redefined-") as tmp:
+        header = Path(tmp) / "r.h"
+        header.write_text(source)
+        for target in targets:
+            records = ["struct early", "struct late", "struct before"]
+            gcc = compile_layouts({"u": source}, target,
+                                  align_probes={"u": [*records, *probes]})["u"]
+            assert gcc.ok, gcc.stderr
+            model = frontend.parse([str(header)], [TARGETS[target]],
+                                   frontend.ParseOptions(system_dirs=False), jobs=1)
+            assert not model.failures, model.failures[0].summary()
+            members = {}
+            for record in model.records:
+                ours, theirs = record.layouts[target], gcc.records[record.name]
+                assert (ours.size, ours.align) == (theirs.size, theirs.align), target
+                assert flatten(ours.members) == flatten(theirs.members), target
+                members.update({f"(({record.name} *)0)->{m.name}": m for m in ours.members})
+            for probe in probes:
+                assert members[probe].align_attr == gcc.aligns[probe], (target, probe)
+
+
 def _expressions(rng: Any, depth: int) -> str:
     """A random C integer constant expression of small literals (no overflow in 64 bits)."""
     if depth == 0 or rng.random() < 0.25:

@@ -127,7 +127,17 @@ def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]]) -> int | No
     """An integer constant expression of literals, arithmetic and object-like macros (put
     in as text, as the preprocessor does: ``#define A 1 + 1`` makes ``A * 2`` 3)."""
     expanded = _expand(tokens, macros, _functions(macros), frozenset(), [_MACRO_BUDGET], 0)
-    return None if expanded is None else _ConstantExpression(expanded).value()
+    if expanded is None:
+        return None
+    if isinstance(macros, LazyMacros):  # (a name left is an enumerator, or an error)
+        named = [(t, macros.enumerator(t) if _IDENTIFIER.fullmatch(t) else None)
+                 for t in expanded]
+        expanded = [part for t, v in named for part in (
+            [t] if v is None else [str(v)] if v >= 0 else ["(", "-", str(-v), ")"])]
+    return _ConstantExpression(expanded).value()
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 _LIMIT = 1 << 64  # every value and result within (-2^64, 2^64): C's widest integers
@@ -309,22 +319,18 @@ def _call_arguments(tokens: list[str], open_at: int) -> tuple[list[list[str]], i
     return None
 
 
-class LazyMacros(Mapping[str, list[str]]):
-    """:func:`read_macros` of a translation unit, read one macro at a time when asked.
-
-    A batch of Linux headers defines tens of thousands of macros, and reading every body
-    (``get_tokens``) took longer than walking the records; an attribute argument needs a
-    handful. The index of definitions by name is built on the first lookup; as in
-    :func:`read_macros`, the last object-like definition of a name wins.
-    """
+class _UnitMacros:
+    """What :class:`LazyMacros` reads off one translation unit, once, when first asked:
+    its macro definitions by name, the tokens of each, and its file-scope enumerators."""
 
     def __init__(self, tu: Any) -> None:
         self.tu = tu
         self._index: dict[str, list[Any]] | None = None
-        self._bodies: dict[str, list[str] | None] = {}
-        self._functions: dict[str, FunctionMacro | None] = {}
+        self.tokens: dict[int, list[str]] = {}  # definition cursor's hash -> its tokens
+        self._enumerators: dict[str, int] | None = None
 
-    def _definitions(self) -> dict[str, list[Any]]:
+    @property
+    def index(self) -> dict[str, list[Any]]:
         if self._index is None:
             kind = load_cindex().CursorKind.MACRO_DEFINITION
             index: dict[str, list[Any]] = {}
@@ -333,29 +339,98 @@ class LazyMacros(Mapping[str, list[str]]):
             self._index = index
         return self._index
 
+    @property
+    def enumerators(self) -> dict[str, int]:
+        if self._enumerators is None:
+            ck = load_cindex().CursorKind
+            values: dict[str, int] = {}
+            for enum in children_of(self.tu.cursor, (ck.ENUM_DECL,)):
+                for constant in children_of(enum, (ck.ENUM_CONSTANT_DECL,)):
+                    values.setdefault(constant.spelling, int(constant.enum_value))
+            self._enumerators = values
+        return self._enumerators
+
+
+class LazyMacros(Mapping[str, list[str]]):
+    """:func:`read_macros` of a translation unit, read one macro at a time when asked.
+
+    A batch of Linux headers defines tens of thousands of macros, and reading every body
+    (``get_tokens``) took longer than walking the records; an attribute argument needs a
+    handful. The index of definitions by name is built on the first lookup. As in
+    :func:`read_macros`, the last definition of a name counts; :meth:`at` gives the table
+    as it stands at a place in the unit instead (the preprocessor's view there).
+    """
+
+    def __init__(self, tu: Any, before: Any = None, unit: _UnitMacros | None = None) -> None:
+        self.tu = tu
+        self.before = before  # a source location of ``tu``: only definitions before it
+        self._unit = unit if unit is not None else _UnitMacros(tu)
+        self._bodies: dict[str, list[str] | None] = {}
+        self._functions: dict[str, FunctionMacro | None] = {}
+
+    def at(self, location: Any) -> LazyMacros:
+        """The macros in force at ``location`` (of this unit, or of another parse of the
+        same text: the place is found again by file and offset): for each name, its last
+        definition before it. One ``#undef``-ed before it left the name an identifier
+        there, which a unit that parsed without errors did not expand; so the last
+        definition before it is the one in force, or the name is no macro there."""
+        ci = load_cindex()
+        where, place = location.file, None
+        if where is not None:
+            handle = ci.conf.lib.clang_getFile(self.tu, where.name)
+            if handle:  # (else no place: the last definitions count)
+                place = ci.conf.lib.clang_getLocationForOffset(self.tu, ci.File(handle),
+                                                               location.offset)
+        return LazyMacros(self.tu, place, self._unit)
+
+    def enumerator(self, name: str) -> int | None:
+        """The value of the file-scope enumerator ``name``, if the unit declares one. An
+        identifier that is no macro in an integer constant expression must be one
+        declared before it, so the unit's one of that name is it (C gives an enumerator
+        one name per scope)."""
+        return self._unit.enumerators.get(name)
+
+    def _in_force(self, name: str) -> tuple[Any, list[str]] | None:
+        """The definition of ``name`` that counts here, and its tokens."""
+        definitions = self._unit.index.get(name)
+        if not definitions:
+            return None
+        cursor = definitions[-1]
+        if self.before is not None:
+            before = load_cindex().conf.lib.clang_isBeforeInTranslationUnit
+            earlier = [d for d in definitions if before(d.location, self.before)]
+            if not earlier:
+                return None
+            cursor = earlier[-1]
+        known = self._unit.tokens
+        key = cursor.hash
+        if key not in known:
+            known[key] = [t.spelling for t in cursor.get_tokens()]
+        return cursor, known[key]
+
     def _body(self, name: str) -> list[str] | None:
         if name not in self._bodies:
+            found = self._in_force(name)
             body = None
-            for cursor in reversed(self._definitions().get(name, ())):
-                tokens = [t.spelling for t in cursor.get_tokens()]
+            if found is not None:
+                cursor, tokens = found
                 if len(tokens) > 1 and not is_function_like(cursor, tokens):
                     body = tokens[1:]
-                    break
             self._bodies[name] = body
         return self._bodies[name]
 
     def function_like(self, name: str) -> FunctionMacro | None:
-        """The parameters and body of ``name`` when its last definition is a function-like
-        macro that :func:`expand_macros` can expand (no ``#``, ``##`` or ``...``)."""
+        """The parameters and body of ``name`` when the definition that counts is a
+        function-like macro that :func:`expand_macros` can expand (no ``#``, ``##`` or
+        ``...``)."""
         if name not in self._functions:
-            found = None
-            definitions = self._definitions().get(name)
-            if definitions:
-                cursor = definitions[-1]
-                tokens = [t.spelling for t in cursor.get_tokens()]
+            found = self._in_force(name)
+            macro = None
+            if found is not None:
+                cursor, tokens = found
                 if len(tokens) > 2 and is_function_like(cursor, tokens):
-                    found = _function_macro(tokens)
-            self._functions[name] = found
+                    macro = _function_macro(tokens)
+            self._functions[name] = macro
         return self._functions[name]
 
     def __getitem__(self, name: str) -> list[str]:
@@ -368,7 +443,7 @@ class LazyMacros(Mapping[str, list[str]]):
         return isinstance(name, str) and self._body(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return (n for n in list(self._definitions()) if self._body(n) is not None)
+        return (n for n in list(self._unit.index) if self._body(n) is not None)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -594,6 +669,8 @@ def align_attr(cursor: Any, strict: bool = False,
     for child in cursor.get_children():
         if child.kind != ck.ALIGNED_ATTR:
             continue
+        if isinstance(macros, LazyMacros) and macros.before is None:
+            macros = macros.at(cursor.location)  # (the definitions in force there)
         tokens = [t.spelling for t in child.get_tokens()]
         if tokens[:1] == ["_Alignas"]:
             tokens = [t.spelling for t in cursor.get_tokens()]
