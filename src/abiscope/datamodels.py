@@ -22,6 +22,11 @@ The GCC parameters, with the name GCC's target headers give them:
 - ``field_align_cap`` (``ADJUST_FIELD_ALIGN``): the alignment of an integer or ``double``
   field without an explicit alignment (i386: 4). Already reflected in ``scalars``; the engine
   applies it where GCC derives an alignment from a machine mode.
+- ``vector_align_cap`` (``TARGET_VECTOR_ALIGNMENT``): the most a ``vector_size`` type is
+  aligned to (AAPCS: 8 on arm, 16 on aarch64). Elsewhere GCC places a vector, and a record
+  holding one, at a multiple of its size, as clang does, although its ``_Alignof`` answers
+  at most ``BIGGEST_ALIGNMENT`` (a 32-byte vector on x86-64: 32 in every layout, 16 from
+  ``_Alignof``); the engine follows the layouts.
 - ``align_anonymous_bitfields`` (``TARGET_ALIGN_ANONYMOUS_BITFIELD``, ``sysv`` only): an
   unnamed bit-field's declared type raises the record's alignment as a named one's does
   (arm AAPCS, aarch64: ``struct { char a; int :3; }`` is 4/4, 2/1 on x86-64). For a
@@ -101,6 +106,7 @@ class DataModel:
     max_natural_align: int | None = None
     empty_field_boundary: int = 1
     field_align_cap: int | None = None
+    vector_align_cap: int | None = None
     align_anonymous_bitfields: bool = False
     empty_record_size: int = 0  # "ms": a record without data is this big (MSVC C: 4)
     char_signed: bool = True
@@ -194,7 +200,7 @@ CHERI128 = _model(
 # The other Linux targets (GCC 12 cross compilers, checked through DWARF). BIGGEST_ALIGNMENT
 # is 8 on arm, s390x and mips o32 (``cap``: also the bare ``aligned``), 16 elsewhere.
 ARM = _model(
-    "arm", "little", pointer=4, long=4, cap=8, char_signed=False,
+    "arm", "little", pointer=4, long=4, cap=8, char_signed=False, vector_align_cap=8,
     align_anonymous_bitfields=True, overrides={"long double": (8, 8)},
     notes=("arm-linux-gnueabihf (AAPCS): long long and double 8-aligned, long double = double",
            "unnamed and zero-width bit-fields raise the record alignment (AAPCS)",
@@ -202,6 +208,7 @@ ARM = _model(
 )
 AARCH64 = _model(
     "aarch64", "little", pointer=8, long=8, char_signed=False, align_anonymous_bitfields=True,
+    vector_align_cap=16,
     notes=("long double is binary128, 16/16",
            "unnamed and zero-width bit-fields raise the record alignment (AAPCS64)",
            "plain char is unsigned"),

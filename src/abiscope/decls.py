@@ -31,7 +31,9 @@ class TypeDecl:
     names the component type: ``double`` for ``_Complex double``), ``enum`` (``scalar`` is
     its underlying type), ``pointer``, ``function`` (only behind a pointer), ``array``
     (``dims`` outermost first, ``None`` for ``[]``; ``element``), ``record`` (``record`` is
-    the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``void``, ``other``.
+    the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``vector`` (a GNU
+    ``vector_size`` type: ``scalar`` names the element type, ``dims`` holds the element
+    count), ``void``, ``other``.
 
     ``width_name`` is left ``None`` by the frontend: the engine takes the first name of
     ``typedefs`` whose width its data model decides (``size_t``, ``intptr_t``, …) or keeps

@@ -373,6 +373,12 @@ class LayoutEngine:
                 raise InputError(f"{where}: record type {td.spelling!r} without a key")
             shape = self._shape(td.record)
             bits, align = 8 * shape.size, shape.align
+        elif td.kind == "vector":
+            if td.scalar is None or td.scalar not in model.scalars or not td.dims:
+                raise InputError(f"{where}: vector type {td.spelling!r} ({td.scalar}) has no "
+                                 f"size in data model {model.name}")
+            size = model.scalars[td.scalar][0] * (td.dims[0] or 0)
+            bits, align = 8 * size, vector_align(model, size, td.scalar not in _FLOATS)
         else:
             raise InputError(f"{where}: type {td.spelling!r} ({td.kind}) cannot be laid out by "
                              f"abiscope's layout engine")
@@ -447,6 +453,10 @@ class LayoutEngine:
             else:
                 sized = self._sized(td, td.spelling)
                 size, align = (sized.bits or 0) // 8, sized.align
+        elif td.kind == "vector":  # (as clang's CType of one: no dims, no element)
+            kind = "vector"
+            sized = self._sized(td, td.spelling)
+            size, align = (sized.bits or 0) // 8, sized.align
         elif td.kind == "function":
             kind = "function"
             size, align = model.function
@@ -457,8 +467,8 @@ class LayoutEngine:
         result = CType(
             spelling=td.spelling, kind=kind, size=size, align=align, canonical=_canonical(td),
             signed=signed if kind in ("int", "bool", "float") else None,
-            typedefs=td.typedefs, dims=td.dims, element=element, pointee=pointee,
-            record=record,
+            typedefs=td.typedefs, dims=td.dims if kind != "vector" else (), element=element,
+            pointee=pointee, record=record,
         )
         self._ctypes[td] = result
         return result
@@ -564,6 +574,8 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
     if td.kind == "array" and td.element is not None:
         dims = "".join(f"[{'' if d is None else d}]" for d in td.dims)
         return _canonical(td.element, inner + dims)
+    if td.kind == "vector":  # (clang's own: "__attribute__((__vector_size__(…))) int")
+        return _join(td.canonical or td.spelling, inner)
     if td.kind == "function":
         spelling = td.canonical or td.spelling
         depth = 0
@@ -574,6 +586,19 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
                 return _join(ret, inner) + spelling[i:] if inner else spelling
         return spelling
     return _join(td.spelling, inner)
+
+
+def vector_align(model: DataModel, size: int, integer: bool) -> int:
+    """The alignment GCC lays a ``vector_size(size)`` type out with: its size, or the
+    model's ``vector_align_cap`` (AAPCS); and where ``ADJUST_FIELD_ALIGN`` caps integer
+    machine modes (i386: 4), an integer vector of up to 8 bytes, which i686 without MMX
+    keeps in an integer mode, takes that cap (as a member, and for ``_Alignof``)."""
+    align = max(size, 1)
+    if model.vector_align_cap is not None:
+        align = min(align, model.vector_align_cap)
+    if integer and model.field_align_cap is not None and size <= 8:
+        align = min(align, model.field_align_cap)
+    return align
 
 
 def gnu_alignof_floor(model: DataModel, scalar: str) -> int:

@@ -85,11 +85,27 @@ def scalar_name(words: list[str]) -> str | None:
     return f"unsigned {name}" if unsigned else name
 
 
-def clang_may_differ(layout: RecordLayout, cap: int | None, bitfields: bool) -> bool:
+def clang_may_differ(layout: RecordLayout, cap: int | None, bitfields: bool,
+                     field_cap: int | None = None) -> bool:
     """Whether clang may lay this record out otherwise than GCC (:meth:`_GroupParser.
-    relayout_gcc`)."""
+    relayout_gcc`); ``field_cap``: GCC's ``ADJUST_FIELD_ALIGN`` of integer modes (i386: 4),
+    which an integer vector of up to 8 bytes takes and clang does not."""
     return (cap is not None and _overaligned(layout, cap)) \
-        or (bitfields and _aligned_bitfield(layout.members))
+        or (bitfields and _aligned_bitfield(layout.members)) \
+        or (field_cap is not None and _small_vector(layout.members, field_cap))
+
+
+def _small_vector(members: Sequence[Member], cap: int) -> bool:
+    """Whether a member, at any depth or through arrays, is a vector of up to 8 bytes
+    aligned above ``cap``."""
+    for m in members:
+        t = m.type
+        while t.kind == "array" and t.element is not None:
+            t = t.element
+        if (t.kind == "vector" and (t.size or 0) <= 8 and (t.align or 0) > cap) \
+                or _small_vector(m.members, cap):
+            return True
+    return False
 
 
 def _aligned_bitfield(members: Sequence[Member]) -> bool:
@@ -237,6 +253,12 @@ class DeclBuilder:
             return TypeDecl("array", dims=tuple(dims), element=self.type_decl(inner), **common)
         if kind == "record":
             return TypeDecl("record", record=self.record(canon.get_declaration()), **common)
+        if kind == "vector":
+            element = canon.element_type
+            if type_kinds().get(element.kind, ("other", None))[0] in ("int", "bool", "float"):
+                return TypeDecl("vector", dims=(canon.element_count,),
+                                scalar=QUALIFIER_RE.sub("", element.spelling).strip(),
+                                **common)
         if kind in ("function", "void"):
             return TypeDecl(kind, **common)
         return TypeDecl("other", **common)

@@ -566,8 +566,9 @@ class _GroupParser:
         assert target is not None
         if target.name not in MODELS or target.triple.endswith("msvc"):
             return
+        field_cap = MODELS[target.name].field_align_cap
         suspects = {n for n in names if n in self.walker.ignored_attrs
-                    or clang_may_differ(records[n][2], cap, self.gcc_bitfields)}
+                    or clang_may_differ(records[n][2], cap, self.gcc_bitfields, field_cap)}
         if not suspects and not self.relaid:
             return
         holds = {n: records_held(records[n][2].members) for n in names - suspects}
@@ -590,7 +591,7 @@ class _GroupParser:
             builder.macros = macros
             collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
-        # (what the engine cannot lay out, a vector member, keeps clang's layout)
+        # (what the engine cannot lay out keeps clang's layout)
         relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
         records.update(laid)
         self.relaid |= set(laid)
