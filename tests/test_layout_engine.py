@@ -469,8 +469,8 @@ def test_a_redefined_macro_is_read_with_the_definition_in_force() -> None:
     """``aligned(A)`` reads the definition of ``A`` in force where the attribute is (the
     last one before it), through a function-like macro and another macro's body too; not
     the unit's last one, nor one that comes only after it (there the name is an
-    enumerator, negative too). Checked with gcc's sizes, offsets and ``_Alignof`` of each
-    member on a clang target and on the engine's m68k."""
+    enumerator, negative too, or one declared inside a struct). Checked with gcc's sizes,
+    offsets and ``_Alignof`` of each member on a clang target and on the engine's m68k."""
     targets = _gcc_targets("x86_64", "m68k")
     source = ("#define A 4\n#define AL(n) __attribute__((aligned(n)))\n#define W (A * 2)\n"
               "struct early { char c; int x __attribute__((aligned(A))); int y AL(W); };\n"
@@ -478,13 +478,16 @@ def test_a_redefined_macro_is_read_with_the_definition_in_force() -> None:
               "struct late { char c; int x __attribute__((aligned(A))); int y AL(W); };\n"
               "enum { B = 8, M = -2 };\n"
               "struct before { char c; int x __attribute__((aligned(B))); "
-              "int y __attribute__((aligned(-M * B))); };\n#define B 32\n")
-    probes = [f"((struct {r} *)0)->{m}" for r in ("early", "late", "before") for m in "xy"]
+              "int y __attribute__((aligned(-M * B))); };\n#define B 32\n"
+              "struct inner { char c; enum { I = 16 } e; int x __attribute__((aligned(I))); "
+              "int y __attribute__((aligned(I * -M))); };\n")
+    probes = [f"((struct {r} *)0)->{m}" for r in ("early", "late", "before", "inner")
+              for m in "xy"]
     with tempfile.TemporaryDirectory(prefix="abiscope-redefined-") as tmp:
         header = Path(tmp) / "r.h"
         header.write_text(source)
         for target in targets:
-            records = ["struct early", "struct late", "struct before"]
+            records = ["struct early", "struct late", "struct before", "struct inner"]
             gcc = compile_layouts({"u": source}, target,
                                   align_probes={"u": [*records, *probes]})["u"]
             assert gcc.ok, gcc.stderr

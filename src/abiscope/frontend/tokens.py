@@ -341,12 +341,20 @@ class _UnitMacros:
 
     @property
     def enumerators(self) -> dict[str, int]:
+        """Every file-scope enumerator, those of enums declared inside a struct or union
+        too (C puts them in the enclosing scope)."""
         if self._enumerators is None:
             ck = load_cindex().CursorKind
             values: dict[str, int] = {}
-            for enum in children_of(self.tu.cursor, (ck.ENUM_DECL,)):
-                for constant in children_of(enum, (ck.ENUM_CONSTANT_DECL,)):
-                    values.setdefault(constant.spelling, int(constant.enum_value))
+            scopes = [self.tu.cursor]
+            while scopes:
+                for child in children_of(scopes.pop(), (ck.ENUM_DECL, ck.STRUCT_DECL,
+                                                        ck.UNION_DECL)):
+                    if child.kind != ck.ENUM_DECL:
+                        scopes.append(child)
+                        continue
+                    for constant in children_of(child, (ck.ENUM_CONSTANT_DECL,)):
+                        values.setdefault(constant.spelling, int(constant.enum_value))
             self._enumerators = values
         return self._enumerators
 
