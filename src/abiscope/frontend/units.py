@@ -560,7 +560,9 @@ class _GroupParser:
           (:attr:`gcc_align_cap`; mips o32: 16 bytes, GCC 8), a layout that holds an
           alignment above GCC's biggest: only a bare ``aligned`` gives one there;
         - a record with an anonymous member whose attributes are written before its
-          keyword, which GCC ignores (:func:`gcc_ignores`; every GNU target).
+          keyword, which GCC ignores (:func:`gcc_ignores`; every GNU target);
+        - on i386, a record with an integer vector of up to 8 bytes, which GCC aligns at 4
+          (an integer mode under ``ADJUST_FIELD_ALIGN``) and clang at 8.
         """
         target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
         assert target is not None
