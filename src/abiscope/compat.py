@@ -142,8 +142,7 @@ def _names(members: Iterable[_Nested]) -> frozenset[str]:
 
 def _pointees(t: CType) -> Iterator[str]:
     """Records a member's type points to (through pointers and arrays of pointers)."""
-    while t.kind == "array" and t.element is not None:
-        t = t.element
+    t = t.innermost
     if t.kind != "pointer":
         return
     while t.pointee is not None:
@@ -174,8 +173,7 @@ def _handle_pair(la: RecordLayout, lb: RecordLayout) -> bool:
 
 def _contained(t: CType) -> str | None:
     """The record a member holds by value (itself or as array elements)."""
-    while t.kind == "array" and t.element is not None:
-        t = t.element
+    t = t.innermost
     return t.record if t.kind == "record" and t.record else None
 
 

@@ -55,6 +55,14 @@ class CType:
     pointee: CType | None = None
     record: str | None = None
 
+    @property
+    def innermost(self) -> CType:
+        """The type itself or, for an array, its innermost element type."""
+        t = self
+        while t.kind == "array" and t.element is not None:
+            t = t.element
+        return t
+
 
 @dataclass(frozen=True)
 class Member:

@@ -99,9 +99,7 @@ def _small_vector(members: Sequence[Member], cap: int) -> bool:
     """Whether a member, at any depth or through arrays, is a vector of up to 8 bytes
     aligned above ``cap``."""
     for m in members:
-        t = m.type
-        while t.kind == "array" and t.element is not None:
-            t = t.element
+        t = m.type.innermost
         if (t.kind == "vector" and (t.size or 0) <= 8 and (t.align or 0) > cap) \
                 or _small_vector(m.members, cap):
             return True
@@ -117,9 +115,7 @@ def records_held(members: Sequence[Member]) -> set[str]:
     """The records that members (at any depth, through arrays) are of."""
     out: set[str] = set()
     for m in members:
-        t = m.type
-        while t.kind == "array" and t.element is not None:
-            t = t.element
+        t = m.type.innermost
         if t.record:
             out.add(t.record)
         out |= records_held(m.members)

@@ -130,14 +130,10 @@ def _eval_tokens(tokens: list[str], macros: Mapping[str, list[str]]) -> int | No
     if expanded is None:
         return None
     if isinstance(macros, LazyMacros):  # (a name left is an enumerator, or an error)
-        named = [(t, macros.enumerator(t) if _IDENTIFIER.fullmatch(t) else None)
-                 for t in expanded]
+        named = [(t, macros.enumerator(t) if t.isidentifier() else None) for t in expanded]
         expanded = [part for t, v in named for part in (
             [t] if v is None else [str(v)] if v >= 0 else ["(", "-", str(-v), ")"])]
     return _ConstantExpression(expanded).value()
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 _LIMIT = 1 << 64  # every value and result within (-2^64, 2^64): C's widest integers
