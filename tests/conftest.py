@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +21,11 @@ SEED_HEADERS = ("dm_op_v3.h", "dm_op.h", "privcmd_dm_op.h")
 IN_CI = os.environ.get("CI") == "true"
 # The unit cache of the CLI and frontend writes to the user cache dir by default: the tests
 # get a private one (a cached result is never stale, but tests should not touch $HOME).
-os.environ.setdefault("ABISCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="abiscope-test-cache-"))
+# The process that makes it (pytest itself, not an xdist worker, which inherits the
+# variable) removes it at exit, so test sessions leave nothing in /tmp.
+if "ABISCOPE_CACHE_DIR" not in os.environ:
+    os.environ["ABISCOPE_CACHE_DIR"] = tempfile.mkdtemp(prefix="abiscope-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["ABISCOPE_CACHE_DIR"], ignore_errors=True)
 
 
 def skip_or_fail(reason: str) -> None:
