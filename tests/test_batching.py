@@ -312,3 +312,36 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
             pytest.skip("rich does not take FORCE_COLOR for a terminal here")
         for done in range(5):
             progress(done, 4)
+
+
+def test_units_behind_the_empty_pch_read_what_exact_units_read(
+        uapi_slice: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header's own unit is parsed with ``-w`` behind an empty precompiled header
+    (:func:`units.empty_pch`): the same model as clang's exact command line, on targets
+    with many builtins (x86-64, AArch64), and the cheaper command line is really used."""
+    targets = [TARGETS["x86_64"], TARGETS["aarch64"]]
+    opts = ParseOptions(all_files=True)
+    units._PCH.clear()
+    cheap = frontend.parse(uapi_slice, targets, opts, jobs=1)
+    made = [pch for pch in units._PCH.values() if pch]
+    assert len(made) == 2 and all(pch[0] == "-include-pch" for pch in made)
+    monkeypatch.setattr(units._GroupParser, "alone_args", lambda self: list(self.args))
+    exact = frontend.parse(uapi_slice, targets, opts, jobs=1)
+    assert len(exact.records) > 100
+    assert cheap == exact
+
+
+def test_a_warning_that_is_an_error_by_default_is_judged_by_the_exact_command_line(
+        tmp_path: Path) -> None:
+    """Under ``-w`` clang's default-error warnings (``int-conversion``, implicit ``int``)
+    stay errors; abiscope's command line disables them, as GCC 12 accepts them. The
+    header is parsed again with it, so it parses as before; a real error still fails."""
+    header = tmp_path / "warns.h"
+    header.write_text("int *p = 1;\nstatic x;\nstruct s { char c; long l; };\n")
+    broken = tmp_path / "broken.h"
+    broken.write_text("struct t { missing_t m; };\n")
+    model = frontend.parse([str(header), str(broken)], [TARGETS["x86_64"]], jobs=1)
+    assert [r.name for r in model.records] == ["struct s"]
+    assert model.records[0].layouts["x86_64"].size == 16
+    assert [f.header for f in model.failures] == [str(broken)]
+    assert "unknown type name 'missing_t'" in model.failures[0].summary()

@@ -9,6 +9,8 @@ strace is installed, by tracing every ``open`` of the process tree.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -149,6 +151,21 @@ def test_overlay_plan(tree: Path) -> None:
     assert plan.shadows == (f"{repo}/inc/evil.h", f"{repo}/inc/evil_dir")
     assert repo in plan.roots and "/usr/include" in plan.roots
     assert '"redirecting-with": "redirect-only"' in plan.overlay()
+
+
+def test_the_overlay_maps_its_own_dir_and_is_named_by_what_it_allows(tree: Path) -> None:
+    """The overlay's private directory (where a precompiled header goes) is mapped, but
+    the file is named by what the plan allows: the unit cache keys by that name, and the
+    directory is new in every process."""
+    plan = sandbox.plan([str(tree / "repo")], ["/usr/include"])
+    path = sandbox.write_overlay(plan)
+    own = os.path.dirname(path)
+    digest = hashlib.sha256(plan.overlay().encode()).hexdigest()[:16]
+    assert os.path.basename(path) == f"{digest}.json"
+    roots = [e["name"] for e in json.loads(Path(path).read_text())["roots"]]
+    assert own in roots and own not in plan.roots
+    assert sandbox.own_dir(["-x", "c", "-ivfsoverlay", path]) == own
+    assert sandbox.own_dir(["-x", "c", "-I", own]) is None
 
 
 def test_huge_tree_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -16,7 +16,9 @@ Allowed trees:
 * the ``-I`` dirs, the ``--sysroot`` dirs and the directories of ``--include`` files;
 * the system dirs abiscope adds per target (``frontend.system_include_dirs``: Debian's
   ``/usr/include/<multiarch>`` + ``/usr/include`` or ``/usr/<triple>/include``) and clang's
-  builtin-header dir (the resource dir inside the libclang-ng wheel).
+  builtin-header dir (the resource dir inside the libclang-ng wheel);
+* abiscope's own private temp dir (mode 0700, removed at exit), which holds the overlay and
+  the precompiled empty header each unit is parsed behind (``frontend.units.empty_pch``).
 
 The user-given trees (the first two items) are walked once for symlinks: a symlink whose
 target lies outside every allowed tree is shadowed by an overlay entry that cannot be opened
@@ -37,6 +39,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from .errors import InputError
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # frontend imports this module; the import below is only for 
     from .targets import Target
 
 MAX_WALK = 200_000  # directory entries vetted per tree before giving up with a clear error
+_OVERLAY_PREFIX = "abiscope-vfs-"  # the private temp dir of the overlay and own files
 _REFUSED = "/nonexistent/abiscope-include-refused"  # a shadow entry's target: never opens
 _NOT_FOUND_RE = re.compile(r"^'(?P<name>[^']*)' file not found")
 HINT = ("abiscope reads only the header's own tree, the -I/--sysroot dirs, the target's "
@@ -60,11 +64,16 @@ class Plan:
     roots: tuple[str, ...]
     shadows: tuple[str, ...]
 
-    def overlay(self) -> str:
+    def overlay(self, own: str | None = None) -> str:
+        """The overlay's text; ``own``: a private directory of abiscope's own files for
+        clang (:func:`own_dir`), mapped too unless a root holds it already."""
+        roots = list(self.roots)
+        if own is not None and not _under(own, roots):
+            roots.append(own)
         entries: list[dict[str, str]] = [
             {"type": "file", "name": s, "external-contents": _REFUSED} for s in self.shadows]
         entries += [{"type": "directory-remap", "name": r, "external-contents": r}
-                    for r in self.roots]
+                    for r in roots]
         doc = {"version": 0, "case-sensitive": "true", "redirecting-with": "redirect-only",
                "roots": entries}
         return json.dumps(doc, indent=1, sort_keys=True) + "\n"
@@ -173,18 +182,33 @@ def plan(given: Iterable[str], trusted: Iterable[str]) -> Plan:
 
 @lru_cache(maxsize=1)
 def _overlay_dir() -> str:
-    d = tempfile.mkdtemp(prefix="abiscope-vfs-")  # private (0700): nobody else can swap it
+    d = tempfile.mkdtemp(prefix=_OVERLAY_PREFIX)  # private (0700): nobody else can swap it
     atexit.register(shutil.rmtree, d, True)
     return d
 
 
 @lru_cache(maxsize=64)
-def write_overlay(text: str) -> str:
-    """The overlay written once per process under a private temp dir; its path."""
-    path = os.path.join(_overlay_dir(), hashlib.sha256(text.encode()).hexdigest()[:16] + ".json")
+def write_overlay(plan: Plan) -> str:
+    """The overlay of ``plan`` written once per process under a private temp dir, which
+    it maps too (:func:`own_dir`); its path. The file is named after what the plan allows
+    (a hash of the text without that directory, which is new in every process), so that
+    the name says the same thing in every run: the unit cache keys by it."""
+    own = _overlay_dir()
+    path = os.path.join(own, hashlib.sha256(plan.overlay().encode()).hexdigest()[:16] + ".json")
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.write(plan.overlay(own))
     return path
+
+
+def own_dir(args: Sequence[str]) -> str | None:
+    """The private directory the sandbox's overlay in the clang command line ``args``
+    maps for abiscope's own files (a precompiled header: ``frontend.units``); None
+    without the sandbox. The process that made it removes it at exit."""
+    for flag, value in pairwise(args):
+        if flag == "-ivfsoverlay" and os.path.basename(
+                os.path.dirname(value)).startswith(_OVERLAY_PREFIX):
+            return os.path.dirname(value)
+    return None
 
 
 def builtin_dir() -> str | None:
@@ -212,7 +236,7 @@ def confine(options: ParseOptions, headers: Sequence[str],
     search = [*options.include_dirs, *[d for _, d in options.sysroots], *trusted]
     forced = tuple(_force_include(f, search) for f in options.force_includes)
     given += [os.path.dirname(f) for f in forced]
-    path = write_overlay(plan(given, trusted).overlay())
+    path = write_overlay(plan(given, trusted))
     return replace(options, force_includes=forced,
                    extra_args=(*options.extra_args, "-ivfsoverlay", path))
 

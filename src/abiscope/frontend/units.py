@@ -5,6 +5,7 @@ units as stay exact (:func:`parse_unit`, a pure function of its inputs).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import pickle
 import re
@@ -15,7 +16,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from .. import isolation
+from .. import isolation, sandbox
 from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
@@ -255,6 +256,49 @@ def _batch_include(i: int, header: str) -> str:
     return f"#ifdef {guard}\n#error {_SKIP_MARK}{i}\n#endif\n{line}"
 
 
+_PCH: dict[tuple[str, ...], tuple[str, ...]] = {}  # command line -> its -include-pch
+
+
+def empty_pch(index: Any, args: Sequence[str], flags: int) -> tuple[str, ...]:
+    """``-include-pch PATH`` of a precompiled empty header made with ``args``, or nothing
+    where none can be made (no sandbox directory for it, or clang refuses it).
+
+    Every unit builds clang's predefined macros and registers the target's builtins
+    (thousands on x86 and AArch64) before it reads a line: 1.4 ms of an x86-64 UAPI
+    header's 3.5 ms, 3.4 ms on AArch64. Behind a precompiled header both come from that
+    file, lazily (0.7 and 1.0 ms). The header is empty, so the unit reads the same text
+    with the same macros; made once per process and command line, in the sandbox's
+    private directory (:func:`abiscope.sandbox.own_dir`), and tried once before use."""
+    key = (*args, str(flags))
+    if key in _PCH:
+        return _PCH[key]
+    _PCH[key] = ()
+    home = sandbox.own_dir(args)
+    if home is None or list(args[:2]) != ["-x", "c"]:
+        return ()
+    ci = load_cindex()
+    name = os.path.join(home, "empty-" + hashlib.sha256("\0".join(key).encode()).hexdigest()[:16])
+    header, check, path = name + ".h", name + ".c", name + ".pch"
+    try:
+        if not os.path.exists(path):
+            made = index.parse(header, args=["-x", "c-header", *args[2:]],
+                               unsaved_files=[(header, "")], options=flags)
+            if ci.conf.lib.clang_getNumDiagnostics(made):
+                return ()
+            part = f"{path}.{os.getpid()}"  # (another worker may write it as well)
+            made.save(part)
+            os.replace(part, path)
+        pch = ("-include-pch", path)
+        tried = index.parse(check, args=[*args, *pch], unsaved_files=[(check, "")],
+                            options=flags)
+        if ci.conf.lib.clang_getNumDiagnostics(tried):
+            return ()
+    except (OSError, ci.TranslationUnitLoadError, ci.TranslationUnitSaveError):
+        return ()
+    _PCH[key] = pch
+    return pch
+
+
 class _GroupParser:
     """Parses translation units for one group of targets, accumulating model pieces."""
 
@@ -282,6 +326,7 @@ class _GroupParser:
         self.want_files = files  # (only a cache reads them: 4 % of a target's CPU)
         self.cacheable = True
         self._alone: Any = None  # the translation unit parse_one parses again per header
+        self._alone_args: list[str] | None = None
         self.cwd = os.getcwd()  # (asked once: a unit runs in one working directory)
         # A header's own unit records macros only when they are read for sure (ioctl
         # values, the engine's attribute arguments): without the record its unit has a
@@ -325,9 +370,28 @@ class _GroupParser:
                 for attr in ("_abiscope_includes", "_abiscope_records"):
                     self._alone.__dict__.pop(attr, None)  # read off the unit before
                 return self._alone
-        self._alone = self.index.parse(path, args=self.args, unsaved_files=unsaved,
+        self._alone = self.index.parse(path, args=self.alone_args(), unsaved_files=unsaved,
                                        options=self.alone_flags)
         return self._alone
+
+    def alone_args(self) -> list[str]:
+        """The command line of :meth:`parse_alone`'s units: clang's own, made cheaper where
+        the unit keeps no macro record (which would lack the predefined macros behind a
+        precompiled header). ``-w`` replaces ``-Wno-everything``, which maps each of
+        clang's thousands of warnings in every unit; it leaves a warning that is an
+        error by default (``int-conversion``, …) an error, so a unit with errors is
+        parsed again with the exact command line (:meth:`parse_one`): without errors, a
+        unit's declarations do not depend on which warnings are shown. Then the empty
+        precompiled header (:func:`empty_pch`) provides the predefined macros and the
+        target's builtins. Together: an x86-64 UAPI header 3.4 → 2.9 ms, AArch64 5.4 →
+        2.9 ms."""
+        if self._alone_args is None:
+            record = self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+            args = self._alone_args = list(self.args)
+            if not self.alone_flags & record and "-Wno-everything" in args:
+                args[args.index("-Wno-everything")] = "-w"
+                args += empty_pch(self.index, args, self.alone_flags)
+        return self._alone_args
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
         if not self.want_files:
@@ -342,13 +406,20 @@ class _GroupParser:
         plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         try:
             tu = self.parse_alone(header) if walk else self.parse(header, None, plain)
+            errors = error_diagnostics(tu, relpath)
+            if errors and tu is self._alone and self.alone_args() != self.args:
+                # (errors under the cheaper command line: what the exact one says decides)
+                self._alone = None
+                path, text = _alone_main(header, self.cwd)
+                tu = self.index.parse(path, args=self.args, options=self.alone_flags,
+                                      unsaved_files=[*self.options.unsaved, (path, text)])
+                errors = error_diagnostics(tu, relpath)
         except self.ci.TranslationUnitLoadError as exc:
             self.cacheable = False
             self.failures.append(ParseFailure(relpath(header), "", (
                 Diagnostic("fatal", f"clang could not parse it ({exc})", None),)))
             return False
         self.note_files(tu, [header])
-        errors = error_diagnostics(tu, relpath)
         if errors:
             if tu is self._alone:
                 # its error count would carry over into the next reparse ("too many
