@@ -325,7 +325,7 @@ def test_units_behind_the_empty_pch_read_what_exact_units_read(
     cheap = frontend.parse(uapi_slice, targets, opts, jobs=1)
     made = [pch for pch in units._PCH.values() if pch]
     assert len(made) == 2 and all(pch[0] == "-include-pch" for pch in made)
-    monkeypatch.setattr(units._GroupParser, "alone_args", lambda self: list(self.args))
+    monkeypatch.setattr(units._GroupParser, "alone_args", lambda self, flags: list(self.args))
     exact = frontend.parse(uapi_slice, targets, opts, jobs=1)
     assert len(exact.records) > 100
     assert cheap == exact
@@ -345,3 +345,32 @@ def test_a_warning_that_is_an_error_by_default_is_judged_by_the_exact_command_li
     assert model.records[0].layouts["x86_64"].size == 16
     assert [f.header for f in model.failures] == [str(broken)]
     assert "unknown type name 'missing_t'" in model.failures[0].summary()
+
+
+def test_only_a_header_that_may_define_an_ioctl_keeps_the_macro_record(
+        tmp_path: Path) -> None:
+    """With macros wanted, a header's own unit has the macro record only when its text
+    names what an evaluated macro needs (``_IO…``, a ``--macro`` name); the others are
+    walked without it and lose no value."""
+    plain = tmp_path / "plain.h"
+    plain.write_text("struct p { int a; };\n#define P_SIZE 4\n")
+    ioctl = tmp_path / "io.h"
+    ioctl.write_text("#include <linux/ioctl.h>\nstruct q { int a; };\n"
+                     "#define Q_GET _IOR(0x51, 1, struct q)\n")
+    named = tmp_path / "named.h"
+    named.write_text("struct r { long a; };\n#define R_SIZE sizeof(struct r)\n")
+    opts = ParseOptions(macros=True, macro_names=("R_SIZE",))
+    parser = units._GroupParser([TARGETS["x86_64"]], opts)
+    record = units.load_cindex().TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+    assert [bool(parser.flags_for(str(h)) & record) for h in (plain, ioctl, named)] \
+        == [False, True, True]
+    model = frontend.parse([str(plain), str(ioctl), str(named)], [TARGETS["x86_64"]], opts,
+                           jobs=1)
+    values = {m.name: m.values["x86_64"] for m in model.macros}
+    assert values == {"Q_GET": (2 << 30) | (4 << 16) | (0x51 << 8) | 1, "R_SIZE": 8}
+
+
+def test_every_ioctl_macro_begins_with_the_prefix_a_text_is_searched_for() -> None:
+    from abiscope.frontend.macro_values import IOCTL_MACROS, IOCTL_PREFIX
+
+    assert all(name.startswith(IOCTL_PREFIX) for name in IOCTL_MACROS)

@@ -328,6 +328,24 @@ class FastCalls:
         return self._file.value, self._line.value, self._column.value
 
 
+def in_files(cursors: Iterable[Any], files: set[str], fast: FastCalls) -> Iterator[Any]:
+    """The ``cursors`` expanded in one of ``files`` (real paths): each file handle is
+    named once, not each cursor's location (a macro record holds thousands of them, most
+    of other files or of none, the predefined ones)."""
+    ci = load_cindex()
+    hits: dict[int, bool] = {}  # file handle -> is one of them
+    for cursor in cursors:
+        key = fast.expansion(cursor)[0]
+        if key is None:
+            continue
+        hit = hits.get(key)
+        if hit is None:
+            name = ci.File(ctypes.cast(key, ci.c_object_p)).name
+            hit = hits[key] = real_path(name) in files
+        if hit:
+            yield cursor
+
+
 @lru_cache(maxsize=1)
 def _inclusion_functions() -> tuple[Any, Any]:
     """``clang_getInclusions`` with a visitor that receives plain integers (its own

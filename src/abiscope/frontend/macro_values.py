@@ -8,18 +8,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import SourceLocation
-from .bindings import children_of, evaluate_cursor, load_cindex, real_path, relpath
+from .bindings import (
+    FastCalls,
+    children_of,
+    evaluate_cursor,
+    in_files,
+    load_cindex,
+    real_path,
+    relpath,
+)
 from .options import ParseOptions
 from .tokens import is_function_like
 
 IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
                            "_IOWR_BAD"})
+IOCTL_PREFIX = "_IO"  # what each of them begins with: a text without it defines none
 PROBE_PREFIX = "__abiscope_macro_"
 
 
 def evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
                      mains: set[str], args: list[str], options: ParseOptions,
-                     unevaluable: frozenset[tuple[str, str]] = frozenset(),
+                     fast: FastCalls, unevaluable: frozenset[tuple[str, str]] = frozenset(),
                      ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
     """Values of the header's ioctl request macros (and ``macro_names``) on this target.
 
@@ -30,13 +39,10 @@ def evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
     """
     ci = load_cindex()
     wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
-    for cursor in children_of(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,)):
+    definitions = children_of(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,))
+    for cursor in in_files(definitions, mains, fast):
         loc = cursor.location
-        if loc.file is None:
-            continue
         where = real_path(loc.file.name)
-        if where not in mains:
-            continue
         tokens = [t.spelling for t in cursor.get_tokens()]
         if len(tokens) < 2 or is_function_like(cursor, tokens):
             continue

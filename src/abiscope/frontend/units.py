@@ -42,7 +42,7 @@ from .declarations import (
     records_held,
     relayout,
 )
-from .macro_values import evaluate_macros
+from .macro_values import IOCTL_PREFIX, evaluate_macros
 from .options import ParseOptions, clang_args
 from .tokens import LazyMacros, NeedsMacros
 from .walker import TargetResult, TargetWalker, walk_unit
@@ -317,7 +317,7 @@ class _GroupParser:
             options.macros or options.macro_names)
         # Always with the macro record: an aligned(...) from a macro of another file
         # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
-        self.flags = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
+        self.flags: int = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         self.builder = DeclBuilder() if self.engines else None
         self.walker = TargetWalker(targets[0].name, relpath)
         self.failures: list[ParseFailure] = []
@@ -325,15 +325,17 @@ class _GroupParser:
         self.files: set[str] = set()
         self.want_files = files  # (only a cache reads them: 4 % of a target's CPU)
         self.cacheable = True
-        self._alone: Any = None  # the translation unit parse_one parses again per header
-        self._alone_args: list[str] | None = None
+        self._alone: dict[int, Any] = {}  # flags -> the unit parse_one parses again
+        self._alone_args: dict[int, list[str]] = {}
         self.cwd = os.getcwd()  # (asked once: a unit runs in one working directory)
-        # A header's own unit records macros only when they are read for sure (ioctl
-        # values, the engine's attribute arguments): without the record its unit has a
-        # tenth of the top-level children and parses faster; a walk that meets an
-        # aligned(MACRO) from another file parses it again with the record (collect).
-        self.alone_flags = self.flags if (self.want_macros or self.builder is not None) \
-            else flags
+        # A header's own unit records macros only when they are read for sure (the
+        # engine's attribute arguments, the ioctl values of a header that may define
+        # some: :meth:`flags_for`): without the record its unit has a tenth of the
+        # top-level children and parses faster; a walk that meets an aligned(MACRO) from
+        # another file parses it again with the record (collect).
+        self.alone_flags: int = self.flags if self.builder is not None else flags
+        self.macro_words = tuple(w.encode() for w in (IOCTL_PREFIX, *options.macro_names)) \
+            if self.want_macros else ()
         # Where clang's bare ``aligned`` is larger than GCC's biggest alignment (mips o32:
         # 16 bytes, GCC 8), a layout that holds more than GCC's biggest is the engine's.
         self.gcc_align_cap = None if self.clang_target is None \
@@ -351,7 +353,26 @@ class _GroupParser:
         return self.index.parse(path, args=self.args, unsaved_files=unsaved,
                                 options=self.flags if flags is None else flags)
 
-    def parse_alone(self, header: str) -> Any:
+    def flags_for(self, header: str) -> int:
+        """The flags of ``header``'s own unit: with the macro record where its macros are
+        evaluated (:attr:`want_macros`) and its text holds the name of one that may be
+        (``_IOW``, a ``--macro`` name): a macro whose tokens do not name one is not
+        evaluated. Most headers have no ioctl; their units walk no macro record."""
+        if not self.macro_words:
+            return self.alone_flags
+        data = next((t.encode("utf-8", "surrogateescape") for p, t in self.options.unsaved
+                     if p == header), None)
+        if data is None:
+            try:
+                with open(header, "rb") as fh:
+                    data = fh.read()
+            except OSError:
+                data = b"_IO"  # (clang says what is wrong with it)
+        if any(word in data for word in self.macro_words):
+            return self.flags
+        return self.alone_flags
+
+    def parse_alone(self, header: str, flags: int) -> Any:
         """``header`` in a translation unit of its own: a main file that includes it.
 
         The unit of the header before is parsed again with the new main file
@@ -361,37 +382,36 @@ class _GroupParser:
         dropped and a new one made."""
         path, text = _alone_main(header, self.cwd)
         unsaved = [*self.options.unsaved, (path, text)]
-        if self._alone is not None:
+        unit = self._alone.get(flags)
+        if unit is not None:
             try:
-                self._alone.reparse(unsaved_files=unsaved)
+                unit.reparse(unsaved_files=unsaved)
             except self.ci.TranslationUnitLoadError:
-                self._alone = None
+                del self._alone[flags]
             else:
                 for attr in ("_abiscope_includes", "_abiscope_records"):
-                    self._alone.__dict__.pop(attr, None)  # read off the unit before
-                return self._alone
-        self._alone = self.index.parse(path, args=self.alone_args(), unsaved_files=unsaved,
-                                       options=self.alone_flags)
-        return self._alone
+                    unit.__dict__.pop(attr, None)  # read off the unit before
+                return unit
+        unit = self._alone[flags] = self.index.parse(
+            path, args=self.alone_args(flags), unsaved_files=unsaved, options=flags)
+        return unit
 
-    def alone_args(self) -> list[str]:
-        """The command line of :meth:`parse_alone`'s units: clang's own, made cheaper where
-        the unit keeps no macro record (which would lack the predefined macros behind a
-        precompiled header). ``-w`` replaces ``-Wno-everything``, which maps each of
-        clang's thousands of warnings in every unit; it leaves a warning that is an
-        error by default (``int-conversion``, …) an error, so a unit with errors is
-        parsed again with the exact command line (:meth:`parse_one`): without errors, a
-        unit's declarations do not depend on which warnings are shown. Then the empty
-        precompiled header (:func:`empty_pch`) provides the predefined macros and the
-        target's builtins. Together: an x86-64 UAPI header 3.4 → 2.9 ms, AArch64 5.4 →
-        2.9 ms."""
-        if self._alone_args is None:
-            record = self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
-            args = self._alone_args = list(self.args)
-            if not self.alone_flags & record and "-Wno-everything" in args:
+    def alone_args(self, flags: int) -> list[str]:
+        """The command line of :meth:`parse_alone`'s units: clang's own, made cheaper.
+        ``-w`` replaces ``-Wno-everything``, which maps each of clang's thousands of
+        warnings in every unit; it leaves a warning that is an error by default
+        (``int-conversion``, …) an error, so a unit with errors is parsed again with the
+        exact command line (:meth:`parse_one`): without errors, a unit's declarations do
+        not depend on which warnings are shown. Then the empty precompiled header
+        (:func:`empty_pch`) provides the predefined macros and the target's builtins
+        (made with the unit's flags, its macro record shows the predefined macros as
+        before). An x86-64 UAPI header 3.4 → 2.9 ms, AArch64 5.4 → 2.9 ms."""
+        if flags not in self._alone_args:
+            args = self._alone_args[flags] = list(self.args)
+            if "-Wno-everything" in args:
                 args[args.index("-Wno-everything")] = "-w"
-                args += empty_pch(self.index, args, self.alone_flags)
-        return self._alone_args
+                args += empty_pch(self.index, args, flags)
+        return self._alone_args[flags]
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
         if not self.want_files:
@@ -405,13 +425,14 @@ class _GroupParser:
         raised) when it does not parse. ``walk=False`` only checks that it parses."""
         plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         try:
-            tu = self.parse_alone(header) if walk else self.parse(header, None, plain)
+            flags = self.flags_for(header) if walk else plain
+            tu = self.parse_alone(header, flags) if walk else self.parse(header, None, plain)
             errors = error_diagnostics(tu, relpath)
-            if errors and tu is self._alone and self.alone_args() != self.args:
+            if errors and tu is self._alone.get(flags) and self.alone_args(flags) != self.args:
                 # (errors under the cheaper command line: what the exact one says decides)
-                self._alone = None
+                del self._alone[flags]
                 path, text = _alone_main(header, self.cwd)
-                tu = self.index.parse(path, args=self.args, options=self.alone_flags,
+                tu = self.index.parse(path, args=self.args, options=flags,
                                       unsaved_files=[*self.options.unsaved, (path, text)])
                 errors = error_diagnostics(tu, relpath)
         except self.ci.TranslationUnitLoadError as exc:
@@ -421,16 +442,16 @@ class _GroupParser:
             return False
         self.note_files(tu, [header])
         if errors:
-            if tu is self._alone:
+            if tu is self._alone.get(flags):
                 # its error count would carry over into the next reparse ("too many
                 # errors emitted" on a clean header): the next header gets a new unit
-                self._alone = None
+                del self._alone[flags]
             self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
             return False
         if walk:
             record = self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
             self.collect(tu, [header], *_alone_main(header, self.cwd),
-                         detailed=bool(self.alone_flags & record))
+                         detailed=bool(flags & record))
         return True
 
     def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
@@ -612,10 +633,10 @@ class _GroupParser:
         if self.clang_target is not None:
             self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
                               macro_table)
-        if self.want_macros:
+        if self.want_macros and detailed:
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += evaluate_macros(self.index, tu, headers, path, mains, self.args,
-                                            self.options, unevaluable)
+                                            self.options, walker.fast, unevaluable)
 
     def relayout_gcc(self, tu: Any, names: set[str], path: str, text: str | None,
                      macros: Mapping[str, list[str]] | None) -> None:

@@ -24,9 +24,9 @@ from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
     children_of,
+    in_files,
     known_size,
     load_cindex,
-    real_path,
     type_kinds,
 )
 from .declarations import scalar_name
@@ -377,21 +377,8 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool, fast: FastCalls) -> Iterator[Any]:
-    ci = load_cindex()
-    ck = ci.CursorKind
-    wanted = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
-    same_file: dict[int, bool] = {}  # file handle -> is an input
+    ck = load_cindex().CursorKind
     found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
-    for cursor in found if found is not None else children_of(tu.cursor, wanted):
-        if all_files:
-            yield cursor
-            continue
-        key = fast.expansion(cursor)[0]
-        if key is None:
-            continue
-        hit = same_file.get(key)
-        if hit is None:
-            name = ci.File(ctypes.cast(key, ci.c_object_p)).name
-            hit = same_file[key] = real_path(name) in mains
-        if hit:
-            yield cursor
+    cursors = found if found is not None else children_of(
+        tu.cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL))
+    return iter(cursors) if all_files else in_files(cursors, mains, fast)
