@@ -668,6 +668,8 @@ def align_attr(cursor: Any, strict: bool = False,
     ``max_align_t``). What still cannot be read takes, when ``strict``, clang's alignment of
     the declaration on the parse target, and otherwise counts as absent.
     """
+    if not cursor.has_attrs():  # (one call, where a visit of its children is many)
+        return None
     ck = load_cindex().CursorKind
     found: int | None = None
     for child in cursor.get_children():

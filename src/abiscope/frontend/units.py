@@ -628,8 +628,11 @@ class _GroupParser:
                 del walker.records[name]
             walk_unit(walker, tu, walked, all_files, macro_table)
         if self.builder is not None:
-            self.builder.macros = macro_table if macro_table is not None else LazyMacros(tu)
-            collect_decls(self.builder, tu.cursor)
+            # (the declarations of the records this walk added, and what they refer to:
+            # the engine lays out those; the unit's other records it never reads)
+            self.builder.start_unit(macro_table if macro_table is not None else LazyMacros(tu))
+            for name in islice(walker.records, known, None):
+                self.builder.record(walker.cursors[name])
         if self.clang_target is not None:
             self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
                               macro_table)
@@ -682,7 +685,7 @@ class _GroupParser:
                                 | self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
                 macros = LazyMacros(tu)
             builder = DeclBuilder()
-            builder.macros = macros
+            builder.start_unit(macros)
             collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
         # (what the engine cannot lay out keeps clang's layout)

@@ -61,6 +61,7 @@ class TargetWalker:
             getattr(tk, n).value for n in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT",
                                            "UINT", "ULONG", "ULONGLONG", "UINT128"))
         self.files: dict[int, str] = {}  # file handle -> relpath, of the unit walked
+        self.cursors: dict[str, Any] = {}  # record name -> its definition, of the unit walked
         self.fast = FastCalls()
         # what units before this one walked (units.Given): their record of a name wins
         self.given_records: frozenset[str] = frozenset()
@@ -264,6 +265,7 @@ class TargetWalker:
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
+        self.cursors[name] = cursor
         self.records[name] = (kind, self.location(cursor), RecordLayout(
             size, align, members, holes, max(tail, 0), packed, kind))
 
@@ -367,6 +369,7 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.macros = macros
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
     walker.files.clear()  # file handles are the unit's own
+    walker.cursors.clear()
     walker.type_ids.clear()
     walker.unit, walker._tags = tu, None
     for cursor in _top_level(tu, mains, all_files, walker.fast):
