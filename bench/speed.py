@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark abiscope's own phases: cold, warm, one header touched, one header x many targets,
-peak RSS, and how the cost grows with headers and targets.
+``check`` against ``layout``, peak RSS, and how the cost grows with headers and targets.
 
 Each measurement is one ``abiscope layout`` process (``--format json -o``) timed from outside
 with its peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``), over Linux UAPI
@@ -117,6 +117,13 @@ def main() -> int:
                        touched=median(touched), warm_runs=warm, touched_runs=touched,
                        touched_largest_unit=median(worst), touched_largest_runs=worst,
                        largest_unit=len(largest))
+        # `check` (CI's command): the parse with ioctl macros, ABI013's hypothetical
+        # targets and the rules, cold, as a multiple of the cold `layout` without a cache
+        plain = run(abiscope(hs, args.targets, out, None, inc), env)
+        check = run([sys.executable, "-m", "abiscope", "check", *hs, "-t", args.targets,
+                     *inc, "-f", "json", "-o", out, "--no-cache"], env)
+        figures.update(layout_cold_no_cache=plain, check_cold_no_cache=check,
+                       check_over_layout=round(check[0] / plain[0], 2))
         one_targets = "all,future"  # 19 real targets + lp128, cheri128
         one_cache = str(work / "cache1")
         figures["one_header_cold"] = run(abiscope([INTERFACE], one_targets, out, one_cache),
