@@ -328,6 +328,31 @@ class FastCalls:
         return self._file.value, self._line.value, self._column.value
 
 
+class Locations:
+    """Expansion locations of one translation unit's cursors, each file named once (by
+    libclang's file handle) instead of once per cursor. The handles are the unit's own,
+    and change when it is parsed again: :meth:`clear` before the next one."""
+
+    def __init__(self, fast: FastCalls, relpath: Callable[[str], str]) -> None:
+        self.ci = load_cindex()
+        self.fast = fast
+        self.relpath = relpath
+        self.names: dict[int, str] = {}  # file handle -> its name as reports show it
+
+    def clear(self) -> None:
+        self.names.clear()
+
+    def __call__(self, cursor: Any) -> SourceLocation:
+        key, line, column = self.fast.expansion(cursor)
+        if key is None:
+            return SourceLocation("", line, column)
+        name = self.names.get(key)
+        if name is None:
+            handle = ctypes.cast(key, self.ci.c_object_p)
+            name = self.names[key] = self.relpath(self.ci.File(handle).name)
+        return SourceLocation(name, line, column)
+
+
 def in_files(cursors: Iterable[Any], files: set[str], fast: FastCalls) -> Iterator[Any]:
     """The ``cursors`` expanded in one of ``files`` (real paths): each file handle is
     named once, not each cursor's location (a macro record holds thousands of them, most

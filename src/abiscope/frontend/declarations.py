@@ -4,7 +4,6 @@ engine targets, and of clang targets where clang may lay a record out unlike GCC
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -22,6 +21,7 @@ from ..targets import Target
 from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
+    Locations,
     children_of,
     error_diagnostics,
     load_cindex,
@@ -143,8 +143,7 @@ class DeclBuilder:
         self.macros: Mapping[str, list[str]] = {}  # object-like macros of the current TU
         self._named_tu: Any = None  # the unit _named was read from (named_decls)
         self._named: dict[str, Any] = {}
-        self.fast = FastCalls()
-        self._files: dict[int, str] = {}  # file handle -> its name, of the current unit
+        self.location = Locations(FastCalls(), relpath)  # (of the current unit)
 
     def read_macros(self, tu: Any) -> None:
         """The macros of a translation unit, for attribute arguments (read when asked)."""
@@ -152,21 +151,9 @@ class DeclBuilder:
 
     def start_unit(self, macros: Mapping[str, list[str]]) -> None:
         """What the next declarations come from: a unit (new, or parsed again) with these
-        macros. Its file handles are its own: the names of the last unit's are dropped."""
+        macros (and file handles of its own: :class:`Locations`)."""
         self.macros = macros
-        self._files = {}
-
-    def location(self, cursor: Any) -> SourceLocation:
-        """The cursor's expansion location, each file named once per translation unit
-        (:meth:`start_unit`; as :meth:`TargetWalker.location`)."""
-        key, line, column = self.fast.expansion(cursor)
-        if key is None:
-            return SourceLocation("", line, column)
-        name = self._files.get(key)
-        if name is None:
-            handle = ctypes.cast(key, self.ci.c_object_p)
-            name = self._files[key] = relpath(self.ci.File(handle).name)
-        return SourceLocation(name, line, column)
+        self.location.clear()
 
     def align_attr(self, cursor: Any) -> int | None:
         """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""

@@ -4,7 +4,6 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 
 from __future__ import annotations
 
-import ctypes
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from ..model import (
 from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
+    Locations,
     children_of,
     in_files,
     known_size,
@@ -60,27 +60,14 @@ class TargetWalker:
         self._unsigned_kind_ids = frozenset(  # (as Cursor.enum_value decides)
             getattr(tk, n).value for n in ("CHAR_U", "UCHAR", "CHAR16", "CHAR32", "USHORT",
                                            "UINT", "ULONG", "ULONGLONG", "UINT128"))
-        self.files: dict[int, str] = {}  # file handle -> relpath, of the unit walked
         self.cursors: dict[str, Any] = {}  # record name -> its definition, of the unit walked
         self.fast = FastCalls()
+        self.location = Locations(self.fast, relpath)  # (of the unit walked)
         # what units before this one walked (units.Given): their record of a name wins
         self.given_records: frozenset[str] = frozenset()
         self.given_enums: frozenset[str] = frozenset()
 
     # -- locations -------------------------------------------------------------------------
-
-    def location(self, cursor: Any) -> SourceLocation:
-        """The cursor's expansion location; file names are looked up once per file of the
-        translation unit (``files``, keyed by libclang's file handle, emptied by
-        :func:`walk_unit` for every unit) instead of once per cursor."""
-        key, line, column = self.fast.expansion(cursor)
-        if key is None:
-            return SourceLocation("", line, column)
-        name = self.files.get(key)
-        if name is None:
-            handle = ctypes.cast(key, self.ci.c_object_p)
-            name = self.files[key] = self.relpath(self.ci.File(handle).name)
-        return SourceLocation(name, line, column)
 
     # -- types -----------------------------------------------------------------------------
 
@@ -368,7 +355,7 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
     walker.macros = macros
     walker.types.clear()  # a CType's align depends on the TU's macros only through members
-    walker.files.clear()  # file handles are the unit's own
+    walker.location.clear()  # file handles are the unit's own
     walker.cursors.clear()
     walker.type_ids.clear()
     walker.unit, walker._tags = tu, None
