@@ -13,10 +13,11 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from types import MappingProxyType
 from typing import ClassVar
 
 from ..errors import SourceLocation, UsageError
-from ..model import Member, Model, Record, iter_members
+from ..model import Member, Model, Record, RecordLayout, iter_members
 
 SEVERITIES = ("error", "warning", "note")
 FAIL_ON = ("error", "warning", "note", "never")
@@ -103,13 +104,26 @@ class Rule:
 # helpers shared by the rules
 
 
-def members_by_path(record: Record, target: str) -> dict[str, Member]:
-    """Every member of a record on a target, by dotted path (anonymous levels add none)."""
+_BY_PATH: dict[int, tuple[RecordLayout, Mapping[str, Member]]] = {}  # id -> layout, its map
+
+
+def members_by_path(record: Record, target: str) -> Mapping[str, Member]:
+    """Every member of a record on a target, by dotted path (anonymous levels add none).
+
+    Made once per layout (the rules ask for it some 50,000 times on the UAPI tree), in a
+    bounded table keyed by identity that holds the layout, so a key is never reused."""
+    layout = record.layouts[target]
+    known = _BY_PATH.get(id(layout))
+    if known is not None and known[0] is layout:
+        return known[1]
     out: dict[str, Member] = {}
-    for path, m in iter_members(record.layouts[target].members):
+    for path, m in iter_members(layout.members):
         if m.name:
             out.setdefault(path, m)
-    return out
+    if len(_BY_PATH) >= 65536:
+        _BY_PATH.clear()
+    _BY_PATH[id(layout)] = (layout, MappingProxyType(out))
+    return _BY_PATH[id(layout)][1]
 
 
 def bytes_text(bits: int) -> str:
