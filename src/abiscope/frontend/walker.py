@@ -39,7 +39,6 @@ class TargetWalker:
     def __init__(self, target: str, relpath: Callable[[str], str]) -> None:
         self.ci = load_cindex()
         self.target = target
-        self.relpath = relpath
         self.types: dict[tuple[str, str], CType] = {}
         self.records: dict[str, tuple[str, SourceLocation, RecordLayout]] = {}
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
