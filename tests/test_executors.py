@@ -71,6 +71,13 @@ def test_local_pool_workers_collect_and_the_caller_gets_its_collector_back() -> 
     results = run(_collector_on, [0, 1], [0, 1])
     assert dict(results) == {0: True, 1: True}
     assert gc.isenabled()
+    # (and what the caller froze stays frozen: the pool freezes and unfreezes only its own)
+    gc.freeze()
+    try:
+        assert dict(local(2, 2)(_collector_on, [0, 1], [0, 1])) == {0: True, 1: True}
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+    finally:
+        gc.unfreeze()
 
 
 def _same(item: Any) -> Any:

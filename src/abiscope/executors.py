@@ -29,6 +29,7 @@ from concurrent.futures import (
 from dataclasses import dataclass
 from typing import Any
 
+from . import collector
 from .errors import InputError, UsageError
 
 Executor = Callable[[Callable[[Any], Any], Sequence[Any], Sequence[int]],
@@ -81,36 +82,37 @@ def local(jobs: int | None, count: int) -> Executor:
         # again and again (measured: twice the parse time on a partly cached UAPI run).
         # This process only unpickles results meanwhile (plain data, no cycles): its
         # collector is off, so that it does not walk the growing results again and again
-        # on a core the workers need; each worker turns its own back on.
-        was_enabled = gc.isenabled()
-        gc.freeze()
-        gc.disable()
-        try:
-            with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
-                if not late:  # all at once
-                    futures = {pool.submit(func, item): tag
-                               for tag, item in zip(tags, items, strict=True)}
-                    for future in as_completed(futures):
-                        yield futures[future], future.result()
-                    return
-                # one item per free worker, made from the results in by then
-                todo = list(zip(tags, items, strict=True))
-                running: dict[Future[Any], int] = {}
-                came: list[tuple[int, Any]] = []
-                while True:
-                    while todo and len(running) < workers:  # (before what came goes out)
-                        tag, item = _next(todo, results)
-                        running[pool.submit(func, _made(item, results))] = tag
-                    yield from came
-                    if not running:
-                        break
-                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                    came = [(running.pop(f), f.result()) for f in finished]
-                    results.update(came)
-        finally:
-            gc.unfreeze()
-            if was_enabled:
-                gc.enable()
+        # on a core the workers need; each worker turns its own back on. On the way out
+        # the results go to the oldest generation unscanned (collector.paused), and
+        # objects the caller had frozen stay frozen.
+        with collector.paused():
+            frozen_before = gc.get_freeze_count()
+            gc.freeze()
+            try:
+                with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
+                    if not late:  # all at once
+                        futures = {pool.submit(func, item): tag
+                                   for tag, item in zip(tags, items, strict=True)}
+                        for future in as_completed(futures):
+                            yield futures[future], future.result()
+                        return
+                    # one item per free worker, made from the results in by then
+                    todo = list(zip(tags, items, strict=True))
+                    running: dict[Future[Any], int] = {}
+                    came: list[tuple[int, Any]] = []
+                    while True:
+                        while todo and len(running) < workers:  # (before what came goes out)
+                            tag, item = _next(todo, results)
+                            running[pool.submit(func, _made(item, results))] = tag
+                        yield from came
+                        if not running:
+                            break
+                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                        came = [(running.pop(f), f.result()) for f in finished]
+                        results.update(came)
+            finally:
+                if not frozen_before:
+                    gc.unfreeze()
 
     return run
 

@@ -7,7 +7,6 @@ This module must not import clang or any analysis.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
+from . import collector
 from .errors import Diagnostic, InputError, ParseFailure, SourceLocation
 
 try:
@@ -367,13 +367,8 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
     model shares types heavily): copy a document before changing one in place. The
     collector is paused while it is built (many new objects, no cycles: 3x faster).
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector.paused():
         return _model_to_json(model, records)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, Any]:

@@ -5,10 +5,8 @@ off a translation unit (inclusions, skipped blocks, diagnostics) as plain data.
 from __future__ import annotations
 
 import ctypes
-import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -450,21 +448,6 @@ def _relpath_in(_cwd: str, path: str) -> str:
         return norm
     rel = os.path.relpath(norm)
     return norm if rel.startswith("..") else rel
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while a unit is parsed: the walk allocates hundreds of
-    thousands of short-lived binding objects, none in a reference cycle, and the collector
-    ran about 500 times per target on Linux UAPI for nothing (5 % of the CPU). A unit's
-    garbage is bounded by the unit; the caller's setting is restored after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 BATCH_NAME = "<abiscope batch>.c"

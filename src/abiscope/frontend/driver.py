@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .. import sandbox
+from .. import collector, sandbox
 from ..errors import InputError, ParseFailure, SourceLocation
 from ..executors import Executor, Late
 from ..executors import local as local_executor
@@ -26,7 +26,7 @@ from ..model import (
     TargetInfo,
 )
 from ..targets import Target
-from .bindings import collector_paused, relpath
+from .bindings import relpath
 from .options import ParseOptions, clang_args, search_dirs
 from .units import (
     Given,
@@ -195,12 +195,12 @@ def parse(
                 Late(partial(_given_job, work[i], earlier[i]), earlier[i]) for i in todo]
         for i, result in runner(job, items, todo):
             if not kept:
-                with collector_paused():
+                with collector.paused():
                     units[i] = pickle.loads(result[1])
             elif cache is None:
                 units[i] = result
             else:
-                with collector_paused():
+                with collector.paused():
                     unit = units[i] = pickle.loads(result)
                 if unit.cacheable:
                     cache.put(keys[i], unit, search_dirs(work[i].targets[0], options),
@@ -215,7 +215,7 @@ def parse(
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    with collector_paused():  # (it allocates a record per name: no cycles)
+    with collector.paused():  # (it allocates a record per name: no cycles)
         model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
     if cache is not None:
         cache.put_run(model)

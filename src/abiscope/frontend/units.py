@@ -16,7 +16,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from .. import isolation, sandbox
+from .. import collector, isolation, sandbox
 from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
@@ -26,7 +26,6 @@ from .bindings import (
     BATCH_NAME,
     abspath_in,
     children_of,
-    collector_paused,
     error_diagnostics,
     included_files,
     load_cindex,
@@ -197,7 +196,7 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     unit reaches ``linux/types.h`` and the rest), so the result holds only what it adds to
     theirs, and says what it gives the units after it (:attr:`UnitResult.gives`).
     """
-    with collector_paused():
+    with collector.paused():
         group = _GroupParser(targets, options, files)
         if given is not None:
             group.walker.given_records = given.records
@@ -730,7 +729,7 @@ def parse_unit_pickled(job: Job) -> bytes:
     bytes, so the process that submitted the job does not pickle the result a second time
     (0.7 s of its CPU, next to the workers, on a cold Linux UAPI run)."""
     unit = parse_unit(*job)
-    with collector_paused():  # (pickling allocates, and there is nothing to collect)
+    with collector.paused():  # (pickling allocates, and there is nothing to collect)
         return pickle.dumps(unit, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -739,6 +738,6 @@ def parse_unit_given(job: Job) -> tuple[Given, bytes]:
     the unit gives the units after it: the submitting process makes the next unit from
     that before it unpickles this one (0.1 s a unit on Linux UAPI, while a worker waits)."""
     unit = parse_unit(*job)
-    with collector_paused():
+    with collector.paused():
         return unit.gives, pickle.dumps(replace(unit, gives=Given()),
                                         protocol=pickle.HIGHEST_PROTOCOL)
