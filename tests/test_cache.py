@@ -108,11 +108,19 @@ frontend.parse([{header!r}], [TARGETS["x86_64"]], ParseOptions(include_dirs=({in
 """
 
 
+def _temp_in(tmp_path: Path) -> dict[str, str]:
+    """The environment of a child that is killed on purpose: its private temp dir (the
+    sandbox's, removed at exit by a process that is not killed) lands under ``tmp_path``,
+    not in /tmp."""
+    return {**os.environ, "TMPDIR": str(tmp_path)}
+
+
 def test_a_killed_writer_leaves_no_entry(project: Path, tmp_path: Path) -> None:
     cache_dir = tmp_path / "c"
     code = KILLED_WRITER.format(src=SRC, header=str(project / "api.h"),
                                 inc=str(project / "inc"), cache=str(cache_dir))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=_temp_in(tmp_path))
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert not list(cache_dir.rglob("*.unit"))  # only a temporary file may be left
     leftovers = list(cache_dir.rglob(".tmp-*"))
@@ -141,7 +149,8 @@ def test_concurrent_runs_share_one_cache(project: Path, tmp_path: Path) -> None:
     headers = [str(project / "api.h"), str(project / "other.h")]
     code = CONCURRENT.format(src=SRC, headers=headers, inc=options(project).include_dirs,
                              cache=str(tmp_path / "c"))
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env=_temp_in(tmp_path))
              for _ in range(8)]
     time.sleep(0.3)
     procs[0].kill()  # one of eight killed wherever it is (test_a_killed_writer_leaves_no_entry
