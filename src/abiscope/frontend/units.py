@@ -663,8 +663,10 @@ class _GroupParser:
         if target.name not in MODELS or target.triple.endswith("msvc"):
             return
         field_cap = MODELS[target.name].field_align_cap
-        suspects = {n for n in names if n in self.walker.ignored_attrs
-                    or clang_may_differ(records[n][2], cap, self.gcc_bitfields, field_cap)}
+        hidden = self.walker.hidden_layouts
+        suspects = {n for n in names if n in self.walker.ignored_attrs or any(
+            clang_may_differ(lay, cap, self.gcc_bitfields, field_cap)
+            for lay in (records[n][2], *hidden.get(n, ())))}
         if not suspects and not self.relaid:
             return
         holds = {n: records_held(records[n][2].members) for n in names - suspects}

@@ -50,6 +50,10 @@ class TargetWalker:
         # records with an anonymous member whose attributes GCC ignores (gcc_ignores)
         self.ignored_attrs: set[str] = set()
         self._ignoring = False
+        # the layouts of the unnamed records that arrays in a record are of (by record
+        # name; element_layout), which the model does not keep
+        self.hidden_layouts: dict[str, tuple[RecordLayout, ...]] = {}
+        self.hidden: list[RecordLayout] = []  # (of the record being walked)
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
         self.unit: Any = None  # the translation unit walked (walk_unit)
@@ -219,6 +223,9 @@ class TargetWalker:
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(t.get_canonical(), offset)
+            elif ct.kind == "array" and ct.innermost.kind == "record" \
+                    and not ct.innermost.record:
+                self.hidden.append(self.element_layout(t, ct.innermost))
             ignored = anonymous and gcc_ignores(f)
             self._ignoring |= ignored
             out.append(Member(
@@ -229,6 +236,18 @@ class TargetWalker:
                 else None,
             ))
         return tuple(out)
+
+    def element_layout(self, array_type: Any, element: CType) -> RecordLayout:
+        """The layout of the unnamed record that an array's elements are (``struct { ... }
+        f[2];``): the model keeps no members for it, but what clang may lay out otherwise
+        than GCC in it (an aligned bitfield, ...) makes the record that holds the array a
+        suspect all the same (:attr:`hidden_layouts`)."""
+        tk = self.ci.TypeKind
+        inner = array_type.get_canonical()
+        while inner.kind in (tk.CONSTANTARRAY, tk.INCOMPLETEARRAY, tk.VARIABLEARRAY):
+            inner = inner.get_array_element_type().get_canonical()
+        return RecordLayout(size=element.size or 0, align=element.align or 1,
+                            members=self.members(inner, 0), holes=(), tail_padding_bits=0)
 
     def add_record(self, cursor: Any, children: Sequence[Any], name: str) -> None:
         """``children``: the cursor's struct/union/enum and packed-attribute children;
@@ -244,9 +263,12 @@ class TargetWalker:
         if named_by is not None and named_by.has_attrs():
             align = self.typedef_align(named_by) or align
         self._ignoring = False
+        self.hidden = []
         members = self.members(t, 0)
         if self._ignoring:
             self.ignored_attrs.add(name)
+        if self.hidden:
+            self.hidden_layouts[name] = tuple(self.hidden)
         holes, tail = gaps(members, size) if cursor.kind == self.ci.CursorKind.STRUCT_DECL \
             else ((), size * 8 - max((m.offset_bits + m.size_bits for m in members), default=0))
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
