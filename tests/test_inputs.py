@@ -101,3 +101,23 @@ def test_cli_headers_from_and_compile_commands(tree: Path, run_cli: Callable[...
     r = run_cli("layout", "--headers-from", "nope.txt", "--no-cache")
     assert r.code == 2 and "nope.txt: cannot read the header list" in r.err
     assert os.path.exists(tree / "list.txt")
+
+
+def test_every_command_that_names_headers_expands_them(tree: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       run_cli: Callable[..., CliResult]) -> None:
+    """`ioctls` and `gen` took a directory, a glob or --headers-from as a file name: `ioctls`
+    said "no such file", `gen` wrote `#include "inc/*.h"` into the header it generated."""
+    monkeypatch.chdir(tree)
+    (tree / "inc" / "io.h").write_text(
+        "#define _IOC(d, t, n, s) (((d) << 30) | ((t) << 8) | (n) | ((s) << 16))\n"
+        "#define _IOW(t, n, a) _IOC(1U, (t), (n), sizeof(a))\n"
+        "struct arg { long l; };\n#define REQ _IOW('x', 1, struct arg)\n")
+    (tree / "list.txt").write_text("inc/io.h\n")
+    for given in (["inc/io.h"], ["inc/i*.h"], ["--headers-from", "list.txt"]):
+        r = run_cli("ioctls", *given, "-f", "json", "--no-cache")
+        assert r.code == 0, (given, r.err)
+        assert [e["macro"] for e in json.loads(r.out)["ioctls"]] == ["REQ"], given
+    r = run_cli("gen", "asserts", "inc/*.h", "-t", "x86_64", "--no-cache")
+    assert r.code == 0, r.err
+    assert '#include "inc/a.h"' in r.out and '#include "inc/io.h"' in r.out
+    assert "*" not in "".join(ln for ln in r.out.splitlines() if ln.startswith("#include"))

@@ -178,7 +178,7 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
     the text): a warm run whose rendering the cache holds then returns a frame, the model
     without records, and ``cache.rendered(model, view)`` is that text (see
     :mod:`abiscope.cache`); the caller must use it."""
-    headers = _headers(args, config)
+    headers = input_headers(args, config)
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
     selection = resolve(args.target or list(config.targets) or ["default"])
@@ -218,7 +218,7 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
     return model
 
 
-def _headers(args: argparse.Namespace, config: Config) -> list[str]:
+def input_headers(args: argparse.Namespace, config: Config) -> list[str]:
     """The input headers: the arguments (directories, globs, ``@LIST``) and
     ``--headers-from``, else the configuration's."""
     return expand(list(args.headers), getattr(args, "headers_from", ())) \
@@ -233,7 +233,7 @@ def future_models(model: Model, args: argparse.Namespace, config: Config,
     missing = [t for t in group_members("future") if t.name not in model.targets]
     if not missing:
         return {}
-    headers = _headers(args, config)
+    headers = input_headers(args, config)
     future = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
     return {t.name: future for t in missing}
 

@@ -14,6 +14,7 @@ from ..cliutil import (
     EXIT_OK,
     add_parse_options,
     err,
+    input_headers,
     load_model,
     select_records,
     write,
@@ -107,7 +108,7 @@ def cmd_gen_compat(args: argparse.Namespace) -> int:
     chosen = {r.name for r in select_records(model, args.record, args.all_files)}
     translate = [n for n in needs_translation(model, native[0].name, compat[0].name)
                  if n in chosen]
-    headers = list(args.headers) or list(config.headers)
+    headers = input_headers(args, config)
     includes = _preamble(args) + _includes(args, headers,
                                            [*config.include, *args.include_dirs])
     result = generate_compat(model, native[0].name, compat[0].name, translate, includes,
@@ -127,7 +128,7 @@ def cmd_gen_asserts(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
-    headers = list(args.headers) or list(config.headers)
+    headers = input_headers(args, config)
     includes = _preamble(args) + _includes(args, headers,
                                            [*config.include, *args.include_dirs])
     result = generate_asserts(model, records, includes, unknown=args.unknown_target)

@@ -12,6 +12,7 @@ from ..cliutil import (
     EXIT_OK,
     add_output_options,
     add_parse_options,
+    input_headers,
     parse_options,
     terminal,
     write,
@@ -56,7 +57,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    headers = list(args.headers) or list(config.headers)
+    headers = input_headers(args, config)
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
     pair = resolve([args.native, args.compat]).targets
