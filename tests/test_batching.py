@@ -21,7 +21,7 @@ from abiscope import frontend
 from abiscope.cache import UnitCache
 from abiscope.cliutil import progress_bar
 from abiscope.frontend import CHUNK_SIZE, Given, ParseOptions, batches, chunks, units
-from abiscope.model import CType, Member, Model
+from abiscope.model import CType, Member, Model, restricted
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import compare_model, gcc_layouts
@@ -374,3 +374,30 @@ def test_every_ioctl_macro_begins_with_the_prefix_a_text_is_searched_for() -> No
     from abiscope.frontend.macro_values import IOCTL_MACROS, IOCTL_PREFIX
 
     assert all(name.startswith(IOCTL_PREFIX) for name in IOCTL_MACROS)
+
+
+def test_targets_parsed_along_give_what_their_own_parse_gives(
+        uapi_slice: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` parses ABI013's hypothetical targets with the selected ones (lp128 and
+    cheri128 then share x86_64's units): restricted to the selected targets, that model
+    is the model of a parse of them alone, ioctl values included; restricted to the
+    hypothetical ones, it has the layouts of theirs (places are the first target's). And
+    the macro values' probe units, parsed again behind the cheaper command line, fold
+    what probes made anew with the exact one fold."""
+    opts = ParseOptions(all_files=True, macros=True)
+    selected, future = [TARGETS["i386"], TARGETS["x86_64"]], [TARGETS["lp128"],
+                                                               TARGETS["cheri128"]]
+    both = frontend.parse(uapi_slice, [*selected, *future], opts, jobs=1)
+    assert restricted(both, {"i386", "x86_64"}) == frontend.parse(uapi_slice, selected, opts,
+                                                                  jobs=1)
+    alone = frontend.parse(uapi_slice, future, opts, jobs=1)
+    along = restricted(both, {"lp128", "cheri128"})
+    assert [(r.name, r.kind, r.layouts) for r in along.records] == \
+        [(r.name, r.kind, r.layouts) for r in alone.records]
+    assert [(e.name, e.layouts) for e in along.enums] == [(e.name, e.layouts) for e in alone.enums]
+    assert (along.targets, along.failures, along.macros) == \
+        (alone.targets, alone.failures, alone.macros)
+    assert sum(len(m.values) for m in both.macros) > 20
+    monkeypatch.setattr(units._GroupParser, "alone_args", lambda self, flags: list(self.args))
+    assert frontend.parse(uapi_slice, selected, opts, jobs=1).macros == \
+        restricted(both, {"i386", "x86_64"}).macros

@@ -25,9 +25,9 @@ from .cliutil import (
     add_parse_options,
     add_target_option,
     err,
-    future_models,
     job_count,
     load_model,
+    load_with_futures,
     parse_options,
     select_records,
     terminal,
@@ -222,10 +222,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     from .report.findings import render_github, render_json, render_sarif, render_text
 
-    model = load_model(args, config, macros=True)
+    model, hypothetical = load_with_futures(args, config, rules)
     records = select_records(model, args.record, args.all_files)
-    findings = run_checks(model, records, check_config,
-                          hypothetical=future_models(model, args, config, rules))
+    findings = run_checks(model, records, check_config, hypothetical=hypothetical)
     if args.fix_preview:
         findings = _verified(findings, model, args, config)
     targets = list(model.targets)

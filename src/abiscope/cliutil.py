@@ -20,8 +20,8 @@ from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath, set_session
 from .inputs import CompileFlags, expand, read_compile_commands
-from .model import Model, Record
-from .targets import group_members, resolve
+from .model import Model, Record, restricted
+from .targets import Target, group_members, resolve
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -171,13 +171,15 @@ def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> li
 
 
 def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
-               view: Sequence[str] | None = None) -> Model:
+               view: Sequence[str] | None = None, extra: Sequence[Target] = ()) -> Model:
     """Parse the headers on the selected targets, reporting failures on stderr.
 
     ``view`` names what the caller will render the model as (every option that changes
     the text): a warm run whose rendering the cache holds then returns a frame, the model
     without records, and ``cache.rendered(model, view)`` is that text (see
-    :mod:`abiscope.cache`); the caller must use it."""
+    :mod:`abiscope.cache`); the caller must use it. ``extra`` targets are parsed along,
+    in the same run, and are in the model returned, but their failures are not reported
+    (:func:`load_with_futures` takes them out again)."""
     headers = input_headers(args, config)
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
@@ -194,24 +196,25 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
         executor = choose(getattr(args, "executor", None), args.scheduler, args.jobs, 0)
     set_session(cache)  # every later parse of this command shares the cache
     with progress_bar("parsing") as progress:
-        model = parse(headers, selection.targets, options, jobs=args.jobs,
+        model = parse(headers, [*selection.targets, *extra], options, jobs=args.jobs,
                       batch=getattr(args, "batch", None),
                       standalone=getattr(args, "standalone", False), cache=cache,
                       progress=progress,
                       executor=executor)
-    failed = {(f.header, f.target) for f in model.failures}
+    targets = [t.name for t in selection.targets]
+    failures = [f for f in model.failures if f.target in targets] if extra else model.failures
+    failed = {(f.header, f.target) for f in failures}
     grouped: dict[tuple[str, str], list[str]] = {}
-    for f in model.failures:  # one line per header and diagnostic, listing its targets
+    for f in failures:  # one line per header and diagnostic, listing its targets
         grouped.setdefault((f.header, f.summary()), []).append(f.target)
     for (header, summary), on in grouped.items():
         err(f"{header}: does not parse for {', '.join(on)}: {summary}")
-    targets = [t.name for t in selection.targets]
     dead = [name for name in map(relpath, headers) if all((name, t) in failed for t in targets)
             ] if failed else []
     if dead and (len(dead) == len(headers) or args.strict):
         raise InputError(f"{', '.join(dead)}: parses on no selected target "
                          "(see the diagnostics above; -I, -D or --sysroot may be missing)")
-    if model.failures and args.strict:
+    if failures and args.strict:
         raise InputError("--strict: some headers do not parse on some targets (see above)")
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
@@ -225,17 +228,29 @@ def input_headers(args: argparse.Namespace, config: Config) -> list[str]:
         or expand(list(config.headers))
 
 
-def future_models(model: Model, args: argparse.Namespace, config: Config,
-                  rules: Sequence[type[Rule]]) -> dict[str, Model]:
-    """The hypothetical 128-bit models ABI013 compares with, when not selected already."""
-    if not any(r.id == "ABI013" for r in rules):
-        return {}
-    missing = [t for t in group_members("future") if t.name not in model.targets]
-    if not missing:
-        return {}
-    headers = input_headers(args, config)
-    future = parse(headers, missing, parse_options(args, config), jobs=args.jobs)
-    return {t.name: future for t in missing}
+def load_with_futures(args: argparse.Namespace, config: Config,
+                      rules: Sequence[type[Rule]]) -> tuple[Model, dict[str, Model]]:
+    """The model of the selected targets with ioctl macros (``check``, ``report``), and
+    the hypothetical 128-bit models ABI013 compares with where the selection lacks them,
+    from one parse: lp128 and cheri128 borrow x86_64's command line, so with x86_64
+    selected they are laid out from its translation units instead of parsing and
+    walking every header once more (``check`` of Linux UAPI on i386 + x86_64: a third
+    less time). The two models are what separate parses make (:func:`restricted`)."""
+    future = [t for t in group_members("future")
+              if any(r.id == "ABI013" for r in rules)
+              and t.name not in {s.name for s in _selected(args, config)}]
+    model = load_model(args, config, macros=True, extra=future)
+    if not future:
+        return model, {}
+    names = {t.name for t in future}
+    hypothetical = restricted(model, names)
+    return restricted(model, [t for t in model.targets if t not in names]), \
+        {t.name: hypothetical for t in future}
+
+
+def _selected(args: argparse.Namespace, config: Config) -> Sequence[Target]:
+    """The targets the options select (available ones)."""
+    return resolve(args.target or list(config.targets) or ["default"]).targets
 
 
 def unit_cache(args: argparse.Namespace) -> UnitCache | None:

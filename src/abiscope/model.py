@@ -8,8 +8,8 @@ This module must not import clang or any analysis.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
@@ -198,6 +198,29 @@ class Model:
 
     def record(self, name: str) -> Record | None:
         return next((r for r in self.records if r.name == name), None)
+
+
+def restricted(model: Model, targets: Collection[str]) -> Model:
+    """``model`` on some of its targets only, where others were parsed along (``abiscope
+    check`` parses ABI013's hypothetical targets with the selected ones). A record, enum
+    or macro that exists on none of them is left out. The kind and place of a record are
+    the full model's: those of the first target that has it, in the order a parse merges
+    them (clang's targets first, in the order given). So the model restricted to targets
+    that come first, as a selection does before the hypothetical targets appended to it,
+    is the model a parse of them alone makes; the rest have their layouts, with places
+    that may be another target's tree."""
+    keep = [t for t in model.targets if t in targets]
+    return Model(
+        {t: model.targets[t] for t in keep},
+        tuple(replace(r, layouts={t: r.layouts[t] for t in keep if t in r.layouts})
+              for r in model.records if any(t in r.layouts for t in keep)),
+        tuple(replace(e, layouts={t: e.layouts[t] for t in keep if t in e.layouts})
+              for e in model.enums if any(t in e.layouts for t in keep)),
+        tuple(f for f in model.failures if f.target in targets),
+        model.inputs,
+        tuple(replace(m, values={t: m.values[t] for t in keep if t in m.values})
+              for m in model.macros if any(t in m.values for t in keep)),
+    )
 
 
 # ---------------------------------------------------------------------------------------

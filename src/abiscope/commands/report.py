@@ -12,8 +12,7 @@ from ..cliutil import (
     add_parse_options,
     add_target_option,
     err,
-    future_models,
-    load_model,
+    load_with_futures,
     select_records,
     words,
     write,
@@ -107,11 +106,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         ignore=(*config.ignore, *words(args.ignore)), severities=dict(config.severity),
         reference=args.reference or config.reference)
     rules = selected_rules(check_config)  # unknown rule names fail before any parsing
-    model = load_model(args, config, macros=True)
+    model, hypothetical = load_with_futures(args, config, rules)
     records = select_records(model, args.record, args.all_files)
     compat = _compat(model, args.native, args.compat)
-    findings = run_checks(model, records, check_config,
-                          hypothetical=future_models(model, args, config, rules))
+    findings = run_checks(model, records, check_config, hypothetical=hypothetical)
     html = render_html(model, records, findings, compat=compat,
                        sections=_paths(model, args, config),
                        title=args.title or "abiscope report")

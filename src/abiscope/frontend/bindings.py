@@ -452,6 +452,7 @@ def _relpath_in(_cwd: str, path: str) -> str:
 
 BATCH_NAME = "<abiscope batch>.c"
 ALONE_NAME = "<abiscope header>.c"
+PROBE_NAME = "<abiscope probe>.c"
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import SourceLocation
@@ -26,15 +26,16 @@ IOCTL_PREFIX = "_IO"  # what each of them begins with: a text without it defines
 PROBE_PREFIX = "__abiscope_macro_"
 
 
-def evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
-                     mains: set[str], args: list[str], options: ParseOptions,
-                     fast: FastCalls, unevaluable: frozenset[tuple[str, str]] = frozenset(),
+def evaluate_macros(tu: Any, headers: Sequence[str], mains: set[str],
+                     options: ParseOptions, fast: FastCalls, probe: Callable[[str], Any],
+                     unevaluable: frozenset[tuple[str, str]] = frozenset(),
                      ) -> list[tuple[str, SourceLocation, int, tuple[str, ...]]]:
     """Values of the header's ioctl request macros (and ``macro_names``) on this target.
 
     Object-like macros of the main file whose tokens use ``_IO*``/``_IOC`` are evaluated by
-    clang itself: a probe translation unit includes the header and initialises one constant
-    per macro, which ``clang_Cursor_Evaluate`` folds. The record names a macro mentions
+    clang itself: a probe translation unit (the text given to ``probe``, which parses it
+    with the headers' command line) includes the headers and initialises one constant per
+    macro, which ``clang_Cursor_Evaluate`` folds. The record names a macro mentions
     (``struct foo`` after ``sizeof`` or as an ``_IOW`` argument) are kept as its causes.
     """
     ci = load_cindex()
@@ -54,16 +55,11 @@ def evaluate_macros(index: Any, tu: Any, headers: Sequence[str], path: str,
                            _record_mentions(tokens[1:])))
     if not wanted:
         return []
-    probe_path = (os.path.realpath(headers[0]) if len(headers) == 1 else path) \
-        + ".abiscope-probe.c"
     text = "".join(f'#include "{os.path.realpath(h)}"\n' for h in headers) + "".join(
         f"static const unsigned long long {PROBE_PREFIX}{i} = "
         f"(unsigned long long)({name});\n" for i, (name, _, _) in enumerate(wanted))
-    probe = index.parse(probe_path, args=args, unsaved_files=[
-        *options.unsaved, (probe_path, text)],
-        options=ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES)
     values: dict[int, int] = {}
-    for cursor in probe.cursor.get_children():
+    for cursor in probe(text).cursor.get_children():
         if cursor.kind == ci.CursorKind.VAR_DECL and cursor.spelling.startswith(PROBE_PREFIX):
             value = evaluate_cursor(cursor)
             if value is not None:
