@@ -401,3 +401,24 @@ def test_targets_parsed_along_give_what_their_own_parse_gives(
     monkeypatch.setattr(units._GroupParser, "alone_args", lambda self, flags: list(self.args))
     assert frontend.parse(uapi_slice, selected, opts, jobs=1).macros == \
         restricted(both, {"i386", "x86_64"}).macros
+
+
+def test_a_macro_is_evaluated_however_its_ioctl_is_spelled(tmp_path: Path) -> None:
+    """Only a definition whose text holds ``_IO`` has its tokens read: one whose token is
+    split by a line continuation, or continued on the next line, is read all the same,
+    and gets the value the plain spelling gets."""
+    plain = tmp_path / "plain.h"
+    plain.write_text("#include <linux/ioctl.h>\nstruct q { int a; long b; };\n"
+                     "#define A _IOR(0x51, 1, struct q)\n#define B _IOW(0x51, 2, int)\n"
+                     "#define C _IOWR(0x51, 3, struct q)\n#define NOT_ONE (1 << 4)\n")
+    split = tmp_path / "split.h"
+    split.write_text("#include <linux/ioctl.h>\nstruct q { int a; long b; };\n"
+                     "#define A _I\\\nOR(0x51, 1, struct q)\n#define B \\\n _IOW(0x51, 2, int)\n"
+                     "#define C _IOWR(0x51, 3, \\\n struct q)\n#define NOT_ONE (1 << 4)\n")
+    values = []
+    for header in (plain, split):
+        model = frontend.parse([str(header)], [TARGETS["x86_64"], TARGETS["i386"]],
+                               ParseOptions(macros=True), jobs=1)
+        values.append({m.name: dict(m.values) for m in model.macros})
+    assert values[0] == values[1] and sorted(values[0]) == ["A", "B", "C"]
+    assert values[0]["A"]["x86_64"] != values[0]["A"]["i386"]  # (sizeof(struct q) differs)

@@ -383,6 +383,17 @@ def _inclusion_functions() -> tuple[Any, Any]:
 
 
 @lru_cache(maxsize=1)
+def macro_function_like() -> Any:
+    """``clang_Cursor_isMacroFunctionLike`` (a prototype of its own: the bindings do not
+    declare it)."""
+    ci = load_cindex()
+    function = ci.conf.lib["clang_Cursor_isMacroFunctionLike"]  # a new function object
+    function.argtypes = [ci.Cursor]
+    function.restype = ctypes.c_uint
+    return function
+
+
+@lru_cache(maxsize=1)
 def _spelling_functions() -> tuple[Any, Any]:
     """``clang_getSpellingLocation`` and ``clang_getFileContents`` (prototypes of their
     own: the bindings declare neither)."""
@@ -413,6 +424,27 @@ def spelled_text(cursor: Any, length: int) -> str:
         return ""
     raw = ctypes.string_at(data + offset.value, min(length, size.value - offset.value))
     return raw.decode("utf-8", "replace")
+
+
+def definition_text(cursor: Any) -> bytes | None:
+    """The source bytes of a macro definition as spelled (its name, its body, and what
+    follows on the line of its last token: clang's range ends where that token begins),
+    from the buffer clang read; None when they are not in one file's buffer."""
+    spelling, contents = _spelling_functions()
+    extent = cursor.extent
+    handle, start = ctypes.c_void_p(), ctypes.c_uint()
+    end_handle, end = ctypes.c_void_p(), ctypes.c_uint()
+    spelling(extent.start, ctypes.byref(handle), None, None, ctypes.byref(start))
+    spelling(extent.end, ctypes.byref(end_handle), None, None, ctypes.byref(end))
+    if not handle.value or handle.value != end_handle.value or end.value < start.value:
+        return None
+    size = ctypes.c_size_t()
+    data = contents(cursor._tu, handle, ctypes.byref(size))
+    if not data or end.value > size.value:
+        return None
+    line_end = ctypes.string_at(data + end.value, size.value - end.value).find(b"\n")
+    stop = size.value if line_end < 0 else end.value + line_end
+    return ctypes.string_at(data + start.value, stop - start.value)
 
 
 def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:

@@ -11,6 +11,7 @@ from ..errors import SourceLocation
 from .bindings import (
     FastCalls,
     children_of,
+    definition_text,
     evaluate_cursor,
     in_files,
     load_cindex,
@@ -23,6 +24,7 @@ from .tokens import is_function_like
 IOCTL_MACROS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC", "_IOR_BAD", "_IOW_BAD",
                            "_IOWR_BAD"})
 IOCTL_PREFIX = "_IO"  # what each of them begins with: a text without it defines none
+_PREFIX = IOCTL_PREFIX.encode()
 PROBE_PREFIX = "__abiscope_macro_"
 
 
@@ -41,12 +43,19 @@ def evaluate_macros(tu: Any, headers: Sequence[str], mains: set[str],
     ci = load_cindex()
     wanted: list[tuple[str, SourceLocation, tuple[str, ...]]] = []
     definitions = children_of(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,))
+    names = options.macro_names
     for cursor in in_files(definitions, mains, fast):
+        if is_function_like(cursor):
+            continue
+        spelled = definition_text(cursor)
+        if spelled is not None and b"\\" not in spelled and _PREFIX not in spelled \
+                and (not names or fast.cursor_spelling(cursor) not in names):
+            continue  # (no token of it names an ioctl macro: its tokens are not read)
+        tokens = [t.spelling for t in cursor.get_tokens()]
+        if len(tokens) < 2:
+            continue
         loc = cursor.location
         where = real_path(loc.file.name)
-        tokens = [t.spelling for t in cursor.get_tokens()]
-        if len(tokens) < 2 or is_function_like(cursor, tokens):
-            continue
         name = tokens[0]
         if (where, name) in unevaluable:
             continue

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .bindings import children_of, known_size, load_cindex, spelled_text
+from .bindings import children_of, known_size, load_cindex, macro_function_like, spelled_text
 
 
 def gcc_ignores(field: Any) -> bool:
@@ -29,12 +29,11 @@ def gcc_ignores(field: Any) -> bool:
         for c in children)
 
 
-def is_function_like(cursor: Any, tokens: list[str]) -> bool:
-    if hasattr(cursor, "is_macro_function_like"):
-        return bool(cursor.is_macro_function_like())
-    ext = list(cursor.get_tokens())
-    return len(ext) > 1 and ext[1].spelling == "(" and \
-        ext[1].extent.start.offset == ext[0].extent.end.offset
+def is_function_like(cursor: Any, tokens: list[str] | None = None) -> bool:
+    """Whether a macro definition takes arguments (``#define F(x)``, not ``#define F (x)``):
+    libclang's own answer. (The bindings do not declare it; reading the tokens again to
+    find a ``(`` right after the name took a tenth of ``check``'s parse.)"""
+    return bool(macro_function_like()(cursor))
 
 
 # ---------------------------------------------------------------------------------------

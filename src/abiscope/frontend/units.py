@@ -425,16 +425,21 @@ class _GroupParser:
 
     def parse_probe(self, text: str) -> Any:
         """A probe unit of :func:`evaluate_macros` (``text``: a main file that includes the
-        headers and folds their macros), parsed as a header's own unit is: the unit of the
-        probe before parsed again, behind the cheaper command line (:meth:`alone_args`);
-        when that has errors, with the exact command line, whose verdict stands. A probe
-        made anew with the exact one took 6.6 ms, and ``check`` makes one for each header
-        that defines an ioctl."""
+        headers and folds their macros), parsed as a header's own unit is: the probe unit
+        before parsed again, behind the cheaper command line (:meth:`alone_args`). A probe
+        made anew with the exact command line took 6.6 ms, and ``check`` makes one for
+        each header that defines an ioctl.
+
+        Probes often have errors (a macro whose struct this target lacks). Those name no
+        warning option and are the exact command line's too; only a warning that is an
+        error by default (it names its option) sends the probe to the exact command line,
+        whose unit decides. Without an error limit, no fatal "too many errors" stays in
+        the unit for the next probe to read, so the unit is kept."""
         ci = self.ci
         flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
         path = os.path.join(self.cwd, PROBE_NAME)
         unsaved = [*self.options.unsaved, (path, text)]
-        args = self.alone_args(flags)
+        args = [*self.alone_args(flags), "-ferror-limit=0"]
         unit = self._probe
         if unit is not None:
             try:
@@ -444,12 +449,13 @@ class _GroupParser:
         if unit is None:
             unit = self.index.parse(path, args=args, unsaved_files=unsaved, options=flags)
         self._probe = unit
-        if ci.conf.lib.clang_getNumDiagnostics(unit) and any(
-                d.severity >= ci.Diagnostic.Error for d in unit.diagnostics):
-            self._probe = None  # (its error count would carry over into the next reparse)
-            if args != self.args:
-                unit = self.index.parse(path, args=self.args, unsaved_files=unsaved,
-                                        options=flags)
+        errors = [d for d in unit.diagnostics if d.severity >= ci.Diagnostic.Error] \
+            if ci.conf.lib.clang_getNumDiagnostics(unit) else []
+        if any(d.severity >= ci.Diagnostic.Fatal for d in errors):
+            self._probe = None  # (a fatal error would stay in the unit's next parses)
+        if any(d.option for d in errors) and self.alone_args(flags) != self.args:
+            unit = self.index.parse(path, args=[*self.args, "-ferror-limit=0"],
+                                    unsaved_files=unsaved, options=flags)
         return unit
 
     def note_files(self, tu: Any, headers: Sequence[str]) -> None:
