@@ -9,10 +9,12 @@ Pausing alone moves the cost instead of removing it. The collector counts alloca
 while it is off, so the first allocation after it is back on scans every object made in
 the meantime as young, in one go: 0.22 s for the 330,000 objects that the results of a
 cold Linux UAPI run on five targets hold (measured in the submitting process, after the
-last worker's result, on a core the run then waits for). On the way out, :func:`promote`
-moves them to the oldest generation instead. A full collection, rare, still reaches them,
-so no cycle is kept from the collector; acyclic garbage is freed by reference counting as
-always.
+last worker's result, on a core the run then waits for). A block that makes data meant
+to stay (results, a document) asks :func:`promote` to move them to the oldest generation
+on the way out instead. A full collection, rarer, still reaches them, so no cycle is kept
+from the collector; acyclic garbage is freed by reference counting as always. A block
+that leaves cyclic garbage behind (a parse: libclang's objects) does not promote: its
+garbage is collected young, as before.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def paused() -> Iterator[None]:
-    """The collector off for the block; on the way out, if it was on before, what is
-    tracked is promoted to the oldest generation (:func:`promote`) and it is turned back
-    on. Nested blocks promote once, when the outermost ends."""
+def paused(promote_made: bool = False) -> Iterator[None]:
+    """The collector off for the block, and back on after it if it was on before; with
+    ``promote_made``, what is tracked then is first promoted to the oldest generation
+    (:func:`promote`). Nested blocks decide nothing: the outermost does, when it ends."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            promote()
+            if promote_made:
+                promote()
             gc.enable()
 
 

@@ -85,7 +85,7 @@ def local(jobs: int | None, count: int) -> Executor:
         # on a core the workers need; each worker turns its own back on. On the way out
         # the results go to the oldest generation unscanned (collector.paused), and
         # objects the caller had frozen stay frozen.
-        with collector.paused():
+        with collector.paused(promote_made=True):
             frozen_before = gc.get_freeze_count()
             gc.freeze()
             try:

@@ -390,7 +390,7 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
     model shares types heavily): copy a document before changing one in place. The
     collector is paused while it is built (many new objects, no cycles: 3x faster).
     """
-    with collector.paused():
+    with collector.paused(promote_made=True):
         return _model_to_json(model, records)
 
 

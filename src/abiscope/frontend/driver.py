@@ -195,12 +195,12 @@ def parse(
                 Late(partial(_given_job, work[i], earlier[i]), earlier[i]) for i in todo]
         for i, result in runner(job, items, todo):
             if not kept:
-                with collector.paused():
+                with collector.paused(promote_made=True):
                     units[i] = pickle.loads(result[1])
             elif cache is None:
                 units[i] = result
             else:
-                with collector.paused():
+                with collector.paused(promote_made=True):
                     unit = units[i] = pickle.loads(result)
                 if unit.cacheable:
                     cache.put(keys[i], unit, search_dirs(work[i].targets[0], options),
@@ -215,7 +215,7 @@ def parse(
         assert unit is not None
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
-    with collector.paused():  # (it allocates a record per name: no cycles)
+    with collector.paused(promote_made=True):  # (it allocates a record per name: no cycles)
         model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
     if cache is not None:
         cache.put_run(model)
