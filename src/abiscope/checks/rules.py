@@ -7,7 +7,7 @@ the long documentation of each rule is its page, ``pages/<ID>.md``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ..model import CType, Member, Record, RecordLayout, iter_members
 from . import (
@@ -70,16 +70,30 @@ def _present(record: Record, ctx: CheckContext) -> list[str]:
     return [t for t in ctx.model.targets if t in record.layouts]
 
 
-def _each_member(record: Record, targets: Iterable[str]) -> Iterator[tuple[str, Member,
-                                                                           dict[str, Member]]]:
-    """(path, member on the first target having it, {target: member}) in declaration order."""
-    per_target = {t: members_by_path(record, t) for t in targets}
+_EachMember = tuple[tuple[str, Member, dict[str, Member]], ...]
+_EACH: dict[tuple[int, tuple[str, ...]], tuple[Record, _EachMember]] = {}
+
+
+def _each_member(record: Record, targets: Iterable[str]) -> _EachMember:
+    """(path, member on the first target having it, {target: member}) in declaration order.
+
+    Made once per record and targets, since every member rule asks (175,000 times on the
+    UAPI tree), in a bounded table keyed by identity that holds the record: the dicts are
+    shared by the rules, which only read them."""
+    key = (id(record), tuple(targets))
+    known = _EACH.get(key)
+    if known is not None and known[0] is record:
+        return known[1]
     seen: dict[str, dict[str, Member]] = {}
-    for t, members in per_target.items():
-        for path, m in members.items():
+    for t in key[1]:
+        for path, m in members_by_path(record, t).items():
             seen.setdefault(path, {})[t] = m
-    for path, by_target in seen.items():
-        yield path, next(iter(by_target.values())), by_target
+    out = tuple((path, next(iter(by_target.values())), by_target)
+                for path, by_target in seen.items())
+    if len(_EACH) >= 65536:
+        _EACH.clear()
+    _EACH[key] = (record, out)
+    return out
 
 
 def _size_differs(record: Record, targets: Iterable[str], path: str) -> bool:
