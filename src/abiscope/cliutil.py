@@ -234,8 +234,9 @@ def load_with_futures(args: argparse.Namespace, config: Config,
     the hypothetical 128-bit models ABI013 compares with where the selection lacks them,
     from one parse: lp128 and cheri128 borrow x86_64's command line, so with x86_64
     selected they are laid out from its translation units instead of parsing and
-    walking every header once more (``check`` of Linux UAPI on i386 + x86_64: a third
-    less time). The two models are what separate parses make (:func:`restricted`)."""
+    walking every header once more. The model of the selected targets is the one a
+    parse of them alone makes; the hypothetical ones have the layouts of theirs
+    (:func:`abiscope.model.restricted`)."""
     future = [t for t in group_members("future")
               if any(r.id == "ABI013" for r in rules)
               and t.name not in {s.name for s in _selected(args, config)}]
