@@ -21,7 +21,7 @@ from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath, set_session
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record, restricted
-from .targets import Target, group_members, resolve
+from .targets import Selection, Target, group_members, resolve
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -183,7 +183,7 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
     headers = input_headers(args, config)
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
-    selection = resolve(args.target or list(config.targets) or ["default"])
+    selection = _selection(args, config)
     if selection.left_out:
         err("left out (not available in this build): "
              + ", ".join(f"{t.name}" for t in selection.left_out))
@@ -239,7 +239,7 @@ def load_with_futures(args: argparse.Namespace, config: Config,
     (:func:`abiscope.model.restricted`)."""
     future = [t for t in group_members("future")
               if any(r.id == "ABI013" for r in rules)
-              and t.name not in {s.name for s in _selected(args, config)}]
+              and t.name not in {s.name for s in _selection(args, config).targets}]
     model = load_model(args, config, macros=True, extra=future)
     if not future:
         return model, {}
@@ -249,9 +249,9 @@ def load_with_futures(args: argparse.Namespace, config: Config,
         {t.name: hypothetical for t in future}
 
 
-def _selected(args: argparse.Namespace, config: Config) -> Sequence[Target]:
-    """The targets the options select (available ones)."""
-    return resolve(args.target or list(config.targets) or ["default"]).targets
+def _selection(args: argparse.Namespace, config: Config) -> Selection:
+    """The targets the options (or the configuration) select."""
+    return resolve(args.target or list(config.targets) or ["default"])
 
 
 def unit_cache(args: argparse.Namespace) -> UnitCache | None:

@@ -409,20 +409,34 @@ def _spelling_functions() -> tuple[Any, Any]:
     return spelling, contents
 
 
+def _spelled_at(location: Any) -> tuple[int | None, int]:
+    """The file handle (None outside any file) and byte offset where ``location`` is
+    spelled."""
+    spelling, _ = _spelling_functions()
+    handle, offset = ctypes.c_void_p(), ctypes.c_uint()
+    spelling(location, ctypes.byref(handle), None, None, ctypes.byref(offset))
+    return handle.value, offset.value
+
+
+def _buffer(tu: Any, handle: int) -> tuple[int, int]:
+    """The address and size of the buffer clang read for a file (0, 0 when none)."""
+    _, contents = _spelling_functions()
+    size = ctypes.c_size_t()
+    data = contents(tu, ctypes.c_void_p(handle), ctypes.byref(size))
+    return (data or 0), size.value
+
+
 def spelled_text(cursor: Any, length: int) -> str:
     """Up to ``length`` characters of the source where ``cursor``'s extent starts as
     spelled: inside a macro's body when the cursor comes from an expansion (its own tokens
     are then none when the macro is defined in another file), from the buffer clang read."""
-    spelling, contents = _spelling_functions()
-    handle, offset = ctypes.c_void_p(), ctypes.c_uint()
-    spelling(cursor.extent.start, ctypes.byref(handle), None, None, ctypes.byref(offset))
-    if not handle.value:
+    handle, offset = _spelled_at(cursor.extent.start)
+    if handle is None:
         return ""
-    size = ctypes.c_size_t()
-    data = contents(cursor.translation_unit, handle, ctypes.byref(size))
-    if not data or offset.value >= size.value:
+    data, size = _buffer(cursor.translation_unit, handle)
+    if not data or offset >= size:
         return ""
-    raw = ctypes.string_at(data + offset.value, min(length, size.value - offset.value))
+    raw = ctypes.string_at(data + offset, min(length, size - offset))
     return raw.decode("utf-8", "replace")
 
 
@@ -430,21 +444,16 @@ def definition_text(cursor: Any) -> bytes | None:
     """The source bytes of a macro definition as spelled (its name, its body, and what
     follows on the line of its last token: clang's range ends where that token begins),
     from the buffer clang read; None when they are not in one file's buffer."""
-    spelling, contents = _spelling_functions()
     extent = cursor.extent
-    handle, start = ctypes.c_void_p(), ctypes.c_uint()
-    end_handle, end = ctypes.c_void_p(), ctypes.c_uint()
-    spelling(extent.start, ctypes.byref(handle), None, None, ctypes.byref(start))
-    spelling(extent.end, ctypes.byref(end_handle), None, None, ctypes.byref(end))
-    if not handle.value or handle.value != end_handle.value or end.value < start.value:
+    handle, start = _spelled_at(extent.start)
+    end_handle, end = _spelled_at(extent.end)
+    if handle is None or handle != end_handle or end < start:
         return None
-    size = ctypes.c_size_t()
-    data = contents(cursor._tu, handle, ctypes.byref(size))
-    if not data or end.value > size.value:
+    data, size = _buffer(cursor._tu, handle)
+    if not data or end > size:
         return None
-    line_end = ctypes.string_at(data + end.value, size.value - end.value).find(b"\n")
-    stop = size.value if line_end < 0 else end.value + line_end
-    return ctypes.string_at(data + start.value, stop - start.value)
+    line_end = ctypes.string_at(data + end, size - end).find(b"\n")
+    return ctypes.string_at(data + start, (size if line_end < 0 else end + line_end) - start)
 
 
 def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic]:

@@ -392,18 +392,25 @@ class _GroupParser:
         dropped and a new one made."""
         path, text = _alone_main(header, self.cwd)
         unsaved = [*self.options.unsaved, (path, text)]
-        unit = self._alone.get(flags)
+        unit = self._reparsed(self._alone.pop(flags, None), unsaved)
         if unit is not None:
-            try:
-                unit.reparse(unsaved_files=unsaved)
-            except self.ci.TranslationUnitLoadError:
-                del self._alone[flags]
-            else:
-                for attr in ("_abiscope_includes", "_abiscope_records"):
-                    unit.__dict__.pop(attr, None)  # read off the unit before
-                return unit
-        unit = self._alone[flags] = self.index.parse(
-            path, args=self.alone_args(flags), unsaved_files=unsaved, options=flags)
+            for attr in ("_abiscope_includes", "_abiscope_records"):
+                unit.__dict__.pop(attr, None)  # read off the unit before
+        else:
+            unit = self.index.parse(path, args=self.alone_args(flags), unsaved_files=unsaved,
+                                    options=flags)
+        self._alone[flags] = unit
+        return unit
+
+    def _reparsed(self, unit: Any, unsaved: list[tuple[str, str]]) -> Any:
+        """``unit`` parsed again with the main file's new text (``unsaved``), or None when
+        there is no unit or it does not reparse (then a new one is made)."""
+        if unit is None:
+            return None
+        try:
+            unit.reparse(unsaved_files=unsaved)
+        except self.ci.TranslationUnitLoadError:
+            return None
         return unit
 
     def alone_args(self, flags: int) -> list[str]:
@@ -439,16 +446,9 @@ class _GroupParser:
         flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES
         path = os.path.join(self.cwd, PROBE_NAME)
         unsaved = [*self.options.unsaved, (path, text)]
-        args = [*self.alone_args(flags), "-ferror-limit=0"]
-        unit = self._probe
-        if unit is not None:
-            try:
-                unit.reparse(unsaved_files=unsaved)
-            except ci.TranslationUnitLoadError:
-                unit = None
-        if unit is None:
-            unit = self.index.parse(path, args=args, unsaved_files=unsaved, options=flags)
-        self._probe = unit
+        unit = self._probe = self._reparsed(self._probe, unsaved) or self.index.parse(
+            path, args=[*self.alone_args(flags), "-ferror-limit=0"], unsaved_files=unsaved,
+            options=flags)
         errors = [d for d in unit.diagnostics if d.severity >= ci.Diagnostic.Error] \
             if ci.conf.lib.clang_getNumDiagnostics(unit) else []
         if any(d.severity >= ci.Diagnostic.Fatal for d in errors):
