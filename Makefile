@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test quick lint deps bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py src/abiscope/frontend/_facts.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

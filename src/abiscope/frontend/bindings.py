@@ -81,29 +81,6 @@ def _kind_getter(enum: Any) -> Callable[[Any], Any]:
     return kind
 
 
-def children_of(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
-    """The children of ``cursor`` of the given kinds, in order (``get_children`` filtered).
-
-    A translation unit parsed with the detailed preprocessing record has every macro
-    definition and expansion among its top-level children (about 700,000 on Linux UAPI),
-    and the walk looks at them several times; this visitor drops the unwanted ones by
-    their kind id before any Python object is made of them.
-    """
-    ci = load_cindex()
-    ids = frozenset(k.value for k in kinds)
-    tu = cursor._tu
-    out: list[Any] = []
-
-    def visitor(child: Any, _parent: Any, _data: Any) -> int:
-        if child._kind_id in ids:
-            child._tu = tu
-            out.append(child)
-        return 1  # CXChildVisit_Continue
-
-    ci.conf.lib.clang_visitChildren(cursor, ci.cursor_visit_callback(visitor), None)
-    return out
-
-
 def _guarded(func: Any) -> Any:
     """The function a ``cursor_null_guard`` wrapper wraps, or None."""
     if getattr(func, "__name__", "") != "inner" or not getattr(func, "__closure__", None):
@@ -341,7 +318,10 @@ class Locations:
         self.names.clear()
 
     def __call__(self, cursor: Any) -> SourceLocation:
-        key, line, column = self.fast.expansion(cursor)
+        return self.at(*self.fast.expansion(cursor))
+
+    def at(self, key: int | None, line: int, column: int) -> SourceLocation:
+        """The location of a file handle (None: in no file), line and column."""
         if key is None:
             return SourceLocation("", line, column)
         name = self.names.get(key)

@@ -22,12 +22,12 @@ from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
     Locations,
-    children_of,
     error_diagnostics,
     load_cindex,
     relpath,
     type_kinds,
 )
+from .facts import children_of
 from .options import ParseOptions, clang_args
 from .tokens import (
     BASE_TYPE_WORDS,

@@ -10,7 +10,6 @@ from typing import Any
 from ..errors import SourceLocation
 from .bindings import (
     FastCalls,
-    children_of,
     definition_text,
     evaluate_cursor,
     in_files,
@@ -18,6 +17,7 @@ from .bindings import (
     real_path,
     relpath,
 )
+from .facts import children_of
 from .options import ParseOptions
 from .tokens import is_function_like
 

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from .bindings import children_of, known_size, load_cindex, macro_function_like, spelled_text
+from .bindings import known_size, load_cindex, macro_function_like, spelled_text
+from .facts import children_of
 
 
 def gcc_ignores(field: Any) -> bool:

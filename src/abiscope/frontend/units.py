@@ -26,7 +26,6 @@ from .bindings import (
     BATCH_NAME,
     PROBE_NAME,
     abspath_in,
-    children_of,
     error_diagnostics,
     included_files,
     load_cindex,
@@ -42,6 +41,7 @@ from .declarations import (
     records_held,
     relayout,
 )
+from .facts import children_of
 from .macro_values import IOCTL_PREFIX, evaluate_macros
 from .options import ParseOptions, clang_args
 from .tokens import LazyMacros, NeedsMacros

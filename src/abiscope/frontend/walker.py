@@ -23,13 +23,20 @@ from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
     Locations,
-    children_of,
     in_files,
     known_size,
     load_cindex,
     type_kinds,
 )
 from .declarations import scalar_name
+from .facts import (
+    canonical_spelling,
+    children_of,
+    enum_constants,
+    fields,
+    type_key,
+    type_spelling,
+)
 from .tokens import align_attr, gcc_ignores, naming_typedef
 
 
@@ -76,9 +83,7 @@ class TargetWalker:
 
     def record_name(self, decl: Any) -> str:
         """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
-        lib = self.ci.conf.lib  # (its calls straight: once per record met, walked or not)
-        spelling = self.fast.type_spelling(
-            lib.clang_getCanonicalType(lib.clang_getCursorType(decl)))
+        spelling = canonical_spelling(decl, self.fast)
         if any(m in spelling for m in UNNAMED_MARKERS):
             return ""
         return spelling
@@ -117,16 +122,15 @@ class TargetWalker:
     def ctype(self, t: Any) -> CType:
         # libclang's handle of the (sugared) type first: the same handle is the same type,
         # spelled the same, without asking for two spellings per member
-        ident = (t._kind_id, t.data[0], t.data[1])
+        ident = type_key(t)
         cached = self.type_ids.get(ident)
         if cached is not None:
             return cached
-        type_spelling = self.fast.type_spelling
-        spelling = type_spelling(t)
+        spelling = type_spelling(t, self.fast)
         lib = self.ci.conf.lib  # (its calls straight, without the bindings' method frames)
         canon = lib.clang_getCanonicalType(t)
         canon._tu = t._tu
-        key = (spelling, type_spelling(canon))
+        key = (spelling, type_spelling(canon, self.fast))
         cached = self.types.get(key)
         if cached is not None:
             self.type_ids[ident] = cached
@@ -202,37 +206,33 @@ class TargetWalker:
 
     def members(self, record_type: Any, base_bits: int) -> tuple[Member, ...]:
         out: list[Member] = []
-        lib = self.ci.conf.lib  # (its calls straight, without the bindings' method frames)
-        tu = record_type._tu
-        for f in record_type.get_fields():
+        for f in fields(record_type, self.fast):
             # a named field's spelling is its identifier; an anonymous struct/union member
             # is spelled after its type ('struct s::(anonymous at f.h:1:12)') or not at all
-            spelling = self.fast.cursor_spelling(f)
-            anonymous = (not spelling.isidentifier()) and bool(f.is_anonymous_record_decl())
+            spelling = f.name
+            anonymous = (not spelling.isidentifier()) and f.anonymous_record
             if not anonymous and not spelling:
                 continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
-            t = lib.clang_getCursorType(f)
-            t._tu = tu
-            ct = self.ctype(t)
-            offset = base_bits + lib.clang_Cursor_getOffsetOfField(f)
-            width = lib.clang_getFieldDeclBitWidth(f)  # (-1: not a bitfield)
-            bitfield = width >= 0
+            ct = self.type_ids.get(f.type_key) or self.ctype(f.type)
+            offset = base_bits + f.offset_bits
+            width: int | None = f.bit_width  # (-1: not a bitfield)
+            bitfield = f.bit_width >= 0
             if not bitfield:
                 width = None
             size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
-                nested = self.members(t.get_canonical(), offset)
+                nested = self.members(f.type.get_canonical(), offset)
             elif ct.kind == "array" and ct.innermost.kind == "record" \
                     and not ct.innermost.record:
-                self.hidden.append(self.element_layout(t, ct.innermost))
-            ignored = anonymous and gcc_ignores(f)
+                self.hidden.append(self.element_layout(f.type, ct.innermost))
+            ignored = anonymous and gcc_ignores(f.cursor)
             self._ignoring |= ignored
             out.append(Member(
                 name="" if anonymous else spelling, type=ct, offset_bits=offset,
                 size_bits=size_bits, align=ct.align or 1, bitfield=bitfield, bit_width=width,
-                location=self.location(f), members=nested,
-                align_attr=self.align_attr(f) if lib.clang_Cursor_hasAttrs(f) and not ignored
+                location=self.location.at(f.file, f.line, f.column), members=nested,
+                align_attr=self.align_attr(f.cursor) if f.has_attrs and not ignored
                 else None,
             ))
         return tuple(out)
@@ -289,9 +289,10 @@ class TargetWalker:
         t = cursor.type
         underlying = cursor.enum_type
         signed = type_kinds().get(underlying.get_canonical().kind, ("int", True))[1]
-        spelling = self.fast.cursor_spelling
-        constants = tuple(EnumConstant(spelling(c), self.enum_value(c, underlying))
-                          for c in children_of(cursor, (self.ci.CursorKind.ENUM_CONSTANT_DECL,)))
+        constants = tuple(EnumConstant(name, self.enum_value(kind_id, underlying, value,
+                                                             unsigned_value))
+                          for name, kind_id, value, unsigned_value
+                          in enum_constants(cursor, self.fast))
         size, align = known_size(t.get_size()), known_size(t.get_align())
         if size is None or align is None:
             return
@@ -306,16 +307,14 @@ class TargetWalker:
             return MODELS[self.target].mode_align_cap
         return known_size(typedef.type.get_align())
 
-    def enum_value(self, constant: Any, underlying: Any) -> int:
-        """``Cursor.enum_value`` without its look-ups per constant: a constant's type is
-        its enum's (``underlying``, the enum's integer type) or its own integer type;
-        unsigned types read the unsigned value."""
-        lib = self.ci.conf.lib
-        t = lib.clang_getCursorType(constant)
-        kind_id = underlying._kind_id if t._kind_id == self._enum_kind_id else t._kind_id
-        if kind_id in self._unsigned_kind_ids:
-            return int(lib.clang_getEnumConstantDeclUnsignedValue(constant))
-        return int(lib.clang_getEnumConstantDeclValue(constant))
+    def enum_value(self, kind_id: int, underlying: Any, value: int,
+                   unsigned_value: int) -> int:
+        """``Cursor.enum_value`` of a constant whose type has ``kind_id``: a constant's
+        type is its enum's (``underlying``, the enum's integer type) or its own integer
+        type; unsigned types read the unsigned value."""
+        if kind_id == self._enum_kind_id:
+            kind_id = underlying._kind_id
+        return unsigned_value if kind_id in self._unsigned_kind_ids else value
 
     def visit(self, cursor: Any) -> None:
         """Collect a definition and the tagged records defined inside it."""
