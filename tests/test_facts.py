@@ -28,7 +28,10 @@ enum ubig { UBIG = 18446744073709551615ULL, UHALF = 0x8000000000000000ULL };
 enum neg { NEG = -3, POS = 3 };
 enum : unsigned char { SMALL = 255 };
 typedef int (*long_pointer)(%(params)s);
+struct forward;
 struct holder {
+    struct forward *later;
+    struct inner_tagged { int i; } __attribute__((packed)) inner;
     long_pointer f;
     int : 3;
     int a : 5, : 0, b : 7;
@@ -91,6 +94,8 @@ def _readings(units: list[Any]) -> list[Any]:
     for tu in units:
         for wanted in kinds:
             out.append([_cursor_id(c) for c in facts.children_of(tu.cursor, wanted)])
+            out.append([(_cursor_id(c), name)
+                        for c, name in facts.definitions(tu.cursor, wanted, fast)])
         for cursor in _cursors(tu.cursor):
             if cursor.kind in (ck.STRUCT_DECL, ck.UNION_DECL) and cursor.is_definition():
                 out.append([
@@ -99,6 +104,8 @@ def _readings(units: list[Any]) -> list[Any]:
                      f.line, f.column, f.cursor._tu is tu, f.type._tu is tu)
                     for f in facts.fields(cursor.type, fast)])
                 out.append([_cursor_id(c) for c in facts.children_of(cursor, kinds[0])])
+                out.append([(_cursor_id(c), name) for c, name
+                            in facts.definitions(cursor, (*kinds[0], ck.PACKED_ATTR), fast)])
             if cursor.kind == ck.ENUM_DECL and cursor.is_definition():
                 out.append(facts.enum_constants(cursor, fast))
             if cursor.kind.is_declaration():
@@ -136,7 +143,8 @@ def test_the_helper_reads_what_the_bindings_read(tmp_path: Path,
     # and the readings cover what they must: a buffer's growth, every kind of value
     flat = repr(with_helper)
     for needle in ("member_with_a_rather_long_name_299", "CONSTANT_199",
-                   "holder_param_type_39", "'BIG_MIN', ", "'UBIG', ", "caf\u00e9"):
+                   "holder_param_type_39", "'BIG_MIN', ", "'UBIG', ", "caf\u00e9",
+                   "'struct inner_tagged'", "'struct forward'"):
         assert needle in flat, needle
 
 

@@ -217,3 +217,56 @@ size_t abiscope_enum_constants(CXCursor cursor, int64_t *values, size_t capacity
     *names_length = constants.names_length;
     return constants.count;
 }
+
+/* The children of parent whose kind is marked in wanted and, for a struct, union or enum,
+ * that are definitions: each one's cursor into out, and the spelling of its canonical type
+ * (a record's or enum's name; "" for other kinds) into names, NUL-terminated, one after
+ * the other. Returns how many there are and sets *names_length; as abiscope_fields when
+ * either is more than the room. */
+typedef struct {
+    const unsigned char *wanted;
+    size_t wanted_count;
+    CXCursor *out;
+    size_t capacity, count;
+    char *names;
+    size_t names_capacity, names_length;
+} Definitions;
+
+enum { CXCursor_StructDecl = 2, CXCursor_UnionDecl = 3, CXCursor_EnumDecl = 5 };
+
+static int one_definition(CXCursor cursor, CXCursor parent, void *data)
+{
+    (void)parent;
+    Definitions *found = data;
+    if (cursor.kind < 0 || (size_t)cursor.kind >= found->wanted_count
+            || !found->wanted[cursor.kind])
+        return 1; /* CXChildVisit_Continue */
+    int tagged = cursor.kind == CXCursor_StructDecl || cursor.kind == CXCursor_UnionDecl
+        || cursor.kind == CXCursor_EnumDecl;
+    if (tagged && !lib.is_definition(cursor))
+        return 1;
+    size_t i = found->count++;
+    if (i < found->capacity)
+        found->out[i] = cursor;
+    size_t used = found->names_length;
+    size_t room = used < found->names_capacity ? found->names_capacity - used : 0;
+    char *name = room ? found->names + used : NULL;
+    if (tagged)
+        found->names_length += abiscope_canonical_spelling(cursor, name, room) + 1;
+    else {
+        if (room)
+            *name = '\0';
+        found->names_length += 1;
+    }
+    return 1;
+}
+
+size_t abiscope_definitions(CXCursor parent, const unsigned char *wanted, size_t wanted_count,
+                            CXCursor *out, size_t capacity, char *names,
+                            size_t names_capacity, size_t *names_length)
+{
+    Definitions found = {wanted, wanted_count, out, capacity, 0, names, names_capacity, 0};
+    lib.visit_children(parent, one_definition, &found);
+    *names_length = found.names_length;
+    return found.count;
+}

@@ -84,6 +84,10 @@ def _native() -> Any:
     helper.abiscope_enum_constants.argtypes = [ci.Cursor, ctypes.c_void_p, size_t,
                                                ctypes.c_void_p, size_t, ctypes.POINTER(size_t)]
     helper.abiscope_enum_constants.restype = size_t
+    helper.abiscope_definitions.argtypes = [ci.Cursor, ctypes.c_char_p, size_t, ctypes.c_void_p,
+                                            size_t, ctypes.c_void_p, size_t,
+                                            ctypes.POINTER(size_t)]
+    helper.abiscope_definitions.restype = size_t
     return helper
 
 
@@ -213,6 +217,44 @@ def children_of(cursor: Any, kinds: Iterable[Any]) -> list[Any]:
     out = [cursor_at(found, i * size) for i in range(count)]
     for child in out:
         child._tu = tu
+    return out
+
+
+def definitions(cursor: Any, kinds: Iterable[Any], fast: FastCalls) -> list[tuple[Any, str]]:
+    """The children of ``cursor`` of the given kinds that are definitions, if structs,
+    unions or enums (any child, of another kind), in order: each with the spelling of its
+    canonical type (:func:`canonical_spelling`; "" for other kinds)."""
+    ci = load_cindex()
+    ck = ci.CursorKind
+    tagged = (ck.STRUCT_DECL.value, ck.UNION_DECL.value, ck.ENUM_DECL.value)
+    helper = _native()
+    if helper is None:
+        return [(child, canonical_spelling(child, fast) if child._kind_id in tagged else "")
+                for child in children_of(cursor, kinds)
+                if child._kind_id not in tagged or child.is_definition()]
+    ids = frozenset(k.value for k in kinds)
+    wanted = _wanted(ids)
+    size = ctypes.sizeof(ci.Cursor)
+    buffers = _BUFFERS
+    names_length = buffers.names_length
+    room, names_room = 64, 1024
+    while True:
+        found, at = buffers.room("children", room * size)
+        names, names_at = buffers.room("names", names_room)
+        room, names_room = len(found) // size, len(names)
+        count = helper.abiscope_definitions(cursor, wanted, len(wanted), at, room, names_at,
+                                            names_room, ctypes.byref(names_length))
+        if count <= room and names_length.value <= names_room:
+            break
+        room, names_room = max(room, count), max(names_room, names_length.value)
+    spellings = names[:names_length.value].decode("utf8").split("\0")
+    cursor_at = ci.Cursor.from_buffer_copy
+    tu = cursor._tu
+    out: list[tuple[Any, str]] = []
+    for i in range(count):
+        child = cursor_at(found, i * size)
+        child._tu = tu
+        out.append((child, spellings[i]))
     return out
 
 

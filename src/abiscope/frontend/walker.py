@@ -4,7 +4,7 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from .declarations import scalar_name
 from .facts import (
     canonical_spelling,
     children_of,
+    definitions,
     enum_constants,
     fields,
     type_key,
@@ -81,9 +82,11 @@ class TargetWalker:
 
     # -- types -----------------------------------------------------------------------------
 
-    def record_name(self, decl: Any) -> str:
-        """``struct TAG``, the typedef name of an untagged record, or "" if unnamed."""
-        spelling = canonical_spelling(decl, self.fast)
+    def record_name(self, decl: Any, spelling: str | None = None) -> str:
+        """``struct TAG``, the typedef name of an untagged record, or "" if unnamed;
+        ``spelling``: its canonical type's, when read already (:func:`definitions`)."""
+        if spelling is None:
+            spelling = canonical_spelling(decl, self.fast)
         if any(m in spelling for m in UNNAMED_MARKERS):
             return ""
         return spelling
@@ -190,10 +193,9 @@ class TargetWalker:
         if self._tags is None:
             ck = self.ci.CursorKind
             self._tags = {}
-            for cursor in children_of(self.unit.cursor, (ck.STRUCT_DECL, ck.UNION_DECL,
-                                                          ck.ENUM_DECL)):
-                if cursor.is_definition():
-                    self._tags.setdefault(self.record_name(cursor), cursor)
+            for cursor, spelling in definitions(self.unit.cursor, (
+                    ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL), self.fast):
+                self._tags.setdefault(self.record_name(cursor, spelling), cursor)
         return self._tags
 
     # -- records and enums -----------------------------------------------------------------
@@ -277,8 +279,8 @@ class TargetWalker:
         self.records[name] = (kind, self.location(cursor), RecordLayout(
             size, align, members, holes, max(tail, 0), packed, kind))
 
-    def add_enum(self, cursor: Any) -> None:
-        name = self.record_name(cursor)
+    def add_enum(self, cursor: Any, spelling: str | None = None) -> None:
+        name = self.record_name(cursor, spelling)
         loc = None
         if not name:
             loc = self.location(cursor)
@@ -316,23 +318,25 @@ class TargetWalker:
             kind_id = underlying._kind_id
         return unsigned_value if kind_id in self._unsigned_kind_ids else value
 
-    def visit(self, cursor: Any) -> None:
-        """Collect a definition and the tagged records defined inside it."""
+    def visit(self, cursor: Any, spelling: str | None = None) -> None:
+        """Collect a definition and the tagged records defined inside it; ``spelling``:
+        its canonical type's, read by :func:`definitions` (which also left out what is
+        not a definition), else None."""
         ck = self.ci.CursorKind
         if cursor.kind in (ck.STRUCT_DECL, ck.UNION_DECL):
-            if not cursor.is_definition():
+            if spelling is None and not cursor.is_definition():
                 return
-            name = self.record_name(cursor)
+            name = self.record_name(cursor, spelling)
             if name and (name in self.records or name in self.given_records):
                 return  # walked already, with the records defined inside it
-            children = children_of(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
-                                          ck.PACKED_ATTR))
-            self.add_record(cursor, children, name)
-            for child in children:
+            children = definitions(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
+                                            ck.PACKED_ATTR), self.fast)
+            self.add_record(cursor, [child for child, _ in children], name)
+            for child, child_spelling in children:
                 if child.kind in (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL):
-                    self.visit(child)
-        elif cursor.kind == ck.ENUM_DECL and cursor.is_definition():
-            self.add_enum(cursor)
+                    self.visit(child, child_spelling)
+        elif cursor.kind == ck.ENUM_DECL and (spelling is not None or cursor.is_definition()):
+            self.add_enum(cursor, spelling)
 
     def drain_pending(self) -> None:
         while self.pending:
@@ -379,16 +383,22 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.cursors.clear()
     walker.type_ids.clear()
     walker.unit, walker._tags = tu, None
-    for cursor in _top_level(tu, mains, all_files, walker.fast):
+    for cursor, spelling in _top_level(tu, mains, all_files, walker.fast):
         walker.complete = len(walker.records)
-        walker.visit(cursor)
+        walker.visit(cursor, spelling)
         walker.drain_pending()  # (so that every record before the next one is complete)
     walker.complete = len(walker.records)
 
 
-def _top_level(tu: Any, mains: set[str], all_files: bool, fast: FastCalls) -> Iterator[Any]:
+def _top_level(tu: Any, mains: set[str], all_files: bool,
+               fast: FastCalls) -> Iterable[tuple[Any, str | None]]:
+    """The unit's struct, union and enum declarations at file scope, to visit: each with
+    its canonical type's spelling where read already (and then a definition)."""
     ck = load_cindex().CursorKind
+    kinds = (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL)
     found = getattr(tu, "_abiscope_records", None)  # read by _batch_facts already
-    cursors = found if found is not None else children_of(
-        tu.cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL))
-    return iter(cursors) if all_files else in_files(cursors, mains, fast)
+    if found is None and all_files:
+        return definitions(tu.cursor, kinds, fast)
+    cursors = found if found is not None else children_of(tu.cursor, kinds)
+    return ((cursor, None) for cursor in (cursors if all_files
+                                          else in_files(cursors, mains, fast)))
