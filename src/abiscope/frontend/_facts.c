@@ -42,11 +42,12 @@ static struct {
 } lib;
 
 #define FUNCTIONS 18
+#define VERSION 1 /* of what the functions below take and write: facts.py checks it */
 
-/* The addresses of the functions above, in that order. */
-int abiscope_facts_init(void *const *functions, int count)
+/* The addresses of the functions above, in that order, for this VERSION. */
+int abiscope_facts_init(int version, void *const *functions, int count)
 {
-    if (count != FUNCTIONS)
+    if (version != VERSION || count != FUNCTIONS)
         return -1;
     memcpy(&lib, functions, sizeof lib);
     return 0;

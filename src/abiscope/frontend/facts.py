@@ -45,6 +45,7 @@ def type_key(t: Any) -> tuple[int, int | None, int | None]:
     return (t._kind_id, t.data[0], t.data[1])
 
 
+_VERSION = 1  # _facts.c's VERSION: what its functions take and write
 _FUNCTIONS = (  # as abiscope_facts_init takes them
     "clang_visitChildren", "clang_Type_visitFields", "clang_getCursorType",
     "clang_Cursor_getOffsetOfField", "clang_getFieldDeclBitWidth", "clang_Cursor_hasAttrs",
@@ -64,12 +65,18 @@ def _native() -> Any:
     spec = importlib.util.find_spec(__package__ + "._facts")
     if spec is None or spec.origin is None:
         return None
-    helper = ctypes.CDLL(spec.origin)
     ci = load_cindex()
-    addresses = (ctypes.c_void_p * len(_FUNCTIONS))(
-        *(ctypes.cast(ci.conf.lib[name], ctypes.c_void_p) for name in _FUNCTIONS))
-    if helper.abiscope_facts_init(addresses, len(_FUNCTIONS)) != 0:
-        return None
+    struct = _field_struct()
+    if ctypes.sizeof(struct) % 8 or struct.type_kind.offset % 8:
+        return None  # (a host whose layout the reading of words below does not expect)
+    try:
+        helper = ctypes.CDLL(spec.origin)
+        addresses = (ctypes.c_void_p * len(_FUNCTIONS))(
+            *(ctypes.cast(ci.conf.lib[name], ctypes.c_void_p) for name in _FUNCTIONS))
+        if helper.abiscope_facts_init(_VERSION, addresses, len(_FUNCTIONS)) != 0:
+            return None  # built from another version of _facts.c: pip install again
+    except (OSError, AttributeError):
+        return None  # not loadable here, or without the entry point
     size_t = ctypes.c_size_t
     helper.abiscope_fields.argtypes = [ci.Type, ctypes.c_void_p, size_t, ctypes.c_void_p,
                                        size_t, ctypes.POINTER(size_t)]
@@ -139,21 +146,10 @@ def fields(record_type: Any, fast: FastCalls) -> list[Field]:
     ci = load_cindex()
     struct = _field_struct()
     size = ctypes.sizeof(struct)
-    buffers = _BUFFERS
-    names_length = buffers.names_length
-    room, names_room = 32, 1024
-    while True:
-        found, at = buffers.room("fields", room * size)
-        names, names_at = buffers.room("names", names_room)
-        room, names_room = len(found) // size, len(names)
-        count = helper.abiscope_fields(record_type, at, room, names_at, names_room,
-                                       ctypes.byref(names_length))
-        if count <= room and names_length.value <= names_room:
-            break
-        room, names_room = max(room, count), max(names_room, names_length.value)
+    found, count, spellings = _named_items(helper.abiscope_fields, (record_type,), "fields",
+                                           size, 32)
     if not count:
         return []
-    spellings = names[:names_length.value].decode("utf8").split("\0")
     words = memoryview(found)[:count * size].cast("q").tolist()
     stride, first, type_offset = size // 8, struct.type_kind.offset // 8, struct.type.offset
     tu = record_type._tu
@@ -235,19 +231,8 @@ def definitions(cursor: Any, kinds: Iterable[Any], fast: FastCalls) -> list[tupl
     ids = frozenset(k.value for k in kinds)
     wanted = _wanted(ids)
     size = ctypes.sizeof(ci.Cursor)
-    buffers = _BUFFERS
-    names_length = buffers.names_length
-    room, names_room = 64, 1024
-    while True:
-        found, at = buffers.room("children", room * size)
-        names, names_at = buffers.room("names", names_room)
-        room, names_room = len(found) // size, len(names)
-        count = helper.abiscope_definitions(cursor, wanted, len(wanted), at, room, names_at,
-                                            names_room, ctypes.byref(names_length))
-        if count <= room and names_length.value <= names_room:
-            break
-        room, names_room = max(room, count), max(names_room, names_length.value)
-    spellings = names[:names_length.value].decode("utf8").split("\0")
+    found, count, spellings = _named_items(helper.abiscope_definitions,
+                                           (cursor, wanted, len(wanted)), "children", size, 64)
     cursor_at = ci.Cursor.from_buffer_copy
     tu = cursor._tu
     out: list[tuple[Any, str]] = []
@@ -323,25 +308,34 @@ def enum_constants(cursor: Any, fast: FastCalls) -> list[tuple[str, int, int, in
                         int(lib.clang_getEnumConstantDeclValue(constant)),
                         int(lib.clang_getEnumConstantDeclUnsignedValue(constant))))
         return out
-    buffers = _BUFFERS
-    names_length = buffers.names_length
-    room, names_room = 64, 1024
-    while True:
-        found, at = buffers.room("constants", room * 24)
-        names, names_at = buffers.room("names", names_room)
-        room, names_room = len(found) // 24, len(names)
-        count = helper.abiscope_enum_constants(cursor, at, room, names_at, names_room,
-                                               ctypes.byref(names_length))
-        if count <= room and names_length.value <= names_room:
-            break
-        room, names_room = max(room, count), max(names_room, names_length.value)
-    spellings = names[:names_length.value].decode("utf8").split("\0")
+    found, count, spellings = _named_items(helper.abiscope_enum_constants, (cursor,),
+                                           "constants", 24, 64)
     words = memoryview(found)[:count * 24].cast("q").tolist()
     return [(spellings[i], words[3 * i], words[3 * i + 1], words[3 * i + 2] & _UNSIGNED)
             for i in range(count)]
 
 
 _UNSIGNED = (1 << 64) - 1  # (an unsigned 64-bit value, read back as a signed word)
+
+
+def _named_items(function: Any, leading: tuple[Any, ...], buffer: str, item_size: int,
+                 room: int) -> tuple[bytearray, int, list[str]]:
+    """Call one of the helper's functions that write items of ``item_size`` bytes and their
+    NUL-terminated names (``function(*leading, items, room, names, names_room,
+    &names_length)``, returning how many items there are), with room enough: the buffer of
+    items, how many, and the names."""
+    buffers = _BUFFERS
+    names_length = buffers.names_length
+    names_room = 1024
+    while True:
+        found, at = buffers.room(buffer, room * item_size)
+        names, names_at = buffers.room("names", names_room)
+        room, names_room = len(found) // item_size, len(names)
+        count = function(*leading, at, room, names_at, names_room, ctypes.byref(names_length))
+        if count <= room and names_length.value <= names_room:
+            break
+        room, names_room = max(room, count), max(names_room, names_length.value)
+    return found, count, names[:names_length.value].decode("utf8").split("\0")
 
 
 def _address(buffer: bytearray) -> int:
