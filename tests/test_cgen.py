@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -64,7 +65,7 @@ def _check_shape(prog: CProgram) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(prog=c_programs())
+@given(prog=st.booleans().flatmap(lambda vectors: c_programs(vectors=vectors)))
 def test_generated_programs_compile(prog: CProgram) -> None:
     _check_shape(prog)
     assert GCC is not None

@@ -136,6 +136,8 @@ KNOWN_HARD: Final[dict[str, str]] = {
     "zero_length_array": "GNU T x[0]: zero size but alignment counts; DWARF bound encoding",
     "anonymous_member": "C11 anonymous struct/union members have no DWARF name",
     "unnamed_record_member": "members of an unnamed record type",
+    "vector": "GNU vectors (vector_size): aligned to their size up to a cap of the target's "
+    "(README, Known limitations), where clang and GCC do not always agree",
 }
 
 #: Every tag that can appear in :attr:`CProgram.features`.
@@ -187,6 +189,7 @@ FEATURES: Final[frozenset[str]] = frozenset(
         "fam",
         "zero_length_array",
         "qualifier",
+        "vector",
     ]
 )
 
@@ -295,6 +298,13 @@ _BITFIELD_TYPES: Final[tuple[tuple[str, int, int, tuple[str, ...]], ...]] = (
     ("int16_t", 16, 2, ("stdint_bitfield",)),
 )
 
+# Element types of GNU vectors, with their size on every supported target.
+_VECTOR_ELEMENTS: Final[tuple[tuple[str, int], ...]] = (
+    ("char", 1), ("unsigned char", 1), ("short", 2), ("int", 4), ("unsigned int", 4),
+    ("long long", 8), ("float", 4), ("double", 8), ("int8_t", 1), ("uint16_t", 2),
+    ("int32_t", 4), ("uint64_t", 8),
+)
+
 # Types whose size is the same on every supported target (for aligned typedefs).
 _FIXED_SIZES: Final[dict[str, int]] = {
     "short": 2,
@@ -397,8 +407,9 @@ class _Body:
 
 
 class _Gen:
-    def __init__(self, draw: st.DrawFn) -> None:
+    def __init__(self, draw: st.DrawFn, vectors: bool = False) -> None:
         self.draw = draw
+        self.vectors = vectors
         self.out: list[str] = ["#include <stdint.h>", "#include <stddef.h>", ""]
         self.records: list[str] = []
         self.record_types: list[_Type] = []  # records and typedefs of records
@@ -448,10 +459,13 @@ class _Gen:
                 ("enum", 30),
                 ("chain", 40 if self.typedefs else 0),
                 ("record_typedef", 15 if self.record_types else 0),
+                ("vector_typedef", 25 if self.vectors else 0),
             ]
         )
         if kind == "scalar_typedef":
             self.scalar_typedef()
+        elif kind == "vector_typedef":
+            self.vector_typedef()
         elif kind == "enum":
             self.enum()
         elif kind == "chain":
@@ -484,6 +498,16 @@ class _Gen:
             return
         self.out.append(f"typedef {base.declare(name)};")
         self.typedefs.append(_Type(name, "{}", base.align, base.bits, True, tags))
+
+    def vector_typedef(self) -> None:
+        """``typedef ELEMENT t __attribute__((vector_size(N)));``: a GNU vector of 2 to 32
+        bytes (no bit-fields of it; its alignment is at most its size)."""
+        element, element_size = self.one(_VECTOR_ELEMENTS)
+        size = self.one([n for n in (2, 4, 8, 16, 32) if n >= 2 * element_size])
+        name = self.new_typedef_name()
+        self.out.append(f"typedef {element} {name} __attribute__((vector_size({size})));")
+        self.typedefs.append(_Type(name, "{}", size, 0, True,
+                                   frozenset({"vector", "typedef_scalar"})))
 
     def chain_typedef(self) -> None:
         base = self.one(self.typedefs)
@@ -854,6 +878,7 @@ class _Gen:
 
 
 @st.composite
-def c_programs(draw: st.DrawFn) -> CProgram:
-    """Strategy for :class:`CProgram` (1-6 records, at most 12 member declarations each)."""
-    return _Gen(draw).program()
+def c_programs(draw: st.DrawFn, vectors: bool = False) -> CProgram:
+    """Strategy for :class:`CProgram` (1-6 records, at most 12 member declarations each);
+    ``vectors``: with GNU vector typedefs among the typedefs members use."""
+    return _Gen(draw, vectors).program()
