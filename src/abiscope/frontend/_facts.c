@@ -53,6 +53,41 @@ int abiscope_facts_init(int version, void *const *functions, int count)
     return 0;
 }
 
+/* Spellings written one after the other, each NUL-terminated, into room for capacity
+ * bytes; length counts them all, written or not (the caller asks again with room for all
+ * when it is more than capacity). */
+typedef struct {
+    char *text;
+    size_t capacity, length;
+} Names;
+
+/* A string of libclang's into text (room for capacity bytes, NUL-terminated when there is
+ * room); returns its length without the NUL (the caller asks again when that is not less
+ * than capacity). */
+static size_t copy_string(CXString string, char *text, size_t capacity)
+{
+    const char *data = lib.c_string(string);
+    size_t length = data != NULL ? strlen(data) : 0;
+    if (length < capacity)
+        memcpy(text, data != NULL ? data : "", length + 1);
+    lib.dispose_string(string);
+    return length;
+}
+
+/* Adds a string of libclang's to names. */
+static void add_name(Names *names, CXString string)
+{
+    size_t used = names->length;
+    size_t room = used < names->capacity ? names->capacity - used : 0;
+    names->length += copy_string(string, room ? names->text + used : NULL, room) + 1;
+}
+
+/* Whether a cursor kind is marked in wanted (one byte per kind below count). */
+static int is_wanted(const unsigned char *wanted, size_t count, int kind)
+{
+    return kind >= 0 && (size_t)kind < count && wanted[kind];
+}
+
 /* One field, 16 words: its cursor and its type as libclang's structs (bytes 0-55, for the
  * bindings to rebuild when the walk needs them), then plain integers. */
 typedef struct {
@@ -71,21 +106,14 @@ typedef struct {
 typedef struct {
     Field *out;
     size_t capacity, count;
-    char *names;           /* each field's spelling, NUL-terminated, one after the other */
-    size_t names_capacity, names_length;
+    Names names;           /* each field's spelling */
 } Fields;
 
 static int one_field(CXCursor cursor, void *data)
 {
     Fields *fields = data;
     size_t i = fields->count++;
-    CXString spelling = lib.cursor_spelling(cursor);
-    const char *text = lib.c_string(spelling);
-    size_t length = text != NULL ? strlen(text) + 1 : 1;
-    if (fields->names_length + length <= fields->names_capacity)
-        memcpy(fields->names + fields->names_length, text != NULL ? text : "", length);
-    fields->names_length += length;
-    lib.dispose_string(spelling);
+    add_name(&fields->names, lib.cursor_spelling(cursor));
     if (i >= fields->capacity)
         return 1; /* counted: the caller asks again with room for all */
     Field *f = &fields->out[i];
@@ -115,9 +143,9 @@ static int one_field(CXCursor cursor, void *data)
 size_t abiscope_fields(CXType record, Field *out, size_t capacity, char *names,
                        size_t names_capacity, size_t *names_length)
 {
-    Fields fields = {out, capacity, 0, names, names_capacity, 0};
+    Fields fields = {out, capacity, 0, {names, names_capacity, 0}};
     lib.visit_fields(record, one_field, &fields);
-    *names_length = fields.names_length;
+    *names_length = fields.names.length;
     return fields.count;
 }
 
@@ -132,8 +160,7 @@ static int one_child(CXCursor cursor, CXCursor parent, void *data)
 {
     (void)parent;
     Children *children = data;
-    if (cursor.kind >= 0 && (size_t)cursor.kind < children->wanted_count
-            && children->wanted[cursor.kind]) {
+    if (is_wanted(children->wanted, children->wanted_count, cursor.kind)) {
         if (children->count < children->capacity)
             children->out[children->count] = cursor;
         children->count++;
@@ -151,30 +178,21 @@ size_t abiscope_children(CXCursor parent, const unsigned char *wanted, size_t wa
     return children.count;
 }
 
-/* A string of libclang's into text (room for capacity bytes, NUL-terminated when there is
- * room); returns its length without the NUL (the caller asks again when that is not less
- * than capacity). */
-static size_t copy_string(CXString string, char *text, size_t capacity)
-{
-    const char *data = lib.c_string(string);
-    size_t length = data != NULL ? strlen(data) : 0;
-    if (length < capacity)
-        memcpy(text, data != NULL ? data : "", length + 1);
-    lib.dispose_string(string);
-    return length;
-}
-
 /* clang_getTypeSpelling. */
 size_t abiscope_type_spelling(CXType type, char *text, size_t capacity)
 {
     return copy_string(lib.type_spelling(type), text, capacity);
 }
 
+static CXString canonical_spelling(CXCursor cursor)
+{
+    return lib.type_spelling(lib.canonical_type(lib.cursor_type(cursor)));
+}
+
 /* The spelling of a declaration's canonical type: a record's or enum's name. */
 size_t abiscope_canonical_spelling(CXCursor cursor, char *text, size_t capacity)
 {
-    return copy_string(lib.type_spelling(lib.canonical_type(lib.cursor_type(cursor))), text,
-                       capacity);
+    return copy_string(canonical_spelling(cursor), text, capacity);
 }
 
 /* The constants of an enum (its ENUM_CONSTANT_DECL children), in order: three words each
@@ -184,8 +202,7 @@ size_t abiscope_canonical_spelling(CXCursor cursor, char *text, size_t capacity)
 typedef struct {
     int64_t *values;
     size_t capacity, count;
-    char *names;
-    size_t names_capacity, names_length;
+    Names names;
 } Constants;
 
 #define CXCursor_EnumConstantDecl 7
@@ -197,10 +214,7 @@ static int one_constant(CXCursor cursor, CXCursor parent, void *data)
     if (cursor.kind != CXCursor_EnumConstantDecl)
         return 1; /* CXChildVisit_Continue */
     size_t i = constants->count++;
-    size_t used = constants->names_length;
-    size_t room = used < constants->names_capacity ? constants->names_capacity - used : 0;
-    constants->names_length += copy_string(lib.cursor_spelling(cursor),
-                                           room ? constants->names + used : NULL, room) + 1;
+    add_name(&constants->names, lib.cursor_spelling(cursor));
     if (i < constants->capacity) {
         int64_t *value = constants->values + 3 * i;
         value[0] = lib.cursor_type(cursor).kind;
@@ -213,9 +227,9 @@ static int one_constant(CXCursor cursor, CXCursor parent, void *data)
 size_t abiscope_enum_constants(CXCursor cursor, int64_t *values, size_t capacity,
                                char *names, size_t names_capacity, size_t *names_length)
 {
-    Constants constants = {values, capacity, 0, names, names_capacity, 0};
+    Constants constants = {values, capacity, 0, {names, names_capacity, 0}};
     lib.visit_children(cursor, one_constant, &constants);
-    *names_length = constants.names_length;
+    *names_length = constants.names.length;
     return constants.count;
 }
 
@@ -229,8 +243,7 @@ typedef struct {
     size_t wanted_count;
     CXCursor *out;
     size_t capacity, count;
-    char *names;
-    size_t names_capacity, names_length;
+    Names names;
 } Definitions;
 
 enum { CXCursor_StructDecl = 2, CXCursor_UnionDecl = 3, CXCursor_EnumDecl = 5 };
@@ -239,8 +252,7 @@ static int one_definition(CXCursor cursor, CXCursor parent, void *data)
 {
     (void)parent;
     Definitions *found = data;
-    if (cursor.kind < 0 || (size_t)cursor.kind >= found->wanted_count
-            || !found->wanted[cursor.kind])
+    if (!is_wanted(found->wanted, found->wanted_count, cursor.kind))
         return 1; /* CXChildVisit_Continue */
     int tagged = cursor.kind == CXCursor_StructDecl || cursor.kind == CXCursor_UnionDecl
         || cursor.kind == CXCursor_EnumDecl;
@@ -249,15 +261,12 @@ static int one_definition(CXCursor cursor, CXCursor parent, void *data)
     size_t i = found->count++;
     if (i < found->capacity)
         found->out[i] = cursor;
-    size_t used = found->names_length;
-    size_t room = used < found->names_capacity ? found->names_capacity - used : 0;
-    char *name = room ? found->names + used : NULL;
     if (tagged)
-        found->names_length += abiscope_canonical_spelling(cursor, name, room) + 1;
+        add_name(&found->names, canonical_spelling(cursor));
     else {
-        if (room)
-            *name = '\0';
-        found->names_length += 1;
+        if (found->names.length < found->names.capacity)
+            found->names.text[found->names.length] = '\0';
+        found->names.length += 1;
     }
     return 1;
 }
@@ -266,8 +275,8 @@ size_t abiscope_definitions(CXCursor parent, const unsigned char *wanted, size_t
                             CXCursor *out, size_t capacity, char *names,
                             size_t names_capacity, size_t *names_length)
 {
-    Definitions found = {wanted, wanted_count, out, capacity, 0, names, names_capacity, 0};
+    Definitions found = {wanted, wanted_count, out, capacity, 0, {names, names_capacity, 0}};
     lib.visit_children(parent, one_definition, &found);
-    *names_length = found.names_length;
+    *names_length = found.names.length;
     return found.count;
 }
