@@ -19,7 +19,8 @@ import time
 import traceback
 from dataclasses import dataclass
 
-from abiscope import cli, sandbox
+from abiscope import cli
+from abiscope.frontend import sandbox
 
 EXIT_CRASH = 99  # an exception escaped cli.main (it must never)
 

@@ -5,7 +5,7 @@ included together; two headers defining one struct differently) and must be spli
 dropped; a broken header fails exactly as it fails alone. A header that reads what only the
 batch gave it (a macro, typedef or tag of a header it does not include, or includes only
 later; a pointee another header completes) gets a translation unit of its own
-(abiscope.isolation, tests/test_isolation.py), so the models are equal, not merely alike.
+(abiscope.frontend.isolation, tests/test_isolation.py), so the models are equal, not merely alike.
 """
 
 from __future__ import annotations

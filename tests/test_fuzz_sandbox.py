@@ -1,4 +1,4 @@
-"""The include sandbox (``abiscope.sandbox``): a header from an untrusted patch cannot make
+"""The include sandbox (``abiscope.frontend.sandbox``): a header from an untrusted patch cannot make
 clang read, and so echo into a public log, anything outside the trees abiscope was given.
 
 Each refused include must give exit 2 and a message naming the header, the line and the
@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from abiscope import frontend, sandbox
+from abiscope import frontend
+from abiscope.frontend import sandbox
 from abiscope.targets import TARGETS
 from conftest import CliResult, skip_or_fail
 

@@ -1,4 +1,4 @@
-"""A batch gives no header what it would not have alone (abiscope.isolation).
+"""A batch gives no header what it would not have alone (abiscope.frontend.isolation).
 
 Each case writes headers where a batch *would* change a header's model if the check missed
 it, and asserts that the batched model equals one translation unit per header, and that
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from abiscope import frontend, isolation
-from abiscope.frontend import ParseOptions
+from abiscope import frontend
+from abiscope.frontend import ParseOptions, isolation
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 

@@ -46,16 +46,12 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, replace
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from . import __version__, collector
 from .errors import ParseFailure
+from .frontend import ParseOptions, UnitResult, clang_args, clang_version
 from .model import Model, TargetInfo
-
-if TYPE_CHECKING:
-    from .frontend import ParseOptions, UnitResult
-    from .targets import Target
+from .targets import TARGETS, Target
 
 FORMAT = 6  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
 #            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator;
@@ -75,18 +71,6 @@ def default_dir() -> str:
     import platformdirs
 
     return str(platformdirs.user_cache_dir("abiscope", appauthor=False))
-
-
-@lru_cache(maxsize=1)
-def _libclang_version() -> str:
-    from .frontend import load_cindex
-
-    ci = load_cindex()
-    lib = ci.conf.lib
-    try:
-        return str(ci._CXString.from_result(lib.clang_getClangVersion()))
-    except Exception:  # pragma: no cover - a binding without the call
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -186,13 +170,10 @@ class UnitCache:
 
     def key(self, headers: Sequence[str], targets: Sequence[str],
             options: ParseOptions, batch: object = True) -> str:
-        from .frontend import clang_args
-        from .targets import TARGETS
-
         options = _stable(options)
         h = hashlib.sha256()
         for part in (
-            f"abiscope {__version__} format {FORMAT}", _libclang_version(), os.getcwd(),
+            f"abiscope {__version__} format {FORMAT}", clang_version(), os.getcwd(),
             repr(tuple(targets)), repr(astuple(options)),
             repr([clang_args(TARGETS[t], options) for t in targets if t in TARGETS]),
             repr([os.path.abspath(p) for p in headers]), repr(batch),

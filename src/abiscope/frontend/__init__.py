@@ -8,6 +8,7 @@ sees a clang object.
 Its modules, in the order data flows through them:
 
 - :mod:`.options`: what a parse is given, and the clang command line of each target;
+- :mod:`.sandbox`: the include sandbox (the trees clang may read);
 - :mod:`.bindings`: libclang itself, and the facts read off a translation unit;
 - :mod:`.tokens`: what clang does not expose, read from tokens (``aligned(MACRO)``,
   ``#pragma pack``, macro bodies);
@@ -15,6 +16,7 @@ Its modules, in the order data flows through them:
 - :mod:`.declarations`: declarations for the layout engine, and the records it lays out
   where clang may differ from GCC;
 - :mod:`.macro_values`: object-like macros' values (ioctl numbers);
+- :mod:`.isolation`: which headers of a batch could see something they would not alone;
 - :mod:`.units`: one unit of work (a batch of headers x a group of targets);
 - :mod:`.driver`: :func:`parse`, units over processes and the cache, merged into a model;
 - :mod:`.ioctl_scan`: ``abiscope ioctls``.
@@ -23,7 +25,7 @@ Its modules, in the order data flows through them:
 from __future__ import annotations
 
 from ..model import Model
-from .bindings import builtin_include_dir, load_cindex, relpath
+from .bindings import builtin_include_dir, clang_version, load_cindex, relpath
 from .declarations import parse_decls
 from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse, set_session
 from .ioctl_scan import ioctl_argument, scan_ioctls
@@ -47,6 +49,7 @@ __all__ = [
     "builtin_include_dir",
     "chunks",
     "clang_args",
+    "clang_version",
     "ioctl_argument",
     "load_cindex",
     "merge",

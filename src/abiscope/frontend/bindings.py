@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from .. import sandbox
 from ..errors import Diagnostic, InputError, SourceLocation
 
 # ---------------------------------------------------------------------------------------
@@ -124,6 +124,17 @@ def known_size(value: int) -> int | None:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def clang_version() -> str:
+    """libclang's version string (``clang_getClangVersion``), "unknown" for a binding
+    without the call."""
+    ci = load_cindex()
+    try:
+        return str(ci._CXString.from_result(ci.conf.lib.clang_getClangVersion()))
+    except Exception:  # pragma: no cover - a binding without the call
+        return "unknown"
+
+
 def builtin_include_dir() -> str | None:
     """clang's builtin-header dir (``stddef.h`` & co. in the libclang wheel), as libclang
     itself finds ``<stddef.h>``."""
@@ -452,9 +463,30 @@ def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic
             after_end.append(Diagnostic(level, f"at the end of the header: {d.spelling}", None))
             continue
         where = SourceLocation(relpath(loc.file.name), loc.line, loc.column) if loc.file else None
-        out.append(Diagnostic(level, sandbox.explain(d.spelling, loc.file and loc.file.name),
+        out.append(Diagnostic(level, explain(d.spelling, loc.file and loc.file.name),
                               where))
     return out or after_end  # the header's own errors say what is wrong, when it has some
+
+
+_NOT_FOUND_RE = re.compile(r"^'(?P<name>[^']*)' file not found")
+HINT = ("abiscope reads only the header's own tree, the -I/--sysroot dirs, the target's "
+        "system dirs and clang's builtin headers; pass -I for a directory you trust, or "
+        "--allow-include-outside")
+
+
+def explain(message: str, includer: str | None) -> str:
+    """clang's "'X' file not found" said as a refusal when X exists outside the include
+    sandbox (:mod:`abiscope.frontend.sandbox`)."""
+    m = _NOT_FOUND_RE.match(message)
+    if not m or not includer:
+        return message
+    name = m["name"]
+    candidate = name if os.path.isabs(name) else os.path.join(
+        os.path.dirname(os.path.abspath(includer)), name)
+    if not os.path.lexists(candidate):  # lstat only: never opens or reads it
+        return message
+    return (f"#include '{name}' refused: it resolves to {os.path.normpath(candidate)}, outside "
+            f"the trees abiscope may read ({HINT})")
 
 
 def relpath(path: str) -> str:

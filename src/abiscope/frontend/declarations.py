@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from .. import sandbox
 from ..datamodels import MODELS, DataModel
 from ..decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from ..errors import Diagnostic, InputError, ParseFailure, SourceLocation
@@ -18,6 +17,7 @@ from ..model import (
     RecordLayout,
 )
 from ..targets import Target
+from . import sandbox
 from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,

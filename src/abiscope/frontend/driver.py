@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .. import collector, sandbox
+from .. import collector
 from ..errors import InputError, ParseFailure, SourceLocation
 from ..executors import Executor, Late
 from ..executors import local as local_executor
@@ -26,6 +26,7 @@ from ..model import (
     TargetInfo,
 )
 from ..targets import Target
+from . import sandbox
 from .bindings import relpath
 from .options import ParseOptions, clang_args, search_dirs
 from .units import (
@@ -145,7 +146,7 @@ def parse(
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
-    # Batches are opt-in: exact (abiscope.isolation), but on Linux UAPI the check that keeps
+    # Batches are opt-in: exact (frontend.isolation), but on Linux UAPI the check that keeps
     # them exact costs about what sharing translation units saves (docs/performance.md).
     combine = bool(batch)
     # Without a cache, no unit is ever reused: fewer, larger units (:func:`chunks`), no

@@ -16,11 +16,12 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any, NamedTuple
 
-from .. import collector, isolation, sandbox
+from .. import collector
 from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
 from ..targets import Target
+from . import isolation, sandbox
 from .bindings import (
     ALONE_NAME,
     BATCH_NAME,
@@ -50,7 +51,7 @@ from .walker import TargetResult, TargetWalker, walk_unit
 
 def _batch_facts(tu: Any, headers: Sequence[str]) -> isolation.BatchFacts:
     """The include graph and file-scope names of a batch's translation unit, as plain data
-    for :func:`abiscope.isolation.check` (real paths).
+    for :func:`abiscope.frontend.isolation.check` (real paths).
 
     Every top-level child is looked at (with the detailed preprocessing record, every macro
     definition and expansion is one: about 2,000 per batch on Linux UAPI), so the visitor
@@ -185,7 +186,7 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
     again, in input order, so that records are taken from the same header as one
     translation unit per header would (the first declaration of a name wins). A header that
     fails alone is a failure exactly as in :func:`parse_group`. A header that would read
-    what only the batch gave it (:mod:`abiscope.isolation`: a macro, typedef or tag of a
+    what only the batch gave it (:mod:`abiscope.frontend.isolation`: a macro, typedef or tag of a
     header it does not include) is parsed alone too, so the result equals
     :func:`parse_group`'s. ``standalone`` also parses each header alone first (one more
     parse per header; no longer needed for that). With ``batch`` false, every header has a
@@ -268,7 +269,7 @@ def empty_pch(index: Any, args: Sequence[str], flags: int) -> tuple[str, ...]:
     header's 3.5 ms, 3.4 ms on AArch64. Behind a precompiled header both come from that
     file, lazily (0.7 and 1.0 ms). The header is empty, so the unit reads the same text
     with the same macros; made once per process and command line, in the sandbox's
-    private directory (:func:`abiscope.sandbox.own_dir`), and tried once before use."""
+    private directory (:func:`abiscope.frontend.sandbox.own_dir`), and tried once before use."""
     key = (*args, str(flags))
     if key in _PCH:
         return _PCH[key]
@@ -553,7 +554,7 @@ class _GroupParser:
         """The records of a batch whose ``verdict`` names leaky inputs, in input order:
         each leaky input from a translation unit of its own, and each run of inputs between
         them from the batch's unit, walking only the files that run reaches. Those files
-        read there what they read in a unit of their own (:func:`abiscope.isolation.check`),
+        read there what they read in a unit of their own (:func:`.isolation.check`),
         so the run's records are its records alone, and the batch need not be parsed again
         without the leaky inputs (each such parse was checked again, and could find more)."""
         segment: list[int] = []
