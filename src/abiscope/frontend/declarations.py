@@ -151,9 +151,13 @@ class DeclBuilder:
 
     def start_unit(self, macros: Mapping[str, list[str]]) -> None:
         """What the next declarations come from: a unit (new, or parsed again) with these
-        macros (and file handles of its own: :class:`Locations`)."""
+        macros (and file handles of its own: :class:`Locations`). The declarations of
+        the unit before are dropped: a record is what this unit declares (complete or
+        not, as defined here), never what an earlier unit of the same process knew."""
         self.macros = macros
         self.location.clear()
+        self.records = {}
+        self.building = set()
 
     def align_attr(self, cursor: Any) -> int | None:
         """The value of an ``aligned(N)``/``_Alignas(N)`` on a declaration, if any."""

@@ -20,6 +20,7 @@ from .. import collector
 from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
+from ..model import RecordLayout
 from ..targets import Target
 from . import isolation, sandbox
 from .bindings import (
@@ -320,6 +321,10 @@ class _GroupParser:
         # (__aligned_u64) is then read from it when met, not by parsing again (as cheap).
         self.flags: int = flags | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         self.builder = DeclBuilder() if self.engines else None
+        # the engine targets' layouts and failures, made unit by unit (collect)
+        self.engine_records: dict[str, dict[str, tuple[str, SourceLocation, RecordLayout]]] \
+            = {t.name: {} for t, _ in self.engines}
+        self.engine_failures: dict[str, list[ParseFailure]] = {t.name: [] for t, _ in self.engines}
         self.walker = TargetWalker(targets[0].name, relpath)
         self.failures: list[ParseFailure] = []
         self.macros: list[tuple[str, SourceLocation, int, tuple[str, ...]]] = []
@@ -674,11 +679,19 @@ class _GroupParser:
                 del walker.records[name]
             walk_unit(walker, tu, walked, all_files, macro_table)
         if self.builder is not None:
-            # (the declarations of the records this walk added, and what they refer to:
-            # the engine lays out those; the unit's other records it never reads)
+            # (the declarations of the records this walk added, and what they refer to, as
+            # this unit declares them: the engine lays out those now, so that a record is
+            # laid out from its own unit's declarations, as clang lays it out there, and a
+            # pointee complete only in another unit stays incomplete)
             self.builder.start_unit(macro_table if macro_table is not None else LazyMacros(tu))
-            for name in islice(walker.records, known, None):
+            new = list(islice(walker.records, known, None))
+            for name in new:
                 self.builder.record(walker.cursors[name])
+            decls = DeclSet(self.builder.records)
+            for target, model in self.engines:
+                laid = {n: walker.records[n] for n in new}
+                relayout(laid, decls, model, target, self.engine_failures[target.name])
+                self.engine_records[target.name].update(laid)
         if self.clang_target is not None:
             self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
                               macro_table)
@@ -747,9 +760,10 @@ class _GroupParser:
         for target in self.targets:
             failed = [replace(f, target=target.name) for f in self.failures]
             records = dict(self.walker.records)
-            if target.engine and self.builder is not None:
-                relayout(records, DeclSet(self.builder.records), MODELS[target.name], target,
-                          failed)
+            if target.name in self.engine_records:  # (laid out unit by unit: collect)
+                laid = self.engine_records[target.name]
+                records = {n: laid[n] for n in records if n in laid}
+                failed += self.engine_failures[target.name]
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
