@@ -8,7 +8,7 @@ import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,13 +67,3 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code, captured.out, captured.err)
 
     return run
-
-
-@pytest.fixture(autouse=True)
-def _fresh_parse_session() -> Iterator[None]:
-    """Each test starts without the process-wide parse session (cache, progress) an earlier
-    in-process CLI run set: tests must not depend on the order they run in."""
-    from abiscope import frontend
-
-    yield
-    frontend.set_session(None)

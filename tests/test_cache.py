@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from abiscope import cli, frontend
-from abiscope.cache import UnitCache, keep_rendered, rendered
+from abiscope.cache import Rendered, UnitCache, keep_rendered, rendered
 from abiscope.frontend import ParseOptions
-from abiscope.model import dumps, model_to_json
+from abiscope.model import Model, dumps, model_to_json
 from abiscope.targets import TARGETS
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -196,11 +196,23 @@ def test_one_cache_object_over_changing_files(project: Path, tmp_path: Path) -> 
 VIEW = ("layout-json", "False")
 
 
-def viewed(project: Path, directory: Path) -> tuple[frontend.Model, UnitCache]:
+def viewed(project: Path, directory: Path) -> tuple[Model | Rendered, UnitCache]:
     """A run that asks for VIEW, as ``abiscope layout -f json`` does."""
     cache = UnitCache(str(directory))
-    cache.view = VIEW
-    return run(project, cache), cache
+    got = frontend.parse([str(project / "api.h"), str(project / "other.h")], TARGETS_2,
+                         options(project), jobs=1, cache=cache, view=VIEW)
+    return got, cache
+
+
+def served(got: Model | Rendered) -> Rendered:
+    """The text a warm run served (a Rendered, never a model without records)."""
+    assert isinstance(got, Rendered), "a model, not the stored text"
+    return got
+
+
+def model_of(got: Model | Rendered) -> Model:
+    assert isinstance(got, Model), "the stored text, not a model"
+    return got
 
 
 def render(model: frontend.Model) -> str:
@@ -215,8 +227,10 @@ def test_warm_run_level_hit_serves_the_stored_text(project: Path, tmp_path: Path
     text = render(cold)
     assert len(list((tmp_path / "c").rglob("*.run"))) == 1
     assert len(list((tmp_path / "c").rglob("*.text"))) == 1
-    frame, cache = viewed(project, tmp_path / "c")
-    assert frame.records == () and rendered(frame, VIEW) == text
+    got, cache = viewed(project, tmp_path / "c")
+    frame = served(got)
+    assert frame.text == text and rendered(frame, VIEW) == text
+    assert rendered(frame, ("layout-json", "True")) is None
     assert (frame.targets, frame.failures, frame.inputs) == \
         (cold.targets, cold.failures, cold.inputs)
     assert cache.run_hits == 1 and cache.misses == 0 and cache.writes == 0
@@ -241,15 +255,10 @@ def test_cli_warm_layout_json_is_byte_identical(project: Path, tmp_path: Path) -
         outs.append(out.read_bytes())
     assert len(set(outs)) == 1 and b'"struct api"' in outs[0]
     # the warm runs were served from the text: no unit was loaded
-    frontend.set_session(None)
     cache = UnitCache(str(tmp_path / "c"))
-    cache.view = VIEW
-    frame = frontend.parse([str(project / "api.h"), str(project / "other.h")], TARGETS_2,
-                           ParseOptions(include_dirs=(str(project / "early"),
-                                                      str(project / "inc")),
-                                        system_dirs=False), cache=cache)
-    assert frame.records == () and rendered(frame, VIEW) == outs[0].decode()
-    assert cache_view_of(frame) == VIEW
+    frame = served(frontend.parse([str(project / "api.h"), str(project / "other.h")],
+                                  TARGETS_2, options(project), cache=cache, view=VIEW))
+    assert frame.data == outs[0] and frame.view == VIEW and cache.misses == 0
     # --record and --all-files render other texts, each correct
     for extra in (["-r", "other"], ["--all-files"]):
         got = []
@@ -262,23 +271,17 @@ def test_cli_warm_layout_json_is_byte_identical(project: Path, tmp_path: Path) -
         assert got[0] == got[1] == (tmp_path / "u.json").read_bytes()
 
 
-def cache_view_of(model: frontend.Model) -> tuple[str, ...] | None:
-    from abiscope.cache import _served
-
-    served = _served(model)
-    return None if served is None else served.view
-
-
 def test_changed_included_header_falls_back(project: Path, tmp_path: Path) -> None:
     render(run(project, UnitCache(str(tmp_path / "c"))))
     (project / "inc" / "dep.h").write_text("typedef long long dep_t;\n")
-    model, cache = viewed(project, tmp_path / "c")
-    assert size(model) == 16 and model.records  # a full model, not the old text's frame
+    got, cache = viewed(project, tmp_path / "c")
+    model = model_of(got)  # a full model, not the old text
+    assert size(model) == 16 and model.records
     assert cache.misses == cache.writes >= 2
     assert rendered(model, VIEW) is None
     text = render(model)
     again, _ = viewed(project, tmp_path / "c")
-    assert rendered(again, VIEW) == text and again.records == ()
+    assert served(again).text == text
 
 
 def test_touched_header_that_parses_the_same_keeps_the_text(project: Path,
@@ -287,28 +290,29 @@ def test_touched_header_that_parses_the_same_keeps_the_text(project: Path,
     dep = project / "inc" / "dep.h"
     dep.write_text(dep.read_text() + "/* touched */\n")  # new content, same layouts
     frame, cache = viewed(project, tmp_path / "c")
-    assert frame.records == () and rendered(frame, VIEW) == text
+    assert served(frame).text == text
     assert cache.run_misses == 1 and cache.misses == cache.writes >= 1
     assert cache.run_writes == 1  # the run entry now lists the new manifests
     frame, cache = viewed(project, tmp_path / "c")
-    assert frame.records == () and cache.run_hits == 1 and cache.misses == 0
+    assert served(frame).text == text and cache.run_hits == 1 and cache.misses == 0
 
 
 def test_reverted_header_serves_the_earlier_text(project: Path, tmp_path: Path) -> None:
     dep = project / "inc" / "dep.h"
     first = render(run(project, UnitCache(str(tmp_path / "c"))))
     dep.write_text("typedef long long dep_t;\n")
-    second, _ = viewed(project, tmp_path / "c")
+    second = model_of(viewed(project, tmp_path / "c")[0])
     assert size(second) == 16 and render(second) != first
     dep.write_text("typedef int dep_t;\n")
     frame, _ = viewed(project, tmp_path / "c")
-    assert frame.records == () and rendered(frame, VIEW) == first
+    assert served(frame).text == first
 
 
 def test_a_new_shadowing_header_falls_back(project: Path, tmp_path: Path) -> None:
     render(run(project, UnitCache(str(tmp_path / "c"))))
     (project / "early" / "dep.h").write_text("typedef short dep_t;\n")  # found first now
-    model, cache = viewed(project, tmp_path / "c")
+    got, cache = viewed(project, tmp_path / "c")
+    model = model_of(got)
     assert size(model) == 4 and model.records and cache.run_misses == 1
 
 
@@ -319,7 +323,8 @@ def test_corrupt_run_and_text_entries_fall_back(project: Path, tmp_path: Path) -
         for path in (tmp_path / "c").rglob(pattern):
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 2])
-        model, cache = viewed(project, tmp_path / "c")
+        got, cache = viewed(project, tmp_path / "c")
+        model = model_of(got)
         assert model == cold  # from the unit entries
         if pattern == "*.run":  # rewritten; the text is still that model's
             assert cache.run_writes == 1 and rendered(model, VIEW) == text
@@ -328,16 +333,36 @@ def test_corrupt_run_and_text_entries_fall_back(project: Path, tmp_path: Path) -
             assert rendered(model, VIEW) is None
             assert render(model) == text  # ... and stored again
         frame, _ = viewed(project, tmp_path / "c")
-        assert frame.records == () and rendered(frame, VIEW) == text
+        assert served(frame).text == text
 
 
-def test_a_frame_only_for_the_run_that_asked(project: Path, tmp_path: Path) -> None:
-    """The view applies to one parse: a second parse sharing the cache gets a model."""
+def test_a_text_only_for_the_parse_that_asked(project: Path, tmp_path: Path) -> None:
+    """The view is an argument of one parse: a second parse sharing the cache, without
+    one, gets the full model (never a model without records)."""
     cold = run(project, UnitCache(str(tmp_path / "c")))
     render(cold)
     frame, cache = viewed(project, tmp_path / "c")
-    assert frame.records == ()
+    assert isinstance(served(frame), Rendered) and not isinstance(frame, Model)
     assert run(project, cache) == cold
+
+
+def test_load_model_never_returns_a_text(project: Path, tmp_path: Path) -> None:
+    """The command line's load_model has no view: a warm run whose text is stored still
+    gives every caller the model; load_view gives the text, as its own type."""
+    import argparse
+
+    from abiscope.cliutil import load_model, load_view
+    from abiscope.config import Config
+
+    render(run(project, UnitCache(str(tmp_path / "c"))))
+    ns = cli.build_parser().parse_args([
+        "layout", str(project / "api.h"), str(project / "other.h"), "-I",
+        str(project / "early"), "-I", str(project / "inc"), "--no-system-dirs",
+        "-t", "i386,x86_64", "--cache-dir", str(tmp_path / "c")])
+    assert isinstance(ns, argparse.Namespace)
+    model = load_model(ns, Config())
+    assert isinstance(model, Model) and model.record("struct api") is not None
+    assert isinstance(load_view(ns, Config(), VIEW), Rendered)
 
 
 CONCURRENT_CLI = """
@@ -367,4 +392,4 @@ def test_concurrent_cli_runs_share_run_entries(project: Path, tmp_path: Path) ->
         for i in range(1, 6):
             assert (tmp_path / f"{round_}-{i}.json").read_bytes() == expected
     frame, _ = viewed(project, tmp_path / "c")
-    assert frame.records == () and rendered(frame, VIEW) == expected.decode()
+    assert served(frame).data == expected

@@ -24,12 +24,13 @@ the model (``abiscope layout -f json``) stores the text under that identity and 
 (the options that change the text), with the part of the model that needs no layout
 (targets, failures, inputs): a ``.text`` entry, :func:`keep_rendered`. While every unit's
 manifest holds, a warm run of that view validates the manifests, reads the text and loads
-no unit: :meth:`UnitCache.run_hit` returns a *frame* (the model without records, enums or
-macros) with the text attached (:func:`rendered`), and only to a caller that asked for that
-view. When some files changed, the units whose manifests they break are fetched (or
-parsed) first; if their new digests give an identity whose text is stored (a touched file
-that parses as before), that text is served the same way; otherwise the other units are
-loaded and merged as without a run entry.
+no unit: :meth:`UnitCache.run_hit` returns a :class:`Rendered` (the text, with the model's
+parts that need no layout), and only to a parse that named that view (``frontend.parse(...,
+view=...)``). A :class:`Rendered` is not a :class:`~abiscope.model.Model`: no caller can
+take it for a model without records. When some files changed, the units whose manifests
+they break are fetched (or parsed) first; if their new digests give an identity whose
+text is stored (a touched file that parses as before), that text is served the same way;
+otherwise the other units are loaded and merged as without a run entry.
 
 Entries are pickles: the cache directory must be as trusted as the user's own files (it is
 the user's cache directory by default).
@@ -44,7 +45,7 @@ import pickle
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, replace
 
 from . import __version__, collector
@@ -108,14 +109,32 @@ class _Run:
 class _Text:
     format: int
     key: str
-    targets: tuple[TargetInfo, ...]  # the frame: the model's parts that need no layout
+    targets: tuple[TargetInfo, ...]  # the model's parts that need no layout
     failures: tuple[ParseFailure, ...]
     inputs: tuple[str, ...]
     data: bytes  # the text, UTF-8
 
-    def frame(self) -> Model:
-        return Model({t.name: t for t in self.targets}, (), failures=self.failures,
-                     inputs=self.inputs)
+    def rendered(self, view: tuple[str, ...]) -> Rendered:
+        return Rendered(view, self.data, {t.name: t for t in self.targets}, self.failures,
+                        self.inputs)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What a warm run serves, instead of a model, to a parse that named a view: the text
+    of that view stored for the model the run makes (UTF-8 ``data``), and the parts of
+    the model that need no layout. Deliberately not a :class:`Model`: a caller that asked
+    for a view must handle it (use the text), and one that did not never gets it."""
+
+    view: tuple[str, ...]
+    data: bytes
+    targets: Mapping[str, TargetInfo]
+    failures: tuple[ParseFailure, ...]
+    inputs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", "surrogateescape")
 
 
 def _model_id(run_key: str, digests: Iterable[str]) -> str:
@@ -126,13 +145,11 @@ def _model_id(run_key: str, digests: Iterable[str]) -> str:
 @dataclass
 class _Served:
     """A model this process got from :func:`frontend.parse` with a cache: where its run
-    lives, its identity, and (for a frame) the text it was served with."""
+    lives and its identity (for :func:`rendered` and :func:`keep_rendered`)."""
 
     model: weakref.ref[Model]
     directory: str
     ident: str  # _model_id
-    view: tuple[str, ...] | None = None
-    text: bytes | None = None  # UTF-8
 
 
 _SERVED: dict[int, _Served] = {}  # id(model) -> _Served, dropped when the model dies
@@ -147,7 +164,6 @@ class UnitCache:
         self.max_bytes = max_bytes
         self.hits = self.misses = self.writes = 0  # units (a run-level hit serves all)
         self.run_hits = self.run_misses = self.run_writes = 0
-        self.view: tuple[str, ...] | None = None  # the next parse's view: see run_hit
         self._hashes: dict[str, str | None] = {}  # per run: path -> content hash
         self._exists: dict[str, bool] = {}  # per run: path -> os.path.lexists
         self._view: tuple[str, ...] | None = None  # this run's
@@ -157,12 +173,13 @@ class UnitCache:
         self._stale: list[int] | None = None  # units whose manifest no longer holds
         self._refs: dict[str, _UnitRef] = {}  # units fetched or stored this run
 
-    def new_run(self) -> None:
-        """Forget the file hashes of an earlier run: files may have changed since (one
-        cache object serves every parse of a long-lived process)."""
+    def new_run(self, view: Sequence[str] | None = None) -> None:
+        """Start a run: forget the file hashes of an earlier run (files may have changed
+        since; one cache object serves every parse of a long-lived process). ``view``: what
+        the run's caller renders the model as, for :meth:`run_hit` (this run only)."""
         self._hashes.clear()
         self._exists.clear()
-        self._view, self.view = self.view, None
+        self._view = None if view is None else tuple(view)
         self._key, self._keys, self._run, self._stale = None, (), None, None
         self._refs.clear()
 
@@ -316,15 +333,12 @@ class UnitCache:
         return h.hexdigest()
 
     def run_hit(self, unit_keys: Sequence[str], targets: Sequence[Target],
-                headers: Sequence[str]) -> Model | None:
-        """Look the run up (once per run, after :meth:`new_run`): a frame to return
-        instead of the model, or None (then fetch the units in :meth:`rounds`).
+                headers: Sequence[str]) -> Rendered | None:
+        """Look the run up (once per run, after :meth:`new_run`): the stored text to
+        return instead of the model, or None (then fetch the units in :meth:`rounds`).
 
-        A frame is served only when :attr:`view` was set before the run (it applies to
-        one run), every unit's manifest in the run entry holds, and the text of that view
-        is stored for the model's identity: the caller gets the frame with the text
-        attached (:func:`rendered`) and must use that text, not the frame's (empty)
-        records."""
+        Served only when :meth:`new_run` was given a view, every unit's manifest in the
+        run entry holds, and the text of that view is stored for the model's identity."""
         if len(unit_keys) < 2:
             return None  # a run of one unit is its unit entry already
         self._keys = tuple(unit_keys)
@@ -342,10 +356,10 @@ class UnitCache:
             return None
         self.run_hits += 1
         self._touch(run)
-        frame = self._frame(run.units, run)
-        if frame is not None:
+        served = self._text_of(run.units, run)
+        if served is not None:
             self.hits += len(run.units)
-        return frame
+        return served
 
     def _touch(self, run: _Run) -> None:
         """Refresh the run entry's mtime, and its units' (they serve the next touched run;
@@ -355,15 +369,15 @@ class UnitCache:
                 os.utime(p)
 
     def rounds(self, count: int) -> list[list[int]]:
-        """The order to fetch a run's units in: when a frame may still be served, first
+        """The order to fetch a run's units in: when a text may still be served, first
         those whose manifest broke, then (after :meth:`rehit`) the rest; else all."""
         if self._view is None or not self._stale or self._run is None:
             return [list(range(count))]
         stale = set(self._stale)
         return [self._stale, [i for i in range(count) if i not in stale]]
 
-    def rehit(self) -> Model | None:
-        """After the first of :meth:`rounds`: a frame when the units fetched since give a
+    def rehit(self) -> Rendered | None:
+        """After the first of :meth:`rounds`: a text when the units fetched since give a
         model identity whose text is stored (then the run entry is updated), else None."""
         run = self._run
         if run is None or self._stale is None:
@@ -374,24 +388,19 @@ class UnitCache:
             if ref is None:
                 return None  # not cacheable: neither is the run
             refs[i] = ref
-        frame = self._frame(refs, run)
-        if frame is not None:
+        served = self._text_of(refs, run)
+        if served is not None:
             self.hits += len(refs) - len(self._stale)
             if self._write(self.path(run.key, _RUN_SUFFIX), replace(run, units=tuple(refs))):
                 self.run_writes += 1
             self._touch(run)
-        return frame
+        return served
 
-    def _frame(self, refs: Sequence[_UnitRef], run: _Run) -> Model | None:
+    def _text_of(self, refs: Sequence[_UnitRef], run: _Run) -> Rendered | None:
         if self._view is None:
             return None
-        ident = _model_id(run.key, (u.digest for u in refs))
-        entry = self._load_text(ident, self._view)
-        if entry is None:
-            return None
-        frame = entry.frame()
-        _register(frame, self.directory, ident, self._view, entry.data)
-        return frame
+        entry = self._load_text(_model_id(run.key, (u.digest for u in refs)), self._view)
+        return None if entry is None else entry.rendered(self._view)
 
     def put_run(self, model: Model) -> bool:
         """Store the run entry of the model merged from this run's units (unless the one
@@ -488,11 +497,10 @@ class UnitCache:
             return 0
 
 
-def _register(model: Model, directory: str, ident: str,
-              view: tuple[str, ...] | None = None, text: bytes | None = None) -> None:
+def _register(model: Model, directory: str, ident: str) -> None:
     key = id(model)
     _SERVED[key] = _Served(weakref.ref(model, lambda _: _SERVED.pop(key, None)),
-                           directory, ident, view, text)
+                           directory, ident)
 
 
 def _served(model: Model) -> _Served | None:
@@ -500,32 +508,32 @@ def _served(model: Model) -> _Served | None:
     return served if served is not None and served.model() is model else None
 
 
-def rendered(model: Model, view: Sequence[str]) -> str | None:
+def rendered(model: Model | Rendered, view: Sequence[str]) -> str | None:
     """The text of ``view`` (what a caller renders the model as, with every option that
-    changes the text) stored for this model by :func:`keep_rendered`, if any; always the
-    text a frame was served with. Only models :func:`frontend.parse` returned from a run
-    of several units with a cache have one."""
+    changes the text) stored for this model by :func:`keep_rendered`, if any; a
+    :class:`Rendered`'s own text for its view. Only models :func:`frontend.parse` returned
+    from a run of several units with a cache have one."""
     data = rendered_data(model, view)
     return None if data is None else data.decode("utf-8", "surrogateescape")
 
 
-def rendered_data(model: Model, view: Sequence[str]) -> bytes | None:
+def rendered_data(model: Model | Rendered, view: Sequence[str]) -> bytes | None:
     """:func:`rendered` as UTF-8 bytes (no decoding: 30 MB of text cost 25 ms each way)."""
+    if isinstance(model, Rendered):
+        return model.data if model.view == tuple(view) else None
     served = _served(model)
     if served is None:
         return None
-    if served.text is not None and served.view == tuple(view):
-        return served.text
     entry = UnitCache(served.directory)._load_text(served.ident, tuple(view))
     return None if entry is None else entry.data
 
 
 def keep_rendered(model: Model, view: Sequence[str], text: str | bytes) -> bool:
     """Store ``text`` (or its UTF-8 bytes), the rendering of ``view`` of this model, for
-    :func:`rendered` (and for the frame of a later warm run); False when the model has no
+    :func:`rendered` (and for a later warm run that names the view); False when the model has no
     identity or the text cannot be stored."""
     served = _served(model)
-    if served is None or served.text is not None:
+    if served is None:
         return False
     data = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     return UnitCache(served.directory)._put_text(served.ident, tuple(view), model, data)

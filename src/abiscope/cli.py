@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
-from .cache import keep_rendered, rendered_data
+from .cache import Rendered, keep_rendered, rendered_data
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
     EXIT_FAIL,
@@ -27,6 +27,7 @@ from .cliutil import (
     err,
     job_count,
     load_model,
+    load_view,
     load_with_futures,
     parse_options,
     select_records,
@@ -147,9 +148,11 @@ def cmd_layout(args: argparse.Namespace) -> int:
 
 def _layout_json(args: argparse.Namespace, config: Config) -> bytes:
     """The abiscope.layout/1 document's bytes, from the cache when a run-level entry
-    holds them for this selection (then the model is only a frame: see abiscope.cache)."""
+    holds them for this selection (see abiscope.cache)."""
     view = ("layout-json", str(args.all_files), *args.record)
-    model = load_model(args, config, view=view)
+    model = load_view(args, config, view)
+    if isinstance(model, Rendered):
+        return model.data
     data = rendered_data(model, view)
     if data is not None:
         return data

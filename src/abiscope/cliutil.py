@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .cache import UnitCache
+from .cache import Rendered, UnitCache
 from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
-from .frontend import ParseOptions, parse, relpath, set_session
+from .frontend import ParseOptions, parse, relpath
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record, restricted
 from .targets import Selection, Target, group_members, resolve
@@ -171,15 +171,27 @@ def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> li
 
 
 def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
-               view: Sequence[str] | None = None, extra: Sequence[Target] = ()) -> Model:
+               extra: Sequence[Target] = ()) -> Model:
     """Parse the headers on the selected targets, reporting failures on stderr.
 
-    ``view`` names what the caller will render the model as (every option that changes
-    the text): a warm run whose rendering the cache holds then returns a frame, the model
-    without records, and ``cache.rendered(model, view)`` is that text (see
-    :mod:`abiscope.cache`); the caller must use it. ``extra`` targets are parsed along,
-    in the same run, and are in the model returned, but their failures are not reported
-    (:func:`load_with_futures` takes them out again)."""
+    ``extra`` targets are parsed along, in the same run, and are in the model returned,
+    but their failures are not reported (:func:`load_with_futures` takes them out
+    again)."""
+    model = _load(args, config, macros, None, extra)
+    assert isinstance(model, Model)  # (no view: always the model)
+    return model
+
+
+def load_view(args: argparse.Namespace, config: Config, view: Sequence[str]
+              ) -> Model | Rendered:
+    """:func:`load_model` for a caller that renders the model as ``view`` (every option
+    that changes the text): a warm run whose text of that view the cache holds returns it
+    (a :class:`abiscope.cache.Rendered`, which is not a model) instead of the model."""
+    return _load(args, config, False, view, ())
+
+
+def _load(args: argparse.Namespace, config: Config, macros: bool,
+          view: Sequence[str] | None, extra: Sequence[Target]) -> Model | Rendered:
     headers = input_headers(args, config)
     if not headers:
         raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
@@ -189,18 +201,14 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
              + ", ".join(f"{t.name}" for t in selection.left_out))
     options = parse_options(args, config, macros)
     cache = unit_cache(args)
-    if cache is not None and view is not None:
-        cache.view = tuple(view)
     executor = None
     if getattr(args, "executor", None) == "dask" or getattr(args, "scheduler", None):
         executor = choose(getattr(args, "executor", None), args.scheduler, args.jobs, 0)
-    set_session(cache)  # every later parse of this command shares the cache
     with progress_bar("parsing") as progress:
         model = parse(headers, [*selection.targets, *extra], options, jobs=args.jobs,
                       batch=getattr(args, "batch", None),
                       standalone=getattr(args, "standalone", False), cache=cache,
-                      progress=progress,
-                      executor=executor)
+                      progress=progress, executor=executor, view=view)
     targets = [t.name for t in selection.targets]
     failures = [f for f in model.failures if f.target in targets] if extra else model.failures
     failed = {(f.header, f.target) for f in failures}

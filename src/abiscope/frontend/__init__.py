@@ -27,7 +27,7 @@ from __future__ import annotations
 from ..model import Model
 from .bindings import builtin_include_dir, clang_version, load_cindex, relpath
 from .declarations import parse_decls
-from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse, set_session
+from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse
 from .ioctl_scan import ioctl_argument, scan_ioctls
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
@@ -62,6 +62,5 @@ __all__ = [
     "relpath",
     "scan_ioctls",
     "search_dirs",
-    "set_session",
     "system_include_dirs",
 ]

@@ -8,9 +8,8 @@ import hashlib
 import os
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from .. import collector
 from ..errors import InputError, ParseFailure, SourceLocation
@@ -40,7 +39,7 @@ from .units import (
 from .walker import TargetResult
 
 if TYPE_CHECKING:
-    from ..cache import UnitCache
+    from ..cache import Rendered, UnitCache
 
 
 # Headers per unit of work that a cache keeps, on average (batches()): one touched header
@@ -104,6 +103,26 @@ def chunks(headers: Sequence[str], groups: int, jobs: int | None) -> list[tuple[
     return [c for c in out if c]
 
 
+@overload
+def parse(
+    headers: Sequence[str], targets: Sequence[Target], options: ParseOptions | None = None,
+    jobs: int | None = None, check_files: bool = True, *, batch: bool | None = None,
+    standalone: bool = False, cache: UnitCache | None = None,
+    progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
+    view: None = None,
+) -> Model: ...
+
+
+@overload
+def parse(
+    headers: Sequence[str], targets: Sequence[Target], options: ParseOptions | None = None,
+    jobs: int | None = None, check_files: bool = True, *, batch: bool | None = None,
+    standalone: bool = False, cache: UnitCache | None = None,
+    progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
+    view: Sequence[str] | None,
+) -> Model | Rendered: ...
+
+
 def parse(
     headers: Sequence[str],
     targets: Sequence[Target],
@@ -116,7 +135,8 @@ def parse(
     cache: UnitCache | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
-) -> Model:
+    view: Sequence[str] | None = None,
+) -> Model | Rendered:
     """Parse headers for every target into one model.
 
     The work is cut into units, one batch of about :data:`BATCH_SIZE` headers times one
@@ -127,8 +147,14 @@ def parse(
     parses each header alone first. Units are served from ``cache``
     when it holds them and every file they read is unchanged; the rest are spread over
     ``jobs`` processes (or ``executor``). ``progress(done, total)`` is called as units
-    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``. A header may
-    also be a directory, a glob or ``@LIST`` (:func:`abiscope.inputs.expand`).
+    finish. The model does not depend on ``jobs``, ``cache`` or ``executor``; nothing but
+    the arguments decides it (no state of an earlier call). A header may also be a
+    directory, a glob or ``@LIST`` (:func:`abiscope.inputs.expand`).
+
+    ``view`` (with a ``cache``): what the caller renders the model as (every option that
+    changes the text). A warm run whose text of that view the cache holds then returns a
+    :class:`abiscope.cache.Rendered` (that text) instead of the model; without ``view``
+    the result is always the model.
     """
     options = options or ParseOptions()
     if check_files:
@@ -139,10 +165,6 @@ def parse(
             if not os.path.isfile(header):
                 raise InputError(f"{header}: no such file")
     options = sandbox.confine(options, headers, targets)
-    if cache is None:
-        cache = _SESSION.cache
-    if progress is None:
-        progress = _SESSION.progress
     groups: dict[tuple[str, ...], list[Target]] = {}
     for t in sorted(targets, key=lambda t: t.engine):  # a clang target leads its group
         groups.setdefault(tuple(clang_args(t, options)), []).append(t)
@@ -161,22 +183,22 @@ def parse(
     units: list[UnitResult | None] = [None] * len(work)
     keys: list[str] = []
     if cache is not None:
-        cache.new_run()
+        cache.new_run(view)
         keys = [cache.key(w.headers, [t.name for t in w.targets], w.options,
                           (w.batch, w.standalone)) for w in work]
-        frame = cache.run_hit(keys, targets, headers)  # a frame only for a caller's view
+        served = cache.run_hit(keys, targets, headers)  # a text only for a caller's view
         rounds = cache.rounds(len(work))  # changed units first, if the view may still hold
     else:
-        frame, rounds = None, [list(range(len(work)))]
+        served, rounds = None, [list(range(len(work)))]
     done = 0
     for n, indices in enumerate(rounds):
         if cache is not None:
             if n:  # the changed units are in: their new results may give a stored view
-                frame = cache.rehit()
-            if frame is not None:
+                served = cache.rehit()
+            if served is not None:
                 if progress is not None:
                     progress(len(work), len(work))
-                return frame
+                return served
             for i in indices:
                 units[i] = cache.get(keys[i])
         todo = [i for i in indices if units[i] is None]
@@ -230,25 +252,6 @@ def _given_job(job: Job, earlier: frozenset[int],
     their record of a name comes first in :func:`_combine`, so the unit need not walk it
     again."""
     return job._replace(given=Given.union(done[j][0] for j in earlier if j in done))
-
-
-@dataclass
-class _Session:
-    cache: UnitCache | None = None
-    progress: Callable[[int, int], None] | None = None
-
-
-_SESSION = _Session()
-
-
-def set_session(cache: UnitCache | None,
-                progress: Callable[[int, int], None] | None = None) -> None:
-    """The cache (and progress callback) every later :func:`parse` of this process uses
-    when not given one: the command line sets it once, so that every parse a command makes
-    (its targets, ABI013's hypothetical targets, …) shares the cache. A cache is never
-    stale, so a library caller that finds one set gets the same model, only sooner."""
-    _SESSION.cache = cache
-    _SESSION.progress = progress
 
 
 def _combine(results: Sequence[TargetResult]) -> TargetResult:
