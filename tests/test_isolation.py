@@ -160,6 +160,36 @@ def test_a_pointee_a_later_header_completes(tmp_path: Path) -> None:
     assert pointee is not None and pointee.size is None  # incomplete, as alone
 
 
+ENGINE = [TARGETS[t] for t in ("m68k", "lp128", "cheri128")]
+
+
+@pytest.mark.parametrize("order", ["use_first", "definition_first"])
+def test_the_engine_knows_no_record_of_another_header(tmp_path: Path, order: str) -> None:
+    """A unit of work gives no header's translation unit what the layout engine learnt in
+    another one (issue 26: struct ipc_kludge's msgp pointed to a 6-byte struct msgbuf on
+    m68k only when linux/msg.h fell into the same unit): a pointee only declared in the
+    header's own unit is incomplete on the engine targets, as on clang's (i386), whichever
+    header of the unit comes first and however the inputs are cut into units."""
+    files = {"use.h": "struct msg;\nstruct rdwr { struct msg *msgs; int n; };\n",
+             "def.h": "struct msg { long addr; short len; };\n"}
+    if order == "definition_first":
+        files = dict(reversed(files.items()))
+    headers = _write(tmp_path, files)
+    opts = ParseOptions(system_dirs=False)
+    targets = [TARGETS["i386"], *ENGINE]
+    one_unit = frontend.parse(headers, targets, opts, jobs=1)  # (one unit: no cache)
+    alone = frontend.parse([str(tmp_path / "use.h")], targets, opts, jobs=1)
+    for model in (one_unit, alone):
+        rdwr = model.record("struct rdwr")
+        assert rdwr is not None
+        for t in targets:
+            pointee = rdwr.layouts[t.name].members[0].type.pointee
+            assert pointee is not None and pointee.record == "struct msg"
+            assert pointee.size is None and pointee.align is None, (t.name, pointee)
+    msg = one_unit.record("struct msg")
+    assert msg is not None and all(msg.layouts[t.name].size for t in targets)
+
+
 def test_an_ioctl_macro_without_its_include(tmp_path: Path) -> None:
     # linux/acrn.h uses _IOW without including <linux/ioctl.h>: alone it is not folded
     headers = _write(tmp_path, {
