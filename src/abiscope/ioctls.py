@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .compat import compare_layouts
 from .model import (
     CType,
     IoctlRequest,
@@ -31,6 +30,7 @@ from .model import (
     byte_size,
     iter_members,
 )
+from .sameness import compare_layouts
 
 SCHEMA_ID = "abiscope.ioctls/1"
 IoctlClass = Literal["number_differs", "layout_differs", "pointer", "same"]
