@@ -136,22 +136,31 @@ def _handle_members(members: Sequence[Member], size_bits: int, at: int = 0) -> b
         m.type.kind == "pointer" or m in spans for m in members)
 
 
+def _unwrap(members: Sequence[Member], size_bits: int) -> Sequence[Member]:
+    """Look through unnamed single-member wrappers spanning the whole (``struct { union {
+    ... }; }``)."""
+    while len(members) == 1 and members[0].members and members[0].size_bits == size_bits:
+        members = members[0].members
+    return members
+
+
 def handle_union(lay: RecordLayout) -> bool:
     """Xen's 64-bit handle idiom: a union of pointers and an integer spanning the whole union
-    (``union { T *p; uint64_aligned_t q; }``). The address travels in the integer, written
-    zero-extended, so the pointer's own width on each side does not change the bytes."""
-    return lay.kind == "union" and _handle_members(lay.members, lay.size * 8)
+    (``union { T *p; uint64_aligned_t q; }``), or a struct wrapping only such a union (x86_32's
+    ``struct { union { T *p; uint64_aligned_t q; }; }``). The address travels in the integer,
+    written zero-extended, so the pointer's own width on each side does not change the
+    bytes."""
+    inner = _unwrap(lay.members, lay.size * 8)
+    return (lay.kind == "union" or inner is not lay.members) and \
+        _handle_members(inner, lay.size * 8)
 
 
 def handle_member(m: Member) -> bool:
     """The same idiom written inline: a member of unnamed union type (possibly wrapped in
     unnamed single-member structs, as ``struct { union { T *p; uint64_t q; }; }``) whose
     members are pointers and an integer spanning it."""
-    inner = m.members
-    while len(inner) == 1 and inner[0].members and inner[0].size_bits == m.size_bits:
-        inner = inner[0].members
-    return bool(inner) and _handle_members(inner, m.size_bits, inner[0].offset_bits) \
-        and inner[0].offset_bits == m.offset_bits
+    inner = _unwrap(m.members, m.size_bits)
+    return _handle_members(inner, m.size_bits, m.offset_bits)
 
 
 def handle_wrapper(rec: Record) -> bool:
