@@ -229,3 +229,28 @@ def test_linux_uapi_agrees() -> None:
     print(f"Linux UAPI i386/x86_64: {compared} records compared, {len(bad)} disagreements")
     assert compared >= 2000
     assert not bad, "\n".join(bad[:20])
+
+
+def test_handle_forms_compare_whole(tmp_path: Path) -> None:
+    """x86_32's ``struct { union { T *p; uint64_aligned_t q; }; }`` and Arm's ``union { T *p;
+    uint64_aligned_t q; }`` are both the 64-bit handle: the same bytes, compared whole, at the
+    top and held by value; a union of a pointer and a narrower integer is not a handle."""
+    from abiscope.sameness import compare_layouts, handle_union
+
+    header = tmp_path / "h.h"
+    header.write_text(
+        "#include <stdint.h>\n#ifdef __i386__\n"
+        "typedef struct { union { int *p; uint64_t __attribute__((aligned(8))) q; }; } g64;\n"
+        "#else\ntypedef union { int *p; uint64_t __attribute__((aligned(8))) q; } g64;\n#endif\n"
+        "union narrow { int *p; uint32_t q; };\n"
+        "struct holder { g64 h; uint32_t n; uint32_t pad; };\n")
+    model = frontend.parse([str(header)], [TARGETS[t] for t in ("i386", "aarch64")], jobs=1)
+    g64, narrow, holder = (model.record(n) for n in ("g64", "union narrow", "struct holder"))
+    assert g64 is not None and narrow is not None and holder is not None
+    assert all(handle_union(lay) for lay in g64.layouts.values())
+    assert not handle_union(narrow.layouts["aarch64"])
+    top = compare_layouts(model, (g64, "aarch64"), (g64, "i386"))
+    assert not top.deltas and top.wholes == ("",)
+    held = compare_layouts(model, (holder, "aarch64"), (holder, "i386"))
+    assert not held.deltas and held.wholes == ("h",), held
+    assert compare_layouts(model, (narrow, "aarch64"), (narrow, "i386")).deltas
