@@ -24,7 +24,7 @@ Transitivity (a record containing or pointing to a record that differs) is the c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -397,3 +397,37 @@ def covered(path: str, wholes: Iterable[str]) -> bool:
     """Whether ``path`` lies in (or is) a member compared as a whole."""
     return any(w == "" or path == w or path.startswith(w + ".") or path.startswith(w + "[")
                for w in wholes)
+
+
+_SIGNATURES: dict[tuple[int, int], tuple[RecordLayout, Mapping[str, Record], Hashable]] = {}
+
+
+def signature(lay: RecordLayout, target: str, records: Mapping[str, Record],
+              depth: int = 0) -> Hashable:
+    """Everything :func:`compare_records` reads of one side to find deltas and wholes: two
+    layouts with equal signatures differ from any third layout in the same members, by the
+    same offsets and sizes (only the wording of causes and notes may differ). ``check`` groups
+    targets by it so that it compares each pair of distinct layouts once, not each pair of
+    targets. Made once per layout (a bounded table keyed by identity that holds it)."""
+    key = (id(lay), id(records))
+    known = _SIGNATURES.get(key)
+    if known is not None and known[0] is lay and known[1] is records:
+        return known[2]
+
+    def members(ms: Sequence[Member]) -> Hashable:
+        out = []
+        for m in ms:
+            inner: Hashable = None
+            name = _contained(m.type)
+            rec = records.get(name) if name and depth < 16 else None
+            if rec is not None and target in rec.layouts:
+                inner = (name, signature(rec.layouts[target], target, records, depth + 1))
+            out.append((m.name, m.offset_bits, m.size_bits, m.bitfield, m.type.kind,
+                        m.type.innermost.kind, inner, members(m.members)))
+        return tuple(out)
+
+    sig = (lay.kind, lay.size, lay.align, members(lay.members))
+    if len(_SIGNATURES) >= 65536:
+        _SIGNATURES.clear()
+    _SIGNATURES[key] = (lay, records, sig)
+    return sig

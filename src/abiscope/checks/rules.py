@@ -8,10 +8,11 @@ the long documentation of each rule is its page, ``pages/<ID>.md``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 
 from ..model import CType, Member, Model, Record, RecordLayout, iter_members
-from ..sameness import Comparison, compare_records, covered, record_index
+from ..sameness import Comparison, compare_records, covered, record_index, signature
 from . import (
     CheckContext,
     Evidence,
@@ -98,22 +99,42 @@ def _each_member(record: Record, targets: Iterable[str]) -> _EachMember:
     return out
 
 
-_Pairs = Mapping[tuple[str, str], Comparison]
+@dataclass(frozen=True)
+class _Pairs:
+    """The one comparison of a record between its distinct layouts on some targets:
+    ``groups`` maps a representative target to every target with the same signature
+    (``sameness.signature``: the same comparison with any other target), ``pairs`` compares
+    the representatives two by two."""
+
+    groups: Mapping[str, tuple[str, ...]]
+    pairs: Mapping[tuple[str, str], Comparison]
+
+    @property
+    def same(self) -> bool:
+        return not any(c.deltas for c in self.pairs.values())
+
+
 _PAIRS: dict[tuple[int, tuple[str, ...]], tuple[Record, _Pairs]] = {}
 
 
 def _pairs(model: Model, record: Record, targets: Iterable[str]) -> _Pairs:
     """The one comparison (``abiscope.sameness``) of a record between every pair of the
     targets having it, as ``compat`` makes it for each pair: ABI003, ABI004 and ABI013 read
-    these, so ``check`` and ``compat`` cannot disagree. Made once per record and targets."""
+    these, so ``check`` and ``compat`` cannot disagree. Targets whose layouts have one
+    signature are compared once. Made once per record and targets."""
     present = tuple(t for t in targets if t in record.layouts)
     key = (id(record), present)
     known = _PAIRS.get(key)
     if known is not None and known[0] is record:
         return known[1]
     index = record_index(model)
-    out = {(a, b): compare_records((record, a), (record, b), (index, index))
-           for a, b in itertools.combinations(present, 2)}
+    groups: dict[Hashable, list[str]] = {}
+    for t in present:
+        groups.setdefault(signature(record.layouts[t], t, index), []).append(t)
+    reps = [ts[0] for ts in groups.values()]
+    out = _Pairs({ts[0]: tuple(ts) for ts in groups.values()},
+                 {(a, b): compare_records((record, a), (record, b), (index, index))
+                  for a, b in itertools.combinations(reps, 2)})
     if len(_PAIRS) >= 65536:
         _PAIRS.clear()
     _PAIRS[key] = (record, out)
@@ -222,10 +243,10 @@ class LayoutDiffers(Rule):
         if len(targets) < 2:
             return  # a record declared on one target only has no layout to differ from
         lays = {t: record.layouts[t] for t in targets}
-        pairs = _pairs(ctx.model, record, targets)
+        found = _pairs(ctx.model, record, targets)
         size_text = grouped({t: f"{lay.size} bytes (align {lay.align})"
                              for t, lay in lays.items()})
-        if not any(c.deltas for c in pairs.values()):
+        if found.same:
             if len({lay.align for lay in lays.values()}) > 1:
                 yield self.finding(
                     record, "", targets,
@@ -236,13 +257,15 @@ class LayoutDiffers(Rule):
             return
         shapes: dict[str, dict[str, tuple[int, int] | None]] = {}
         resized: set[str] = set()
-        for (a, b), c in pairs.items():
+        for (a, b), c in found.pairs.items():
             for d in c.deltas:
                 if not d.member:
                     continue
                 per = shapes.setdefault(d.member, {})
-                per.setdefault(a, d.native)
-                per.setdefault(b, d.compat)
+                for t in found.groups[a]:
+                    per.setdefault(t, d.native)
+                for t in found.groups[b]:
+                    per.setdefault(t, d.compat)
                 if d.native is not None and d.compat is not None and d.native[1] != d.compat[1]:
                     resized.add(d.member)
         differing = list(shapes)
@@ -292,13 +315,19 @@ class WidthDependentType(MemberRule):
 
     def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
         """As every member rule, but a member the one comparison compares as a whole with
-        the same bytes between real targets (a 64-bit handle: the idiom that makes a pointer
+        the same bytes on the real targets (a 64-bit handle: the idiom that makes a pointer
         8 bytes everywhere) is not width-dependent, unless some pair finds it differs."""
+        findings = list(super().check(ctx, record))
+        if not findings:
+            return
         real = [t for t in ctx.real_targets if t in record.layouts]
-        pairs = _pairs(ctx.model, record, real).values()
-        wholes = [w for c in pairs for w in c.wholes]
-        differs = [d.member for c in pairs for d in c.deltas if d.member]
-        for f in super().check(ctx, record):
+        found = _pairs(ctx.model, record, real)
+        index = record_index(ctx.model)
+        compared = [*found.pairs.values(), *(  # a handle on one side is a handle to itself
+            compare_records((record, t), (record, t), (index, index)) for t in found.groups)]
+        wholes = [w for c in compared for w in c.wholes]
+        differs = [d.member for c in found.pairs.values() for d in c.deltas if d.member]
+        for f in findings:
             if not wholes or not covered(f.member, wholes) or covered(f.member, differs):
                 yield f
 
@@ -479,7 +508,7 @@ class NotFutureproof(Rule):
 
     def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
         real = [t for t in ctx.real_targets if t in record.layouts]
-        if not real or any(c.deltas for c in _pairs(ctx.model, record, real).values()):
+        if not real or not _pairs(ctx.model, record, real).same:
             return  # absent, or already one layout per width (ABI003/ABI004 say so)
         base = record.layouts[real[0]]
         ours = record_index(ctx.model)
