@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from abiscope import compat, frontend
@@ -192,6 +193,27 @@ def test_zero_size_member_on_one_side(run_cli: Run, tmp_path: Path) -> None:
     r = run_cli("check", str(header), "--target", "i386,x86_64", "--select", "ABI003",
                 "--no-cache")
     assert r.code == 0, r.out
+
+
+def test_zero_size_member_ioctl_is_same(run_cli: Run, tmp_path: Path) -> None:
+    """``ioctls`` reads the same comparison: the request is ``same``, with the note."""
+    header = tmp_path / "kvmio.h"
+    header.write_text(
+        "#include <linux/ioctl.h>\n#include <linux/types.h>\n#ifdef __x86_64__\n"
+        "struct kvm_msr_list { __u32 nmsrs; "
+        "struct { struct { } __empty_indices; __u32 indices[]; }; };\n#else\n"
+        "struct kvm_msr_list { __u32 nmsrs; __u32 indices[]; };\n#endif\n"
+        "#define KVM_GET_MSR_INDEX_LIST _IOWR(0xAE, 0x02, struct kvm_msr_list)\n")
+    r = run_cli("ioctls", str(header), "--native", "x86_64", "--compat", "i386", "-f", "json",
+                "--no-cache")
+    if r.code == 2 and "linux/ioctl.h" in r.err:
+        skip_or_fail("Linux UAPI headers missing (apt-get install linux-libc-dev)")
+    doc = json.loads(r.out)
+    schema = Path(__file__).parents[1] / "src/abiscope/schema/ioctls-1.schema.json"
+    jsonschema.validate(doc, json.loads(schema.read_text()))
+    (entry,) = doc["ioctls"]
+    assert entry["class"] == "same" and not entry["reasons"], entry
+    assert any("__empty_indices" in n for n in entry["notes"])
 
 
 # ---------------------------------------------------------------------------------------
