@@ -24,6 +24,7 @@ Transitivity (a record containing or pointing to a record that differs) is the c
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -431,3 +432,47 @@ def signature(lay: RecordLayout, target: str, records: Mapping[str, Record],
         _SIGNATURES.clear()
     _SIGNATURES[key] = (lay, records, sig)
     return sig
+
+
+@dataclass(frozen=True)
+class TargetComparison:
+    """A record compared between every pair of some targets: ``groups`` maps a
+    representative target to every target whose layout has the same :func:`signature` (the
+    same comparison with any other target), ``pairs`` compares the representatives two by
+    two, so each pair of distinct layouts is compared once."""
+
+    groups: Mapping[str, tuple[str, ...]]
+    pairs: Mapping[tuple[str, str], Comparison]
+
+    @property
+    def same(self) -> bool:
+        """No pair of the targets differs in any byte."""
+        return not any(c.deltas for c in self.pairs.values())
+
+
+_BY_TARGETS: dict[tuple[int, int, tuple[str, ...]], tuple[Record, TargetComparison]] = {}
+
+
+def compare_targets(model: Model, record: Record, targets: Iterable[str]) -> TargetComparison:
+    """:func:`compare_records` of ``record`` between every pair of ``targets`` having it (a
+    target without it is left out: a record declared on one side only is no layout
+    difference here). Made once per record and targets (a bounded table keyed by identity
+    that holds the record)."""
+    present = tuple(t for t in targets if t in record.layouts)
+    key = (id(record), id(model), present)
+    known = _BY_TARGETS.get(key)
+    if known is not None and known[0] is record:
+        return known[1]
+    index = record_index(model)
+    groups: dict[Hashable, list[str]] = {}
+    for t in present:
+        groups.setdefault(signature(record.layouts[t], t, index), []).append(t)
+    reps = [ts[0] for ts in groups.values()]
+    out = TargetComparison(
+        {ts[0]: tuple(ts) for ts in groups.values()},
+        {(a, b): compare_records((record, a), (record, b), (index, index))
+         for a, b in itertools.combinations(reps, 2)})
+    if len(_BY_TARGETS) >= 65536:
+        _BY_TARGETS.clear()
+    _BY_TARGETS[key] = (record, out)
+    return out

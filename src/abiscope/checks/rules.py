@@ -7,12 +7,17 @@ the long documentation of each rule is its page, ``pages/<ID>.md``.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from ..model import CType, Member, Model, Record, RecordLayout, iter_members
-from ..sameness import Comparison, compare_records, covered, record_index, signature
+from ..sameness import (
+    Comparison,
+    TargetComparison,
+    compare_records,
+    compare_targets,
+    covered,
+    record_index,
+)
 from . import (
     CheckContext,
     Evidence,
@@ -99,46 +104,11 @@ def _each_member(record: Record, targets: Iterable[str]) -> _EachMember:
     return out
 
 
-@dataclass(frozen=True)
-class _Pairs:
-    """The one comparison of a record between its distinct layouts on some targets:
-    ``groups`` maps a representative target to every target with the same signature
-    (``sameness.signature``: the same comparison with any other target), ``pairs`` compares
-    the representatives two by two."""
-
-    groups: Mapping[str, tuple[str, ...]]
-    pairs: Mapping[tuple[str, str], Comparison]
-
-    @property
-    def same(self) -> bool:
-        return not any(c.deltas for c in self.pairs.values())
-
-
-_PAIRS: dict[tuple[int, tuple[str, ...]], tuple[Record, _Pairs]] = {}
-
-
-def _pairs(model: Model, record: Record, targets: Iterable[str]) -> _Pairs:
-    """The one comparison (``abiscope.sameness``) of a record between every pair of the
-    targets having it, as ``compat`` makes it for each pair: ABI003, ABI004 and ABI013 read
-    these, so ``check`` and ``compat`` cannot disagree. Targets whose layouts have one
-    signature are compared once. Made once per record and targets."""
-    present = tuple(t for t in targets if t in record.layouts)
-    key = (id(record), present)
-    known = _PAIRS.get(key)
-    if known is not None and known[0] is record:
-        return known[1]
-    index = record_index(model)
-    groups: dict[Hashable, list[str]] = {}
-    for t in present:
-        groups.setdefault(signature(record.layouts[t], t, index), []).append(t)
-    reps = [ts[0] for ts in groups.values()]
-    out = _Pairs({ts[0]: tuple(ts) for ts in groups.values()},
-                 {(a, b): compare_records((record, a), (record, b), (index, index))
-                  for a, b in itertools.combinations(reps, 2)})
-    if len(_PAIRS) >= 65536:
-        _PAIRS.clear()
-    _PAIRS[key] = (record, out)
-    return out
+def _pairs(model: Model, record: Record, targets: Iterable[str]) -> TargetComparison:
+    """The one comparison between every pair of targets having the record, as ``compat``
+    makes it for each pair: ABI003, ABI004 and ABI013 read it, so ``check`` and ``compat``
+    cannot disagree."""
+    return compare_targets(model, record, targets)
 
 
 def _offset_text(m: Member) -> str:
