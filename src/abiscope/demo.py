@@ -9,6 +9,7 @@ user/kernel/hypervisor paths (``abiscope.paths``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -18,7 +19,8 @@ from . import paths
 from .checks import CheckConfig, Finding, run_checks
 from .compat import compare
 from .frontend import ParseOptions, parse
-from .model import Model, Record, RecordLayout, iter_members
+from .model import Model, Record, RecordLayout
+from .sameness import compare_layouts
 from .targets import group_members
 
 A, A_PAD = "struct xen_dm_op_buf_v3", "struct xen_dm_op_buf_v3_pad"
@@ -78,11 +80,12 @@ def _sizes(layouts: dict[str, RecordLayout]) -> str:
     return "; ".join(f"{size} bytes on {', '.join(ts)}" for size, ts in sorted(groups.items()))
 
 
-def _identical(layouts: dict[str, RecordLayout]) -> bool:
-    """Same size, alignment and every member (at every depth) at the same offset and size."""
-    return len({(lay.size, lay.align, tuple((p, m.offset_bits, m.size_bits)
-                                            for p, m in iter_members(lay.members)))
-                for lay in layouts.values()}) == 1
+def _identical(a: Analysis, name: str, targets: Sequence[str]) -> bool:
+    """The one comparison (``abiscope.sameness``) finds no byte difference between any two of
+    the targets."""
+    rec = a.record(name)
+    return not any(compare_layouts(a.model, (rec, x), (rec, y)).deltas
+                   for x, y in itertools.combinations(targets, 2))
 
 
 def claim_1(a: Analysis) -> Claim:
@@ -100,7 +103,7 @@ def claim_1(a: Analysis) -> Claim:
 def claim_2(a: Analysis) -> Claim:
     real = a.real(A_PAD)
     padding = [f for f in a.rules(A_PAD, *PADDING_RULES) if set(f.targets) & set(real)]
-    same = _identical(real)
+    same = _identical(a, A_PAD, list(real))
     return Claim("2", "\"Yes, padding needs to be added.\"",
                  f"A+pad: {len(padding)} padding findings on {len(real)} real targets; layout "
                  f"{'identical' if same else 'NOT identical'} everywhere ({_sizes(real)})",
@@ -233,7 +236,7 @@ def claim_10(a: Analysis) -> Claim:
 
 def claim_11(a: Analysis) -> Claim:
     pair = {t: a.record(C).layouts[t] for t in ("arm", "aarch64")}
-    same = _identical(pair)
+    same = _identical(a, C, list(pair))
     return Claim("11", "on Arm none of this arises",
                  f"C on arm and aarch64: {'identical' if same else 'DIFFERENT'} layouts "
                  f"({_sizes(pair)}: Xen's Arm handles and xen_ulong_t are 64-bit on both)",

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .compat import compare_layouts
 from .model import (
     CType,
     IoctlRequest,
@@ -31,6 +30,7 @@ from .model import (
     byte_size,
     iter_members,
 )
+from .sameness import compare_layouts
 
 SCHEMA_ID = "abiscope.ioctls/1"
 IoctlClass = Literal["number_differs", "layout_differs", "pointer", "same"]
@@ -60,6 +60,7 @@ class IoctlEntry:
     klass: IoctlClass
     flags: tuple[IoctlClass, ...]
     reasons: tuple[Reason, ...]
+    notes: tuple[str, ...] = ()  # the layout comparison's notes (a zero-size member, ...)
 
 
 @dataclass(frozen=True)
@@ -129,15 +130,17 @@ def _shape(bits: tuple[int, int] | None) -> str:
     return f"byte {byte_position(bits[0])} ({byte_size(bits[1], long=True)})"
 
 
-def _layout_reasons(t: CType, model: Model, native: str, compat: str) -> list[Reason]:
-    """The argument record's members whose offset or size differs, by compat's rules
-    (``abiscope compat``: paired by name at every depth, a 64-bit handle compared whole)."""
+def _layout_reasons(t: CType, model: Model, native: str, compat: str
+                    ) -> tuple[list[Reason], tuple[str, ...]]:
+    """The argument record's members whose offset or size differs, and the notes, by the one
+    comparison (``abiscope.sameness``: paired by name at every depth, a 64-bit handle compared
+    whole, a zero-size member on one side no byte difference)."""
     core = t.element if t.kind == "array" and t.element is not None else t
     if core.kind != "record" or not core.record:
-        return []
+        return [], ()
     record = model.record(core.record)
     if record is None or native not in record.layouts or compat not in record.layouts:
-        return []
+        return [], ()
     found = compare_layouts(model, (record, native), (record, compat))
     out: list[Reason] = []
     for d in found.deltas:
@@ -149,7 +152,7 @@ def _layout_reasons(t: CType, model: Model, native: str, compat: str) -> list[Re
         out.append(Reason("layout_differs", f"{record.name}: {d.member} at "
                           f"{_shape(d.native)} on {native}, {_shape(d.compat)} on {compat} "
                           f"({d.cause})", d.member, d.native, d.compat))
-    return out
+    return out, tuple(f"{record.name}: {n}" for n in found.notes)
 
 
 def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
@@ -162,12 +165,14 @@ def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
             if a.arg and size_a != size_b else "the request macro expands differently"
         reasons.append(Reason("number_differs", f"{a.number:#x} on {native}, {b.number:#x} "
                                                 f"on {compat}: {what} (ABI012)"))
+    notes: tuple[str, ...] = ()
     if a.arg_type is not None:
-        reasons += _layout_reasons(a.arg_type, model, native, compat)
+        layout, notes = _layout_reasons(a.arg_type, model, native, compat)
+        reasons += layout
         reasons += _pointer_reasons(a.arg_type, model, native)
     flags = tuple(c for c in CLASSES if any(r.flag == c for r in reasons)) or ("same",)
     return IoctlEntry(a.name, a.header, a.location.line, a.number, b.number, a.arg, flags[0],
-                      flags, tuple(reasons))
+                      flags, tuple(reasons), notes)
 
 
 def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
@@ -207,7 +212,8 @@ def report_to_json(report: IoctlReport) -> dict[str, Any]:
              "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
              "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
                           "native": _side(r.native), "compat": _side(r.compat)}
-                         for r in e.reasons]}
+                         for r in e.reasons],
+             **({"notes": list(e.notes)} if e.notes else {})}
             for e in report.ioctls],
         "skipped": [{"macro": s.macro, "header": s.header, "line": s.line, "reason": s.reason}
                     for s in report.skipped],

@@ -29,9 +29,10 @@ from rich.text import Text
 
 from .checks import Evidence, Finding
 from .checks.rules import PathMismatch
-from .compat import CompatReport, MemberDelta, compare, compare_layouts
+from .compat import CompatReport, compare
 from .errors import InputError, UsageError
 from .model import Model, Record, byte_position, byte_size
+from .sameness import MemberDelta, compare_layouts
 from .targets import resolve
 
 SCHEMA_ID = "abiscope.paths/1"

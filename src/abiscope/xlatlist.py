@@ -30,6 +30,7 @@ from rich.text import Text
 from . import compat
 from .errors import InputError
 from .model import Model, dumps
+from .sameness import handle_wrapper
 
 SCHEMA_ID = "abiscope.verify-list/1"
 Listed = Literal["identical", "translate"]
@@ -175,17 +176,11 @@ def _edges(model: Model, native: str, compat_target: str) -> dict[str, tuple[com
 
 
 def _handle(model: Model, name: str) -> bool:
-    """A guest-handle wrapper: a tagless record (known by its typedef name) whose members
-    are pointers only (``typedef struct { T *p; } __guest_handle_T``), or the 64-bit handle
-    union. Such records cross the boundary as the handles a list's
-    machinery converts (Xen's ``compat_handle_t``), not as list entries; the records they
-    point to are followed and reported instead."""
+    """A guest-handle wrapper (``abiscope.sameness.handle_wrapper``): such records cross the
+    boundary as the handles a list's machinery converts (Xen's ``compat_handle_t``), not as
+    list entries; the records they point to are followed and reported instead."""
     rec = model.record(name)
-    if rec is None or not rec.layouts or name.startswith(("struct ", "union ")):
-        return False
-    return all(compat.handle_union(lay) or (
-        bool(lay.members) and all(m.type.kind == "pointer" for m in lay.members))
-        for lay in rec.layouts.values())
+    return rec is not None and handle_wrapper(rec)
 
 
 def verify(model: Model, entries: Sequence[ListEntry], native: str, compat_target: str,

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import CType, Member, Record, RecordLayout, iter_members
+from ..model import CType, Member, Model, Record, RecordLayout, iter_members
+from ..sameness import (
+    Comparison,
+    TargetComparison,
+    compare_records,
+    compare_targets,
+    covered,
+    record_index,
+)
 from . import (
     CheckContext,
     Evidence,
@@ -96,10 +104,11 @@ def _each_member(record: Record, targets: Iterable[str]) -> _EachMember:
     return out
 
 
-def _size_differs(record: Record, targets: Iterable[str], path: str) -> bool:
-    sizes = {m.size_bits for t in targets
-             if (m := members_by_path(record, t).get(path)) is not None}
-    return len(sizes) > 1
+def _pairs(model: Model, record: Record, targets: Iterable[str]) -> TargetComparison:
+    """The one comparison between every pair of targets having the record, as ``compat``
+    makes it for each pair: ABI003, ABI004 and ABI013 read it, so ``check`` and ``compat``
+    cannot disagree."""
+    return compare_targets(model, record, targets)
 
 
 def _offset_text(m: Member) -> str:
@@ -202,44 +211,47 @@ class LayoutDiffers(Rule):
     def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
         targets = [t for t in ctx.real_targets if t in record.layouts]
         if len(targets) < 2:
-            return
+            return  # a record declared on one target only has no layout to differ from
         lays = {t: record.layouts[t] for t in targets}
-        differing: list[str] = []
-        root: tuple[str, Member] | None = None  # first member whose size differs, else first
-        for path, first, by_target in _each_member(record, targets):
-            shapes = {(m.offset_bits, m.size_bits) for m in by_target.values()}
-            if len(shapes) > 1 or len(by_target) != len(targets):
-                differing.append(path)
-                size_differs = len({m.size_bits for m in by_target.values()}) > 1
-                if root is None or (size_differs and root[0] == differing[0]
-                                    and not _size_differs(record, targets, root[0])):
-                    root = (path, first)
-        sizes = {lay.size for lay in lays.values()}
-        aligns = {lay.align for lay in lays.values()}
-        if not differing and len(sizes) == 1 and len(aligns) == 1:
-            return
+        found = _pairs(ctx.model, record, targets)
         size_text = grouped({t: f"{lay.size} bytes (align {lay.align})"
                              for t, lay in lays.items()})
-        if not differing and len(sizes) == 1:
-            yield self.finding(
-                record, "", targets,
-                f"alignment differs across targets ({size_text}); sizes and offsets agree, so "
-                "this matters only where the record is embedded", "alignment",
-                "give it one alignment everywhere (an explicitly aligned member or "
-                "`__attribute__((aligned(N)))`)", severity="note")
+        if found.same:
+            if len({lay.align for lay in lays.values()}) > 1:
+                yield self.finding(
+                    record, "", targets,
+                    f"alignment differs across targets ({size_text}); sizes and offsets "
+                    "agree, so this matters only where the record is embedded", "alignment",
+                    "give it one alignment everywhere (an explicitly aligned member or "
+                    "`__attribute__((aligned(N)))`)", severity="note")
             return
-        details = []
-        for path in differing[:6]:
-            per = {t: members_by_path(record, t).get(path) for t in targets}
-            details.append(f"`{path}` " + grouped({
-                t: (f"{_offset_text(m)}+{bytes_text(m.size_bits)}" if m else "absent")
-                for t, m in per.items()}))
+        shapes: dict[str, dict[str, tuple[int, int] | None]] = {}
+        resized: set[str] = set()
+        for (a, b), c in found.pairs.items():
+            for d in c.deltas:
+                if not d.member:
+                    continue
+                per = shapes.setdefault(d.member, {})
+                for t in found.groups[a]:
+                    per.setdefault(t, d.native)
+                for t in found.groups[b]:
+                    per.setdefault(t, d.compat)
+                if d.native is not None and d.compat is not None and d.native[1] != d.compat[1]:
+                    resized.add(d.member)
+        differing = list(shapes)
+        root = next((p for p in differing if p in resized), differing[0] if differing else "")
+        details = [f"`{path}` " + grouped({t: _shape_text(shapes[path][t])
+                                           for t in targets if t in shapes[path]})
+                   for path in differing[:6]]
         more = f" and {len(differing) - 6} more" if len(differing) > 6 else ""
-        cause_member = root[1] if root else None
+        cause_member = next((m for t in targets
+                             if (m := members_by_path(record, t).get(root)) is not None), None) \
+            if root else None
         cause = cause_member.type.spelling if cause_member else "size"
         yield self.finding(
-            record, root[0] if root else "", targets,
-            f"layout differs across targets: {size_text}; " + "; ".join(details) + more,
+            record, root, targets,
+            f"layout differs across targets: {size_text}"
+            + ("; " + "; ".join(details) + more if details else ""),
             cause,
             "use fixed-width types with explicit alignment and padding so one layout serves "
             "every target, or translate between the layouts (a compat layer)",
@@ -247,6 +259,13 @@ class LayoutDiffers(Rule):
             evidence=[Evidence(t, 0, lay.size * 8, f"align {lay.align}")
                       for t, lay in lays.items()],
         )
+
+
+def _shape_text(shape: tuple[int, int] | None) -> str:
+    if shape is None:
+        return "absent"
+    off, size = shape
+    return (f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}") + f"+{bytes_text(size)}"
 
 
 class WidthDependentType(MemberRule):
@@ -263,6 +282,24 @@ class WidthDependentType(MemberRule):
                 f"model ({sizes})", cause,
                 "use a fixed-width type (uint32_t/uint64_t, or a 64-bit handle for pointers) "
                 "or translate the record per width")
+
+    def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
+        """As every member rule, but a member the one comparison compares as a whole with
+        the same bytes on the real targets (a 64-bit handle: the idiom that makes a pointer
+        8 bytes everywhere) is not width-dependent, unless some pair finds it differs."""
+        findings = list(super().check(ctx, record))
+        if not findings:
+            return
+        real = [t for t in ctx.real_targets if t in record.layouts]
+        found = _pairs(ctx.model, record, real)
+        index = record_index(ctx.model)
+        compared = [*found.pairs.values(), *(  # a handle on one side is a handle to itself
+            compare_records((record, t), (record, t), (index, index)) for t in found.groups)]
+        wholes = [w for c in compared for w in c.wholes]
+        differs = [d.member for c in found.pairs.values() for d in c.deltas if d.member]
+        for f in findings:
+            if not wholes or not covered(f.member, wholes) or covered(f.member, differs):
+                yield f
 
 
 class Unaligned64(Rule):
@@ -435,51 +472,51 @@ class IoctlSizeDiffers(Rule):
                                    for t, s in sizes.items()))
 
 
-def _shape(layout: RecordLayout) -> tuple[object, ...]:
-    return (layout.size, layout.align, tuple(
-        (p, m.offset_bits, m.size_bits) for p, m in iter_members(layout.members)))
-
-
 class NotFutureproof(Rule):
     id, name, severity = "ABI013", "not-futureproof", "note"
     summary = "one layout on every real target that a 128-bit data model changes"
 
     def check(self, ctx: CheckContext, record: Record) -> Iterable[Finding]:
         real = [t for t in ctx.real_targets if t in record.layouts]
-        if not real or len({_shape(record.layouts[t]) for t in real}) != 1:
+        if not real or not _pairs(ctx.model, record, real).same:
             return  # absent, or already one layout per width (ABI003/ABI004 say so)
         base = record.layouts[real[0]]
-        changed: dict[str, RecordLayout] = {}
+        ours = record_index(ctx.model)
+        changed: dict[str, tuple[RecordLayout, Comparison]] = {}
         for name, model in {**ctx.hypothetical, **{
                 t: ctx.model for t, i in ctx.model.targets.items() if i.hypothetical}}.items():
             rec = model.record(record.name)
-            if rec is not None and name in rec.layouts and \
-                    _shape(rec.layouts[name]) != _shape(base):
-                changed[name] = rec.layouts[name]
+            if rec is None or name not in rec.layouts:
+                continue
+            c = compare_records((record, real[0]), (rec, name), (ours, record_index(model)))
+            if c.deltas:
+                changed[name] = (rec.layouts[name], c)
         if not changed:
             return
-        before = dict(iter_members(base.members))
         grown = []
         cause = ""
-        for name, lay in changed.items():
-            for path, m in iter_members(lay.members):
-                old = before.get(path)
-                if path and old is not None and (old.offset_bits, old.size_bits) != (
-                        m.offset_bits, m.size_bits):
-                    if not cause and m.size_bits != old.size_bits:
-                        cause = f"{m.type.spelling} (member `{path}`)"
-                    grown.append(f"`{path}` {_offset_text(old)}+{bytes_text(old.size_bits)} "
-                                 f"-> {_offset_text(m)}+{bytes_text(m.size_bits)} on {name}")
-        sizes = grouped({t: f"{lay.size} bytes, align {lay.align}" for t, lay in changed.items()})
+        for name, (lay, c) in changed.items():
+            members = dict(iter_members(lay.members))
+            for d in c.deltas:
+                if not d.member:
+                    continue
+                new = members.get(d.member)
+                if not cause and new is not None and d.native is not None and \
+                        d.compat is not None and d.native[1] != d.compat[1]:
+                    cause = f"{new.type.spelling} (member `{d.member}`)"
+                grown.append(f"`{d.member}` {_shape_text(d.native)} -> {_shape_text(d.compat)} "
+                             f"on {name}")
+        sizes = grouped({t: f"{lay.size} bytes, align {lay.align}"
+                         for t, (lay, _) in changed.items()})
         yield self.finding(
             record, "", changed,
             f"one layout ({base.size} bytes, align {base.align}) on every real target, but a "
             f"128-bit data model changes it ({sizes})"
-            + (": " + "; ".join(grown[:4]) if grown else ": only the alignment"),
+            + (": " + "; ".join(grown[:4]) if grown else ""),
             cause or "alignment of a pointer-sized member",
             "use a plain uint64_t address (or a pointer + size_t translated per width) "
             "rather than a fixed-width union with a pointer in it",
-            evidence=[Evidence(t, 0, lay.size * 8) for t, lay in changed.items()])
+            evidence=[Evidence(t, 0, lay.size * 8) for t, (lay, _) in changed.items()])
 
 
 class ImplicitIntWidth(MemberRule):

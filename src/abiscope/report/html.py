@@ -26,6 +26,7 @@ from typing import Protocol
 from .. import __version__
 from ..checks import Finding
 from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
+from ..sameness import compare_targets
 
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
@@ -417,9 +418,8 @@ def _targets_overview(model: Model, records: Sequence[Record],
                     f"<td>{escape(info.endian)}</td><td class=num>{len(present)}</td>"
                     f"<td class=num>{padded}</td><td class=num>{hits}</td></tr>")
     rows.append("</tbody></table>")
-    differ = sum(1 for r in records if len({(lay.size, lay.align, tuple(
-        (m.name, m.offset_bits, m.size_bits) for m in lay.members))
-        for lay in r.layouts.values()}) > 1)
+    differ = sum(1 for r in records  # the one comparison (docs/comparison.md)
+                 if not compare_targets(model, r, model.targets).same)
     rows.append(f"<p>{len(records)} records; {differ} are laid out differently on some of "
                 f"the targets.</p>")
     if model.failures:
