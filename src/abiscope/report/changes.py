@@ -54,6 +54,11 @@ def render_text(result: DiffResult, console: Console) -> None:
         console.print()
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    for nc in result.not_compared:
+        what = f", {nc.skipped} declaration(s) not compared" if nc.skipped else ""
+        console.print(f"not compared: {nc.header} (does not parse on the "
+                      f"{' and '.join(nc.failed_on)} side for {', '.join(nc.targets)}{what})",
+                      highlight=False)
     n = len(result.changes)
     console.print(f"{n} change{'s' if n != 1 else ''} on {', '.join(result.targets)}: "
                   + ", ".join(f"{result.count(k)} {k}" for k in CLASSES))
@@ -87,6 +92,9 @@ def render_json(result: DiffResult, old_failures: tuple[ParseFailure, ...] = (),
         "new": {"inputs": list(result.new_inputs), "failures": _failures(new_failures)},
         "changes": [change_json(c) for c in result.changes],
         "notes": list(result.notes),
+        "not_compared": [{"header": n.header, "targets": list(n.targets),
+                          "failed_on": list(n.failed_on), "skipped": n.skipped}
+                         for n in result.not_compared],
         "summary": {k: result.count(k) for k in CLASSES},
     }
     return dumps(doc)
