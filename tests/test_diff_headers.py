@@ -170,3 +170,14 @@ def test_sentinel_names() -> None:
         assert is_sentinel(name), name
     for name in ("PLAIN_MAXIMUM_RATE", "MAXTOR", "NUMA_NODE", "FOO_MAXLEN", "MAX", "NR"):
         assert not is_sentinel(name), name
+
+
+def test_text_output_lists_headers_not_compared(tmp_path: Path, run_cli: Run) -> None:
+    old = _tree(tmp_path / "old", {"inc/k.h": "enum k { K_A };\n", "inc/n.h": "enum n { N };\n"})
+    new = _tree(tmp_path / "new", {"inc/k.h": "#include \"missing_asm.h\"\nenum k { K_A };\n",
+                                   "inc/n.h": "enum n { N };\n"})
+    res = run_cli("diff", "--old", old[0], "--old", old[1], "--new", new[0], "--new", new[1],
+                  "-t", "i386", "-j", "1")
+    assert res.code == 0, res.err
+    assert f"not compared: {new[0]} (does not parse on the new side for i386, 1 " \
+        "declaration(s) not compared)" in res.out

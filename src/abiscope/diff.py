@@ -856,7 +856,6 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
     for side in ("old", "new"):
         for t in headers.any_failed[side]:
             notes.add(f"the {side} side does not parse completely for {t}: nothing declared in "
-                      "a header that did not parse is compared there (not_compared lists "
-                      "them)")
+                      "a header that did not parse is compared there (listed as not compared)")
     return DiffResult(targets, _merge(raws, targets), tuple(old.inputs), tuple(new.inputs),
                       tuple(sorted(notes)), not_compared)
