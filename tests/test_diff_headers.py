@@ -181,3 +181,16 @@ def test_text_output_lists_headers_not_compared(tmp_path: Path, run_cli: Run) ->
     assert res.code == 0, res.err
     assert f"not compared: {new[0]} (does not parse on the new side for i386, 1 " \
         "declaration(s) not compared)" in res.out
+
+
+def test_headers_match_when_one_side_spans_more_directories(tmp_path: Path,
+                                                            run_cli: Run) -> None:
+    # the new side has a header in another directory, so its inputs' common directory is
+    # one level up: inc/a.h still matches inc/a.h (its unnamed enums, its failure)
+    bad = "#include \"missing_asm.h\"\nenum { K_A };\n"
+    doc = _diff(tmp_path, run_cli,
+                {"inc/a.h": "enum { A_X = 3 };\n", "inc/k.h": "enum { K_A };\n"},
+                {"inc/a.h": "enum { A_X = 3 };\n", "inc/k.h": bad,
+                 "extra/z.h": "enum { Z_A };\n"})
+    assert _kinds(doc) == [("enumerator-added", doc["changes"][0]["record"], "Z_A")]
+    assert [n["header"].rsplit("/", 2)[-2:] for n in doc["not_compared"]] == [["inc", "k.h"]]

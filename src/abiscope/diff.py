@@ -15,7 +15,7 @@ import fnmatch
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .errors import InputError, SourceLocation
@@ -235,12 +235,50 @@ class _Side:
                                or lay.kind == "union", out, depth + 1)
 
 
-def _keyer(inputs: Sequence[str]) -> Callable[[str], str]:
-    """A file's path relative to the common directory of one side's inputs, so that the
-    two sides name the same header alike (``linux/nfs.h`` of two trees is ``nfs.h``)."""
-    dirs = [os.path.dirname(os.path.abspath(f)) for f in inputs]
-    root = os.path.commonpath(dirs) if dirs else os.getcwd()
-    return lambda f: os.path.relpath(os.path.abspath(f), root)
+def _files(model: Model) -> set[str]:
+    """Every file a model names: inputs, failed headers, where things are declared."""
+    out: set[str] = set(model.inputs) | {f.header for f in model.failures}
+    for loc in (*(r.location for r in model.records), *(e.location for e in model.enums),
+                *(m.location for m in model.macros)):
+        out.add(loc.file)
+    return {os.path.abspath(f) for f in out}
+
+
+def _root(model: Model) -> str:
+    """The common directory of a side's inputs."""
+    dirs = [os.path.dirname(os.path.abspath(f)) for f in model.inputs]
+    return os.path.commonpath(dirs) if dirs else os.getcwd()
+
+
+def _pair_files(old: Model, new: Model) -> dict[str, str]:
+    """Old file -> the new file that is the same header: the same path below the common
+    directory of the side's inputs (``linux/nfs.h`` of two trees), else the one path whose
+    last components (two or more) agree best with it, so that headers match when the
+    inputs of a side span more directories than the other's."""
+    old_root, new_root = _root(old), _root(new)
+    new_files = _files(new)
+    by_rel = {os.path.relpath(f, new_root): f for f in new_files}
+    by_name: dict[str, list[tuple[str, ...]]] = {}
+    for f in new_files:
+        parts = tuple(f.split(os.sep))
+        by_name.setdefault(parts[-1], []).append(parts)
+    out: dict[str, str] = {}
+    for f in _files(old):
+        same = by_rel.get(os.path.relpath(f, old_root))
+        if same is not None:
+            out[f] = same
+            continue
+        parts = tuple(f.split(os.sep))
+        scored = []
+        for cand in by_name.get(parts[-1], ()):
+            n = 0
+            while n < min(len(parts), len(cand)) and parts[-1 - n] == cand[-1 - n]:
+                n += 1
+            scored.append((n, cand))
+        scored.sort(reverse=True)
+        if scored and scored[0][0] >= 2 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            out[f] = os.sep.join(scored[0][1])
+    return out
 
 
 class _Headers:
@@ -248,14 +286,14 @@ class _Headers:
     that did not parse, per side and target: nothing they declare is compared there."""
 
     def __init__(self, old: Model, new: Model) -> None:
-        keys = (_keyer(old.inputs), _keyer(new.inputs))
-        single = (os.path.abspath(old.inputs[0]), os.path.abspath(new.inputs[0])) \
-            if len(old.inputs) == len(new.inputs) == 1 else None
+        if len(old.inputs) == len(new.inputs) == 1:  # old.h, new.h: one header
+            same = {os.path.abspath(old.inputs[0]): os.path.abspath(new.inputs[0])}
+        else:
+            same = _pair_files(old, new)
 
         def key(side: int, file: str) -> str:
-            if single is not None and os.path.abspath(file) == single[side]:
-                return "\0input"  # one header per side (old.h, new.h): the same header
-            return keys[side](file)
+            path = os.path.abspath(file)
+            return path if side else same.get(path, "\0old\0" + path)
 
         self._key = key
         self.failed: dict[str, dict[str, set[str]]] = {}  # target -> key -> sides
