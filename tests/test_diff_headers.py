@@ -194,3 +194,22 @@ def test_headers_match_when_one_side_spans_more_directories(tmp_path: Path,
                  "extra/z.h": "enum { Z_A };\n"})
     assert _kinds(doc) == [("enumerator-added", doc["changes"][0]["record"], "Z_A")]
     assert [n["header"].rsplit("/", 2)[-2:] for n in doc["not_compared"]] == [["inc", "k.h"]]
+
+
+def test_declare_flex_array_placeholder_changes_no_byte(tmp_path: Path, run_cli: Run) -> None:
+    # io_uring_buf_ring in 6.1.192: the flexible array wrapped by __DECLARE_FLEX_ARRAY, its
+    # empty-struct placeholder at offset 0, inside the reserved resv1
+    old = ("struct buf { int v; };\nstruct ring { union {\n"
+           "  struct { unsigned long long resv1; unsigned tail; };\n"
+           "  struct buf bufs[0]; }; };\n")
+    new = ("struct buf { int v; };\nstruct ring { union {\n"
+           "  struct { unsigned long long resv1; unsigned tail; };\n"
+           "  struct { struct { } __empty_bufs; struct buf bufs[]; }; }; };\n")
+    doc = _diff(tmp_path, run_cli, {"inc/r.h": old}, {"inc/r.h": new})
+    assert {(c["kind"], c["member"], c["classification"]) for c in doc["changes"]} == {
+        ("member-added", "__empty_bufs", "informational"),
+        ("member-retyped", "bufs", "informational")}
+    back = _diff(tmp_path / "back", run_cli, {"inc/r.h": new}, {"inc/r.h": old})
+    assert {(c["kind"], c["member"], c["classification"]) for c in back["changes"]} == {
+        ("member-removed", "__empty_bufs", "informational"),
+        ("member-retyped", "bufs", "informational")}

@@ -476,6 +476,14 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
             yield raw("member-added", "informational", q,
                       "a named wrapper around members that were there before (their moves are "
                       "listed)", "", desc, member=n.member)
+        elif not n.member.size_bits:  # before reserved bytes: it takes none of them
+            if n.member.type.kind == "array":
+                yield raw("member-added", "compatible", q, "a flexible array member: no byte "
+                          "of the record changes", "", desc, member=n.member)
+            else:
+                yield raw("member-added", "informational", q, "a member of size 0 (an empty "
+                          "struct, like __DECLARE_FLEX_ARRAY's placeholder): no byte of the "
+                          "record changes", "", desc, member=n.member)
         elif res:
             reused.add(res)
             yield raw("reserved-used", "compatible", q,
@@ -490,9 +498,6 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
                 yield raw("padding-used", "compatible", q,
                           "a member in bytes that were padding; no other member moves",
                           "(padding)", desc, _ZERO_NOTE, n.member)
-        elif not n.member.size_bits:
-            yield raw("member-added", "compatible", q, "a flexible array member: no byte "
-                      "of the record changes", "", desc, member=n.member)
         elif start >= old.size * 8:
             if extensible:
                 yield raw("member-added", "compatible", q, f"appended at the end; the struct "
@@ -520,7 +525,11 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
             continue
         if _inside(p, removed):
             continue
-        if is_reserved(p):
+        if not o.member.size_bits and o.member.type.kind != "array":
+            yield raw("member-removed", "informational", p, "a member of size 0 (an empty "
+                      "struct): no byte of the record changes",
+                      _describe(o.member, o.offset_bits), "", member=o.member)
+        elif is_reserved(p):
             yield raw("member-removed", "compatible", p,
                       "reserved member removed: its bytes become implicit padding",
                       _describe(o.member, o.offset_bits), "", member=o.member)
