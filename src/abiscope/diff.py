@@ -658,35 +658,31 @@ def _compare_enums(old: Model, new: Model, targets: Sequence[str], options: Diff
     o_in, n_in = set(old.inputs), set(new.inputs)
     for key in sorted(set(oe) | set(ne)):
         po, pn = oe.get(key), ne.get(key)
-        name = (pn or po)[0]  # type: ignore[index]
+        shown, e, _ = pn or po or ("", None, {})
+        assert e is not None
+        name, loc = shown, e.location  # the new side's, else the old's
         if options.records and not _matches(name, options.records):
             continue
         eo, en = (po[1] if po else None), (pn[1] if pn else None)
         ofile = eo.location.file if eo else None
         nfile = en.location.file if en else None
         anonymous = key.startswith("\0")
+        if (po is None or pn is None) and not (
+                options.all_files or e.location.file in (o_in if po else n_in)):
+            continue
         if (po is None or pn is None) and not anonymous:
-            e = eo or en
-            assert e is not None
-            if not (options.all_files or e.location.file in (o_in if eo else n_in)):
-                continue
             for t in targets:
                 if t not in e.layouts or headers.uncompared(t, "enum", name, ofile, nfile):
                     continue
                 if eo is not None:
                     yield _Raw("enum-removed", "breaking", name, "", "enum removed", t, name,
-                               "", location=e.location)
+                               "", location=loc)
                 else:
                     yield _Raw("enum-added", "compatible", name, "", "enum added", t, "",
-                               name, location=e.location)
+                               name, location=loc)
             continue
-        if po is None or pn is None:  # every unnamed enum of a header added or removed
-            present = po or pn
-            assert present is not None
-            if not (options.all_files or present[1].location.file in (o_in if po else n_in)):
-                continue
+        # both sides, or every unnamed enum of a header added or removed: by constant
         co, cn = (po[2] if po else {}), (pn[2] if pn else {})
-        loc = (en or eo).location  # type: ignore[union-attr]
         for t in targets:
             if (t not in co and t not in cn) or (po is not None and pn is not None
                                                  and (t not in co or t not in cn)):
