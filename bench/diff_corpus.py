@@ -22,6 +22,15 @@ Measured:
 
     /tmp/venv/bin/python bench/diff_corpus.py --targets default          # whole corpus
     /tmp/venv/bin/python bench/diff_corpus.py --targets i386,x86_64 --limit 100
+
+``--debian-pair`` instead diffs a real version pair, Debian's two kernel UAPI trees as i386
+(``/usr/i686-linux-gnu/include``, linux-libc-dev-i386-cross, against the host's UAPI through
+a tree of symlinks with i386's glibc; see docs/diff.md), with the abiscope on ``sys.path``
+(set PYTHONPATH to compare two checkouts), and prints the changes by kind and every breaking
+one; ``--sandboxed`` parses the new tree inside the include sandbox, where most of its
+headers fail:
+
+    PYTHONPATH=src python bench/diff_corpus.py --debian-pair [--sandboxed] [--changes F]
 """
 
 from __future__ import annotations
@@ -104,14 +113,70 @@ def timed(argv: Sequence[str]) -> tuple[float, subprocess.CompletedProcess[str]]
     return time.perf_counter() - t0, proc
 
 
+I386_ROOT = Path("/usr/i686-linux-gnu/include")
+
+
+def debian_pair(work: Path, sandboxed: bool, changes: str | None) -> int:
+    """Snapshot ``linux/*.h`` of both UAPI trees as i386, diff, print the findings."""
+    new_root = work / "new-tree"
+    new_root.mkdir()
+    for entry in sorted(I386_ROOT.iterdir()):
+        if entry.name not in ("linux", "asm", "asm-generic"):
+            (new_root / entry.name).symlink_to(entry)
+    (new_root / "linux").symlink_to("/usr/include/linux")
+    (new_root / "asm-generic").symlink_to("/usr/include/asm-generic")
+    (new_root / "asm").symlink_to("/usr/include/x86_64-linux-gnu/asm")
+    abiscope = [sys.executable, "-m", "abiscope"]
+    sides = (("old", I386_ROOT, []),
+             ("new", new_root, ["--sysroot", f"i386={new_root}"]
+              + ([] if sandboxed else ["--allow-include-outside"])))
+    for side, root, extra in sides:
+        headers = sorted(str(h.relative_to(root)) for h in (root / "linux").glob("*.h"))
+        seconds = time.perf_counter()
+        proc = subprocess.run([*abiscope, "snapshot", *headers, "--target", "i386", "-j", "1",
+                               "--no-cache", "-o", str(work / f"{side}.json"), *extra],
+                              cwd=root, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        print(f"snapshot {side}: {len(headers)} headers, "
+              f"{proc.stderr.count('does not parse')} do not parse, "
+              f"{time.perf_counter() - seconds:.1f}s", flush=True)
+    proc = subprocess.run([*abiscope, "diff", "old.json", "new.json", "--format", "json",
+                           "--fail-on", "never"], cwd=work, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if changes:
+        Path(changes).write_text(proc.stdout)
+    doc = json.loads(proc.stdout)
+    print(f"{len(doc['changes'])} changes: {doc['summary']}; "
+          f"{len(doc.get('not_compared', []))} headers not compared")
+    kinds: dict[tuple[str, str], int] = {}
+    for c in doc["changes"]:
+        kinds[c["kind"], c["classification"]] = kinds.get((c["kind"], c["classification"]),
+                                                          0) + 1
+    for (kind, cls), n in sorted(kinds.items()):
+        print(f"  {kind:22} {cls:13} {n:5}")
+    for c in doc["changes"]:
+        if c["classification"] == "breaking":
+            v = c["values"][0]
+            print(f"  breaking {c['kind']} {c['record']} {c['member']}: "
+                  f"{v['old'] or '-'} -> {v['new'] or '-'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="abiscope diff vs abidiff on the UAPI corpus")
+    p.add_argument("--debian-pair", action="store_true",
+                   help="diff Debian's two kernel UAPI trees as i386 instead (see above)")
+    p.add_argument("--sandboxed", action="store_true",
+                   help="--debian-pair: the new tree parsed inside the include sandbox")
     p.add_argument("--targets", default="default")
     p.add_argument("--limit", type=int, default=None, help="only the first N headers")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--changes", metavar="FILE", help="also keep abiscope's diff (JSON)")
     args = p.parse_args(argv)
+    if args.debian_pair:
+        with tempfile.TemporaryDirectory(prefix="abiscope-diffpair-") as tmp:
+            return debian_pair(Path(tmp), args.sandboxed, args.changes)
     targets = list(lc.DEFAULT_TARGETS) if args.targets == "default" else \
         [t.strip() for t in args.targets.split(",") if t.strip()]
     for tool in ("abidiff", *(lc.gcc_for(t) for t in targets)):

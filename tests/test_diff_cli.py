@@ -195,6 +195,8 @@ def test_a_side_failing_on_a_target_is_a_note_not_removals(tmp_path: Path,
     doc = json.loads(res.out)
     assert doc["changes"] == []
     assert any("does not parse completely for i386" in n for n in doc["notes"])
+    assert [(n["targets"], n["failed_on"], n["skipped"]) for n in doc["not_compared"]] == \
+        [(["i386"], ["new"], 1)]
     assert doc["new"]["failures"][0]["target"] == "i386"
     assert "does not parse for i386" in res.err
 

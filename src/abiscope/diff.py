@@ -1,22 +1,25 @@
 """ABI evolution: the changes between two models (two snapshots, or headers at two revisions).
 
 Records are paired by name, members by path (``u.create_ioreq_server.id``: anonymous levels
-add no component, members of a named record type are looked into), enums by name, ioctl
-macros by name; each target is compared on its own and equal findings on several targets are
-merged into one change that lists them. Every change is classified ``breaking``,
-``compatible`` or ``informational`` with the reason. Reads models only; imports no clang.
+add no component, members of a named record type are looked into), enums by name (unnamed
+enums by the header that declares them), ioctl macros by name; each target is compared on its
+own and equal findings on several targets are merged into one change that lists them. Every
+change is classified ``breaking``, ``compatible`` or ``informational`` with the reason.
+Nothing declared in a header that did not parse on both sides (on a target) is compared
+there: such headers are listed as not compared. Reads models only; imports no clang.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .errors import InputError, SourceLocation
-from .model import Enum, Macro, Member, Model, Record, RecordLayout, gaps
+from .model import CType, Enum, Macro, Member, Model, Record, RecordLayout, gaps
 
 CLASSES = ("breaking", "compatible", "informational")
 FAIL_ON = ("breaking", "compatible", "informational", "never")
@@ -56,7 +59,10 @@ _RESERVED_RE = re.compile(
     re.I)
 _SIZE_FIELD_RE = re.compile(r"^(size|argsz|argsize|struct_size|size_bytes|cbsize|sz|"
                             r"[a-z0-9_]*_size|hdr_?size)$", re.I)
-_SENTINEL_RE = re.compile(r"(_MAX|_LAST|_CNT|_NUM|_COUNT)$|^__?MAX_|^NR_", re.I)
+# a count or maximum, as a suffix (``__IFLA_MAX``, ``DEVCONF_MAX``, ``IO_OP_NUM``) or a
+# prefix (``NUM_NL80211_ATTR``, ``MAX_NL80211_EXT_FEATURES``, ``__MAX_FOO``, ``NR_FOO``)
+_SENTINEL_RE = re.compile(r"_(MAX|LAST|CNT|NUM|COUNT)$|^_*(MAX|LAST|CNT|NUM|COUNT|NR)_",
+                          re.I)
 _UNNAMED_RE = re.compile(r"\((unnamed|anonymous) at [^)]*\)")
 _ZERO_NOTE = ("compatible only if the old ABI required these bytes to be zero (the consumer "
               "rejects a non-zero value, or every producer clears them); otherwise old "
@@ -70,7 +76,8 @@ def is_reserved(name: str) -> bool:
 
 
 def is_sentinel(name: str) -> bool:
-    """An enum constant that counts the others (``*_MAX``, ``*_LAST``, ``*_CNT``, ``*_NUM``)."""
+    """An enum constant that counts the others: ``*_MAX``, ``*_LAST``, ``*_CNT``, ``*_NUM``,
+    ``*_COUNT`` or the same words as a prefix (``NUM_*``, ``MAX_*``, ``__MAX_*``, ``NR_*``)."""
     return bool(_SENTINEL_RE.search(name))
 
 
@@ -119,12 +126,24 @@ class DiffOptions:
 
 
 @dataclass(frozen=True)
+class NotCompared:
+    """A header that did not parse on one side (or both) for some targets: nothing it
+    declares is reported there as removed, added, renamed or changed."""
+
+    header: str
+    targets: tuple[str, ...]
+    failed_on: tuple[str, ...]  # "old", "new" or both
+    skipped: int  # records, enums and ioctl macros of it present on a side, not compared
+
+
+@dataclass(frozen=True)
 class DiffResult:
     targets: tuple[str, ...]
     changes: tuple[Change, ...]
     old_inputs: tuple[str, ...] = ()
     new_inputs: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    not_compared: tuple[NotCompared, ...] = ()
 
     def count(self, classification: str) -> int:
         return sum(1 for c in self.changes if c.classification == classification)
@@ -216,6 +235,112 @@ class _Side:
                                or lay.kind == "union", out, depth + 1)
 
 
+def _files(model: Model) -> set[str]:
+    """Every file a model names: inputs, failed headers, where things are declared."""
+    out: set[str] = set(model.inputs) | {f.header for f in model.failures}
+    for loc in (*(r.location for r in model.records), *(e.location for e in model.enums),
+                *(m.location for m in model.macros)):
+        out.add(loc.file)
+    return {os.path.abspath(f) for f in out}
+
+
+def _root(model: Model) -> str:
+    """The common directory of a side's inputs."""
+    dirs = [os.path.dirname(os.path.abspath(f)) for f in model.inputs]
+    return os.path.commonpath(dirs) if dirs else os.getcwd()
+
+
+def _pair_files(old: Model, new: Model) -> dict[str, str]:
+    """Old file -> the new file that is the same header: the same path below the common
+    directory of the side's inputs (``linux/nfs.h`` of two trees), else the one path whose
+    last components (two or more) agree best with it, so that headers match when the
+    inputs of a side span more directories than the other's."""
+    old_root, new_root = _root(old), _root(new)
+    new_files = _files(new)
+    by_rel = {os.path.relpath(f, new_root): f for f in new_files}
+    by_name: dict[str, list[tuple[str, ...]]] = {}
+    for f in new_files:
+        parts = tuple(f.split(os.sep))
+        by_name.setdefault(parts[-1], []).append(parts)
+    out: dict[str, str] = {}
+    for f in _files(old):
+        same = by_rel.get(os.path.relpath(f, old_root))
+        if same is not None:
+            out[f] = same
+            continue
+        parts = tuple(f.split(os.sep))
+        scored = []
+        for cand in by_name.get(parts[-1], ()):
+            n = 0
+            while n < min(len(parts), len(cand)) and parts[-1 - n] == cand[-1 - n]:
+                n += 1
+            scored.append((n, cand))
+        scored.sort(reverse=True)
+        if scored and scored[0][0] >= 2 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            out[f] = os.sep.join(scored[0][1])
+    return out
+
+
+class _Headers:
+    """The header that declares each thing, named alike on both sides, and the headers
+    that did not parse, per side and target: nothing they declare is compared there."""
+
+    def __init__(self, old: Model, new: Model) -> None:
+        if len(old.inputs) == len(new.inputs) == 1:  # old.h, new.h: one header
+            same = {os.path.abspath(old.inputs[0]): os.path.abspath(new.inputs[0])}
+        else:
+            same = _pair_files(old, new)
+
+        def key(side: int, file: str) -> str:
+            path = os.path.abspath(file)
+            return path if side else same.get(path, "\0old\0" + path)
+
+        self._key = key
+        self.failed: dict[str, dict[str, set[str]]] = {}  # target -> key -> sides
+        self.spelled: dict[str, str] = {}  # key -> the header as a failure spells it
+        self.any_failed: dict[str, set[str]] = {"old": set(), "new": set()}
+        for side, model in enumerate((old, new)):
+            name = ("old", "new")[side]
+            for f in model.failures:
+                k = key(side, f.header)
+                self.failed.setdefault(f.target, {}).setdefault(k, set()).add(name)
+                self.spelled.setdefault(k, f.header)
+                self.any_failed[name].add(f.target)
+        self.skipped: dict[str, set[tuple[str, str]]] = {}  # key -> (what, name) not compared
+
+    def key(self, side: int, file: str) -> str:
+        return self._key(side, file)
+
+    def uncompared(self, target: str, what: str, name: str,
+                   old_file: str | None, new_file: str | None) -> bool:
+        """Whether a thing declared in these files is not compared on ``target`` (its
+        header did not parse there on one side or both); counted if so."""
+        failed = self.failed.get(target)
+        if not failed:
+            return False
+        for side, file in ((0, old_file), (1, new_file)):
+            if file is not None and (k := self._key(side, file)) in failed:
+                self.skipped.setdefault(k, set()).add((what, name))
+                return True
+        return False
+
+    def uncompared_anywhere(self, side: int, file: str) -> bool:
+        k = self._key(side, file)
+        return any(k in failed for failed in self.failed.values())
+
+    def report(self, targets: Sequence[str]) -> tuple[NotCompared, ...]:
+        order = {t: i for i, t in enumerate(targets)}
+        out = []
+        for k, header in self.spelled.items():
+            tgts = sorted((t for t, failed in self.failed.items() if k in failed),
+                          key=lambda t: order.get(t, 99))
+            sides = set().union(*(self.failed[t][k] for t in tgts))
+            out.append(NotCompared(header, tuple(tgts),
+                                   tuple(s for s in ("old", "new") if s in sides),
+                                   len(self.skipped.get(k, ()))))
+        return tuple(sorted(out, key=lambda n: n.header))
+
+
 def _extensible(record: Record, layout: RecordLayout, patterns: Sequence[str]) -> str:
     """Why the record may grow at its end ("" if it may not)."""
     tag = record.name.split(" ", 1)[-1]
@@ -237,6 +362,14 @@ def _same_type(a: Member, b: Member) -> bool:
     return (clean(a.type.canonical or a.type.spelling) == clean(b.type.canonical
                                                                  or b.type.spelling)
             and a.size_bits == b.size_bits and a.bit_width == b.bit_width)
+
+
+def _zero_or_flexible(a: CType, b: CType) -> bool:
+    """``T x[0]`` and ``T x[]`` (inner dimensions equal): the same layout, no bytes."""
+    return (a.kind == b.kind == "array" and bool(a.dims) and bool(b.dims)
+            and a.dims[0] in (0, None) and b.dims[0] in (0, None) and a.dims[1:] == b.dims[1:]
+            and a.element is not None and b.element is not None
+            and clean(a.element.canonical) == clean(b.element.canonical))
 
 
 def _retype_class(a: Member, b: Member) -> tuple[str, str]:
@@ -343,6 +476,14 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
             yield raw("member-added", "informational", q,
                       "a named wrapper around members that were there before (their moves are "
                       "listed)", "", desc, member=n.member)
+        elif not n.member.size_bits:  # before reserved bytes: it takes none of them
+            if n.member.type.kind == "array":
+                yield raw("member-added", "compatible", q, "a flexible array member: no byte "
+                          "of the record changes", "", desc, member=n.member)
+            else:
+                yield raw("member-added", "informational", q, "a member of size 0 (an empty "
+                          "struct, like __DECLARE_FLEX_ARRAY's placeholder): no byte of the "
+                          "record changes", "", desc, member=n.member)
         elif res:
             reused.add(res)
             yield raw("reserved-used", "compatible", q,
@@ -357,9 +498,6 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
                 yield raw("padding-used", "compatible", q,
                           "a member in bytes that were padding; no other member moves",
                           "(padding)", desc, _ZERO_NOTE, n.member)
-        elif not n.member.size_bits:
-            yield raw("member-added", "compatible", q, "a flexible array member: no byte "
-                      "of the record changes", "", desc, member=n.member)
         elif start >= old.size * 8:
             if extensible:
                 yield raw("member-added", "compatible", q, f"appended at the end; the struct "
@@ -387,7 +525,11 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
             continue
         if _inside(p, removed):
             continue
-        if is_reserved(p):
+        if not o.member.size_bits and o.member.type.kind != "array":
+            yield raw("member-removed", "informational", p, "a member of size 0 (an empty "
+                      "struct): no byte of the record changes",
+                      _describe(o.member, o.offset_bits), "", member=o.member)
+        elif is_reserved(p):
             yield raw("member-removed", "compatible", p,
                       "reserved member removed: its bytes become implicit padding",
                       _describe(o.member, o.offset_bits), "", member=o.member)
@@ -422,6 +564,11 @@ def _compare_members(name: str, old: RecordLayout, new: RecordLayout, target: st
         elif clean(om.type.spelling) != clean(nm.type.spelling) or \
                 clean(om.type.canonical) != clean(nm.type.canonical):
             ta, tb = om.type, nm.type
+            if _zero_or_flexible(ta, tb) and om.size_bits == nm.size_bits:
+                yield raw("member-retyped", "informational", p, "a zero-length array became "
+                          "a flexible array member or the reverse: same element, offset and "
+                          "size (0), no byte changes", _type(om), _type(nm), member=nm)
+                continue
             if ta.kind == tb.kind == "array" and ta.element and tb.element and \
                     clean(ta.element.spelling) == clean(tb.element.spelling):
                 yield raw("member-resized", "breaking", p, "array dimensions changed",
@@ -463,54 +610,101 @@ def _compare_record(old: Record, new: Record, target: str, os_: _Side, ns: _Side
     yield from _compare_members(name, lo, ln, target, os_, ns, extensible)
 
 
-def _enum_constants(enums: Iterable[Enum]) -> dict[str, tuple[Enum, dict[str, dict[str, int]]]]:
-    """Enums by name; unnamed enums pooled as one (their names hold a moving line number)."""
-    out: dict[str, tuple[Enum, dict[str, dict[str, int]]]] = {}
+_Pool = tuple[str, Enum, dict[str, dict[str, int]]]  # shown name, an enum, constants
+
+
+def _enum_constants(enums: Iterable[Enum], headers: _Headers, side: int) -> dict[str, _Pool]:
+    """Enums by name; the unnamed enums of one header pooled as one, keyed by that header
+    (their names hold a line number that moves). Values: the name shown, an enum of the
+    group (its location) and the constants per target."""
+    out: dict[str, _Pool] = {}
     for e in enums:
-        key = "(anonymous enums)" if _UNNAMED_RE.search(e.name) else e.name
-        _, per_target = out.setdefault(key, (e, {}))
+        if _UNNAMED_RE.search(e.name):
+            key = "\0anonymous enums\0" + headers.key(side, e.location.file)
+            shown = f"(anonymous enums in {e.location.file})"
+        else:
+            key = shown = e.name
+        _, _, per_target = out.setdefault(key, (shown, e, {}))
         for t, lay in e.layouts.items():
             per_target.setdefault(t, {}).update({c.name: c.value for c in lay.constants})
     return out
 
 
-def _compare_enums(old: Model, new: Model, targets: Sequence[str],
-                   options: DiffOptions) -> Iterator[_Raw]:
-    oe, ne = _enum_constants(old.enums), _enum_constants(new.enums)
+def _constants_by_name(pools: dict[str, _Pool]) -> dict[str, dict[str, int]]:
+    """Every constant of a side by name, per target (a constant is identified by its name)."""
+    out: dict[str, dict[str, int]] = {}
+    for _, _, per_target in pools.values():
+        for t, constants in per_target.items():
+            into = out.setdefault(t, {})
+            for c, v in constants.items():
+                into.setdefault(c, v)
+    return out
+
+
+def _value_changed(name: str, c: str, t: str, old: int, new: int,
+                   loc: SourceLocation) -> _Raw:
+    if is_sentinel(c) and new > old:
+        return _Raw("enumerator-changed", "compatible", name, c, "a sentinel (count or "
+                    "maximum) grew because constants were added: compatible, as Linux's UAPI "
+                    "checker treats it", t, str(old), str(new), location=loc)
+    return _Raw("enumerator-changed", "breaking", name, c, "value changed: old binaries send "
+                "or expect the old number", t, str(old), str(new), location=loc)
+
+
+def _compare_enums(old: Model, new: Model, targets: Sequence[str], options: DiffOptions,
+                   headers: _Headers) -> Iterator[_Raw]:
+    oe, ne = _enum_constants(old.enums, headers, 0), _enum_constants(new.enums, headers, 1)
+    old_all, new_all = _constants_by_name(oe), _constants_by_name(ne)
     o_in, n_in = set(old.inputs), set(new.inputs)
-    for name in sorted(set(oe) | set(ne)):
+    for key in sorted(set(oe) | set(ne)):
+        po, pn = oe.get(key), ne.get(key)
+        shown, e, _ = pn or po or ("", None, {})
+        assert e is not None
+        name, loc = shown, e.location  # the new side's, else the old's
         if options.records and not _matches(name, options.records):
             continue
-        if name not in ne:
-            e = oe[name][0]
-            if options.all_files or e.location.file in o_in:
-                for t in targets:
-                    if t in e.layouts:
-                        yield _Raw("enum-removed", "breaking", name, "", "enum removed",
-                                   t, name, "", location=e.location)
+        eo, en = (po[1] if po else None), (pn[1] if pn else None)
+        ofile = eo.location.file if eo else None
+        nfile = en.location.file if en else None
+        anonymous = key.startswith("\0")
+        if (po is None or pn is None) and not (
+                options.all_files or e.location.file in (o_in if po else n_in)):
             continue
-        if name not in oe:
-            e = ne[name][0]
-            if options.all_files or e.location.file in n_in:
-                for t in targets:
-                    if t in e.layouts:
-                        yield _Raw("enum-added", "compatible", name, "", "enum added", t, "",
-                                   name, location=e.location)
+        if (po is None or pn is None) and not anonymous:
+            for t in targets:
+                if t not in e.layouts or headers.uncompared(t, "enum", name, ofile, nfile):
+                    continue
+                if eo is not None:
+                    yield _Raw("enum-removed", "breaking", name, "", "enum removed", t, name,
+                               "", location=loc)
+                else:
+                    yield _Raw("enum-added", "compatible", name, "", "enum added", t, "",
+                               name, location=loc)
             continue
-        (eo, co), (en, cn) = oe[name], ne[name]
-        loc = en.location
+        # both sides, or every unnamed enum of a header added or removed: by constant
+        co, cn = (po[2] if po else {}), (pn[2] if pn else {})
         for t in targets:
-            if t not in co or t not in cn:
+            if (t not in co and t not in cn) or (po is not None and pn is not None
+                                                 and (t not in co or t not in cn)):
                 continue
-            lo, ln = eo.layouts.get(t), en.layouts.get(t)
-            if lo is not None and ln is not None and lo.size != ln.size \
-                    and name != "(anonymous enums)":
+            if headers.uncompared(t, "enum", name, ofile, nfile):
+                continue
+            lo = eo.layouts.get(t) if eo else None
+            ln = en.layouts.get(t) if en else None
+            if lo is not None and ln is not None and lo.size != ln.size and not anonymous:
                 yield _Raw("enum-size-changed", "breaking", name, "", "the enum's size changed",
                            t, f"{lo.size} bytes", f"{ln.size} bytes", location=loc)
-            a, b = co[t], cn[t]
+            a, b = co.get(t, {}), cn.get(t, {})
+            elsewhere_old, elsewhere_new = old_all.get(t, {}), new_all.get(t, {})
             gone = [c for c in a if c not in b]
-            new_names = [c for c in b if c not in a]
+            # a name new here but known on the old side is a constant that moved: reported
+            # (if at all) where it was
+            new_names = [c for c in b if c not in a and c not in elsewhere_old]
             for c in gone:
+                if c in elsewhere_new:  # moved to another enum or header, same name
+                    if elsewhere_new[c] != a[c]:
+                        yield _value_changed(name, c, t, a[c], elsewhere_new[c], loc)
+                    continue
                 partner = [x for x in new_names if b[x] == a[c]]
                 if len(partner) == 1:
                     new_names.remove(partner[0])
@@ -525,15 +719,7 @@ def _compare_enums(old: Model, new: Model, targets: Sequence[str],
                            f"{c} = {b[c]}", location=loc)
             for c in a:
                 if c in b and a[c] != b[c]:
-                    if is_sentinel(c) and b[c] > a[c]:
-                        yield _Raw("enumerator-changed", "compatible", name, c,
-                                   "a sentinel (count or maximum) grew because constants were "
-                                   "added: compatible, as Linux's UAPI checker treats it", t,
-                                   str(a[c]), str(b[c]), location=loc)
-                    else:
-                        yield _Raw("enumerator-changed", "breaking", name, c, "value changed: "
-                                   "old binaries send or expect the old number", t, str(a[c]),
-                                   str(b[c]), location=loc)
+                    yield _value_changed(name, c, t, a[c], b[c], loc)
 
 
 _WIDE_DIR = ("ppc", "ppc64", "ppc64le", "mips", "mips64", "sparc64")
@@ -546,12 +732,16 @@ def decode_ioctl(value: int, target: str) -> str:
     return f"{value:#x} (type {(value >> 8) & 0xff:#x}, nr {value & 0xff}, size {size})"
 
 
-def _compare_macros(old: Model, new: Model, targets: Sequence[str]) -> Iterator[_Raw]:
+def _compare_macros(old: Model, new: Model, targets: Sequence[str],
+                    headers: _Headers) -> Iterator[_Raw]:
     om: dict[str, Macro] = {m.name: m for m in old.macros}
     nm: dict[str, Macro] = {m.name: m for m in new.macros}
     for name in sorted(set(om) | set(nm)):
         a, b = om.get(name), nm.get(name)
         for t in targets:
+            if headers.uncompared(t, "ioctl", name, a.location.file if a else None,
+                                  b.location.file if b else None):
+                continue
             va = a.values.get(t) if a else None
             vb = b.values.get(t) if b else None
             if va is None and vb is not None:
@@ -613,11 +803,15 @@ def _shape(side: _Side, record: Record, targets: Sequence[str]) -> tuple[object,
     return tuple(out)
 
 
-def _pair_records(os_: _Side, ns: _Side, targets: Sequence[str]) -> dict[str, str]:
+def _pair_records(os_: _Side, ns: _Side, targets: Sequence[str],
+                  headers: _Headers) -> dict[str, str]:
     """Old name -> new name for records that changed name: ``struct T`` that became
-    ``union T``, and a tag renamed with the same members, offsets and types (one candidate)."""
-    gone = [n for n in os_.records if n not in ns.records]
-    new = [n for n in ns.records if n not in os_.records]
+    ``union T``, and a tag renamed with the same members, offsets and types (one candidate).
+    Records of a header that did not parse everywhere are not candidates."""
+    gone = [n for n in os_.records if n not in ns.records
+            and not headers.uncompared_anywhere(0, os_.records[n].location.file)]
+    new = [n for n in ns.records if n not in os_.records
+           and not headers.uncompared_anywhere(1, ns.records[n].location.file)]
     pairs: dict[str, str] = {}
     for n in gone:
         kind, _, tag = n.partition(" ")
@@ -652,17 +846,19 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
             + ". Snapshot or parse both sides with the same --target.")
     targets = tuple(new.targets)
     os_, ns = _Side(old), _Side(new)
+    headers = _Headers(old, new)
     raws: list[_Raw] = []
     notes: set[str] = set()
-    failed = {"old": {f.target for f in old.failures}, "new": {f.target for f in new.failures}}
     names = sorted(set(os_.records) | set(ns.records))
-    pairs = _pair_records(os_, ns, targets)
+    pairs = _pair_records(os_, ns, targets, headers)
     for name in names:
         if options.records and not _matches(name, options.records):
             continue
         if name in pairs.values() and name not in os_.records:
             continue  # compared with its old name
         ro, rn = os_.records.get(name), ns.records.get(pairs.get(name, name))
+        ofile = ro.location.file if ro is not None else None
+        nfile = rn.location.file if rn is not None else None
         if name in pairs and ro is not None and rn is not None and ro.kind == rn.kind:
             raws += [_Raw("record-renamed", "compatible", rn.name, "", "same members, offsets "
                           "and types under a new tag: binary compatible, source that uses the "
@@ -671,27 +867,38 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
         for t in targets:
             has_o = ro is not None and t in ro.layouts
             has_n = rn is not None and t in rn.layouts
+            if not (has_o or has_n) or headers.uncompared(t, "record", name, ofile, nfile):
+                continue
             if has_o and has_n and ro is not None and rn is not None:
                 raws += _compare_record(ro, rn, t, os_, ns, options)
-            elif has_o and ro is not None and t in failed["new"]:
-                notes.add(f"the new side does not parse completely for {t}: records missing "
-                          "there are not reported as removed")
-            elif has_n and rn is not None and t in failed["old"]:
-                notes.add(f"the old side does not parse completely for {t}: records missing "
-                          "there are not reported as added")
             elif has_o and ro is not None and (options.all_files
                                                or ro.location.file in os_.inputs):
+                if ro.location.file not in os_.inputs and t in headers.any_failed["new"]:
+                    notes.add(f"the new side does not parse completely for {t}: records of "
+                              "headers that are not inputs, missing there, are not reported "
+                              "as removed")
+                    continue
                 lay = ro.layouts[t]
                 raws.append(_Raw("record-removed", "breaking", name, "", "removed: code that "
                                  "uses it no longer builds, binaries built with it lose it", t,
                                  f"{lay.size} bytes", "", location=ro.location))
             elif has_n and rn is not None and (options.all_files
                                                or rn.location.file in ns.inputs):
+                if rn.location.file not in ns.inputs and t in headers.any_failed["old"]:
+                    notes.add(f"the old side does not parse completely for {t}: records of "
+                              "headers that are not inputs, missing there, are not reported "
+                              "as added")
+                    continue
                 lay = rn.layouts[t]
                 raws.append(_Raw("record-added", "compatible", name, "", "added", t, "",
                                  f"{lay.size} bytes", location=rn.location))
-    raws += _compare_enums(old, new, targets, options)
+    raws += _compare_enums(old, new, targets, options, headers)
     if not options.records:
-        raws += _compare_macros(old, new, targets)
+        raws += _compare_macros(old, new, targets, headers)
+    not_compared = headers.report(targets)
+    for side in ("old", "new"):
+        for t in headers.any_failed[side]:
+            notes.add(f"the {side} side does not parse completely for {t}: nothing declared in "
+                      "a header that did not parse is compared there (listed as not compared)")
     return DiffResult(targets, _merge(raws, targets), tuple(old.inputs), tuple(new.inputs),
-                      tuple(sorted(notes)))
+                      tuple(sorted(notes)), not_compared)

@@ -17,6 +17,7 @@ DIFF_SCHEMA = "abiscope.diff/1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _STYLE = {"breaking": "bold red", "compatible": "yellow", "informational": "cyan"}
 _LEVEL = {"breaking": "error", "compatible": "warning", "informational": "note"}
+_NOT_COMPARED_SHOWN = 20  # text output: the first headers not compared, then a count
 
 
 def _values_text(c: Change) -> str:
@@ -54,6 +55,15 @@ def render_text(result: DiffResult, console: Console) -> None:
         console.print()
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    shown = result.not_compared[:_NOT_COMPARED_SHOWN]
+    for nc in shown:
+        what = f", {nc.skipped} declaration(s) not compared" if nc.skipped else ""
+        sides = "both sides" if len(nc.failed_on) > 1 else f"the {nc.failed_on[0]} side"
+        console.print(f"not compared: {nc.header} (does not parse on {sides} for "
+                      f"{', '.join(nc.targets)}{what})", highlight=False)
+    if len(result.not_compared) > len(shown):
+        console.print(f"not compared: {len(result.not_compared) - len(shown)} more headers "
+                      "(--format json lists them all)", highlight=False)
     n = len(result.changes)
     console.print(f"{n} change{'s' if n != 1 else ''} on {', '.join(result.targets)}: "
                   + ", ".join(f"{result.count(k)} {k}" for k in CLASSES))
@@ -87,6 +97,9 @@ def render_json(result: DiffResult, old_failures: tuple[ParseFailure, ...] = (),
         "new": {"inputs": list(result.new_inputs), "failures": _failures(new_failures)},
         "changes": [change_json(c) for c in result.changes],
         "notes": list(result.notes),
+        "not_compared": [{"header": n.header, "targets": list(n.targets),
+                          "failed_on": list(n.failed_on), "skipped": n.skipped}
+                         for n in result.not_compared],
         "summary": {k: result.count(k) for k in CLASSES},
     }
     return dumps(doc)
