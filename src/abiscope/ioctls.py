@@ -60,6 +60,7 @@ class IoctlEntry:
     klass: IoctlClass
     flags: tuple[IoctlClass, ...]
     reasons: tuple[Reason, ...]
+    alias_of: str | None = None  # the request macro this one is defined as
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
         reasons += _pointer_reasons(a.arg_type, model, native)
     flags = tuple(c for c in CLASSES if any(r.flag == c for r in reasons)) or ("same",)
     return IoctlEntry(a.name, a.header, a.location.line, a.number, b.number, a.arg, flags[0],
-                      flags, tuple(reasons))
+                      flags, tuple(reasons), a.alias_of)
 
 
 def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
@@ -202,13 +203,20 @@ def report_to_json(report: IoctlReport) -> dict[str, Any]:
         "schema": SCHEMA_ID, "native": report.native, "compat": report.compat,
         "counts": report.counts(),
         "ioctls": [
-            {"macro": e.macro, "header": e.header, "line": e.line,
-             "native_number": e.native_number, "compat_number": e.compat_number,
-             "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
-             "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
-                          "native": _side(r.native), "compat": _side(r.compat)}
-                         for r in e.reasons]}
-            for e in report.ioctls],
+            _entry_json(e) for e in report.ioctls],
         "skipped": [{"macro": s.macro, "header": s.header, "line": s.line, "reason": s.reason}
                     for s in report.skipped],
     }
+
+
+def _entry_json(e: IoctlEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "macro": e.macro, "header": e.header, "line": e.line,
+        "native_number": e.native_number, "compat_number": e.compat_number,
+        "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
+        "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
+                     "native": _side(r.native), "compat": _side(r.compat)}
+                    for r in e.reasons]}
+    if e.alias_of is not None:
+        out["alias_of"] = e.alias_of  # (only on an alias: absent on the others)
+    return out

@@ -26,7 +26,8 @@ from ..model import Model
 from .bindings import builtin_include_dir, load_cindex, relpath
 from .declarations import parse_decls
 from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse, set_session
-from .ioctl_scan import ioctl_argument, scan_ioctls
+from .ioctl_scan import scan_ioctls
+from .macro_values import ioctl_argument
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
 from .units import Given, UnitResult, parse_group, parse_target, parse_unit
