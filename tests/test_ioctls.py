@@ -7,6 +7,7 @@ target) per session.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -17,19 +18,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from abiscope.frontend import ParseOptions, scan_ioctls
+from abiscope.frontend import ParseOptions, parse, scan_ioctls
 from abiscope.ioctls import audit, report_to_json
-from abiscope.model import IoctlScan
+from abiscope.model import IoctlRequest, IoctlScan
 from abiscope.targets import resolve
 from conftest import CliResult, skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
 from oracle.gcc_dwarf import find_gcc, system_include_dirs
 
 SAMPLE = str(Path(__file__).parent / "data" / "ioctls" / "sample.h")
+ALIASES = str(Path(__file__).parent / "data" / "ioctls" / "aliases.h")
 SCHEMA = Path(__file__).parents[1] / "src" / "abiscope" / "schema" / "ioctls-1.schema.json"
 UAPI = ["linux/kvm.h", "linux/fs.h", "linux/vfio.h", "linux/usbdevice_fs.h",
         "linux/videodev2.h", "linux/btrfs.h", "linux/if_tun.h", "linux/fb.h",
-        "linux/watchdog.h", "linux/perf_event.h", "linux/soundcard.h"]
+        "linux/watchdog.h", "linux/perf_event.h", "linux/soundcard.h", "linux/fd.h"]
 PAIR = ("x86_64", "i386")
 
 
@@ -39,11 +41,15 @@ def _uapi() -> list[str]:
 
 @pytest.fixture(scope="module")
 def scan() -> IoctlScan:
-    return scan_ioctls([SAMPLE, *_uapi()], resolve(list(PAIR)).targets, ParseOptions(), jobs=2)
+    return scan_ioctls([SAMPLE, ALIASES, *_uapi()], resolve(list(PAIR)).targets, ParseOptions(),
+                       jobs=2)
 
 
-def _gcc_numbers(target: str, headers: Sequence[str], macros: Sequence[str]) -> dict[str, int]:
-    """Each macro's value as a program built by gcc for the target prints it."""
+@functools.lru_cache(maxsize=8)
+def _gcc_numbers(target: str, headers: tuple[str, ...], macros: tuple[str, ...]
+                 ) -> dict[str, int]:
+    """Each macro's value as a program built by gcc for the target prints it (one build
+    per (headers, target) per session)."""
     gcc = find_gcc(target)
     if gcc is None:
         skip_or_fail(f"no gcc for {target} (make deps)")
@@ -66,12 +72,73 @@ def test_numbers_equal_gcc(scan: IoctlScan) -> None:
         requests = scan.requests[target]
         assert len(requests) > 300, f"only {len(requests)} requests on {target}"
         # A header whose requests all evaluate alone; SMP_BROKEN is skipped, as gcc would fail.
-        headers = sorted({r.header for r in requests})
-        gcc = _gcc_numbers(target, [os.path.abspath(h) for h in headers],
-                           [r.name for r in requests])
+        gcc = _gcc_numbers(target, *_program(requests))
         wrong = [f"{r.name}: abiscope {r.number:#x}, gcc {gcc[r.name]:#x}"
                  for r in requests if gcc[r.name] != r.number]
         assert not wrong, "\n".join(wrong[:20])
+
+
+def _program(requests: Sequence[IoctlRequest]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    headers = sorted({r.header for r in requests})
+    return tuple(os.path.abspath(h) for h in headers), tuple(r.name for r in requests)
+
+
+# every alias of the headers scanned, and the request it is defined as
+ALIASES_FOUND = {
+    "ALS_ALIAS": "ALS_BASE", "ALS_ALIAS2": "ALS_ALIAS", "ALS_EARLY": "ALS_LATE",
+    "ALS_WALIAS": "ALS_WRAPPED", "ALS_FDPRM": "FDDEFPRM",
+    "FDSETMEDIAPRM": "FDSETPRM", "FDDEFMEDIAPRM": "FDDEFPRM", "FDGETMEDIAPRM": "FDGETPRM",
+    "KVM_TRACE_ENABLE": "__KVM_DEPRECATED_MAIN_W_0x06",
+    "KVM_TRACE_PAUSE": "__KVM_DEPRECATED_MAIN_0x07",
+    "KVM_TRACE_DISABLE": "__KVM_DEPRECATED_MAIN_0x08",
+    "KVM_ASSIGN_IRQ": "__KVM_DEPRECATED_VM_R_0x70",
+    "KVM_DEBUG_GUEST": "__KVM_DEPRECATED_VCPU_W_0x87",
+    "SOUND_PCM_WRITE_BITS": "SNDCTL_DSP_SETFMT", "SOUND_PCM_SETFMT": "SNDCTL_DSP_SETFMT",
+    "SNDCTL_DSP_SAMPLESIZE": "SNDCTL_DSP_SETFMT", "SOUND_PCM_MAPINBUF": "SNDCTL_DSP_MAPINBUF",
+    "SOUND_PCM_GETOSPACE": "SNDCTL_DSP_GETOSPACE", "SOUND_PCM_GETIPTR": "SNDCTL_DSP_GETIPTR"}
+
+
+def test_aliases_and_wrappers_equal_gcc(scan: IoctlScan) -> None:
+    """An alias is found under its own name, with the request it stands for, its number
+    and argument; a wrapper's requests too (aliases.h, fd.h, kvm.h, soundcard.h); and every
+    alias's number is gcc's on both targets."""
+    checked = 0
+    for target in PAIR:
+        requests = scan.requests[target]
+        by_name = {r.name: r for r in requests}
+        aliases = {r.name: r.alias_of for r in requests if r.alias_of}
+        wanted = {n: a for n, a in ALIASES_FOUND.items()
+                  if by_name.get(a) is not None or n.startswith("ALS_")}
+        assert {n: aliases.get(n) for n in wanted} == wanted
+        for name, of in aliases.items():
+            assert by_name[name].number == by_name[of].number, name
+            assert by_name[name].arg == by_name[of].arg, name
+        assert {"ALS_WRAPPED", "ALS_CALLED", "SNDCTL_DSP_SETFMT"} <= by_name.keys()
+        assert by_name["ALS_WRAPPED"].arg == "struct als_arg"
+        assert not {"ALS_NOT", "ALS_SELF", "ALS_LOOP1", "ALS_LOOP2", "ALS_MAKER",
+                    "ALS_UNKNOWN", "_ALS_IOWR", "ALS_COUNT"} & by_name.keys()
+        gcc = _gcc_numbers(target, *_program(requests))
+        wrong = [f"{n}: abiscope {by_name[n].number:#x}, gcc {gcc[n]:#x}"
+                 for n in aliases if gcc[n] != by_name[n].number]
+        assert not wrong, "\n".join(wrong)
+        checked += len(aliases)
+    print(f"{checked} alias numbers equal gcc's")
+    assert checked >= 2 * 30
+
+
+def test_check_and_ioctls_find_the_same_requests(scan: IoctlScan) -> None:
+    """Model.macros (check, ABI012, snapshot, diff) and ioctls find requests by one rule:
+    read as ioctls reads a header (<linux/ioctl.h> and <stddef.h> first), the same set."""
+    headers = [SAMPLE, ALIASES, *_uapi()]
+    model = parse(headers, resolve(list(PAIR)).targets,
+                  ParseOptions(macros=True, force_includes=("linux/ioctl.h", "stddef.h")),
+                  jobs=2)
+    macros = {m.name: dict(m.values) for m in model.macros}
+    numbers = {t: {r.name: r.number for r in scan.requests[t]} for t in PAIR}
+    requests = {n: {t: numbers[t][n] for t in PAIR if n in numbers[t]}
+                for n in numbers[PAIR[0]].keys() | numbers[PAIR[1]].keys()}
+    assert macros == requests
+    assert len(macros) > 400
 
 
 def test_argument_records_equal_gcc(scan: IoctlScan) -> None:
@@ -80,7 +147,7 @@ def test_argument_records_equal_gcc(scan: IoctlScan) -> None:
         if find_gcc(target) is None:
             skip_or_fail(f"no gcc for {target}")
         src = "#include <linux/ioctl.h>\n#include <stddef.h>\n" + "".join(
-            f'#include "{os.path.abspath(h)}"\n' for h in [SAMPLE, *_uapi()])
+            f'#include "{os.path.abspath(h)}"\n' for h in [SAMPLE, ALIASES, *_uapi()])
         gcc = gcc_layouts({"all": src}, target, {"all": probes_for(scan.model, target)},
                           include_dirs=system_include_dirs(target))["all"]
         assert gcc.ok, gcc

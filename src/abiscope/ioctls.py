@@ -171,6 +171,45 @@ def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
                       flags, tuple(reasons), a.alias_of)
 
 
+# the size field of a Linux request number: 13 bits on these, 14 elsewhere (_IOC_SIZEBITS)
+_SIZE_BITS_13 = ("powerpc", "mips", "sparc", "alpha")
+
+
+def _size_field(number: int, triple: str) -> int:
+    bits = 13 if triple.startswith(_SIZE_BITS_13) else 14
+    return (number >> 16) & ((1 << bits) - 1)
+
+
+def scan_of_model(model: Model, targets: tuple[str, ...]) -> IoctlScan:
+    """The requests of a model's macros (``abiscope ioctls --snapshot``), without clang.
+
+    A snapshot keeps each request's number per target and the records its definition
+    mentions, not the argument as written nor whether a request is an alias. The argument
+    is taken to be the one record a request mentions when the size in its number is that
+    record's size on every target (``_IOW('f', 1, struct foo)``); otherwise (a pointer to
+    it, a scalar, ``_IO``) the request has no argument type here, and only its numbers
+    are compared.
+    """
+    records = {r.name: r for r in model.records}
+    requests: dict[str, list[IoctlRequest]] = {t: [] for t in targets}
+    for m in sorted(model.macros, key=lambda m: (m.location.file, m.location.line, m.name)):
+        if not all(t in m.values for t in targets):
+            continue
+        record = records.get(m.records[0]) if len(m.records) == 1 else None
+        if record is not None and not all(
+                t in record.layouts and record.layouts[t].size
+                == _size_field(m.values[t], model.targets[t].triple) for t in targets):
+            record = None
+        for t in targets:
+            arg_type = None if record is None else CType(
+                record.name, "record", record.layouts[t].size, record.layouts[t].align,
+                record.name, record=record.name)
+            requests[t].append(IoctlRequest(m.name, m.location.file, m.location, m.values[t],
+                                            record.name if record else None, arg_type))
+    return IoctlScan(model, {t: tuple(r) for t, r in requests.items()},
+                     {t: () for t in targets})
+
+
 def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
     """Classify every request macro found on both targets; the rest goes to ``skipped``."""
     ours = {(r.header, r.name): r for r in scan.requests.get(native, ())}
