@@ -218,3 +218,49 @@ def test_bad_input(run_cli: Callable[..., CliResult], args: tuple[str, ...],
     res = run_cli(*[seed if a == "SEED" else a for a in args])
     assert res.code == 2 and words in res.err, res.err
     assert "Traceback" not in res.err
+
+
+def test_snapshot(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """``ioctls --snapshot`` reads a snapshot as ``convert`` does: the same requests and
+    numbers as from the headers, and the same class wherever the argument is the record
+    the request mentions."""
+    snap = str(tmp_path / "abi.json")
+    res = run_cli("snapshot", SAMPLE, ALIASES, "-t", "x86_64,i386", "--include",
+                  "linux/ioctl.h", "--include", "stddef.h", "--no-cache", "-o", snap)
+    assert res.code == 0, res.err
+    res = run_cli("ioctls", "--snapshot", snap, "-f", "json")
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    direct = run_cli("ioctls", SAMPLE, ALIASES, "-f", "json")
+    assert direct.code == 0, direct.err
+    heads = {e["macro"]: e for e in json.loads(direct.out)["ioctls"]}
+    got = {e["macro"]: e for e in doc["ioctls"]}
+    assert got.keys() == heads.keys()
+    for name, e in got.items():
+        h = heads[name]
+        assert (e["native_number"], e["compat_number"]) == (h["native_number"],
+                                                            h["compat_number"]), name
+        if e["arg_type"] is not None:
+            assert (e["arg_type"], e["class"], e["flags"]) == (h["arg_type"], h["class"],
+                                                               h["flags"]), name
+    assert got["SMP_PTR_UNION"]["class"] == "layout_differs"
+    assert got["ALS_ALIAS"]["arg_type"] == "struct als_arg"
+    assert run_cli("ioctls", "--snapshot", snap, "--fail-on", "needs-compat").code == 1
+    for args, words in ((("--snapshot", snap, SAMPLE), "not both"),
+                        (("--snapshot", snap, "--compat", "arm"), "no layouts for arm"),
+                        (("--snapshot", str(tmp_path / "none.json")), "no such file")):
+        res = run_cli("ioctls", *args)
+        assert res.code == 2 and words in res.err and "Traceback" not in res.err, res.err
+
+
+def test_alias_of_only_on_aliases(run_cli: Callable[..., CliResult]) -> None:
+    res = run_cli("ioctls", ALIASES, "-f", "json")
+    assert res.code == 0, res.err
+    doc = json.loads(res.out)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
+    aliases = {e["macro"]: e["alias_of"] for e in doc["ioctls"] if "alias_of" in e}
+    assert aliases == {n: a for n, a in ALIASES_FOUND.items() if n.startswith("ALS_")}
+    assert all(e.get("alias_of") is None for e in doc["ioctls"] if e["macro"] not in aliases)
+    assert not any("alias_of" in e for e in json.loads(
+        run_cli("ioctls", SAMPLE, "-f", "json").out)["ioctls"])
