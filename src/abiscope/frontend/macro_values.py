@@ -34,7 +34,8 @@ PROBE_PREFIX = "__abiscope_macro_"
 # call (soundcard.h's ``_SIOWR('P', 5, int)``), perhaps in parentheses: the only macros
 # without ``_IO`` in their text that can make a request. (The text starts at the name.)
 _ALIAS_OR_CALL = re.compile(
-    rb"\A\w+[\s\\]+\(?\s*([A-Za-z_]\w*)\s*(?:\(|\)?\s*(?:/[*/]|\Z))")
+    rb"\A\w+[\s\\]+\(?\s*([A-Za-z_]\w*)\s*(\(|\)?\s*(?:/[*/]|\Z))")
+_NAME = re.compile(rb"\w+")
 _DEPTH = 16  # aliases of aliases, wrappers of wrappers followed at most
 
 
@@ -71,16 +72,28 @@ def discover_requests(tu: Any, mains: Collection[str], fast: FastCalls,
     """
     ci = load_cindex()
     definitions = children_of(tu.cursor, (ci.CursorKind.MACRO_DEFINITION,))
-    unit = _Unit(definitions, fast)
-    found: list[RequestMacro] = []
+    # (the files' own macros by name: most names a definition gives are theirs, and the
+    # unit's index of names, all its macros', is then not made)
+    local: dict[str, Any] = {}
+    objects: list[tuple[Any, bytes | None, bool]] = []
     for cursor in in_files(definitions, set(mains), fast):
         if is_function_like(cursor):
+            local[fast.cursor_spelling(cursor)] = cursor
             continue
         spelled = definition_text(cursor)
+        name = _NAME.match(spelled) if spelled is not None else None
+        local[name.group().decode() if name else fast.cursor_spelling(cursor)] = cursor
         named = bool(names) and fast.cursor_spelling(cursor) in names
+        objects.append((cursor, spelled, named))
+    unit = _Unit(definitions, fast, local)
+    found: list[RequestMacro] = []
+    for cursor, spelled, named in objects:
         if spelled is not None and b"\\" not in spelled and _PREFIX not in spelled \
-                and not named and _ALIAS_OR_CALL.match(spelled) is None:
-            continue  # (no token of it can name a request: its tokens are not read)
+                and not named:
+            start = _ALIAS_OR_CALL.match(spelled)
+            if start is None or not unit.may_make(start.group(1).decode(),
+                                                  call=start.group(2) == b"("):
+                continue  # (no token of it names a request: its tokens are not read)
         tokens = [t.spelling for t in cursor.get_tokens()]
         if len(tokens) < 2:
             continue
@@ -96,9 +109,11 @@ class _Unit:
     """One unit's macros, looked up by name when a definition names them (the unit's index
     of names is made on the first look-up), and what each is: a request maker, a request."""
 
-    def __init__(self, definitions: list[Any], fast: FastCalls) -> None:
+    def __init__(self, definitions: list[Any], fast: FastCalls,
+                 local: dict[str, Any]) -> None:
         self.definitions = definitions
         self.fast = fast
+        self.local = local
         self._index: dict[str, Any] | None = None
         self._bodies: dict[str, tuple[bool, list[str]] | None] = {}
         self._makers: dict[str, str | None] = {m: m for m in IOCTL_MACROS}
@@ -108,10 +123,12 @@ class _Unit:
         """Whether the unit's (last) definition of ``name`` is function-like, and its body
         (after the parameters); None when the unit defines no such macro."""
         if name not in self._bodies:
-            if self._index is None:
-                spelling = self.fast.cursor_spelling
-                self._index = {spelling(c): c for c in self.definitions}
-            cursor = self._index.get(name)
+            cursor = self.local.get(name)
+            if cursor is None:
+                if self._index is None:
+                    spelling = self.fast.cursor_spelling
+                    self._index = {spelling(c): c for c in self.definitions}
+                cursor = self._index.get(name)
             found = None
             if cursor is not None:
                 tokens = [t.spelling for t in cursor.get_tokens()]
@@ -122,6 +139,13 @@ class _Unit:
                     found = (False, tokens[1:])
             self._bodies[name] = found
         return self._bodies[name]
+
+    def may_make(self, name: str, call: bool) -> bool:
+        """Whether a definition that starts with ``name`` (called, when ``call``) can
+        make a request: ``name`` makes requests, or is one (an alias's target)."""
+        if call:
+            return self.maker(name) is not None
+        return self.maker(name) is None and self._request_named(name, 1) is not None
 
     def maker(self, name: str, depth: int = 0) -> str | None:
         """The ``_IO*`` macro that ``name`` stands for when it makes request numbers
