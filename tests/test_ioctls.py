@@ -254,7 +254,7 @@ def test_snapshot(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
         assert res.code == 2 and words in res.err and "Traceback" not in res.err, res.err
 
 
-def test_alias_of_only_on_aliases(run_cli: Callable[..., CliResult]) -> None:
+def test_alias_of_only_on_aliases(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     res = run_cli("ioctls", ALIASES, "-f", "json")
     assert res.code == 0, res.err
     doc = json.loads(res.out)
@@ -264,3 +264,7 @@ def test_alias_of_only_on_aliases(run_cli: Callable[..., CliResult]) -> None:
     assert all(e.get("alias_of") is None for e in doc["ioctls"] if e["macro"] not in aliases)
     assert not any("alias_of" in e for e in json.loads(
         run_cli("ioctls", SAMPLE, "-f", "json").out)["ioctls"])
+    out = tmp_path / "ioctls.txt"
+    text = run_cli("ioctls", ALIASES, "-o", str(out))
+    assert text.code == 0, text.err
+    assert "ALS_ALIAS2 (= ALS_ALIAS)" in out.read_text()
