@@ -17,7 +17,7 @@ clang here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .compat import compare_layouts
@@ -25,6 +25,7 @@ from .model import (
     CType,
     IoctlRequest,
     IoctlScan,
+    IoctlSkip,
     Member,
     Model,
     byte_position,
@@ -168,7 +169,7 @@ def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
         reasons += _pointer_reasons(a.arg_type, model, native)
     flags = tuple(c for c in CLASSES if any(r.flag == c for r in reasons)) or ("same",)
     return IoctlEntry(a.name, a.header, a.location.line, a.number, b.number, a.arg, flags[0],
-                      flags, tuple(reasons), a.alias_of)
+                      flags, tuple(reasons))
 
 
 # the size field of a Linux request number: 13 bits on these, 14 elsewhere (_IOC_SIZEBITS)
@@ -188,12 +189,23 @@ def scan_of_model(model: Model, targets: tuple[str, ...]) -> IoctlScan:
     is taken to be the one record a request mentions when the size in its number is that
     record's size on every target (``_IOW('f', 1, struct foo)``); otherwise (a pointer to
     it, a scalar, ``_IO``) the request has no argument type here, and only its numbers
-    are compared.
+    are compared. A request that mentions a record the snapshot has no layout of (made
+    without ``--all-files``, the record is another header's) is skipped, saying so.
     """
     records = {r.name: r for r in model.records}
     requests: dict[str, list[IoctlRequest]] = {t: [] for t in targets}
+    skipped: dict[str, list[IoctlSkip]] = {t: [] for t in targets}
     for m in sorted(model.macros, key=lambda m: (m.location.file, m.location.line, m.name)):
         if not all(t in m.values for t in targets):
+            continue
+        missing = [n for n in m.records
+                   if n not in records or not all(t in records[n].layouts for t in targets)]
+        if missing:
+            for t in targets:
+                skipped[t].append(IoctlSkip(
+                    m.name, m.location.file, m.location,
+                    f"the snapshot has no layout of {missing[0]} on {t} (make the snapshot "
+                    "with --all-files)"))
             continue
         record = records.get(m.records[0]) if len(m.records) == 1 else None
         if record is not None and not all(
@@ -207,14 +219,15 @@ def scan_of_model(model: Model, targets: tuple[str, ...]) -> IoctlScan:
             requests[t].append(IoctlRequest(m.name, m.location.file, m.location, m.values[t],
                                             record.name if record else None, arg_type))
     return IoctlScan(model, {t: tuple(r) for t, r in requests.items()},
-                     {t: () for t in targets})
+                     {t: tuple(s) for t, s in skipped.items()})
 
 
 def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
     """Classify every request macro found on both targets; the rest goes to ``skipped``."""
     ours = {(r.header, r.name): r for r in scan.requests.get(native, ())}
     theirs = {(r.header, r.name): r for r in scan.requests.get(compat, ())}
-    entries = [_classify(r, theirs[key], scan.model, native, compat)
+    entries = [replace(_classify(r, theirs[key], scan.model, native, compat),
+                       alias_of=r.alias_of)
                for key, r in ours.items() if key in theirs]
     skipped: dict[tuple[str, str], Skipped] = {}
     for target, other in ((native, compat), (compat, native)):
