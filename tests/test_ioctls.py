@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -270,3 +271,33 @@ def test_alias_of_only_on_aliases(run_cli: Callable[..., CliResult], tmp_path: P
     text = run_cli("ioctls", ALIASES, "-o", str(out))
     assert text.code == 0, text.err
     assert "ALS_ALIAS2 (= ALS_ALIAS)" in out.read_text()
+
+
+@pytest.mark.slow
+def test_every_uapi_alias_found_with_gccs_number() -> None:
+    """On the whole UAPI tree (``linux/**/*.h``, x86_64 and i386): every ``#define A B`` whose
+    B is a request of the same header (read from the text, independently of clang) is found
+    as an alias of B, and every alias found has gcc's number on both targets."""
+    root = "/usr/include/linux"
+    if not os.path.isdir(root):
+        pytest.skip("no /usr/include/linux (linux-libc-dev)")
+    headers = sorted(str(p) for p in Path(root).rglob("*.h"))
+    scan = scan_ioctls(headers, resolve(list(PAIR)).targets, ParseOptions(), jobs=2)
+    alias_re = re.compile(r"^\s*#\s*define\s+(\w+)\s+\(?\s*(\w+)\s*\)?\s*(?:/\*.*)?$", re.M)
+    for target in PAIR:
+        requests = scan.requests[target]
+        mine = {(r.header, r.name) for r in requests}
+        found = {r.name: r.alias_of for r in requests if r.alias_of}
+        written = {}
+        for header in {r.header for r in requests}:
+            for m in alias_re.finditer(Path(header).read_text(errors="replace")):
+                if (header, m.group(2)) in mine:
+                    written[m.group(1)] = m.group(2)
+        assert {n: found.get(n) for n in written} == written
+        with_aliases = [r for r in requests if r.alias_of or r.name in found.values()]
+        gcc = _gcc_numbers(target, *_program(with_aliases))
+        wrong = [n for n in found if gcc[n] != next(r.number for r in requests if r.name == n)]
+        assert not wrong
+        print(f"{target}: {len(requests)} requests, {len(found)} aliases, "
+              f"{len(written)} written in the same header")
+        assert len(found) >= 30
