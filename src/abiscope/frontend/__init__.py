@@ -14,7 +14,7 @@ Its modules, in the order data flows through them:
 - :mod:`.walker`: a translation unit's records and enums as model data;
 - :mod:`.declarations`: declarations for the layout engine, and the records it lays out
   where clang may differ from GCC;
-- :mod:`.macro_values`: object-like macros' values (ioctl numbers);
+- :mod:`.macro_values`: which macros are ioctl requests (one rule for all) and their values;
 - :mod:`.units`: one unit of work (a batch of headers x a group of targets);
 - :mod:`.driver`: :func:`parse`, units over processes and the cache, merged into a model;
 - :mod:`.ioctl_scan`: ``abiscope ioctls``.
