@@ -301,3 +301,21 @@ def test_every_uapi_alias_found_with_gccs_number() -> None:
         print(f"{target}: {len(requests)} requests, {len(found)} aliases, "
               f"{len(written)} written in the same header")
         assert len(found) >= 30
+
+
+def test_snapshot_reads_13_bit_size_fields(run_cli: Callable[..., CliResult],
+                                           tmp_path: Path) -> None:
+    """PowerPC's and MIPS's request numbers hold the size in 13 bits (14 elsewhere): from a
+    snapshot, the argument records and classes are still the headers'."""
+    snap = str(tmp_path / "abi.json")
+    res = run_cli("snapshot", SAMPLE, "-t", "ppc64,ppc,mips64,mips", "--include",
+                  "linux/ioctl.h", "--include", "stddef.h", "--no-cache", "-o", snap)
+    assert res.code == 0, res.err
+    for native, compat in (("ppc64", "ppc"), ("mips64", "mips")):
+        pair = ("--native", native, "--compat", compat, "-f", "json")
+        got = json.loads(run_cli("ioctls", "--snapshot", snap, *pair).out)["ioctls"]
+        heads = {e["macro"]: e for e in json.loads(run_cli("ioctls", SAMPLE, *pair).out)["ioctls"]}
+        assert {e["macro"]: e["class"] for e in got} == {n: e["class"] for n, e in heads.items()}
+        records = {e["macro"]: e["arg_type"] for e in got if e["arg_type"]}
+        assert records == {n: e["arg_type"] for n, e in heads.items()
+                           if (e["arg_type"] or "").startswith("struct ")}, native
