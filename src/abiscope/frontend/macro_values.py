@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SourceLocation
@@ -45,16 +45,25 @@ class RequestMacro:
 
     ``arg`` is the argument type as written in the request macro's call (``struct foo`` of
     ``_IOW('f', 1, struct foo)``; ``None`` for ``_IO``, a numeric size or a wrapper whose
-    arguments are its own); ``records`` the records the definition mentions, those of the
-    request it stands for when it is an alias; ``alias_of`` the request macro an alias is
-    defined as (``FDDEFMEDIAPRM`` → ``FDDEFPRM``), ``None`` for the others.
+    arguments are its own), read from ``call``; ``records`` the records the definition
+    mentions, those of the request it stands for when it is an alias; ``alias_of`` the
+    request macro an alias is defined as (``FDDEFMEDIAPRM`` → ``FDDEFPRM``), ``None`` for
+    the others.
     """
 
     name: str
     cursor: Any
-    arg: str | None
+    call: tuple[str, ...]  # the body that calls the request macro (an alias's: its request's)
     records: tuple[str, ...]
     alias_of: str | None = None
+    wrappers: Mapping[str, str] = field(default_factory=dict, compare=False)  # _SIOWR: _IOWR
+
+    @property
+    def arg(self) -> str | None:
+        """The argument type as written (:func:`ioctl_argument`; read when asked: ``check``
+        never asks)."""
+        found = ioctl_argument(self.call, self.wrappers)
+        return found[1] if found else None
 
 
 def discover_requests(tu: Any, mains: Collection[str], fast: FastCalls,
@@ -101,7 +110,7 @@ def discover_requests(tu: Any, mains: Collection[str], fast: FastCalls,
         if request is not None:
             found.append(request)
         elif named:
-            found.append(RequestMacro(tokens[0], cursor, None, _record_mentions(tokens[1:])))
+            found.append(RequestMacro(tokens[0], cursor, (), _record_mentions(tokens[1:])))
     return found
 
 
@@ -117,6 +126,7 @@ class _Unit:
         self._index: dict[str, Any] | None = None
         self._bodies: dict[str, tuple[bool, list[str]] | None] = {}
         self._makers: dict[str, str | None] = {m: m for m in IOCTL_MACROS}
+        self.wrappers: dict[str, str] = {}  # other names of _IO* macros (``_SIOWR``: ``_IOWR``)
         self._requests: dict[str, RequestMacro | None] = {}
 
     def body(self, name: str) -> tuple[bool, list[str]] | None:
@@ -165,6 +175,8 @@ class _Unit:
                 made = name
         elif found is not None and len(found[1]) == 1 and found[1][0].isidentifier():
             made = self.maker(found[1][0], depth + 1)
+            if made in IOCTL_MACROS:
+                self.wrappers[name] = made
         self._makers[name] = made
         return made
 
@@ -175,8 +187,8 @@ class _Unit:
         if any(t in IOCTL_MACROS for t in body):
             if len(body) == 1:
                 return None  # (a request maker: ``#define _SIO _IO``)
-            return RequestMacro(name, cursor, _argument(body, self._makers),
-                                _record_mentions(body))
+            return RequestMacro(name, cursor, tuple(body), _record_mentions(body),
+                                wrappers=self.wrappers)
         inner = body
         while len(inner) > 2 and inner[0] == "(" and inner[-1] == ")":
             inner = inner[1:-1]
@@ -187,11 +199,12 @@ class _Unit:
             target = self._request_named(other, depth + 1)
             if target is None:
                 return None
-            return RequestMacro(name, cursor, target.arg, target.records, other)
+            return RequestMacro(name, cursor, target.call, target.records, other,
+                                self.wrappers)
         for i, t in enumerate(body[:-1]):
             if body[i + 1] == "(" and t.isidentifier() and self.maker(t) is not None:
-                return RequestMacro(name, cursor, _argument(body, self._makers),
-                                    _record_mentions(body))
+                return RequestMacro(name, cursor, tuple(body), _record_mentions(body),
+                                    wrappers=self.wrappers)
         return None
 
     def _request_named(self, name: str, depth: int) -> RequestMacro | None:
@@ -204,15 +217,7 @@ class _Unit:
         return self._requests[name]
 
 
-def _argument(body: list[str], makers: dict[str, str | None]) -> str | None:
-    """The argument type a request's body names (:func:`ioctl_argument`), seeing through
-    wrappers that are just another name for an ``_IO*`` macro."""
-    aliases = {n: m for n, m in makers.items() if m is not None and m != n and m in IOCTL_MACROS}
-    call = ioctl_argument(body, aliases)
-    return call[1] if call else None
-
-
-def ioctl_argument(tokens: Sequence[str], aliases: dict[str, str] | None = None
+def ioctl_argument(tokens: Sequence[str], aliases: Mapping[str, str] | None = None
                    ) -> tuple[str, str | None] | None:
     """The request macro a definition calls and its argument type as written.
 
