@@ -21,7 +21,7 @@ from .bindings import evaluate_cursor, load_cindex, relpath
 from .driver import merge
 from .macro_values import PROBE_PREFIX, discover_requests
 from .options import ParseOptions, clang_args
-from .tokens import read_macros
+from .tokens import LazyMacros
 from .walker import TargetResult, TargetWalker
 
 # ---------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     arg_types: dict[int, CType] = {}
     walker.seen_decls.clear()
     walker.types.clear()
-    walker.macros = read_macros(tu)
+    walker.macros = LazyMacros(tu)  # (a body read when an attribute needs it)
     for cursor in tu.cursor.get_children():
         spelling = cursor.spelling
         if cursor.kind == ci.CursorKind.VAR_DECL and spelling.startswith(PROBE_PREFIX):
