@@ -1,4 +1,5 @@
-"""``abiscope ioctls``: the ioctl request macros of the inputs, decoded per target.
+"""``abiscope ioctls``: the ioctl request macros of the inputs (found by the one rule,
+:func:`.macro_values.discover_requests`), decoded per target with their argument types.
 """
 
 from __future__ import annotations
