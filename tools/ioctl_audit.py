@@ -64,6 +64,9 @@ def main(native: str, compat: str) -> int:
         p(f"| `{c}` | {counts[c]} | {meaning[c]} |")
     p(f"| skipped | {len(skipped)} | could not be evaluated on a header given alone "
       "(reasons below) |\n")
+    aliases = [e for e in entries if "alias_of" in e]
+    p(f"{len(entries)} requests, {len(aliases)} of them aliases (a request defined as another, "
+      "`#define FDDEFMEDIAPRM FDDEFPRM`: listed under its own name, with `alias_of`).\n")
     by_header: dict[str, list[dict[str, object]]] = defaultdict(list)
     for e in entries:
         if e["class"] != "same":
@@ -77,7 +80,8 @@ def main(native: str, compat: str) -> int:
             reasons = e["reasons"]
             first = reasons[0]["message"] if reasons else ""  # type: ignore[index]
             where = f"{str(header).replace('/usr/', '')}:{e['line']}"
-            p(f"| `{e['macro']}` | {where} | `{int(e['native_number']):#x}` | "  # type: ignore[call-overload]
+            alias = f" (= `{e['alias_of']}`)" if "alias_of" in e else ""
+            p(f"| `{e['macro']}`{alias} | {where} | `{int(e['native_number']):#x}` | "  # type: ignore[call-overload]
               f"`{int(e['compat_number']):#x}` | `{e['arg_type'] or ''}` | "  # type: ignore[call-overload]
               f"{e['class']} | {str(first).replace('|', '/')} |")
     p("\n## Skipped\n")

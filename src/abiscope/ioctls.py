@@ -17,13 +17,14 @@ clang here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .model import (
     CType,
     IoctlRequest,
     IoctlScan,
+    IoctlSkip,
     Member,
     Model,
     byte_position,
@@ -61,6 +62,7 @@ class IoctlEntry:
     flags: tuple[IoctlClass, ...]
     reasons: tuple[Reason, ...]
     notes: tuple[str, ...] = ()  # the layout comparison's notes (a zero-size member, ...)
+    alias_of: str | None = None  # the request macro this one is defined as
 
 
 @dataclass(frozen=True)
@@ -175,11 +177,62 @@ def _classify(a: IoctlRequest, b: IoctlRequest, model: Model, native: str,
                       flags, tuple(reasons), notes)
 
 
+# the size field of a Linux request number: 13 bits on these, 14 elsewhere (_IOC_SIZEBITS)
+_SIZE_BITS_13 = ("powerpc", "mips", "sparc", "alpha")
+
+
+def _size_field(number: int, triple: str) -> int:
+    bits = 13 if triple.startswith(_SIZE_BITS_13) else 14
+    return (number >> 16) & ((1 << bits) - 1)
+
+
+def scan_of_model(model: Model, targets: tuple[str, ...]) -> IoctlScan:
+    """The requests of a model's macros (``abiscope ioctls --snapshot``), without clang.
+
+    A snapshot keeps each request's number per target and the records its definition
+    mentions, not the argument as written nor whether a request is an alias. The argument
+    is taken to be the one record a request mentions when the size in its number is that
+    record's size on every target (``_IOW('f', 1, struct foo)``); otherwise (a pointer to
+    it, a scalar, ``_IO``) the request has no argument type here, and only its numbers
+    are compared. A request that mentions a record the snapshot has no layout of (made
+    without ``--all-files``, the record is another header's) is skipped, saying so.
+    """
+    records = {r.name: r for r in model.records}
+    requests: dict[str, list[IoctlRequest]] = {t: [] for t in targets}
+    skipped: dict[str, list[IoctlSkip]] = {t: [] for t in targets}
+    for m in sorted(model.macros, key=lambda m: (m.location.file, m.location.line, m.name)):
+        if not all(t in m.values for t in targets):
+            continue
+        missing = [n for n in m.records
+                   if n not in records or not all(t in records[n].layouts for t in targets)]
+        if missing:
+            for t in targets:
+                skipped[t].append(IoctlSkip(
+                    m.name, m.location.file, m.location,
+                    f"the snapshot has no layout of {missing[0]} on {t} (make the snapshot "
+                    "with --all-files)"))
+            continue
+        record = records.get(m.records[0]) if len(m.records) == 1 else None
+        if record is not None and not all(
+                t in record.layouts and record.layouts[t].size
+                == _size_field(m.values[t], model.targets[t].triple) for t in targets):
+            record = None
+        for t in targets:
+            arg_type = None if record is None else CType(
+                record.name, "record", record.layouts[t].size, record.layouts[t].align,
+                record.name, record=record.name)
+            requests[t].append(IoctlRequest(m.name, m.location.file, m.location, m.values[t],
+                                            record.name if record else None, arg_type))
+    return IoctlScan(model, {t: tuple(r) for t, r in requests.items()},
+                     {t: tuple(s) for t, s in skipped.items()})
+
+
 def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
     """Classify every request macro found on both targets; the rest goes to ``skipped``."""
     ours = {(r.header, r.name): r for r in scan.requests.get(native, ())}
     theirs = {(r.header, r.name): r for r in scan.requests.get(compat, ())}
-    entries = [_classify(r, theirs[key], scan.model, native, compat)
+    entries = [replace(_classify(r, theirs[key], scan.model, native, compat),
+                       alias_of=r.alias_of)
                for key, r in ours.items() if key in theirs]
     skipped: dict[tuple[str, str], Skipped] = {}
     for target, other in ((native, compat), (compat, native)):
@@ -207,14 +260,22 @@ def report_to_json(report: IoctlReport) -> dict[str, Any]:
         "schema": SCHEMA_ID, "native": report.native, "compat": report.compat,
         "counts": report.counts(),
         "ioctls": [
-            {"macro": e.macro, "header": e.header, "line": e.line,
-             "native_number": e.native_number, "compat_number": e.compat_number,
-             "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
-             "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
-                          "native": _side(r.native), "compat": _side(r.compat)}
-                         for r in e.reasons],
-             **({"notes": list(e.notes)} if e.notes else {})}
-            for e in report.ioctls],
+            _entry_json(e) for e in report.ioctls],
         "skipped": [{"macro": s.macro, "header": s.header, "line": s.line, "reason": s.reason}
                     for s in report.skipped],
     }
+
+
+def _entry_json(e: IoctlEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "macro": e.macro, "header": e.header, "line": e.line,
+        "native_number": e.native_number, "compat_number": e.compat_number,
+        "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
+        "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
+                     "native": _side(r.native), "compat": _side(r.compat)}
+                    for r in e.reasons]}
+    if e.notes:
+        out["notes"] = list(e.notes)
+    if e.alias_of is not None:
+        out["alias_of"] = e.alias_of  # (only on an alias: absent on the others)
+    return out

@@ -553,7 +553,8 @@ class IoctlRequest:
     """An ioctl request macro evaluated on one target, with its argument's type.
 
     ``arg`` is the argument as written (``struct kvm_run``, ``__u32``), ``None`` for
-    ``_IO`` or a size given as a number; ``arg_type`` is that type on the target.
+    ``_IO`` or a size given as a number; ``arg_type`` is that type on the target;
+    ``alias_of`` the request macro it is defined as (``#define FDDEFMEDIAPRM FDDEFPRM``).
     """
 
     name: str
@@ -562,6 +563,7 @@ class IoctlRequest:
     number: int
     arg: str | None
     arg_type: CType | None
+    alias_of: str | None = None
 
 
 @dataclass(frozen=True)

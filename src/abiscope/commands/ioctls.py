@@ -20,8 +20,9 @@ from ..cliutil import (
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
-from ..ioctls import CLASSES, IoctlReport, audit, report_to_json
+from ..ioctls import CLASSES, IoctlReport, audit, report_to_json, scan_of_model
 from ..model import dumps
+from ..snapshot import load_snapshot
 from ..targets import resolve
 
 FAIL_ON = ("needs-compat", "never")
@@ -39,11 +40,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                     "Headers are read with <linux/ioctl.h> and <stddef.h> included first, as "
                     "their includers see them; a macro that cannot be evaluated is listed "
                     "under 'skipped' with clang's reason.",
-        epilog="example: abiscope ioctls /usr/include/linux/kvm.h --native x86_64 --compat "
-               "i386. exit status: 0, or 1 with --fail-on needs-compat when an entry is not "
+        epilog="examples: abiscope ioctls /usr/include/linux/kvm.h --native x86_64 --compat "
+               "i386; abiscope ioctls --snapshot abi.json --native aarch64 --compat arm. "
+               "exit status: 0, or 1 with --fail-on needs-compat when an entry is not "
                "'same'; 2 usage or input error.")
     p.add_argument("headers", nargs="*", metavar="HEADER",
                    help="headers to scan (default: `headers` of the configuration)")
+    p.add_argument("--snapshot", metavar="FILE.json",
+                   help="read the requests from an abiscope.layout/1 snapshot instead of "
+                        "headers (no clang needed; see docs/ioctls.md for what a snapshot "
+                        "does not keep)")
     p.add_argument("--native", default="x86_64", help="the wider, native ABI (default x86_64)")
     p.add_argument("--compat", default="i386", help="the compat ABI (default i386)")
     add_output_options(p, ("text", "json"))
@@ -56,18 +62,35 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    headers = input_headers(args, config)
-    if not headers:
-        raise UsageError("no header given (name one, or set `headers` in abiscope.toml)")
-    pair = resolve([args.native, args.compat]).targets
-    if len(pair) != 2 or args.native == args.compat:
-        raise UsageError("--native and --compat must name two different targets")
-    scan = scan_ioctls(headers, pair, parse_options(args, config), jobs=args.jobs)
-    report = audit(scan, pair[0].name, pair[1].name)
+    if args.snapshot:
+        if args.headers:
+            raise UsageError("give headers or --snapshot, not both")
+        if args.native == args.compat:
+            raise UsageError("--native and --compat must name two different targets")
+        model = load_snapshot(args.snapshot)
+        missing = [t for t in (args.native, args.compat) if t not in model.targets]
+        if missing:
+            raise InputError(f"--snapshot {args.snapshot} has no layouts for "
+                             f"{', '.join(missing)} (it has: {', '.join(model.targets)})")
+        native, compat = args.native, args.compat
+        scan = scan_of_model(model, (native, compat))
+        where = args.snapshot
+    else:
+        config = load_config(args.config)
+        headers = input_headers(args, config)
+        if not headers:
+            raise UsageError("no header given (name one, or set `headers` in abiscope.toml, "
+                             "or give --snapshot)")
+        pair = resolve([args.native, args.compat]).targets
+        if len(pair) != 2 or args.native == args.compat:
+            raise UsageError("--native and --compat must name two different targets")
+        native, compat = pair[0].name, pair[1].name
+        scan = scan_ioctls(headers, pair, parse_options(args, config), jobs=args.jobs)
+        where = ", ".join(relpath(h) for h in headers)
+    report = audit(scan, native, compat)
     if not report.ioctls and not report.skipped:
-        raise InputError(f"{', '.join(relpath(h) for h in headers)}: no ioctl request macro "
-                         "(_IO, _IOR, _IOW, _IOWR, _IOC) defined here")
+        raise InputError(f"{where}: no ioctl request macro (_IO, _IOR, _IOW, _IOWR, _IOC) "
+                         "defined here")
     if args.format == "json":
         write(dumps(report_to_json(report)), args.output)
     else:
@@ -88,7 +111,8 @@ def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
         why = "; ".join(r.message for r in e.reasons[:3])
         if len(e.reasons) > 3:
             why += f"; … {len(e.reasons) - 3} more"
-        table.add_row(e.macro, f"{e.header}:{e.line}", f"{e.native_number:#x}",
+        name = e.macro if e.alias_of is None else f"{e.macro} (= {e.alias_of})"
+        table.add_row(name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
                       f"{e.compat_number:#x}", e.arg_type or "",
                       f"[{STYLE[e.klass]}]{e.klass}[/]", why)
     counts = report.counts()

@@ -15,7 +15,7 @@ Its modules, in the order data flows through them:
 - :mod:`.walker`: a translation unit's records and enums as model data;
 - :mod:`.declarations`: declarations for the layout engine, and the records it lays out
   where clang may differ from GCC;
-- :mod:`.macro_values`: object-like macros' values (ioctl numbers);
+- :mod:`.macro_values`: which macros are ioctl requests (one rule for all) and their values;
 - :mod:`.isolation`: which headers of a batch could see something they would not alone;
 - :mod:`.units`: one unit of work (a batch of headers x a group of targets);
 - :mod:`.driver`: :func:`parse`, units over processes and the cache, merged into a model;
@@ -28,7 +28,8 @@ from ..model import Model
 from .bindings import builtin_include_dir, clang_version, load_cindex, relpath
 from .declarations import parse_decls
 from .driver import BATCH_SIZE, CHUNK_SIZE, batches, chunks, merge, parse
-from .ioctl_scan import ioctl_argument, scan_ioctls
+from .ioctl_scan import scan_ioctls
+from .macro_values import ioctl_argument
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .tokens import LazyMacros, NeedsMacros, align_attr, read_macros
 from .units import Given, UnitResult, parse_group, parse_target, parse_unit

@@ -1,14 +1,14 @@
-"""``abiscope ioctls``: the ioctl request macros of the inputs, decoded per target.
+"""``abiscope ioctls``: the ioctl request macros of the inputs (found by the one rule,
+:func:`.macro_values.discover_requests`), decoded per target with their argument types.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .. import sandbox
 from ..errors import InputError, SourceLocation
 from ..model import (
     CType,
@@ -17,11 +17,12 @@ from ..model import (
     IoctlSkip,
 )
 from ..targets import Target
+from . import sandbox
 from .bindings import evaluate_cursor, load_cindex, relpath
 from .driver import merge
-from .macro_values import IOCTL_MACROS, PROBE_PREFIX
+from .macro_values import PROBE_PREFIX, discover_requests
 from .options import ParseOptions, clang_args
-from .tokens import is_function_like, read_macros
+from .tokens import LazyMacros
 from .walker import TargetResult, TargetWalker
 
 # ---------------------------------------------------------------------------------------
@@ -34,43 +35,6 @@ _IOCTL_PRELUDE = """\
 #include <stddef.h>
 """
 _ARG_PREFIX = "__abiscope_arg_"
-
-
-def ioctl_argument(tokens: Sequence[str], aliases: Mapping[str, str] | None = None
-                   ) -> tuple[str, str | None] | None:
-    """The request macro a definition calls and its argument type as written.
-
-    ``_IOW('f', 1, struct foo)`` gives ``("_IOW", "struct foo")``; ``_IOC(d, t, n,
-    sizeof(struct foo))`` gives ``("_IOC", "struct foo")``; ``_IO`` or a numeric size gives
-    ``(macro, None)``. ``None`` when the definition calls no request macro directly.
-    ``aliases`` maps other names to the request macro they stand for (``_SIOWR`` → ``_IOWR``).
-    """
-    for i, name in enumerate(tokens[:-1]):
-        tok = (aliases or {}).get(name, name)
-        if tok not in IOCTL_MACROS or tokens[i + 1] != "(":
-            continue
-        args: list[list[str]] = [[]]
-        depth = 0
-        for t in tokens[i + 2:]:
-            if t in "([{":
-                depth += 1
-            elif t in ")]}":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif t == "," and depth == 0:
-                args.append([])
-                continue
-            args[-1].append(t)
-        if tok == "_IO":
-            return tok, None
-        if tok == "_IOC":
-            size = args[3] if len(args) > 3 else []
-            if len(size) > 3 and size[0] == "sizeof" and size[1] == "(" and size[-1] == ")":
-                return tok, " ".join(size[2:-1])
-            return tok, None
-        return tok, " ".join(args[2]) if len(args) > 2 and args[2] else None
-    return None
 
 
 def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
@@ -90,50 +54,16 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
                          unsaved_files=[*unsaved, (probe_path, head)])
     except ci.TranslationUnitLoadError as exc:
         raise InputError(f"{where}: clang could not parse it ({exc})") from None
-    wanted: list[tuple[str, SourceLocation, str | None]] = []
-    makers = set(IOCTL_MACROS)
-    wrappers: dict[str, list[str]] = {}  # function-like macros, e.g. soundcard.h's _SIOWR
-    objects: list[tuple[Any, list[str]]] = []
-    for cursor in tu.cursor.get_children():
-        if cursor.kind != ci.CursorKind.MACRO_DEFINITION:
-            continue
-        tokens = [t.spelling for t in cursor.get_tokens()]
-        if len(tokens) < 2:
-            continue
-        if is_function_like(cursor, tokens) or len(tokens) == 2:
-            wrappers[tokens[0]] = tokens[1:]  # a wrapper, or an alias (`#define _SIO _IO`)
-        if not is_function_like(cursor, tokens) and cursor.location.file is not None and \
-                os.path.realpath(cursor.location.file.name) == main:
-            objects.append((cursor, tokens))
-    grew = True
-    while grew:  # a wrapper of a wrapper of _IOW makes requests too
-        found = {n for n, body in wrappers.items() if n not in makers and makers & set(body)}
-        makers |= found
-        grew = bool(found)
-    aliases: dict[str, str] = {}
-    for name, body in wrappers.items():
-        seen = {name}
-        while len(body) == 1 and body[0] not in IOCTL_MACROS and body[0] in wrappers \
-                and body[0] not in seen:
-            seen.add(body[0])
-            body = wrappers[body[0]]
-        if len(body) == 1 and body[0] in IOCTL_MACROS:
-            aliases[name] = body[0]
-    for cursor, tokens in objects:
-        body = tokens[1:]
-        if not makers.intersection(body) or (len(body) == 1 and body[0] in makers):
-            continue  # no request, or an alias of a request maker (`#define _SIO _IO`)
-        loc = cursor.location
-        call = ioctl_argument(body, aliases)
-        wanted.append((tokens[0], SourceLocation(where, loc.line, loc.column),
-                       call[1] if call else None))
+    wanted = [(r.name, SourceLocation(where, r.cursor.location.line, r.cursor.location.column),
+               r.arg, r.alias_of)
+              for r in discover_requests(tu, {main}, walker.fast)]
     if not wanted:
         return [], []
     lines = [head]
     line = head.count("\n")  # probe lines follow the prelude and the #include
     value_line: dict[int, int] = {}
     type_line: dict[int, int] = {}
-    for i, (name, _, arg) in enumerate(wanted):
+    for i, (name, _, arg, _) in enumerate(wanted):
         lines.append(f"static const unsigned long long {PROBE_PREFIX}{i} = "
                      f"(unsigned long long)({name});\n")
         line += 1
@@ -160,7 +90,7 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     arg_types: dict[int, CType] = {}
     walker.seen_decls.clear()
     walker.types.clear()
-    walker.macros = read_macros(tu)
+    walker.macros = LazyMacros(tu)  # (a body read when an attribute needs it)
     for cursor in tu.cursor.get_children():
         spelling = cursor.spelling
         if cursor.kind == ci.CursorKind.VAR_DECL and spelling.startswith(PROBE_PREFIX):
@@ -174,9 +104,10 @@ def _scan_header(index: Any, header: str, target: Target, options: ParseOptions,
     walker.drain_pending()
     requests: list[IoctlRequest] = []
     skipped: list[IoctlSkip] = []
-    for i, (name, loc, arg) in enumerate(wanted):
+    for i, (name, loc, arg, alias_of) in enumerate(wanted):
         if i in numbers and value_line[i] not in probe_errors:
-            requests.append(IoctlRequest(name, where, loc, numbers[i], arg, arg_types.get(i)))
+            requests.append(IoctlRequest(name, where, loc, numbers[i], arg, arg_types.get(i),
+                                         alias_of))
             continue
         reason = probe_errors.get(value_line[i]) or "clang could not fold it to a constant"
         if header_errors:
