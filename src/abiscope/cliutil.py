@@ -65,6 +65,9 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                         "/usr/include/<multiarch> or /usr/<triple>/include where present")
     g.add_argument("--no-system-dirs", action="store_true",
                    help="do not add any per-target system include dir")
+    g.add_argument("--freestanding", action="store_true",
+                   help="parse freestanding (clang's own <stdint.h>, <limits.h>, ...) even "
+                        "where a target has a libc tree (default: hosted there, as its gcc)")
     g.add_argument("--all-files", action="store_true",
                    help="also show records declared in included headers")
     g.add_argument("--strict", action="store_true",
@@ -146,6 +149,7 @@ def parse_options(args: argparse.Namespace, config: Config,
         force_includes=(*config.force_include, *args.force_includes, *db.force_includes),
         std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
         system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
+        freestanding=getattr(args, "freestanding", False),
         allow_include_outside=getattr(args, "allow_include_outside", False),
     )
 
