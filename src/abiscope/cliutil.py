@@ -19,8 +19,9 @@ from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath, set_session
+from .frontend.versions import files_read, version_skew
 from .inputs import CompileFlags, expand, read_compile_commands
-from .model import Model, Record, restricted
+from .model import Model, Record, TreeSkew, restricted
 from .targets import Selection, Target, group_members, resolve
 
 if TYPE_CHECKING:
@@ -222,7 +223,20 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
         raise InputError("--strict: some headers do not parse on some targets (see above)")
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
+    skews = warn_version_skew(selection.targets, options, [*headers, *files_read(model)])
+    if skews:  # set in place: the parse cache ties its rendered text to the model's identity
+        object.__setattr__(model, "skews", skews)
     return model
+
+
+def warn_version_skew(targets: Sequence[Target], options: ParseOptions,
+                      files: Sequence[str]) -> tuple[TreeSkew, ...]:
+    """Header trees the targets read in different versions (:mod:`abiscope.frontend.
+    versions`), each said once on stderr; the JSON and SARIF outputs carry them too."""
+    skews = version_skew(targets, options, files)
+    for s in skews:
+        err(f"warning: {s.message}")
+    return skews
 
 
 def input_headers(args: argparse.Namespace, config: Config) -> list[str]:

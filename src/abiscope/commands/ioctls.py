@@ -15,13 +15,15 @@ from ..cliutil import (
     input_headers,
     parse_options,
     terminal,
+    warn_version_skew,
     write,
 )
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
+from ..frontend.versions import files_read
 from ..ioctls import CLASSES, IoctlReport, audit, report_to_json
-from ..model import dumps
+from ..model import dumps, skews_to_json
 from ..targets import resolve
 
 FAIL_ON = ("needs-compat", "never")
@@ -63,13 +65,20 @@ def run(args: argparse.Namespace) -> int:
     pair = resolve([args.native, args.compat]).targets
     if len(pair) != 2 or args.native == args.compat:
         raise UsageError("--native and --compat must name two different targets")
-    scan = scan_ioctls(headers, pair, parse_options(args, config), jobs=args.jobs)
+    options = parse_options(args, config)
+    scan = scan_ioctls(headers, pair, options, jobs=args.jobs)
+    files = [*headers, *files_read(scan.model),
+             *(r.location.file for reqs in scan.requests.values() for r in reqs)]
+    skews = warn_version_skew(pair, options, files)
     report = audit(scan, pair[0].name, pair[1].name)
     if not report.ioctls and not report.skipped:
         raise InputError(f"{', '.join(relpath(h) for h in headers)}: no ioctl request macro "
                          "(_IO, _IOR, _IOW, _IOWR, _IOC) defined here")
     if args.format == "json":
-        write(dumps(report_to_json(report)), args.output)
+        doc = report_to_json(report)
+        if skews:  # (absent when both targets read one version: additive)
+            doc["version_skew"] = skews_to_json(skews)
+        write(dumps(doc), args.output)
     else:
         _text(report, args.only, args.output)
     failing = any(e.klass != "same" for e in report.ioctls)
