@@ -113,3 +113,71 @@ def test_cross_targets_search_the_hosts_include_dir_last(tmp_path: Path) -> None
     tally = compare_model(model, "arm", gcc.records, "z.h")
     assert not tally.mismatches, "\n".join(tally.mismatches)
     assert tally.records >= 4
+
+
+# Headers of Debian library packages (-dev), which live in the host's /usr/include for
+# every architecture: (header, package, extra -I dirs)
+DEV_HEADERS = (
+    ("zlib.h", "zlib1g-dev", ()),
+    ("lzma.h", "liblzma-dev", ()),
+    ("png.h", "libpng-dev", ()),
+    ("uuid/uuid.h", "uuid-dev", ()),
+    ("brotli/decode.h", "libbrotli-dev", ()),
+    ("brotli/encode.h", "libbrotli-dev", ()),
+    ("nettle/sha2.h", "nettle-dev", ()),
+    ("nettle/aes.h", "nettle-dev", ()),
+    ("libxml/tree.h", "libxml2-dev", ("/usr/include/libxml2",)),
+    ("libxml/parser.h", "libxml2-dev", ("/usr/include/libxml2",)),
+    ("libxml/xmlreader.h", "libxml2-dev", ("/usr/include/libxml2",)),
+)
+
+
+def _gcc_compiles(target: str, name: str, dirs: list[str], extra: tuple[str, ...]) -> bool:
+    import subprocess
+
+    gcc = find_gcc(target)
+    assert gcc is not None
+    builtin = subprocess.run([gcc, "-print-file-name=include"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    argv = [gcc, "-nostdinc", *(f"-I{d}" for d in extra), "-isystem", builtin,
+            *(a for d in dirs for a in ("-isystem", d)), "-std=gnu11", "-w", "-fsyntax-only",
+            "-x", "c", "-"]
+    return subprocess.run(argv, input=f"#include <{name}>\n", capture_output=True,
+                          text=True).returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_debian_library_headers_match_gcc(target: str, tmp_path: Path) -> None:
+    """Headers of Debian library packages, found where each target's gcc finds them (its
+    cross tree, then the host's ``/usr/include``), each parsed alone: every one gcc compiles
+    parses, and every record they reach equals gcc's DWARF."""
+    if find_gcc(target) is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    missing = sorted({pkg for name, pkg, extra in DEV_HEADERS
+                      if not any(os.path.isfile(os.path.join(d, name))
+                                 for d in ("/usr/include", *extra))})
+    if missing:
+        skip_or_fail(f"{', '.join(missing)} not installed (make deps)")
+    dirs = system_include_dirs(target)
+    if target != "x86_64":
+        dirs = [*dirs, "/usr/include"]  # (the oracle's x86_64 dirs end with it already)
+    extra = tuple(sorted({d for _, _, e in DEV_HEADERS for d in e}))
+    chosen = [name for name, _, _ in DEV_HEADERS if _gcc_compiles(target, name, dirs, extra)]
+    assert len(chosen) >= 8, chosen
+    wrappers = []
+    for i, name in enumerate(chosen):
+        (tmp_path / f"dev_{i:02d}.h").write_text(f"#include <{name}>\n")
+        wrappers.append(str(tmp_path / f"dev_{i:02d}.h"))
+    model = frontend.parse(wrappers, [TARGETS[target]],
+                           frontend.ParseOptions(all_files=True, include_dirs=extra), jobs=1)
+    assert not model.failures, [f.summary() for f in model.failures]
+    source = "".join(f"#include <{n}>\n" for n in chosen)
+    gcc = gcc_layouts({"dev": source}, target, {"dev": probes_for(model, target)},
+                      include_dirs=[*extra, *dirs], extra_flags=("-fhosted",))["dev"]
+    assert gcc.ok, gcc.stderr
+    tally = compare_model(model, target, gcc.records, "Debian library headers")
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert tally.records > 90
+    print(f"Debian library headers {target}: {len(chosen)} headers, {tally.records} records "
+          f"({tally.members} members) compared with gcc")
