@@ -156,3 +156,17 @@ def test_debian_kvm_ioctls_report_the_cross_trees_skew(
     assert {v["target"]: v["version"] for v in skew["versions"]} == {
         "x86_64": host.version, "i386": cross.version}
     assert res.err.count("different versions") == 1
+
+
+def test_a_warm_run_warns_as_the_cold_one(
+        trees: tuple[Path, Path, Path], tmp_path: Path,
+        run_cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm ``layout -f json`` served from the parse cache (a frame, no records) still
+    says it on stderr, and its JSON is the cold run's."""
+    new, old, header = trees
+    monkeypatch.setenv("ABISCOPE_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["layout", str(header), "--target", "x86_64,i386", *_args(new, old), "-f", "json"]
+    cold, warm = run_cli(*args), run_cli(*args)
+    assert cold.code == warm.code == 0
+    assert cold.out == warm.out and "version_skew" in json.loads(warm.out)
+    assert warm.err.count("different versions") == cold.err.count("different versions") == 1

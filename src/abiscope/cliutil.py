@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .cache import UnitCache
+from .cache import UnitCache, rendered_data
 from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
@@ -223,16 +223,21 @@ def load_model(args: argparse.Namespace, config: Config, macros: bool = False,
         raise InputError("--strict: some headers do not parse on some targets (see above)")
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
-    skews = warn_version_skew(selection.targets, options, [*headers, *files_read(model)])
+    files: Sequence[str] | None = [*headers, *files_read(model)]
+    if view is not None and not model.records:  # a frame: its records are in the text
+        served = rendered_data(model, view)
+        files = None if served is not None and b'"version_skew"' in served else files
+    skews = warn_version_skew(selection.targets, options, files)
     if skews:  # set in place: the parse cache ties its rendered text to the model's identity
         object.__setattr__(model, "skews", skews)
     return model
 
 
 def warn_version_skew(targets: Sequence[Target], options: ParseOptions,
-                      files: Sequence[str]) -> tuple[TreeSkew, ...]:
+                      files: Sequence[str] | None) -> tuple[TreeSkew, ...]:
     """Header trees the targets read in different versions (:mod:`abiscope.frontend.
-    versions`), each said once on stderr; the JSON and SARIF outputs carry them too."""
+    versions`; ``files`` read, None when unknown), each said once on stderr; the JSON and
+    SARIF outputs carry them too."""
     skews = version_skew(targets, options, files)
     for s in skews:
         err(f"warning: {s.message}")

@@ -73,17 +73,19 @@ def _reads(tree: str, files: Iterable[str], roots: Sequence[str]) -> bool:
 
 
 def version_skew(targets: Sequence[Target], options: ParseOptions,
-                 files: Iterable[str]) -> tuple[TreeSkew, ...]:
+                 files: Iterable[str] | None) -> tuple[TreeSkew, ...]:
     """Each system header tree of which the ``targets`` read different versions: the
     ``files`` the run read (inputs and where its records come from) decide whether a tree
-    was read at all. The first target's version is the reference of the fix."""
-    files = list(files)
+    was read at all (None: not known, every tree counts as read). The first target's
+    version is the reference of the fix."""
+    files = None if files is None else list(files)
     roots = sorted({d for t in targets for d in system_include_dirs(t, options)})
     out: list[TreeSkew] = []
     for tree in ("linux", "glibc"):
         found = [(t, v) for t in targets
                  if not t.hypothetical and (v := tree_version(tree, search_dirs(t, options)))]
-        if len({v.version for _, v in found}) < 2 or not _reads(tree, files, roots):
+        if len({v.version for _, v in found}) < 2 or (
+                files is not None and not _reads(tree, files, roots)):
             continue
         reference = found[0][1]
         off = [t for t, v in found if v.version != reference.version]
