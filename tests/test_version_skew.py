@@ -82,7 +82,7 @@ def test_layout_json_and_stderr_name_both_trees_and_the_fix(
     warnings = [line for line in res.err.splitlines() if "different versions" in line]
     assert len(warnings) == 1
     assert str(new / "linux/version.h") in warnings[0] and str(old / "linux/version.h") \
-        in warnings[0] and "--sysroot i386=DIR" in warnings[0]
+        in warnings[0] and "--sysroot i386=LINUX_i386" in warnings[0]
 
 
 def test_check_json_sarif_and_compat_json_carry_the_skew(

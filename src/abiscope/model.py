@@ -201,11 +201,13 @@ class TreeSkew:
 
     @property
     def message(self) -> str:
-        by: dict[tuple[str, str], list[str]] = {}
+        by: dict[str, dict[str, list[str]]] = {}  # version -> file -> targets
         for target, v in self.versions:
-            by.setdefault((v.version, v.file), []).append(target)
-        read = "; ".join(f"{', '.join(ts)} read {self.tree} {ver} ({file})"
-                         for (ver, file), ts in by.items())
+            by.setdefault(v.version, {}).setdefault(v.file, []).append(target)
+        read = "; ".join(
+            f"{self.tree} {ver} on " + ", ".join(f"{'/'.join(ts)} ({file})"
+                                                 for file, ts in files.items())
+            for ver, files in by.items())
         return (f"the selected targets read different versions of {self.tree}'s headers: "
                 f"{read}: differences between them may be the versions', not the ABIs'. "
                 f"Fix: {self.fix}")

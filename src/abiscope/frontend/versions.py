@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..model import Model, TreeSkew, TreeVersion
@@ -76,8 +77,8 @@ def version_skew(targets: Sequence[Target], options: ParseOptions,
                  files: Iterable[str] | None) -> tuple[TreeSkew, ...]:
     """Each system header tree of which the ``targets`` read different versions: the
     ``files`` the run read (inputs and where its records come from) decide whether a tree
-    was read at all (None: not known, every tree counts as read). The first target's
-    version is the reference of the fix."""
+    was read at all (None: not known, every tree counts as read). The version most
+    targets read (on a tie, the first target's) is the reference of the fix."""
     files = None if files is None else list(files)
     roots = sorted({d for t in targets for d in system_include_dirs(t, options)})
     out: list[TreeSkew] = []
@@ -87,7 +88,8 @@ def version_skew(targets: Sequence[Target], options: ParseOptions,
         if len({v.version for _, v in found}) < 2 or (
                 files is not None and not _reads(tree, files, roots)):
             continue
-        reference = found[0][1]
+        counts = Counter(v.version for _, v in found)  # the most common, else the first
+        reference = max((v for _, v in found), key=lambda v: counts[v.version])
         off = [t for t, v in found if v.version != reference.version]
         out.append(TreeSkew(tree, tuple((t.name, v) for t, v in found),
                             _fix(tree, reference, off, options)))
@@ -97,17 +99,17 @@ def version_skew(targets: Sequence[Target], options: ParseOptions,
 def _fix(tree: str, reference: TreeVersion, off: Sequence[Target],
          options: ParseOptions) -> str:
     """The ``--sysroot`` arguments that give the ``off`` targets the reference version:
-    that version's headers first, then each target's own tree (its libc, or its kernel
-    headers), so nothing else changes."""
-    what = "kernel headers (make headers_install ARCH=...)" if tree == "linux" \
-        else "glibc headers"
+    that version's headers first (a placeholder per target), then the target's own dirs, so
+    that its libc (or its kernel headers) stays its own."""
     args = []
     for t in off:
-        args.append(f"--sysroot {t.name}=DIR")
+        args.append(f"--sysroot {t.name}={tree.upper()}_{t.name}")
         args += [f"--sysroot {t.name}={d}" for d in system_include_dirs(t, options)]
-    name = "Linux" if tree == "linux" else "glibc"
-    return (f"{' '.join(args)}, with DIR holding {name} {reference.version}'s {what} for "
-            f"{', '.join(t.name for t in off)}; or one tree of one version for every target")
+    what = ("Linux {v}'s headers for that architecture (make headers_install ARCH=...; x86's "
+            "serve i386, x32 and x86_64 alike)" if tree == "linux"
+            else "glibc {v}'s headers for that target").format(v=reference.version)
+    return (f"{' '.join(args)}, each {tree.upper()}_<target> holding {what}; see "
+            "docs/targets.md, 'One kernel version per run'")
 
 
 def files_read(model: Model) -> list[str]:
