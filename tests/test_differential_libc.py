@@ -3,8 +3,13 @@
 Thirty common libc headers (threads, signals, sockets, stat, time, IPC, ELF, ...) from each
 target's own tree (``/usr/<triple>/include``, from ``libc6-dev-<arch>-cross``), one
 translation unit per target, every record they reach compared with gcc's DWARF: size,
-``_Alignof``, every member's offset and width; in the slow run, every public glibc header
-(about 236 per target: the top level, ``sys/``, ``net*/``, ``arpa/``, ``rpc/``, ...).
+``_Alignof``, every member's offset and width. In the slow run, every public glibc header
+that the target's gcc compiles alone with ``-D_GNU_SOURCE`` (234 to 245 per target: the top
+level, ``sys/``, ``net*/``, ``arpa/``, ``rpc/``, ...; on the 32-bit targets with a 32-bit
+``time_t`` also with ``-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64``) is parsed in its own
+translation unit, hosted as gcc compiles it (none may fail: ``sys/inotify.h`` needs
+``<stdint.h>`` to pull in ``<features.h>``), and every record they reach is compared with
+the DWARF of one gcc translation unit holding them all.
 glibc is where a typedef's ``aligned`` names an untagged struct (``siginfo_t`` on x32,
 ``__pthread_unwind_buf_t``), where lock words are aligned by a macro after the declarator
 (``__LOCK_ALIGNMENT``), and where a predefined CPU macro changes a layout (m68k's
