@@ -170,3 +170,43 @@ def test_a_warm_run_warns_as_the_cold_one(
     assert cold.code == warm.code == 0
     assert cold.out == warm.out and "version_skew" in json.loads(warm.out)
     assert warm.err.count("different versions") == cold.err.count("different versions") == 1
+
+
+def test_a_version_file_linked_out_of_the_include_path_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "version.h"
+    outside.parent.mkdir()
+    outside.write_text("#define LINUX_VERSION_CODE 1\n")
+    tree = tmp_path / "tree"
+    (tree / "linux").mkdir(parents=True)
+    (tree / "linux" / "version.h").symlink_to(outside)
+    assert tree_version("linux", [str(tree)]) is None
+    (tree / "linux" / "version.h").unlink()
+    (tree / "linux" / "version.h").symlink_to("/dev/zero")  # (not a regular file)
+    assert tree_version("linux", [str(tree)]) is None
+
+
+def test_the_documented_fix_gives_i386_one_kernel(
+        tmp_path: Path, run_cli: Callable[..., CliResult]) -> None:
+    """docs/targets.md's recipe on Debian: i386 reads the host's kernel headers (a directory
+    of links, x86's asm/ included) before its own libc tree: no warning, and only the real
+    layout differences of kvm.h are left."""
+    kvm, cross = "/usr/include/linux/kvm.h", "/usr/i686-linux-gnu/include"
+    asm = "/usr/include/x86_64-linux-gnu/asm"
+    if not (os.path.isfile(kvm) and os.path.isdir(cross) and os.path.isdir(asm)):
+        skip_or_fail("linux-libc-dev or libc6-dev-i386-cross missing (make deps)")
+    links = tmp_path / "k"
+    links.mkdir()
+    for d in ("linux", "asm-generic"):
+        (links / d).symlink_to(f"/usr/include/{d}")
+    (links / "asm").symlink_to(asm)
+    args = ["ioctls", kvm, "--native", "x86_64", "--compat", "i386", "-f", "json"]
+    skewed = run_cli(*args)
+    fixed = run_cli(*args, "--sysroot", f"i386={links}", "--sysroot", f"i386={cross}",
+                    "--sysroot", "i386=/usr/include")
+    assert skewed.code == fixed.code == 0, fixed.err
+    assert "different versions" not in fixed.err
+    before, after = json.loads(skewed.out), json.loads(fixed.out)
+    assert "version_skew" not in after
+    assert after["counts"]["layout_differs"] <= before["counts"]["layout_differs"]
+    print(f"kvm.h x86_64 vs i386: {before['counts']['layout_differs']} layout_differs with "
+          f"the cross tree, {after['counts']['layout_differs']} with one kernel")

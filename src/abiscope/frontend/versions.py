@@ -38,12 +38,16 @@ def _defines(path: str) -> dict[str, int]:
 
 def tree_version(tree: str, dirs: Sequence[str]) -> TreeVersion | None:
     """The version of ``tree`` ("linux" or "glibc") the include path ``dirs`` gives: the
-    first ``linux/version.h`` or ``features.h`` found, as the preprocessor would find it."""
+    first ``linux/version.h`` or ``features.h`` found, as the preprocessor would find it; a
+    regular file only, that lies inside one of ``dirs`` once links are resolved."""
     name = "linux/version.h" if tree == "linux" else "features.h"
+    roots = [os.path.realpath(d) + os.sep for d in dirs]
     for d in dirs:
         path = os.path.join(d, name)
         if not os.path.isfile(path):
             continue
+        if not os.path.realpath(path).startswith(tuple(roots)):
+            return None  # (a link out of the include path: not read, as the sandbox would)
         values = _defines(path)
         if tree == "linux" and "LINUX_VERSION_CODE" in values:
             code = values["LINUX_VERSION_CODE"]
