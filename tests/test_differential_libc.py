@@ -61,7 +61,7 @@ def _compare(target: str, source: str, tree: list[str], tmp_path: Path) -> Tally
                            frontend.ParseOptions(all_files=True), jobs=1)
     assert not model.failures, model.failures
     gcc = gcc_layouts({"libc": source}, target, {"libc": probes_for(model, target)},
-                      include_dirs=tree)["libc"]
+                      include_dirs=tree, extra_flags=("-fhosted",))["libc"]
     assert gcc.ok, gcc.stderr
     tally = Tally()
     tally.add(compare_model(model, target, gcc.records, "libc_headers.h"))
