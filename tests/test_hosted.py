@@ -10,6 +10,7 @@ directories are searched in the order of the target's Debian gcc, the host's
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import pytest
 from abiscope import frontend
 from abiscope.frontend.options import clang_args, hosted
 from abiscope.targets import TARGETS
-from conftest import skip_or_fail
+from conftest import CliResult, skip_or_fail
 from differential import compare_model, gcc_layouts, probes_for
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs
 
@@ -181,3 +182,17 @@ def test_debian_library_headers_match_gcc(target: str, tmp_path: Path) -> None:
     assert tally.records > 90
     print(f"Debian library headers {target}: {len(chosen)} headers, {tally.records} records "
           f"({tally.members} members) compared with gcc")
+
+
+def test_freestanding_flag_on_the_command_line(tmp_path: Path,
+                                               run_cli: Callable[..., CliResult]) -> None:
+    """``--freestanding``: the minimal case no longer parses on i386 (exit 2, the reason
+    said); without it, it does."""
+    if not frontend.system_include_dirs(TARGETS["i386"], frontend.ParseOptions()):
+        skip_or_fail("no i386 libc tree (libc6-dev-i386-cross; make deps)")
+    header = tmp_path / "flexarr.h"
+    header.write_text(CASES["flexarr.h"])
+    hosted_run = run_cli("layout", str(header), "--target", "i386", "--no-cache")
+    assert hosted_run.code == 0, hosted_run.err
+    free = run_cli("layout", str(header), "--target", "i386", "--no-cache", "--freestanding")
+    assert free.code == 2 and "parses on no selected target" in free.err
