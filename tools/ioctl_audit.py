@@ -6,8 +6,10 @@
 
 Runs `abiscope ioctls` (the CLI, so the command printed below reproduces the JSON) over every
 header of one Linux UAPI tree, read the same way on both sides so that the two ABIs see the
-same kernel version: x86 reads the host's /usr/include (linux-libc-dev; its asm/ headers serve
-i386 and x86_64 alike), Arm reads aarch64's cross tree (linux-libc-dev-arm64-cross) for
+same kernel version: on x86, i386 reads the host's kernel headers (linux-libc-dev; its asm/
+headers serve i386 and x86_64 alike) through a directory of links, KDIR, before its own libc
+tree (the host's /usr/include/x86_64-linux-gnu is the host's glibc too: i386 fails on
+gnu/stubs-32.h there); Arm reads aarch64's cross tree (linux-libc-dev-arm64-cross) for
 linux/ and each target's own cross tree for asm/.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -26,19 +29,32 @@ from abiscope import __version__
 
 TREES = {
     ("x86_64", "i386"): ("/usr/include/linux", [
-        "--sysroot", "i386=/usr/include/x86_64-linux-gnu", "--sysroot", "i386=/usr/include"]),
+        "--sysroot", "i386=KDIR", "--sysroot", "i386=/usr/i686-linux-gnu/include",
+        "--sysroot", "i386=/usr/include"]),
     ("aarch64", "arm"): ("/usr/aarch64-linux-gnu/include/linux", []),
 }
+KERNEL_DIRS = ("linux", "asm-generic", "drm", "misc", "mtd", "rdma", "sound", "video", "xen")
+
+
+def kernel_links(kdir: str) -> None:
+    """KDIR: the host's kernel headers alone (x86's asm/ from its multiarch dir)."""
+    for d in KERNEL_DIRS:
+        if os.path.isdir(f"/usr/include/{d}"):
+            os.symlink(f"/usr/include/{d}", os.path.join(kdir, d))
+    os.symlink("/usr/include/x86_64-linux-gnu/asm", os.path.join(kdir, "asm"))
 
 
 def main(native: str, compat: str) -> int:
     root, extra = TREES[(native, compat)]
     headers = sorted(glob.glob(f"{root}/**/*.h", recursive=True))
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out, \
+            tempfile.TemporaryDirectory(prefix="abiscope-kdir-") as kdir:
+        kernel_links(kdir)
         cmd = ["abiscope", "ioctls", "--native", native, "--compat", compat, *extra,
                "-f", "json", "-o", out.name]
+        run = [a.replace("KDIR", kdir) for a in cmd]
         start = time.perf_counter()
-        proc = subprocess.run([*cmd, *headers], capture_output=True, text=True)
+        proc = subprocess.run([*run, *headers], capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr)

@@ -232,9 +232,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         findings = _verified(findings, model, args, config)
     targets = list(model.targets)
     if args.format == "json":
-        write(render_json(findings, targets, model.failures), args.output)
+        write(render_json(findings, targets, model.failures, model.skews), args.output)
     elif args.format == "sarif":
-        write(render_sarif(findings, rules, model.failures), args.output)
+        write(render_sarif(findings, rules, model.failures, model.skews), args.output)
     elif args.format == "github":
         write(render_github(findings), args.output)
     elif args.output:

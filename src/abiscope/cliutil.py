@@ -19,8 +19,9 @@ from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath
+from .frontend.versions import files_read, version_skew
 from .inputs import CompileFlags, expand, read_compile_commands
-from .model import Model, Record, restricted
+from .model import Model, Record, TreeSkew, restricted
 from .targets import Selection, Target, group_members, resolve
 
 if TYPE_CHECKING:
@@ -65,6 +66,9 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                         "/usr/include/<multiarch> or /usr/<triple>/include where present")
     g.add_argument("--no-system-dirs", action="store_true",
                    help="do not add any per-target system include dir")
+    g.add_argument("--freestanding", action="store_true",
+                   help="parse freestanding (clang's own <stdint.h>, <limits.h>, ...) even "
+                        "where a target has a libc tree (default: hosted there, as its gcc)")
     g.add_argument("--all-files", action="store_true",
                    help="also show records declared in included headers")
     g.add_argument("--strict", action="store_true",
@@ -146,6 +150,7 @@ def parse_options(args: argparse.Namespace, config: Config,
         force_includes=(*config.force_include, *args.force_includes, *db.force_includes),
         std=args.std or config.std or "gnu11", sysroots=tuple(sysroots),
         system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
+        freestanding=getattr(args, "freestanding", False),
         allow_include_outside=getattr(args, "allow_include_outside", False),
     )
 
@@ -226,7 +231,27 @@ def _load(args: argparse.Namespace, config: Config, macros: bool,
         raise InputError("--strict: some headers do not parse on some targets (see above)")
     for h in dead:
         err(f"{h}: skipped, it parses on no selected target")
+    files: Sequence[str] | None
+    if isinstance(model, Rendered):  # a warm run's text: what it read is in the text
+        files = None if b'"version_skew"' in model.data else headers
+    else:
+        files = [*headers, *files_read(model)]
+    skews = warn_version_skew(selection.targets, options, files)
+    if skews and isinstance(model, Model):
+        # set in place: the parse cache ties its rendered text to the model's identity
+        object.__setattr__(model, "skews", skews)
     return model
+
+
+def warn_version_skew(targets: Sequence[Target], options: ParseOptions,
+                      files: Sequence[str] | None) -> tuple[TreeSkew, ...]:
+    """Header trees the targets read in different versions (:mod:`abiscope.frontend.
+    versions`; ``files`` read, None when unknown), each said once on stderr; the JSON and
+    SARIF outputs carry them too."""
+    skews = version_skew(targets, options, files)
+    for s in skews:
+        err(f"warning: {s.message}")
+    return skews
 
 
 def input_headers(args: argparse.Namespace, config: Config) -> list[str]:

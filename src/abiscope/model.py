@@ -183,6 +183,45 @@ class TargetInfo:
 
 
 @dataclass(frozen=True)
+class TreeVersion:
+    """The version of a system header tree one target reads, and the file that says it."""
+
+    tree: str  # "linux" (LINUX_VERSION_CODE) | "glibc" (__GLIBC__.__GLIBC_MINOR__)
+    version: str  # "6.1.4", "2.36"
+    file: str  # the linux/version.h or features.h read
+
+
+@dataclass(frozen=True)
+class TreeSkew:
+    """Selected targets that read different versions of one header tree (a warning)."""
+
+    tree: str
+    versions: tuple[tuple[str, TreeVersion], ...]  # (target, its version), in target order
+    fix: str  # the --sysroot arguments that give every target one version
+
+    @property
+    def message(self) -> str:
+        by: dict[str, dict[str, list[str]]] = {}  # version -> file -> targets
+        for target, v in self.versions:
+            by.setdefault(v.version, {}).setdefault(v.file, []).append(target)
+        read = "; ".join(
+            f"{self.tree} {ver} on " + ", ".join(f"{'/'.join(ts)} ({file})"
+                                                 for file, ts in files.items())
+            for ver, files in by.items())
+        return (f"the selected targets read different versions of {self.tree}'s headers: "
+                f"{read}: differences between them may be the versions', not the ABIs'. "
+                f"Fix: {self.fix}")
+
+
+def skews_to_json(skews: Iterable[TreeSkew]) -> list[dict[str, Any]]:
+    """The ``version_skew`` field of the JSON outputs (present only when not empty)."""
+    return [{"tree": s.tree, "message": s.message, "fix": s.fix,
+             "versions": [{"target": t, "version": v.version, "file": v.file}
+                          for t, v in s.versions]}
+            for s in skews]
+
+
+@dataclass(frozen=True)
 class Model:
     """Everything abiscope knows about a set of headers on a set of targets."""
 
@@ -192,6 +231,7 @@ class Model:
     failures: tuple[ParseFailure, ...] = ()
     inputs: tuple[str, ...] = field(default=())
     macros: tuple[Macro, ...] = ()
+    skews: tuple[TreeSkew, ...] = ()  # header trees read in different versions (warnings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
@@ -220,6 +260,7 @@ def restricted(model: Model, targets: Collection[str]) -> Model:
         model.inputs,
         tuple(replace(m, values={t: m.values[t] for t in keep if t in m.values})
               for m in model.macros if any(t in m.values for t in keep)),
+        model.skews,
     )
 
 
@@ -397,7 +438,7 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
 def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, Any]:
     chosen = sorted(model.records if records is None else records, key=lambda r: r.name)
     memo: dict[int, dict[str, Any]] = {}
-    return {
+    doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "inputs": list(model.inputs),
         "targets": {
@@ -435,6 +476,9 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
             for f in sorted(model.failures, key=lambda f: (f.header, f.target))
         ],
     }
+    if model.skews:  # (absent when every target reads one version: additive)
+        doc["version_skew"] = skews_to_json(model.skews)
+    return doc
 
 
 _COUNTS = frozenset({"size", "align", "offset_bits", "size_bits", "tail_padding",
@@ -502,9 +546,16 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
                   dict(m["values"]), tuple(m.get("records", ())))
             for m in doc.get("macros", ())
         )
+        skews = tuple(
+            TreeSkew(s["tree"], tuple((v["target"], TreeVersion(s["tree"], v["version"],
+                                                                 v["file"]))
+                                      for v in s["versions"]), s["fix"])
+            for s in doc.get("version_skew", ())
+        )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
-    return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros)
+    return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros,
+                 skews)
 
 
 def json_schema() -> dict[str, Any]:

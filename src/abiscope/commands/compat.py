@@ -25,7 +25,7 @@ from ..cliutil import (
 )
 from ..config import Config, load_config
 from ..errors import InputError, UsageError
-from ..model import Model
+from ..model import Model, dumps, skews_to_json
 from ..targets import resolve
 
 FAIL_ON = ("translate", "never")
@@ -108,7 +108,10 @@ def run(args: argparse.Namespace) -> int:
     records = select_records(model, args.record, args.all_files)
     report = compat.compare(model, chosen["native"], chosen["compat"], records)
     if args.format == "json":
-        write(compat.render_json(report, model), args.output)
+        doc = compat.report_to_json(report, model)
+        if model.skews:  # (absent when both targets read one version: additive)
+            doc["version_skew"] = skews_to_json(model.skews)
+        write(dumps(doc), args.output)
     elif args.format == "xlat":
         roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
         write(compat.render_xlat(report, model, roots), args.output)

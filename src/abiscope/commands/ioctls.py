@@ -15,13 +15,15 @@ from ..cliutil import (
     input_headers,
     parse_options,
     terminal,
+    warn_version_skew,
     write,
 )
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
+from ..frontend.versions import files_read
 from ..ioctls import CLASSES, IoctlReport, audit, report_to_json, scan_of_model
-from ..model import dumps
+from ..model import TreeSkew, dumps, skews_to_json
 from ..snapshot import load_snapshot
 from ..targets import resolve
 
@@ -62,6 +64,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    skews: tuple[TreeSkew, ...] = ()
     if args.snapshot:
         if args.headers:
             raise UsageError("give headers or --snapshot, not both")
@@ -85,14 +88,21 @@ def run(args: argparse.Namespace) -> int:
         if len(pair) != 2 or args.native == args.compat:
             raise UsageError("--native and --compat must name two different targets")
         native, compat = pair[0].name, pair[1].name
-        scan = scan_ioctls(headers, pair, parse_options(args, config), jobs=args.jobs)
+        options = parse_options(args, config)
+        scan = scan_ioctls(headers, pair, options, jobs=args.jobs)
+        files = [*headers, *files_read(scan.model),
+                 *(r.location.file for reqs in scan.requests.values() for r in reqs)]
+        skews = warn_version_skew(pair, options, files)
         where = ", ".join(relpath(h) for h in headers)
     report = audit(scan, native, compat)
     if not report.ioctls and not report.skipped:
         raise InputError(f"{where}: no ioctl request macro (_IO, _IOR, _IOW, _IOWR, _IOC) "
                          "defined here")
     if args.format == "json":
-        write(dumps(report_to_json(report)), args.output)
+        doc = report_to_json(report)
+        if skews:  # (absent when both targets read one version: additive)
+            doc["version_skew"] = skews_to_json(skews)
+        write(dumps(doc), args.output)
     else:
         _text(report, args.only, args.output)
     failing = any(e.klass != "same" for e in report.ioctls)

@@ -1,7 +1,8 @@
 """The C frontend: the one place that touches libclang (``clang.cindex``, libclang-ng wheel).
 
-Parses headers once per target, hermetically (``-nostdlibinc -ffreestanding``: clang's own
-builtin headers, never the host's, plus the per-target system dirs given or discovered), and
+Parses headers once per target, hermetically (``-nostdlibinc``: clang's own builtin headers
+and abiscope's, plus the per-target system dirs given or discovered; hosted where a Linux
+target has a libc tree, else ``-ffreestanding``), and
 turns what clang lays out into the plain data of :mod:`abiscope.model`. Nothing downstream
 sees a clang object.
 
@@ -19,7 +20,8 @@ Its modules, in the order data flows through them:
 - :mod:`.isolation`: which headers of a batch could see something they would not alone;
 - :mod:`.units`: one unit of work (a batch of headers x a group of targets);
 - :mod:`.driver`: :func:`parse`, units over processes and the cache, merged into a model;
-- :mod:`.ioctl_scan`: ``abiscope ioctls``.
+- :mod:`.ioctl_scan`: ``abiscope ioctls``;
+- :mod:`.versions`: the version of Linux's and glibc's headers each target reads.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ class ParseOptions:
     std: str = "gnu11"
     sysroots: tuple[tuple[str, str], ...] = ()  # (target name, include dir) from --sysroot
     system_dirs: bool = True  # discover per-target system include dirs
+    freestanding: bool = False  # clang's freestanding headers even where a libc tree exists
     all_files: bool = False  # collect every record, not only the inputs' and what they use
     macros: bool = False  # evaluate the inputs' ioctl request macros (_IO, _IOR, _IOW, …)
     macro_names: tuple[str, ...] = ()  # further object-like macros to evaluate
@@ -30,22 +31,38 @@ class ParseOptions:
 
 
 def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
-    """Per-target system include dirs: ``--sysroot`` first, else Debian's where they exist.
+    """Per-target system include dirs: ``--sysroot`` first, else Debian's where they exist,
+    in the order the target's Debian gcc searches them (``gcc -xc -E -v /dev/null``).
 
-    The host's multiarch layout (``/usr/include/<multiarch>`` + ``/usr/include``) serves the
-    target it was made for; any other Linux target uses its cross tree
-    ``/usr/<gnu-triple>/include`` (from ``libc6-dev-<arch>-cross``), which holds ``asm/``,
-    ``linux/`` and libc headers of that target. Nothing is added for a target without one.
+    The host's multiarch layout (``/usr/local/include``, ``/usr/include/<multiarch>``,
+    ``/usr/include``) serves the target it was made for; any other Linux target uses its
+    cross tree ``/usr/<gnu-triple>/include`` (from ``libc6-dev-<arch>-cross``: ``asm/``,
+    ``linux/`` and libc headers of that target), then the host's ``/usr/include``, where
+    the architecture-independent headers of ``-dev`` packages live (``zlib.h``), as Debian's
+    cross gccs do. Nothing is added for a target without one.
     """
     given = [d for t, d in options.sysroots if t in (target.name, target.triple)]
     if given or not options.system_dirs:
         return given
     dirs: list[str] = []
     if target.multiarch and os.path.isdir(f"/usr/include/{target.multiarch}"):
-        dirs += [f"/usr/include/{target.multiarch}", "/usr/include"]
+        local = ["/usr/local/include"] if os.path.isdir("/usr/local/include") else []
+        dirs += [*local, f"/usr/include/{target.multiarch}", "/usr/include"]
     elif target.gnu_triple and os.path.isdir(f"/usr/{target.gnu_triple}/include"):
         dirs.append(f"/usr/{target.gnu_triple}/include")
+        if os.path.isdir("/usr/include"):
+            dirs.append("/usr/include")
     return dirs
+
+
+def hosted(target: Target, options: ParseOptions) -> bool:
+    """Whether the target is parsed hosted, as its gcc compiles: a ``*-linux-gnu*`` target
+    with system include dirs, unless ``--freestanding``. Hosted, clang's ``<stdint.h>``,
+    ``<limits.h>`` and ``<inttypes.h>`` hand over to the libc's (glibc's ``<stdint.h>``
+    includes ``<features.h>``, which defines ``__BEGIN_DECLS``, ``__flexarr``, …), as
+    GCC's do; freestanding, they are clang's alone."""
+    return (not options.freestanding and "-linux-gnu" in target.triple
+            and bool(system_include_dirs(target, options)))
 
 
 def search_dirs(target: Target, options: ParseOptions) -> list[str]:
@@ -55,7 +72,8 @@ def search_dirs(target: Target, options: ParseOptions) -> list[str]:
 
 
 # abiscope's own headers for Linux targets, searched after -I and before clang's builtin
-# ones: a <stdint.h> with GCC's fast types (data/gnu-include/stdint.h says why)
+# ones: a <stdint.h> with GCC's fast types, a <stddef.h> with GCC's max_align_t
+# (data/gnu-include/*.h say why)
 GNU_INCLUDE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                "data", "gnu-include")
 
@@ -102,7 +120,8 @@ def gnu_predefines(target: Target) -> list[str]:
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
     args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
-            "-nostdlibinc", "-ffreestanding", "-fno-spell-checking", "-Wno-everything",
+            "-nostdlibinc", *([] if hosted(target, options) else ["-ffreestanding"]),
+            "-fno-spell-checking", "-Wno-everything",
             "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
     for d in gnu_include_dirs(target):

@@ -14,7 +14,7 @@ from rich.text import Text
 from .. import __version__
 from ..checks import Finding, Rule
 from ..errors import ParseFailure
-from ..model import dumps
+from ..model import TreeSkew, dumps, skews_to_json
 
 CHECK_SCHEMA = "abiscope.check/1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -75,10 +75,12 @@ def _failures_json(failures: Sequence[ParseFailure]) -> list[dict[str, Any]]:
 
 
 def render_json(findings: Sequence[Finding], targets: Sequence[str],
-                failures: Sequence[ParseFailure]) -> str:
+                failures: Sequence[ParseFailure], skews: Sequence[TreeSkew] = ()) -> str:
     doc = {"schema": CHECK_SCHEMA, "targets": list(targets),
            "findings": [finding_json(f) for f in findings],
            "failures": _failures_json(failures), "summary": summary_counts(findings)}
+    if skews:  # (absent when every target reads one version: additive)
+        doc["version_skew"] = skews_to_json(skews)
     return dumps(doc)
 
 
@@ -95,7 +97,7 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
 
 
 def render_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]],
-                 failures: Sequence[ParseFailure]) -> str:
+                 failures: Sequence[ParseFailure], skews: Sequence[TreeSkew] = ()) -> str:
     """SARIF 2.1.0: rule metadata with help, physical locations, stable fingerprints."""
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
@@ -115,6 +117,13 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]],
         "level": "warning",
         "message": {"text": f"{x.header} does not parse for {x.target}: {x.summary()}"},
     } for x in failures]
+    notifications += [{  # header trees read in different versions
+        "level": "warning", "message": {"text": s.message},
+        "descriptor": {"id": "abiscope/version-skew"},
+        "properties": {"tree": s.tree, "fix": s.fix,
+                       "versions": {t: {"version": v.version, "file": v.file}
+                                    for t, v in s.versions}},
+    } for s in skews]
     doc = {
         "$schema": SARIF_SCHEMA, "version": "2.1.0",
         "runs": [{
