@@ -53,8 +53,42 @@ def test_unavailable_target_says_why() -> None:
 
 
 def test_unknown_target_lists_the_known_ones() -> None:
-    with pytest.raises(UsageError, match=r"unknown target 'x86-64'.*i386"):
-        resolve("x86-64")
+    with pytest.raises(UsageError, match=r"unknown target 'sh4'.*i386"):
+        resolve("sh4")
+
+
+@pytest.mark.parametrize(("alias", "name"), [
+    ("x86-64", "x86_64"), ("amd64", "x86_64"), ("i686", "i386"), ("arm64", "aarch64"),
+    ("armhf", "arm"), ("ppc64el", "ppc64le"), ("powerpc", "ppc"), ("powerpc64", "ppc64")])
+def test_aliases_resolve_to_the_registry_target(alias: str, name: str) -> None:
+    assert names(alias) == [name]
+    assert names(f"{name},{alias}") == [name]  # one target, not two
+
+
+def test_x86_stays_a_group_and_names_win_over_aliases() -> None:
+    from abiscope.targets import ALIASES
+
+    assert names("x86") == ["i386", "x86_64", "x32"]
+    assert not set(ALIASES) & (set(TARGETS) | set(GROUPS))
+
+
+@pytest.mark.parametrize(("typo", "hint"), [
+    ("x86_46", "x86_64"), ("X86_64", "x86_64"), ("aarch46", "aarch64"), ("amd46", "x86_64")])
+def test_near_miss_says_did_you_mean(typo: str, hint: str) -> None:
+    with pytest.raises(UsageError, match=rf"did you mean {hint}\?"):
+        resolve(typo)
+
+
+def test_targets_command_lists_the_aliases(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from abiscope.cli import main
+
+    assert main(["targets", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    by_name = {t["name"]: t for t in doc["targets"]}
+    assert by_name["x86_64"]["aliases"] == ["x86-64", "amd64"]
+    assert doc["aliases"]["ppc64el"] == "ppc64le"
 
 
 def test_raw_triple_passes_through() -> None:

@@ -39,7 +39,7 @@ from .commands import LazySubParsers, register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, dumps_bytes, model_to_json
-from .targets import GROUPS, TARGETS, group_members, resolve
+from .targets import ALIASES, GROUPS, TARGETS, aliases_of, group_members, resolve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,9 +190,11 @@ def cmd_targets(args: argparse.Namespace) -> int:
             "targets": [
                 {"name": t.name, "triple": t.triple, "pointer_bits": t.pointer_bits,
                  "endian": t.endian, "groups": list(t.groups), "checked_by": t.checked_by,
-                 "hypothetical": t.hypothetical, "available": t.available}
+                 "hypothetical": t.hypothetical, "available": t.available,
+                 "aliases": aliases_of(t.name)}
                 for t in TARGETS.values()
             ],
+            "aliases": dict(ALIASES),
             "groups": {g: [t.name for t in group_members(g)] for g in GROUPS},
         }
         write(dumps(doc), None)
@@ -200,12 +202,13 @@ def cmd_targets(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(show_edge=False, header_style="bold")
-    for col in ("name", "clang triple", "bits", "endian", "groups", "checked by", "status"):
+    for col in ("name", "aliases", "clang triple", "bits", "endian", "groups", "checked by",
+                "status"):
         table.add_column(col)
     for t in TARGETS.values():
         status = "ok" if t.available else "not in this build"
-        table.add_row(t.name, t.triple, str(t.pointer_bits), t.endian, " ".join(t.groups),
-                      t.checked_by, status)
+        table.add_row(t.name, " ".join(aliases_of(t.name)), t.triple, str(t.pointer_bits),
+                      t.endian, " ".join(t.groups), t.checked_by, status)
     console = terminal()
     console.print(table)
     console.print("groups: " + "; ".join(

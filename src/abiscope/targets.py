@@ -6,6 +6,7 @@ The table is the one of ``docs/targets.md`` (and ARCHITECTURE.md "Target names")
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -122,6 +123,36 @@ TARGETS: dict[str, Target] = {
 
 GROUPS: tuple[str, ...] = ("x86", "linux", "windows", "future", "all", "default")
 
+# Target names as people type them (Debian architectures, other tools' spellings) -> ours.
+# ``x86`` is not here: it stays the group.
+ALIASES: dict[str, str] = {
+    "x86-64": "x86_64",
+    "amd64": "x86_64",
+    "i686": "i386",
+    "arm64": "aarch64",
+    "armhf": "arm",
+    "ppc64el": "ppc64le",
+    "powerpc": "ppc",
+    "powerpc64": "ppc64",
+}
+
+
+def aliases_of(name: str) -> list[str]:
+    """The aliases that resolve to registry target ``name``, in table order."""
+    return [alias for alias, target in ALIASES.items() if target == name]
+
+
+def _did_you_mean(word: str) -> str:
+    """The hint ``(did you mean x86_64?)`` for a near miss of a name, alias or group."""
+    known = [*TARGETS, *ALIASES, *GROUPS]
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), known, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    best = ALIASES.get(close[0], close[0])
+    return f" (did you mean {best}?)"
+
 # "arch-vendor-os[-env]": at least two dashes, only the characters triples use.
 _TRIPLE_RE = re.compile(r"^[A-Za-z0-9_.]+(-[A-Za-z0-9_.]+){2,3}$")
 _BIG_ENDIAN_ARCHS = ("powerpc", "ppc", "s390", "mips", "sparc", "m68k", "armeb", "aarch64_be")
@@ -153,19 +184,23 @@ class Selection:
 
 
 def resolve(spec: str | Iterable[str]) -> Selection:
-    """Expand ``--target`` (names, groups, raw triples; comma-separated) in the given order."""
+    """Expand ``--target`` (comma-separated) in the given order.
+
+    Each word is resolved as: an exact target name, an alias (``amd64``), a group, a clang
+    triple.
+    """
     words = spec.split(",") if isinstance(spec, str) else [w for s in spec for w in s.split(",")]
     chosen: dict[str, Target] = {}
     left_out: dict[str, Target] = {}
     for word in (w.strip() for w in words):
         if not word:
             continue
-        if word in TARGETS:
-            target = TARGETS[word]
+        if word in TARGETS or word in ALIASES:
+            target = TARGETS[ALIASES.get(word, word)]
             if not target.available:
                 raise UsageError(
                     f"target {word!r} is not available yet: {target.unavailable_reason}")
-            chosen.setdefault(word, target)
+            chosen.setdefault(target.name, target)
         elif word in GROUPS:
             for target in group_members(word):
                 if target.available:
@@ -177,7 +212,8 @@ def resolve(spec: str | Iterable[str]) -> Selection:
         else:
             known = ", ".join(TARGETS)
             raise UsageError(
-                f"unknown target {word!r}; known targets: {known}; groups: {', '.join(GROUPS)}; "
+                f"unknown target {word!r}{_did_you_mean(word)}; known targets: {known}; "
+                f"aliases: {', '.join(ALIASES)}; groups: {', '.join(GROUPS)}; "
                 "or a clang triple such as riscv64-unknown-elf"
             )
     if not chosen:
