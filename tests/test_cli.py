@@ -150,3 +150,22 @@ def test_a_broken_header_is_named_not_the_file_that_includes_it(
     r = run_cli("layout", str(tmp_path / "x.h"), "-t", "x86_64")
     assert r.code == 2
     assert where in r.err and "<abiscope" not in r.err
+
+
+def test_layout_of_a_header_without_records_says_so(run_cli: Run, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.h"
+    empty.write_text("/* nothing */\n#define ANSWER 42\ntypedef int handle_t;\n")
+    for fmt in ("text", "pahole"):
+        r = run_cli("layout", str(empty), "--target", "x86_64", "--format", fmt, "--no-cache")
+        assert r.code == 0, r.err
+        assert r.out == ""
+        assert f"no records in {empty}" in r.err
+
+
+def test_layout_without_own_records_points_at_all_files(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "inner.h").write_text("struct inner { int a; };\n")
+    wrapper = tmp_path / "wrapper.h"
+    wrapper.write_text('#include "inner.h"\n')
+    r = run_cli("layout", str(wrapper), "--target", "x86_64", "--no-cache")
+    assert r.code == 0 and r.out == ""
+    assert "no records in" in r.err and "--all-files" in r.err

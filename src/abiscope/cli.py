@@ -25,6 +25,7 @@ from .cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    input_headers,
     job_count,
     load_model,
     load_view,
@@ -134,6 +135,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
 
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
+    if not records:
+        _say_no_records(model, input_headers(args, config))
     if args.format == "pahole":
         write(render_pahole(model, records), args.output)
     elif args.output:
@@ -144,6 +147,14 @@ def cmd_layout(args: argparse.Namespace) -> int:
     else:
         render_layout(model, records, terminal())
     return EXIT_OK
+
+
+def _say_no_records(model: Model, headers: Sequence[str]) -> None:
+    """An empty layout is said on stderr (exit 0), as `check` says "0 findings"."""
+    where = " ".join(headers) or "the input"
+    hint = (f" ({len(model.records)} in the headers they include: --all-files shows them)"
+            if model.records else "")
+    err(f"no records in {where}{hint}")
 
 
 def _layout_json(args: argparse.Namespace, config: Config) -> bytes:
