@@ -160,6 +160,8 @@ def test_layout_of_a_header_without_records_says_so(run_cli: Run, tmp_path: Path
         assert r.code == 0, r.err
         assert r.out == ""
         assert f"no records in {empty}" in r.err
+    r = run_cli("layout", str(empty), "--target", "x86_64", "--all-files", "--no-cache")
+    assert r.code == 0 and r.err.strip() == f"abiscope: no records in {empty}"
 
 
 def test_layout_without_own_records_points_at_all_files(run_cli: Run, tmp_path: Path) -> None:

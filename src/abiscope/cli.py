@@ -136,7 +136,7 @@ def cmd_layout(args: argparse.Namespace) -> int:
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
     if not records:
-        _say_no_records(model, input_headers(args, config))
+        _say_no_records(input_headers(args, config), args.all_files)
     if args.format == "pahole":
         write(render_pahole(model, records), args.output)
     elif args.output:
@@ -149,11 +149,10 @@ def cmd_layout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _say_no_records(model: Model, headers: Sequence[str]) -> None:
+def _say_no_records(headers: Sequence[str], all_files: bool) -> None:
     """An empty layout is said on stderr (exit 0), as `check` says "0 findings"."""
     where = " ".join(headers) or "the input"
-    hint = (f" ({len(model.records)} in the headers they include: --all-files shows them)"
-            if model.records else "")
+    hint = "" if all_files else " (--all-files shows the records of the headers it includes)"
     err(f"no records in {where}{hint}")
 
 
