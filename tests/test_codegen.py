@@ -11,6 +11,7 @@ moves.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -562,8 +563,9 @@ def test_cli_gen_compat(run_cli: Callable[..., CliResult], tmp_path: Path) -> No
     target = tmp_path / "compat.h"
     res = run_cli("gen", "compat", str(SEED_DIR / "dm_op.h"), "--native", "x86_64",
                   "--compat", "i386", "-I", str(SEED_DIR), "-o", str(target))
+    assert str(SEED_DIR) not in out  # (stdout: relative to the working directory)
     assert res.code == 0 and target.read_text() == out.replace(
-        f'#include "{SEED_DIR / "dm_op.h"}"', '#include "dm_op.h"')
+        f'#include "{os.path.relpath(SEED_DIR / "dm_op.h")}"', '#include "dm_op.h"')
 
 
 def test_cli_gen_asserts(run_cli: Callable[..., CliResult]) -> None:
@@ -573,6 +575,59 @@ def test_cli_gen_asserts(run_cli: Callable[..., CliResult]) -> None:
     out = res.out
     assert out.count("#if") >= 1 and "/* x32 */" in out and "/* arm */" in out
     assert "sizeof(lk_pair) == 8" in out
+
+
+def test_cli_gen_asserts_includes_as_a_build_reaches_it(
+        run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    """No absolute path of this machine in a header meant to be committed: relative to the
+    -I dir, else to the output file; the guard is named after the output file."""
+    (tmp_path / "include").mkdir()
+    (tmp_path / "gen").mkdir()
+    header = tmp_path / "include" / "lk.h"
+    header.write_text("struct lk { int a; char b; };\n")
+    out = tmp_path / "gen" / "lk-abi-locks.h"
+    res = run_cli("gen", "asserts", str(header), "--target", "x86_64", "-o", str(out),
+                  "--no-cache")
+    assert res.code == 0, res.err
+    text = out.read_text()
+    assert '#include "../include/lk.h"' in text and str(tmp_path) not in text
+    assert "#ifndef LK_ABI_LOCKS_H" in text and "#endif /* LK_ABI_LOCKS_H */" in text
+    (tmp_path / "use.c").write_text('#include "gen/lk-abi-locks.h"\n')
+    proc = subprocess.run(["gcc", "-fsyntax-only", str(tmp_path / "use.c")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    res = run_cli("gen", "asserts", str(header), "--target", "x86_64", "-o", str(out),
+                  "-I", str(tmp_path / "include"), "--no-cache")
+    assert res.code == 0 and '#include "lk.h"' in out.read_text()
+
+
+def test_gen_asserts_includes_a_system_header_with_angle_brackets(
+        run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    ethtool = Path("/usr/include/linux/ethtool.h")
+    if not ethtool.exists():
+        skip_or_fail("linux-libc-dev is not installed (no /usr/include/linux/ethtool.h)")
+    out = tmp_path / "ethtool-locks.h"
+    res = run_cli("gen", "asserts", str(ethtool), "--target", "x86_64", "--record",
+                  "ethtool_cmd", "-o", str(out))
+    assert res.code == 0, res.err
+    text = out.read_text()
+    assert "#include <linux/ethtool.h>" in text and "/usr/include" not in text
+    assert "#ifndef ETHTOOL_LOCKS_H" in text
+
+
+def test_include_line_forms(tmp_path: Path) -> None:
+    from abiscope.codegen import include_line
+
+    (tmp_path / "sys" / "linux").mkdir(parents=True)
+    h = tmp_path / "sys" / "linux" / "x.h"
+    h.write_text("")
+    assert include_line(str(h), [], "as/told.h") == '#include "as/told.h"'
+    assert include_line(str(h), [str(tmp_path / "sys")], None) == '#include "linux/x.h"'
+    assert include_line(str(h), [], None, [str(tmp_path / "sys")]) == "#include <linux/x.h>"
+    assert include_line(str(h), [], None, (), str(tmp_path / "o" / "l.h")) == \
+        '#include "../sys/linux/x.h"'
+    assert include_line("stdint.h", [], None, (), str(tmp_path / "l.h")) == \
+        '#include "stdint.h"'
 
 
 @pytest.mark.parametrize("args, words", [

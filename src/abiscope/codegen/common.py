@@ -29,10 +29,16 @@ def c_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def include_line(header: str, include_dirs: Sequence[str], include_as: str | None) -> str:
-    """``#include "…"`` for a header: as told, else relative to the first -I dir holding it,
-    else its path as given (relative paths resolve against the including file's directory
-    and the -I dirs of the build that uses the generated header)."""
+def include_line(header: str, include_dirs: Sequence[str], include_as: str | None,
+                 system_dirs: Sequence[str] = (), output: str | None = None) -> str:
+    """The ``#include`` line for a header, in a form that survives being committed.
+
+    As told (``include_as``); else relative to the first -I dir holding it
+    (``#include "linux/foo.h"``); else relative to the first system include dir holding it
+    (``#include <linux/ethtool.h>``); else, for an existing file, relative to the directory
+    of the generated file (``output``, or the working directory for stdout); else as given
+    (a name such as ``stdint.h``). Never an absolute path of this machine's tree.
+    """
     if include_as:
         return f'#include "{include_as}"'
     full = os.path.abspath(header)
@@ -40,6 +46,13 @@ def include_line(header: str, include_dirs: Sequence[str], include_as: str | Non
         base = os.path.abspath(d)
         if full.startswith(base + os.sep):
             return f'#include "{os.path.relpath(full, base)}"'
+    for d in system_dirs:
+        base = os.path.abspath(d)
+        if full.startswith(base + os.sep):
+            return f"#include <{os.path.relpath(full, base)}>"
+    if os.path.isfile(header):
+        here = os.path.dirname(os.path.abspath(output)) if output else os.getcwd()
+        return f'#include "{os.path.relpath(full, here)}"'
     return f'#include "{header}"'
 
 

@@ -8,6 +8,8 @@ for a project's own build. Exit 0 when written, 2 on bad input. See docs/codegen
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Sequence
 from typing import Any
 
 from ..cliutil import (
@@ -16,13 +18,15 @@ from ..cliutil import (
     err,
     input_headers,
     load_model,
+    parse_options,
     select_records,
     write,
 )
 from ..codegen import generate_asserts, generate_compat, include_line, needs_translation
-from ..config import load_config
+from ..config import Config, load_config
 from ..errors import UsageError
-from ..targets import resolve
+from ..frontend.options import system_include_dirs
+from ..targets import TARGETS, resolve
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -82,14 +86,22 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_parse_options(p)
 
 
-def _includes(args: argparse.Namespace, headers: list[str], include_dirs: list[str]
-              ) -> list[str]:
+def _includes(args: argparse.Namespace, config: Config, headers: list[str],
+              targets: Sequence[str]) -> list[str]:
+    """The generated header's ``#include`` lines: forced includes, then the inputs, each as
+    the build's -I or system dirs reach it (see :func:`abiscope.codegen.include_line`)."""
     if args.include_as and len(args.include_as) != len(headers):
         raise UsageError(f"--include-as given {len(args.include_as)} times for "
                          f"{len(headers)} headers: give it once per header, in order")
-    forced = [f'#include "{f}"' for f in args.force_includes]
+    options = parse_options(args, config)
+    system: list[str] = []
+    for name in targets:
+        if name in TARGETS:
+            system += [d for d in system_include_dirs(TARGETS[name], options) if d not in system]
     names = args.include_as or [None] * len(headers)
-    return forced + [include_line(h, include_dirs, a) for h, a in zip(headers, names, strict=True)]
+    return [include_line(h, options.include_dirs, a, system, args.output)
+            for h, a in [*((f, None) for f in args.force_includes),
+                         *zip(headers, names, strict=True)]]
 
 
 def _preamble(args: argparse.Namespace) -> list[str]:
@@ -109,8 +121,7 @@ def cmd_gen_compat(args: argparse.Namespace) -> int:
     translate = [n for n in needs_translation(model, native[0].name, compat[0].name)
                  if n in chosen]
     headers = input_headers(args, config)
-    includes = _preamble(args) + _includes(args, headers,
-                                           [*config.include, *args.include_dirs])
+    includes = _preamble(args) + _includes(args, config, headers, list(model.targets))
     result = generate_compat(model, native[0].name, compat[0].name, translate, includes,
                              prefix=args.prefix)
     for note in result.notes:
@@ -129,9 +140,11 @@ def cmd_gen_asserts(args: argparse.Namespace) -> int:
     model = load_model(args, config)
     records = select_records(model, args.record, args.all_files)
     headers = input_headers(args, config)
-    includes = _preamble(args) + _includes(args, headers,
-                                           [*config.include, *args.include_dirs])
-    result = generate_asserts(model, records, includes, unknown=args.unknown_target)
+    includes = _preamble(args) + _includes(args, config, headers, list(model.targets))
+    guard = os.path.basename(args.output) if args.output else \
+        "ABISCOPE_LOCKS_" + "_".join(os.path.basename(h) for h in headers[:1])
+    result = generate_asserts(model, records, includes, unknown=args.unknown_target,
+                              guard=guard)
     for note in result.notes:
         err(f"note: {note}")
     write(result.text, args.output)
