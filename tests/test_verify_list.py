@@ -181,6 +181,26 @@ def test_bad_list_and_usage(run_cli: Run, written: Path, tmp_path: Path) -> None
         xlatlist.parse_list("? a b c\n", "x.lst")
 
 
+def test_duplicate_entries_are_flagged(run_cli: Run, written: Path) -> None:
+    dup = written / "dup.lst"
+    dup.write_text("? same cases.h\n! pad_ok cases.h\n? same cases.h\n? xen_foo cases.h\n"
+                   "? foo cases.h\n? nothere cases.h\n? nothere cases.h\n")
+    r = run_cli("compat", str(written / "cases.h"), "--verify-list", str(dup), "-f", "json")
+    assert r.code == 1, r.err
+    doc = json.loads(r.out)
+    jsonschema.validate(doc, xlatlist.json_schema())
+    assert [(e["name"], e["line"], e["duplicate_of"]) for e in doc["entries"]] == [
+        ("same", 1, None), ("pad_ok", 2, None), ("same", 3, 1), ("xen_foo", 4, None),
+        ("foo", 5, 4), ("nothere", 6, None), ("nothere", 7, 6)]
+    assert doc["failures"] == ["same: listed twice (lines 1 and 3)",
+                               "foo: listed twice (lines 4 and 5)",
+                               "nothere: listed twice (lines 6 and 7)"]
+    foo = doc["entries"][4]
+    assert foo["status"] == "agrees" and "(as `xen_foo`)" in foo["notes"][0]
+    text = run_cli("compat", str(written / "cases.h"), "--verify-list", str(dup))
+    assert text.code == 1 and "agrees, duplicate" in text.out and "listed twice" in text.out
+
+
 def test_header_arch() -> None:
     assert xlatlist.header_matches("arch-x86/xen-@arch@.h", "arch-x86/xen-@arch@.h", *PAIR)
     assert xlatlist.header_matches("arch-x86/xen-@arch@.h", "arch-x86/xen-x86_32.h", *PAIR)

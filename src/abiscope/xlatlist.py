@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -67,6 +67,7 @@ class EntryResult:
     verdict: compat.RecordVerdict | None
     notes: tuple[str, ...]
     inside: tuple[Container, ...]  # for bytes_identical: records that translate around it
+    duplicate_of: int | None = None  # the line of an earlier entry for the same record
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class VerifyReport:
         """Why the run fails (empty: exit 0)."""
         out = [f"{e.entry.name}: listed identical, layouts differ"
                for e in self.entries if e.status == "differs"]
+        out += [f"{e.entry.name}: listed twice (lines {e.duplicate_of} and {e.entry.line})"
+                for e in self.entries if e.duplicate_of is not None]
         if self.strict:
             out += [f"{e.entry.name}: listed translate, bytes identical"
                     for e in self.entries if e.status == "bytes_identical"]
@@ -238,6 +241,8 @@ def verify(model: Model, entries: Sequence[ListEntry], native: str, compat_targe
                 notes.append("no record that translates contains it or points to it")
         results.append(EntryResult(e, status, name, v, tuple(notes), inside))
 
+    results = _flag_duplicates(results)
+
     # reverse: records reachable from listed ones, missing from the list
     reached: dict[str, set[str]] = {}
     todo = sorted(listed)
@@ -256,6 +261,23 @@ def verify(model: Model, entries: Sequence[ListEntry], native: str, compat_targe
                             tuple(sorted(reached[r]))) for r in sorted(reached)
                     if not _handle(model, r))
     return VerifyReport(list_path, native, compat_target, tuple(results), missing, strict)
+
+
+def _flag_duplicates(results: Sequence[EntryResult]) -> list[EntryResult]:
+    """Mark every entry for a record an earlier entry already lists (``foo`` twice, or
+    ``foo`` and ``xen_foo``; an unfound NAME twice): Xen would generate its checks or
+    translation macros twice."""
+    first: dict[str, ListEntry] = {}
+    out = []
+    for r in results:
+        key = r.record or f"name {r.entry.name}"
+        earlier = first.setdefault(key, r.entry)
+        if earlier is not r.entry:
+            what = "" if earlier.name == r.entry.name else f" (as `{earlier.name}`)"
+            r = replace(r, duplicate_of=earlier.line, notes=(
+                f"duplicate: line {earlier.line} already lists it{what}", *r.notes))
+        out.append(r)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -278,7 +300,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
             "reasons": [{"member": d.member, "native": _shape(d.native),
                          "compat": _shape(d.compat), "cause": d.cause}
                         for d in (v.reasons if v else ())],
-            "notes": list(r.notes),
+            "notes": list(r.notes), "duplicate_of": r.duplicate_of,
             "inside": [{"record": c.record, "member": c.member, "pointer": c.pointer,
                         "listed": c.listed} for c in r.inside]})
     return {
@@ -326,7 +348,8 @@ def render_text(report: VerifyReport, console: Console) -> None:
     table.add_column("cause / note")
     for r in report.entries:
         head: list[str | Text] = [str(r.entry.line), "?" if r.entry.listed == "identical" else "!",
-                r.entry.name, Text(r.status, style=STYLE[r.status])]
+                r.entry.name, Text(r.status, style=STYLE[r.status]) if r.duplicate_of is None
+                else Text(f"{r.status}, duplicate", style="bold red")]
         blank: list[str | Text] = ["", "", "", ""]
         rows: list[list[str | Text]] = []
         if r.status == "differs" and r.verdict is not None:
