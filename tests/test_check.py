@@ -190,6 +190,38 @@ def test_configuration_file(run_cli: Run, tmp_path: Path,
     assert broken.code == 2 and "not valid TOML" in broken.err
 
 
+def test_readme_configuration_pasted_into_abiscope_toml(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's `[tool.abiscope]` example works as it is in abiscope.toml too (it failed
+    with "unknown key(s) tool"); top-level keys still do; mixing the two forms is an error."""
+    import re
+
+    from abiscope.config import load_config
+    from abiscope.errors import InputError
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    example = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.S)
+                   if "[tool.abiscope]" in b)
+    (tmp_path / "abiscope.toml").write_text(example)
+    monkeypatch.chdir(tmp_path)
+    pasted = load_config(None)
+    assert pasted.targets == ("default", "future") and pasted.ignore == ("ABI014",)
+    assert pasted.severity == {"ABI006": "warning"} and pasted.fail_on == "warning"
+    (tmp_path / "pyproject.toml").write_text(example)
+    from dataclasses import replace
+
+    assert load_config(str(tmp_path / "pyproject.toml")) == replace(
+        pasted, path=str(tmp_path / "pyproject.toml"))
+    top = tmp_path / "top.toml"
+    top.write_text(example.replace("[tool.abiscope]\n", "").replace("tool.abiscope.", ""))
+    assert load_config(str(top)).severity == pasted.severity
+    assert load_config(str(top)).targets == pasted.targets
+    mixed = tmp_path / "mixed.toml"
+    mixed.write_text('std = "gnu11"\n' + example)
+    with pytest.raises(InputError, match=r"both at the top level \(std\) and in \[tool"):
+        load_config(str(mixed))
+
+
 def test_abi013_reads_the_same_headers_as_the_check(run_cli: Run, tmp_path: Path) -> None:
     """ABI013 parses the inputs again for the 128-bit models: through --headers-from too
     (it used to read only positional headers, and found nothing to compare with)."""

@@ -1,4 +1,5 @@
-"""Project configuration: ``abiscope.toml`` or ``[tool.abiscope]`` in ``pyproject.toml``.
+"""Project configuration: ``abiscope.toml`` or ``[tool.abiscope]`` in ``pyproject.toml``
+(``abiscope.toml`` may hold its keys at the top level or under ``[tool.abiscope]``).
 
 Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include dirs),
 ``defines``, ``undefines``, ``std``, ``force-include``, ``sysroot`` (table TARGET = DIR),
@@ -81,6 +82,23 @@ def _read(path: str) -> dict[str, Any]:
         raise InputError(f"{path}: not valid TOML: {exc}") from exc
 
 
+def _table(path: str, doc: dict[str, Any]) -> Any:
+    """abiscope's settings in a file: ``[tool.abiscope]`` of a ``pyproject.toml``; in any
+    other file (``abiscope.toml``) the top level, or ``[tool.abiscope]`` as in a
+    ``pyproject.toml`` (the README's example pasted as it is), not both."""
+    tool = doc.get("tool")
+    if path.endswith("pyproject.toml"):
+        return tool.get("abiscope", {}) if isinstance(tool, dict) else {}
+    if not (isinstance(tool, dict) and "abiscope" in tool):
+        return doc
+    others = sorted(k for k in doc if k != "tool")
+    if others:
+        raise InputError(f"{path}: settings both at the top level ({', '.join(others)}) and "
+                         "in [tool.abiscope]: use one form (top-level keys, or every key "
+                         "under [tool.abiscope])")
+    return tool["abiscope"]
+
+
 def load_config(path: str | None) -> Config:
     """Read a configuration file; ``None`` → the discovered one, or an empty config."""
     path = path or find_config()
@@ -89,8 +107,7 @@ def load_config(path: str | None) -> Config:
     if not os.path.isfile(path):
         raise InputError(f"--config {path}: no such file")
     doc = _read(path)
-    table = doc.get("tool", {}).get("abiscope", {}) if path.endswith("pyproject.toml") \
-        else doc
+    table = _table(path, doc)
     if not isinstance(table, dict):
         raise InputError(f"{path}: [tool.abiscope] must be a table")
     norm = {k.replace("_", "-"): v for k, v in table.items()}
