@@ -92,6 +92,57 @@ def test_xlat_names_and_arch() -> None:
                             "x86_64", "i386") == "arch-x86/xen-@arch@.h"
 
 
+def test_xlat_file_is_relative_to_xens_include_public(tmp_path: Path) -> None:
+    """xlat.lst paths are relative to the directory holding xen.h (the outermost: arch-x86/
+    has a xen.h too), whatever -I reached the header by; --xlat-root chooses the base."""
+    pub = tmp_path / "include" / "public"
+    (pub / "hvm").mkdir(parents=True)
+    (pub / "arch-x86").mkdir()
+    for h in ("xen.h", "hvm/dm_op.h", "arch-x86/xen.h", "arch-x86/xen-x86_32.h"):
+        (pub / h).write_text("")
+    roots = [str(tmp_path / "include")]
+    assert compat.xlat_file(str(pub / "hvm/dm_op.h"), roots, *PAIR) == "hvm/dm_op.h"
+    assert compat.xlat_file(str(pub / "arch-x86/xen.h"), roots, *PAIR) == "arch-x86/xen.h"
+    assert compat.xlat_file(str(pub / "arch-x86/xen-x86_32.h"), roots, *PAIR) == \
+        "arch-x86/xen-@arch@.h"
+    assert compat.xlat_file(str(pub / "hvm/dm_op.h"), roots, *PAIR,
+                            xlat_root=str(tmp_path / "include")) == "public/hvm/dm_op.h"
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "a.h").write_text("")
+    assert compat.xlat_file(str(tmp_path / "other/a.h"), [str(tmp_path)], *PAIR) == "other/a.h"
+
+
+def test_xlat_of_xens_headers_reads_back(run_cli: Run, tmp_path: Path) -> None:
+    """On Debian's libxen-dev reached as <xen/...>: FILE as Xen's list writes it
+    (hvm/dm_op.h), no __guest_handle_* typedefs, and the list written verifies as it is."""
+    if not os.path.isfile("/usr/include/xen/xen.h"):
+        skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+    args = ["/usr/include/xen/hvm/dm_op.h", "-I", "/usr/include", "-D", "__XEN_TOOLS__",
+            "--include", "stdint.h", "--all-files", "-r", "*dm_op*", "-r", "*guest_handle*"]
+    r = run_cli("compat", *args, "--format", "xlat")
+    assert r.code == 0, r.err
+    lines = [line.split() for line in r.out.splitlines() if not line.startswith("#")]
+    assert ["!", "dm_op_buf", "hvm/dm_op.h"] in lines
+    assert len(lines) > 10 and all(f == "hvm/dm_op.h" for _, _, f in lines)
+    assert "guest_handle" not in r.out
+    lst = tmp_path / "xlat.lst"
+    lst.write_text(r.out)
+    back = run_cli("compat", *args, "--verify-list", str(lst), "-f", "json")
+    assert back.code == 0, back.out
+    doc = json.loads(back.out)
+    assert doc["summary"]["agrees"] == len(lines)
+    assert not [e for e in doc["entries"] if e["notes"]]
+    rooted = run_cli("compat", *args, "--format", "xlat", "--xlat-root", "/usr/include")
+    assert ["!", "dm_op_buf", "xen/hvm/dm_op.h"] in [
+        line.split() for line in rooted.out.splitlines()]
+    lst.write_text(rooted.out)
+    back = run_cli("compat", *args, "--verify-list", str(lst), "--xlat-root", "/usr/include",
+                   "-f", "json")
+    assert back.code == 0 and not [e for e in json.loads(back.out)["entries"] if e["notes"]]
+    bad = run_cli("compat", *args, "--xlat-root", str(tmp_path / "none"))
+    assert bad.code == 2 and "--xlat-root" in bad.err
+
+
 def test_config_and_bad_input(run_cli: Run, tmp_path: Path) -> None:
     cfg = tmp_path / "abiscope.toml"
     cfg.write_text('[compat]\nnative = "aarch64"\ncompat = "arm"\nfail-on = "translate"\n')

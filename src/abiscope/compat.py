@@ -23,6 +23,7 @@ Xen ``xlat.lst`` style) are here too because they are small.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from .sameness import _named as _named
 from .sameness import _names as _names
 from .sameness import compare_layouts as compare_layouts
 from .sameness import handle_union as handle_union
+from .sameness import handle_wrapper
 
 SCHEMA_ID = "abiscope.compat/1"
 VERDICTS = ("identical", "translate")
@@ -171,11 +173,37 @@ def xlat_matches(entry: str, record: str) -> bool:
     return tag in (entry, f"xen_{entry}")
 
 
-def xlat_file(path: str, roots: Sequence[str], native: str, compat: str) -> str:
-    """A header path as xlat.lst writes it: relative to the first include root holding it,
-    with the compat (and native) architecture's Xen name replaced by ``@arch@``."""
+def xen_public_dir(path: str) -> str | None:
+    """Xen's ``include/public`` holding a header: the outermost directory above it that holds
+    ``xen.h`` (``/usr/include/xen`` on Debian; outermost, as ``arch-x86/`` has a ``xen.h``
+    of its own); None outside Xen."""
+    here = os.path.dirname(os.path.normpath(os.path.abspath(path)))
+    found = None
+    while True:
+        if _holds_xen_h(here):
+            found = here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return found
+        here = parent
+
+
+@functools.lru_cache(maxsize=256)
+def _holds_xen_h(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "xen.h"))
+
+
+def xlat_file(path: str, roots: Sequence[str], native: str, compat: str,
+              xlat_root: str | None = None) -> str:
+    """A header path as xlat.lst writes it: relative to ``xlat_root`` (``--xlat-root``) when
+    it holds the header, else to Xen's ``include/public`` holding it (the directory of
+    ``xen.h``: ``hvm/dm_op.h``, as Xen's list writes it), else to the first include root
+    holding it; with the compat (and native) architecture's Xen name replaced by
+    ``@arch@``."""
     norm = os.path.normpath(os.path.abspath(path))
-    for root in roots:
+    xen = xen_public_dir(norm) if xlat_root is None else None
+    for root in ([xlat_root] if xlat_root is not None else []) + ([xen] if xen else []) \
+            + list(roots):
         base = os.path.normpath(os.path.abspath(root))
         if norm.startswith(base + os.sep):
             rel = os.path.relpath(norm, base)
@@ -189,15 +217,21 @@ def xlat_file(path: str, roots: Sequence[str], native: str, compat: str) -> str:
     return rel
 
 
-def render_xlat(report: CompatReport, model: Model, roots: Sequence[str]) -> str:
+def render_xlat(report: CompatReport, model: Model, roots: Sequence[str],
+                xlat_root: str | None = None) -> str:
     """Xen ``xlat.lst`` style: ``? NAME FILE`` identical, ``! NAME FILE`` translate,
-    grouped by file and sorted within it, as Xen's own list is."""
-    where = {r.name: r.location.file for r in model.records}
+    grouped by file and sorted within it, as Xen's own list is. Guest-handle wrappers
+    (``__guest_handle_*``, :func:`abiscope.sameness.handle_wrapper`) are left out: Xen's
+    list never names them (its machinery converts handles itself)."""
+    by_name = {r.name: r for r in model.records}
     lines = []
     for v in report.records:
+        rec = by_name.get(v.name)
+        if rec is not None and handle_wrapper(rec):
+            continue
         mark = "?" if v.verdict == "identical" else "!"
-        lines.append((xlat_file(where.get(v.name, ""), roots, report.native, report.compat),
-                      xlat_name(v.name), mark))
+        lines.append((xlat_file(rec.location.file if rec else "", roots, report.native,
+                                report.compat, xlat_root), xlat_name(v.name), mark))
     head = (f"# abiscope compat --native {report.native} --compat {report.compat}\n"
             "# ? identical layout (checked), ! needs translation\n")
     width = max((len(n) for _, n, _ in lines), default=0)

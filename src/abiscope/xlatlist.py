@@ -187,9 +187,10 @@ def _handle(model: Model, name: str) -> bool:
 
 
 def verify(model: Model, entries: Sequence[ListEntry], native: str, compat_target: str,
-           roots: Sequence[str] = (), list_path: str = "", strict: bool = False
-           ) -> VerifyReport:
-    """Check each entry against the verdicts, and find crossing records missing from it."""
+           roots: Sequence[str] = (), list_path: str = "", strict: bool = False,
+           xlat_root: str | None = None) -> VerifyReport:
+    """Check each entry against the verdicts, and find crossing records missing from it;
+    HEADERs are read as :func:`abiscope.compat.xlat_file` writes them (``xlat_root``)."""
     report = compat.compare(model, native, compat_target)
     verdicts = {v.name: v for v in report.records}
     where = {r.name: r.location.file for r in model.records}
@@ -217,7 +218,8 @@ def verify(model: Model, entries: Sequence[ListEntry], native: str, compat_targe
         v = verdicts[name]
         notes: list[str] = []
         if e.header is not None:
-            actual = compat.xlat_file(where.get(name, ""), roots, native, compat_target)
+            actual = compat.xlat_file(where.get(name, ""), roots, native, compat_target,
+                                      xlat_root)
             if not header_matches(e.header, actual, native, compat_target):
                 notes.append(f"listed in {e.header}, declared in {actual}")
         inside: tuple[Container, ...] = ()

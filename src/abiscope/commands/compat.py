@@ -8,6 +8,7 @@ come from :func:`abiscope.compat.compare`, the list names from ``compat.xlat_nam
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from rich.console import Console
@@ -60,6 +61,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--verify-list", metavar="FILE",
                    help="check a hand-kept list (Xen's xlat.lst `? NAME HEADER` / `! NAME "
                         "HEADER`, or `NAME identical|translate`) against the layouts")
+    p.add_argument("--xlat-root", metavar="DIR",
+                   help="--format xlat and --verify-list: FILE paths are relative to DIR "
+                        "(default: Xen's include/public, the directory holding xen.h, for "
+                        "Xen's headers; else the -I dir holding the header)")
     p.add_argument("--strict-list", action="store_true",
                    help="with --verify-list: a `!` entry whose bytes are identical, an entry "
                         "not found and a crossing record missing from the list fail the run "
@@ -101,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--strict-list goes with --verify-list FILE")
     if args.verify_list and args.format == "xlat":
         raise UsageError("--verify-list reports as text or json, not xlat")
+    if args.xlat_root and not os.path.isdir(args.xlat_root):
+        raise InputError(f"--xlat-root {args.xlat_root}: no such directory")
     entries = xlatlist.read_list(args.verify_list) if args.verify_list else None
     model = load_model(args, config)
     if entries is not None:
@@ -114,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         write(dumps(doc), args.output)
     elif args.format == "xlat":
         roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
-        write(compat.render_xlat(report, model, roots), args.output)
+        write(compat.render_xlat(report, model, roots, args.xlat_root), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             compat.render_text(report, Console(file=fh, width=200, no_color=True))
@@ -127,7 +134,7 @@ def _verify(args: argparse.Namespace, config: Config, model: Model,
             entries: tuple[xlatlist.ListEntry, ...], chosen: dict[str, str]) -> int:
     roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
     report = xlatlist.verify(model, entries, chosen["native"], chosen["compat"], roots,
-                             args.verify_list, args.strict_list)
+                             args.verify_list, args.strict_list, args.xlat_root)
     if args.format == "json":
         write(xlatlist.render_json(report), args.output)
     elif args.output:
@@ -141,7 +148,5 @@ def _verify(args: argparse.Namespace, config: Config, model: Model,
 
 
 def _input_dirs(inputs: tuple[str, ...]) -> list[str]:
-    import os
-
     dirs = [os.path.dirname(os.path.abspath(h)) for h in inputs]
     return [os.path.commonpath(dirs)] if dirs else []
