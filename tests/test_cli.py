@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 
 from abiscope.model import json_schema
-from conftest import SEED_DIR, CliResult
+from conftest import SEED_DIR, CliResult, skip_or_fail
 
 Run = Callable[..., CliResult]
 DM_OP = str(SEED_DIR / "dm_op.h")
@@ -171,3 +172,53 @@ def test_layout_without_own_records_points_at_all_files(run_cli: Run, tmp_path: 
     r = run_cli("layout", str(wrapper), "--target", "x86_64", "--no-cache")
     assert r.code == 0 and r.out == ""
     assert "no records in" in r.err and "--all-files" in r.err
+
+
+XEN_DIR = "/usr/include/xen"
+XEN_SLICE = Path(__file__).parent / "fixtures" / "xen-public"  # a Xen source tree's slice
+
+
+def _readme_xen_commands() -> list[str]:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    tour = readme.split("## A short tour", 1)[1].split("```", 2)[1]
+    return [line for line in tour.splitlines() if line.startswith("abiscope ") and "$XEN" in line]
+
+
+def test_readme_xen_commands_work_as_printed(run_cli: Run, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tour's Xen commands, as printed, on Debian's libxen-dev and (the ones a committed
+    slice of Xen's tree can serve) on a Xen source tree: they parse and exit 0."""
+    import shlex
+
+    if not os.path.isfile(f"{XEN_DIR}/xen.h"):
+        skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+    commands = _readme_xen_commands()
+    assert len(commands) >= 4
+    monkeypatch.chdir(tmp_path)  # (gen compat writes compat.h here)
+    ran = 0
+    for xen in (XEN_DIR, str(XEN_SLICE)):
+        for command in commands:
+            words = shlex.split(command.replace("$XEN", xen))[1:]
+            if not os.path.isfile(next(w for w in words if w.startswith(xen))):
+                continue  # (the slice has vcpu.h, not hvm/dm_op.h)
+            r = run_cli(*words)
+            assert r.code == 0, (command, xen, r.err)
+            assert "does not parse" not in r.err and "error" not in r.err, r.err
+            ran += 1
+    assert ran >= 6
+
+
+def test_xen_parse_errors_explain_what_is_missing(run_cli: Run) -> None:
+    """Without <stdint.h> the error says to --include it; -I /usr/include/xen shadows glibc's
+    features.h, and the error says so (was: "'__GLIBC_USE' is not defined" alone)."""
+    if not os.path.isfile(f"{XEN_DIR}/xen.h"):
+        skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+    header = f"{XEN_DIR}/vcpu.h"
+    bare = run_cli("layout", header, "--target", "x86_64", "--no-cache")
+    assert_clean_error(bare, "unknown type name", "--include stdint.h")
+    shadowed = run_cli("layout", header, "-I", XEN_DIR, "--include", "stdint.h",
+                       "--target", "x86_64", "--no-cache")
+    assert_clean_error(shadowed, "'__GLIBC_USE' is not defined",
+                       f"<features.h> resolved to {XEN_DIR}/features.h, not glibc's",
+                       "-I /usr/include", "--no-system-dirs")
+    assert shadowed.err.count("[hint:") == 1

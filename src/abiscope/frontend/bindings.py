@@ -463,9 +463,33 @@ def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic
             after_end.append(Diagnostic(level, f"at the end of the header: {d.spelling}", None))
             continue
         where = SourceLocation(relpath(loc.file.name), loc.line, loc.column) if loc.file else None
-        out.append(Diagnostic(level, explain(d.spelling, loc.file and loc.file.name),
-                              where))
+        message = explain(d.spelling, loc.file and loc.file.name)
+        if _GLIBC_USE in message and not any(_GLIBC_USE in o.message for o in out):
+            message += _shadowed_features(tu)
+        elif _STDINT_RE.search(message) and not any(STDINT_HINT in o.message for o in out):
+            message += STDINT_HINT
+        out.append(Diagnostic(level, message, where))
     return out or after_end  # the header's own errors say what is wrong, when it has some
+
+
+_GLIBC_USE = "'__GLIBC_USE' is not defined"
+
+
+def _shadowed_features(tu: Any) -> str:
+    """Why glibc's ``__GLIBC_USE`` is missing: another ``features.h`` came first on the
+    include path (Xen's public headers have one: ``-I /usr/include/xen``)."""
+    shadow = next((f for f, _ in included_files(tu) if os.path.basename(f) == "features.h"),
+                  None)
+    which = f" resolved to {shadow}," if shadow else ""
+    return (f" [hint: <features.h>{which} not glibc's: an -I dir holding a features.h of its "
+            "own shadows glibc's, which <stdint.h> and every libc header include; Xen's "
+            "public dir does (/usr/include/xen): pass its parent instead (-I /usr/include; "
+            "Xen's headers include each other by relative paths), or --no-system-dirs]")
+
+
+_STDINT_RE = re.compile(r"unknown type name 'u?int(8|16|32|64)_t'")
+STDINT_HINT = (" [hint: the header expects its includer to provide <stdint.h>, as Xen's "
+               "public headers do: --include stdint.h]")
 
 
 _NOT_FOUND_RE = re.compile(r"^'(?P<name>[^']*)' file not found")
