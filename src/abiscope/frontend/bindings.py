@@ -451,7 +451,7 @@ def error_diagnostics(tu: Any, relpath: Callable[[str], str]) -> list[Diagnostic
     ci = load_cindex()
     if not ci.conf.lib.clang_getNumDiagnostics(tu):
         return []  # (the usual case: no diagnostic objects made)
-    out = []
+    out: list[Diagnostic] = []
     after_end = []  # in the one-line main file that includes a header alone
     for d in tu.diagnostics:
         if d.severity < ci.Diagnostic.Error:
