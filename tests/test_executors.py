@@ -126,3 +126,78 @@ def test_a_late_item_whose_results_are_in_goes_first() -> None:
              Late(partial(make, 3), frozenset({0}))]
     assert dict(local(2, 4)(_nap, items, [0, 1, 2, 3])) == {0: 0.0, 1: 1.0, 2: 2, 3: 3}
     assert made == [3, 2]
+
+
+SLOW_UNITS = """
+import os, sys, time
+from abiscope.executors import local
+
+def slow(x):
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    return x
+
+if __name__ == "__main__":
+    try:
+        for _ in local(2, 2)(slow, [1, 2], [0, 1]):
+            pass
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_ctrl_c_stops_the_workers_at_once(tmp_path: Any) -> None:
+    """SIGINT to the main process while two units of 60 s run: it exits 130 at once and its
+    workers are gone (the pool used to wait for the units in flight: 2-5 s on real
+    headers, 60 s here)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_UNITS)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                            env=dict(os.environ))
+    assert proc.stdout is not None
+    workers = [int(proc.stdout.readline()) for _ in range(2)]
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout=20)
+    finally:
+        proc.kill()
+    took = time.monotonic() - start
+    assert code == 130 and took < 3, took
+    deadline = time.monotonic() + 3
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _alive(w)]
+
+
+def _fails(x: int) -> int:
+    if x == 1:
+        raise ValueError("unit 1 failed")
+    return x
+
+
+def test_a_units_error_and_an_early_stop_leave_no_workers() -> None:
+    import multiprocessing
+
+    from abiscope.executors import local
+
+    with pytest.raises(ValueError, match="unit 1 failed"):
+        list(local(2, 3)(_fails, [0, 1, 2], [0, 1, 2]))
+    run = local(2, 3)(_fails, [0, 2, 4], [0, 1, 2])
+    next(run)
+    run.close()  # (the caller stops reading)
+    assert not [p for p in multiprocessing.active_children() if p.is_alive()]

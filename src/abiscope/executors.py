@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -88,33 +89,68 @@ def local(jobs: int | None, count: int) -> Executor:
         with collector.paused(promote_made=True):
             frozen_before = gc.get_freeze_count()
             gc.freeze()
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started)
             try:
-                with ProcessPoolExecutor(max_workers=workers, initializer=gc.enable) as pool:
-                    if not late:  # all at once
-                        futures = {pool.submit(func, item): tag
-                                   for tag, item in zip(tags, items, strict=True)}
-                        for future in as_completed(futures):
-                            yield futures[future], future.result()
-                        return
-                    # one item per free worker, made from the results in by then
-                    todo = list(zip(tags, items, strict=True))
-                    running: dict[Future[Any], int] = {}
-                    came: list[tuple[int, Any]] = []
-                    while True:
-                        while todo and len(running) < workers:  # (before what came goes out)
-                            tag, item = _next(todo, results)
-                            running[pool.submit(func, _made(item, results))] = tag
-                        yield from came
-                        if not running:
-                            break
-                        finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                        came = [(running.pop(f), f.result()) for f in finished]
-                        results.update(came)
+                yield from _drive(pool, workers, func, items, tags, late, results)
+            except BaseException:  # Ctrl-C, the caller stopping early, a unit's error
+                _stop_now(pool)
+                raise
+            else:
+                pool.shutdown(wait=True)
             finally:
                 if not frozen_before:
                     gc.unfreeze()
 
     return run
+
+
+def _drive(pool: ProcessPoolExecutor, workers: int, func: Callable[[Any], Any],
+           items: Sequence[Any], tags: Sequence[int], late: bool, results: dict[int, Any]
+           ) -> Iterator[tuple[int, Any]]:
+    """The pool's results as they come in: all items at once, or (any item late) one per
+    free worker, made from the results in by then."""
+    if not late:
+        futures = {pool.submit(func, item): tag for tag, item in zip(tags, items, strict=True)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+        return
+    todo = list(zip(tags, items, strict=True))
+    running: dict[Future[Any], int] = {}
+    came: list[tuple[int, Any]] = []
+    while True:
+        while todo and len(running) < workers:  # (before what came goes out)
+            tag, item = _next(todo, results)
+            running[pool.submit(func, _made(item, results))] = tag
+        yield from came
+        if not running:
+            break
+        finished, _ = wait(running, return_when=FIRST_COMPLETED)
+        came = [(running.pop(f), f.result()) for f in finished]
+        results.update(came)
+
+
+def _worker_started() -> None:
+    """A worker's start: its collector on (see :func:`local`), and Ctrl-C left to the main
+    process (a terminal sends SIGINT to the whole process group), which stops the workers
+    itself instead of each printing a traceback."""
+    gc.enable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool at once: no new work, and the workers killed mid-unit (a unit is pure,
+    nothing is lost but its result) instead of waiting seconds for the units in flight, as
+    ``shutdown(wait=True)`` (the ``with`` block's exit) does."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=1)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=1)
 
 
 def dask(scheduler: Any) -> Executor:
