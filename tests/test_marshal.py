@@ -397,6 +397,10 @@ def test_cli_convert_hex_and_json(run_cli: Any, snapshot: Path, shapes: Model,
                 "i386", "--to", "x86_64", "--input-format", "hex", "-i", str(hexfile),
                 "-o", str(binfile))
     assert r.code == 0 and binfile.read_bytes() == marshal.pack(rec, "x86_64", values, shapes)
+    r = run_cli("convert", "--snapshot", str(snapshot), "-r", "numbers", "--from", "i686",
+                "--to", "amd64", "--input-format", "hex", "-i", str(hexfile), "-o",
+                str(binfile))  # (target aliases)
+    assert r.code == 0 and binfile.read_bytes() == marshal.pack(rec, "x86_64", values, shapes)
     r = run_cli("convert", "--snapshot", str(snapshot), "-r", "numbers", "--from", "x86_64",
                 "-i", str(binfile), "--output-format", "json")
     doc = json.loads(r.out)

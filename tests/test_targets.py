@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -63,6 +64,18 @@ def test_unknown_target_lists_the_known_ones() -> None:
 def test_aliases_resolve_to_the_registry_target(alias: str, name: str) -> None:
     assert names(alias) == [name]
     assert names(f"{name},{alias}") == [name]  # one target, not two
+
+
+def test_sysroot_takes_an_alias(tmp_path: Path) -> None:
+    import argparse
+
+    from abiscope.cliutil import parse_options
+    from abiscope.config import Config
+
+    args = argparse.Namespace(sysroot=[f"amd64={tmp_path}"], include_dirs=[], defines=[],
+                              undefines=[], force_includes=[], std=None, no_system_dirs=False,
+                              all_files=False)
+    assert parse_options(args, Config()).sysroots == (("x86_64", str(tmp_path)),)
 
 
 def test_x86_stays_a_group_and_names_win_over_aliases() -> None:

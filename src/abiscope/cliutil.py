@@ -22,7 +22,7 @@ from .frontend import ParseOptions, parse, relpath
 from .frontend.versions import files_read, version_skew
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record, TreeSkew, restricted
-from .targets import Selection, Target, group_members, resolve
+from .targets import Selection, Target, canonical, group_members, resolve
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -125,12 +125,12 @@ def add_output_options(p: argparse.ArgumentParser, formats: Sequence[str],
 
 def parse_options(args: argparse.Namespace, config: Config,
                    macros: bool = False) -> ParseOptions:
-    sysroots = list(config.sysroot)
+    sysroots = [(canonical(t), d) for t, d in config.sysroot]
     for item in args.sysroot:
         target, sep, directory = item.partition("=")
         if not sep or not target or not directory:
             raise UsageError(f"--sysroot wants TARGET=DIR, got {item!r}")
-        sysroots.append((target, directory))
+        sysroots.append((canonical(target), directory))
     for _, directory in sysroots:
         if not os.path.isdir(directory):
             raise InputError(f"--sysroot: {directory}: no such directory")

@@ -137,6 +137,12 @@ ALIASES: dict[str, str] = {
 }
 
 
+def canonical(name: str) -> str:
+    """A target name with an alias replaced by the registry name (``amd64`` -> ``x86_64``);
+    anything else as it is."""
+    return ALIASES.get(name, name)
+
+
 def aliases_of(name: str) -> list[str]:
     """The aliases that resolve to registry target ``name``, in table order."""
     return [alias for alias, target in ALIASES.items() if target == name]

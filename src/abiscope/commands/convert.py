@@ -19,6 +19,7 @@ from ..config import load_config
 from ..errors import InputError, UsageError
 from ..marshal import convert, pack, unpack
 from ..model import Model, Record, model_from_json
+from ..targets import canonical
 
 VALUES_SCHEMA = "abiscope.values/1"
 FORMATS = ("bin", "hex", "json")
@@ -71,10 +72,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.src and not args.dst:
         raise UsageError("convert needs --from (the input's target) and/or --to")
-    src = args.src or args.dst
-    dst = args.dst or args.src
+    src = canonical(args.src or args.dst)  # (amd64 is x86_64: the model's name)
+    dst = canonical(args.dst or args.src)
     out_format = args.output_format or ("hex" if args.output == "-" else "bin")
-    if args.input_format == "json" and args.src and args.dst and args.src != args.dst:
+    if args.input_format == "json" and args.src and args.dst and src != dst:
         raise UsageError("--input-format json packs values for one target: give --to only")
     model = _model(args, [src, dst])
     record = _record(model, args.record)
