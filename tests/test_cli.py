@@ -156,11 +156,17 @@ def test_a_broken_header_is_named_not_the_file_that_includes_it(
 def test_layout_of_a_header_without_records_says_so(run_cli: Run, tmp_path: Path) -> None:
     empty = tmp_path / "empty.h"
     empty.write_text("/* nothing */\n#define ANSWER 42\ntypedef int handle_t;\n")
-    for fmt in ("text", "pahole"):
+    for fmt in ("text", "pahole", "json"):
         r = run_cli("layout", str(empty), "--target", "x86_64", "--format", fmt, "--no-cache")
         assert r.code == 0, r.err
-        assert r.out == ""
+        assert r.out == "" if fmt != "json" else json.loads(r.out)["records"] == []
         assert f"no records in {empty}" in r.err
+    warm = run_cli("layout", str(empty), "--target", "x86_64", "--format", "json")
+    assert f"no records in {empty}" in run_cli(
+        "layout", str(empty), "--target", "x86_64", "--format", "json").err
+    assert warm.code == 0
+    full = run_cli("layout", V3, "--target", "x86_64", "--format", "json")
+    assert full.code == 0 and "no records" not in full.err
     r = run_cli("layout", str(empty), "--target", "x86_64", "--all-files", "--no-cache")
     assert r.code == 0 and r.err.strip() == f"abiscope: no records in {empty}"
 

@@ -126,7 +126,10 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if args.format == "pahole":
         _one_target(args.target or list(config.targets) or ["default"])
     if args.format == "json":
-        _write_data(_layout_json(args, config), args.output)
+        data = _layout_json(args, config)
+        _write_data(data, args.output)
+        if b'\n  "records": [],\n' in data:  # (the document of a warm run too, unparsed)
+            _say_no_records(input_headers(args, config), args.all_files)
         return EXIT_OK
     # (the reporters, and rich under them, are imported only for the format asked for:
     # a warm `layout -f json` starts faster without them)
