@@ -33,7 +33,8 @@ class TypeDecl:
     (``dims`` outermost first, ``None`` for ``[]``; ``element``), ``record`` (``record`` is
     the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``vector`` (a GNU
     ``vector_size`` type: ``scalar`` names the element type, ``dims`` holds the element
-    count), ``void``, ``other``.
+    count), ``atomic`` (``_Atomic T`` or ``_Atomic(T)``: ``element`` is ``T`` as written, with
+    its typedefs), ``void``, ``other``.
 
     ``width_name`` is left ``None`` by the frontend: the engine takes the first name of
     ``typedefs`` whose width its data model decides (``size_t``, ``intptr_t``, …) or keeps

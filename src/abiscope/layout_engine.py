@@ -337,7 +337,7 @@ class LayoutEngine:
     def _sized(self, td: TypeDecl, where: str) -> _Sized:
         """Size and alignment of a member type under the model."""
         model = self.model
-        integer = False
+        integer = user = False
         if td.kind in ("scalar", "enum"):
             name = self._width_name(td) if td.kind == "scalar" else None
             if name is not None:
@@ -379,13 +379,19 @@ class LayoutEngine:
                                  f"size in data model {model.name}")
             size = model.scalars[td.scalar][0] * (td.dims[0] or 0)
             bits, align = 8 * size, vector_align(model, size, td.scalar not in _FLOATS)
+        elif td.kind == "atomic":
+            if td.element is None:
+                raise InputError(f"{where}: atomic type {td.spelling!r} without value type")
+            value = self._sized(td.element, where)
+            bits, align = atomic_shape(model, value.bits, value.align)
+            user = value.user
         else:
             raise InputError(f"{where}: type {td.spelling!r} ({td.kind}) cannot be laid out by "
                              f"abiscope's layout engine")
         attr = self._attr(td.align_attr)
         if attr is not None:
             align = attr
-        return _Sized(bits, align, integer, attr is not None)
+        return _Sized(bits, align, integer, attr is not None or user)
 
     def _field_attr(self, f: FieldDecl, where: str) -> int | None:
         """A member's ``aligned``/``_Alignas`` in bytes, with the alignment of the type an
@@ -457,6 +463,11 @@ class LayoutEngine:
             kind = "vector"
             sized = self._sized(td, td.spelling)
             size, align = (sized.bits or 0) // 8, sized.align
+        elif td.kind == "atomic":  # (as clang's CType of one: kind "other", sized)
+            kind = "other"
+            sized = self._sized(td, td.spelling)
+            size = None if sized.bits is None else sized.bits // 8
+            align = sized.align
         elif td.kind == "function":
             kind = "function"
             size, align = model.function
@@ -552,7 +563,10 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
     """clang's canonical spelling, rebuilt from the declaration (function parameters are
     spelled as written: a typedef there is not resolved)."""
     quals = _qualifiers(td.spelling) if td.kind in ("scalar", "complex", "enum", "record",
-                                                    "void") else ""
+                                                    "void", "atomic") else ""
+    if td.kind == "atomic" and td.element is not None:  # const volatile _Atomic(short)
+        quals = quals.replace("_Atomic ", "")
+        return _join(f"{quals}_Atomic({_canonical(td.element)})", inner)
     if td.kind == "scalar":
         return _join(quals + (td.scalar or td.spelling), inner)
     if td.kind == "complex":
@@ -599,6 +613,31 @@ def vector_align(model: DataModel, size: int, integer: bool) -> int:
     if integer and model.field_align_cap is not None and size <= 8:
         align = min(align, model.field_align_cap)
     return align
+
+
+def atomic_shape(model: DataModel, bits: int | None, align: int) -> tuple[int | None, int]:
+    """Size in bits and alignment in bytes of ``_Atomic T`` from ``T``'s.
+
+    GCC (``build_qualified_type``, ``find_atomic_core_type``): a ``T`` the size of an
+    integer mode (1, 2, 4, 8, 16 bytes) is aligned at least as that mode's unsigned type
+    (``atomicQI``…``atomicTI``), its size capped by ``BIGGEST_ALIGNMENT``; i386's
+    ``ADJUST_FIELD_ALIGN`` spares atomic fields (GCC 11 and later). Other sizes are
+    unchanged, and the size never is. With ``atomic_promote`` (MSVC models: clang decides),
+    clang's rule: a ``T`` of at most that many bytes is padded to the next power of two and
+    aligned to it, an empty one takes a byte."""
+    if bits is None:
+        return None, align
+    size = bits // 8
+    if model.atomic_promote is not None:
+        if size == 0:
+            return 8, align
+        if size <= model.atomic_promote:
+            size = 1 << (size - 1).bit_length()
+            return 8 * size, size
+        return bits, align
+    if size in (1, 2, 4, 8, 16):
+        align = max(align, min(size, model.mode_align_cap))
+    return bits, align
 
 
 def gnu_alignof_floor(model: DataModel, scalar: str) -> int:
