@@ -368,6 +368,8 @@ class LayoutEngine:
             for d in td.dims:
                 bits = None if d is None or bits is None else bits * d
             align = elem.align
+            if td.element.kind == "atomic" and td.element.element is not None:
+                align = self._atomic_array_align(td.element.element, bool(td.element.typedefs))
         elif td.kind == "record":
             if td.record is None:
                 raise InputError(f"{where}: record type {td.spelling!r} without a key")
@@ -392,6 +394,23 @@ class LayoutEngine:
         if attr is not None:
             align = attr
         return _Sized(bits, align, integer, attr is not None or user)
+
+    def _atomic_array_align(self, value: TypeDecl, qualified: bool) -> int:
+        """The alignment GCC gives an array of ``_Atomic T`` (``value`` is ``T``): ``T``'s
+        own (``TYPE_ALIGN``), not the atomic one, since ``grokdeclarator`` builds the array
+        of the unqualified type and qualifies its elements after. ``qualified``: the element
+        type came qualified (a typedef of an atomic type), so GCC took ``T``'s main variant
+        and every typedef's ``aligned(N)`` is lost. ``ADJUST_FIELD_ALIGN`` (i386) spares an
+        array of atomics: 8-byte scalars and ``_Complex double`` keep their 8.
+        (``_Atomic(T)`` written as a specifier is qualified too, which the declarations do
+        not tell from ``_Atomic T``: an array of it, with ``T`` an aligned typedef, follows
+        the latter.)"""
+        if qualified:
+            value = replace(value, align_attr=None)
+        sized = self._sized(value, value.spelling)
+        if value.align_attr is None and value.kind in ("scalar", "enum", "complex"):
+            return max(sized.align, gnu_alignof_floor(self.model, value.scalar or ""))
+        return sized.align
 
     def _field_attr(self, f: FieldDecl, where: str) -> int | None:
         """A member's ``aligned``/``_Alignas`` in bytes, with the alignment of the type an
@@ -499,8 +518,10 @@ class LayoutEngine:
         bitfield = f.bit_width is not None
         size_bits = f.bit_width if f.bit_width is not None else (ct.size or 0) * 8
         nested: tuple[Member, ...] = ()
-        if ct.kind == "record" and not ct.record and f.type.record is not None:
-            inner = self._record(f.type.record, rec.key)
+        held = f.type.element if f.type.kind == "atomic" else f.type
+        if held is not None and held.kind == "record" and held.record is not None \
+                and any(m in held.record for m in _UNNAMED_MARKERS):
+            inner = self._record(held.record, rec.key)
             nested = self._members(inner, self._shape(inner.key), offset)
         return Member(
             name=f.name, type=ct, offset_bits=offset, size_bits=size_bits,

@@ -1,0 +1,120 @@
+/* _Atomic members of every scalar and record kind, both spellings, through typedefs and
+ * arrays, under packed, #pragma pack and aligned(N): GCC keeps an atomic type's size and
+ * aligns one of 1, 2, 4, 8 or 16 bytes at least to its size (capped by BIGGEST_ALIGNMENT);
+ * clang pads and aligns atomics to a power of two. Compared with every Debian gcc by
+ * tests/test_differential_constructs.py. Records named a_ptr_* hold a pointer or a long
+ * (the hypothetical targets' widths differ from x86_64's there). */
+typedef unsigned long long u64;
+typedef signed char s8;
+typedef _Atomic u64 atomic_u64;
+typedef u64 u64_a2 __attribute__((aligned(2)));
+typedef u64 u64_a16 __attribute__((aligned(16)));
+typedef _Atomic u64 atomic_u64_a2 __attribute__((aligned(2)));
+typedef _Atomic int atomic_int_a16 __attribute__((aligned(16)));
+enum ae { AE_A, AE_B };
+enum __attribute__((packed)) ape { APE_A, APE_B = 200 };
+
+struct a_bool { char c; _Atomic _Bool a; };
+struct a_char { char c; _Atomic char a; _Atomic(s8) b; _Atomic unsigned char d; };
+struct a_short { char c; _Atomic short a; };
+struct a_int { char c; _Atomic int a; };
+struct a_llong { char c; _Atomic long long a; _Atomic char d; };
+struct a_u64 { char c; _Atomic(u64) a; atomic_u64 b; _Atomic char d; };
+struct a_float { char c; _Atomic float a; };
+struct a_double { char c; _Atomic double a; };
+struct a_ldouble { char c; _Atomic long double a; };
+struct a_cfloat { char c; _Atomic _Complex float a; };
+struct a_cdouble { char c; _Atomic _Complex double a; };
+struct a_cldouble { char c; _Atomic _Complex long double a; };
+struct a_cchar { char c; _Atomic _Complex char a; };
+struct a_cshort { char c; _Atomic _Complex short a; };
+struct a_cint { char c; _Atomic _Complex int a; };
+struct a_enum { char c; _Atomic enum ae a; _Atomic(enum ape) b; };
+struct a_quals { char c; const _Atomic volatile short a; volatile _Atomic(long long) b; };
+struct a_ptr_void { char c; _Atomic(void *) a; };
+struct a_ptr_fn { char c; void (*_Atomic a)(void); };
+struct a_ptr_const { char c; _Atomic(int *) const a; _Atomic int *b; };
+struct a_ptr_long { char c; _Atomic long a; _Atomic unsigned long b; };
+struct a_wide {
+    char c;
+#if defined(__SIZEOF_INT128__)
+    _Atomic __int128 a;
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+    _Atomic __float128 b;
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    _Atomic _Float16 d;
+#endif
+    char e;
+};
+
+struct r0 { };
+struct r1 { char a; };
+struct r2 { char a[2]; };
+struct r3 { char a[3]; };
+struct r4 { char a[4]; };
+struct r5 { char a[5]; };
+struct r6 { short a[3]; };
+struct r7 { char a[7]; };
+struct r8 { char a[8]; };
+struct r8i { int a, b; };
+struct r12 { char a[12]; };
+struct r16 { char a[16]; };
+struct r16l { long long a, b; };
+struct r24 { char a[24]; };
+struct r32 { char a[32]; };
+union u8 { char a[8]; int i; };
+union u3 { char a[3]; };
+struct __attribute__((packed)) rp8 { char c; int i; short s; char d; };
+struct __attribute__((aligned(8))) ra8 { char c; };
+struct a_r0 { char c; _Atomic struct r0 a; char d; };
+struct a_r1 { char c; _Atomic struct r1 a; };
+struct a_r2 { char c; _Atomic struct r2 a; };
+struct a_r3 { char c; _Atomic struct r3 a; char d; };
+struct a_r4 { char c; _Atomic struct r4 a; };
+struct a_r5 { char c; _Atomic struct r5 a; };
+struct a_r6 { char c; _Atomic struct r6 a; };
+struct a_r7 { char c; _Atomic struct r7 a; };
+struct a_r8 { char c; _Atomic struct r8 a; };
+struct a_r8i { char c; _Atomic(struct r8i) a; };
+struct a_r12 { char c; _Atomic struct r12 a; };
+struct a_r16 { char c; _Atomic struct r16 a; };
+struct a_r16l { char c; _Atomic(struct r16l) a; };
+struct a_r24 { char c; _Atomic struct r24 a; };
+struct a_r32 { char c; _Atomic struct r32 a; };
+struct a_u8 { char c; _Atomic union u8 a; };
+struct a_u3 { char c; _Atomic union u3 a; char d; };
+struct a_rp8 { char c; _Atomic struct rp8 a; };
+struct a_ra8 { char c; _Atomic struct ra8 a; };
+struct a_anon { char c; _Atomic(struct { char x[4]; }) a; };
+
+/* arrays of atomics, flexible and zero-length ones */
+struct a_arr { char c; _Atomic short a[3]; _Atomic(struct r2) b[2]; atomic_u64 d[2]; };
+struct a_flex { char c; _Atomic short n; _Atomic(u64) data[]; };
+struct a_zero { char c; _Atomic struct r8 z[0]; };
+
+/* aligned typedefs and members */
+struct a_td_low { char c; _Atomic u64_a2 a; };
+struct a_td_high { char c; _Atomic u64_a16 a; };
+struct a_atd_low { char c; atomic_u64_a2 a; };
+struct a_atd_high { char c; atomic_int_a16 a; };
+struct a_mem_low { char c; _Atomic long long a __attribute__((aligned(2))); };
+struct a_mem_high { char c; _Atomic short a __attribute__((aligned(8))); };
+struct a_alignas { char c; _Alignas(16) _Atomic int a; };
+
+/* packed and #pragma pack */
+struct __attribute__((packed)) a_packed { char c; _Atomic long long a; _Atomic struct r4 b; };
+struct a_mpacked { char c; _Atomic long long a __attribute__((packed)); };
+#pragma pack(push, 2)
+struct a_pack2 { char c; _Atomic long long a; _Atomic struct r8 b; };
+#pragma pack(pop)
+#pragma pack(push, 4)
+struct a_pack4 { char c; _Atomic _Complex double a; _Atomic struct r16 b; };
+#pragma pack(pop)
+
+/* records that hold atomics, nested and in unions, with bit-fields */
+struct a_outer { char c; struct a_llong in; _Atomic struct r3 r; };
+union a_union { _Atomic char c; _Atomic long long l; _Atomic struct r16 r; };
+struct a_bits { char c : 3; _Atomic char d; int e : 5; _Atomic short f; };
+struct a_nested_anon { char c; struct { char x; _Atomic long long y; }; union { _Atomic int z; char w; }; };
