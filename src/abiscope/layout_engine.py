@@ -393,6 +393,9 @@ class LayoutEngine:
         attr = self._attr(td.align_attr)
         if attr is not None:
             align = attr
+            if td.kind == "atomic" and td.typedefs and _qualifiers(td.spelling):
+                # (GCC qualifies an aligned atomic typedef once more, and raises it again)
+                align = max(align, atomic_shape(model, bits, 1)[1])
         return _Sized(bits, align, integer, attr is not None or user)
 
     def _atomic_array_align(self, value: TypeDecl, qualified: bool) -> int:

@@ -118,3 +118,13 @@ struct a_outer { char c; struct a_llong in; _Atomic struct r3 r; };
 union a_union { _Atomic char c; _Atomic long long l; _Atomic struct r16 r; };
 struct a_bits { char c : 3; _Atomic char d; int e : 5; _Atomic short f; };
 struct a_nested_anon { char c; struct { char x; _Atomic long long y; }; union { _Atomic int z; char w; }; };
+
+/* qualifiers added to atomic typedefs; arrays of qualified element types */
+typedef _Atomic u64 atomic_u64_a16b __attribute__((aligned(16)));
+typedef volatile u64 volatile_u64_a2 __attribute__((aligned(2)));
+struct a_cq_low { char c; const atomic_u64_a2 a; volatile atomic_u64_a2 b; };
+struct a_cq_high { char c; const atomic_u64_a16b a; };
+struct a_arr_q { char c; const atomic_u64 a[2]; atomic_u64_a2 b[2]; _Atomic u64_a2 d[2]; };
+struct a_arr_rec { char c; _Atomic struct r8 a[2]; _Atomic(struct r16l) b[1][2]; };
+struct a_arr_cplx { char c; _Atomic _Complex double a[2]; _Atomic _Complex float b[2];
+                    _Atomic double d[2]; _Atomic long double e[2]; };
