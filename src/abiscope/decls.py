@@ -57,6 +57,9 @@ class TypeDecl:
     record: str | None = None
     signed: bool | None = None
     canonical: str = ""  # clang's canonical spelling on the parse target (for messages)
+    # atomic: written ``_Atomic(T)``, a specifier (GCC builds an array of it from ``T``'s
+    # main variant, as for a typedef of an atomic type), not the ``_Atomic`` qualifier
+    atomic_specifier: bool = False
 
 
 @dataclass(frozen=True)

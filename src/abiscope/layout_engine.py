@@ -368,8 +368,10 @@ class LayoutEngine:
             for d in td.dims:
                 bits = None if d is None or bits is None else bits * d
             align = elem.align
-            if td.element.kind == "atomic" and td.element.element is not None:
-                align = self._atomic_array_align(td.element.element, bool(td.element.typedefs))
+            if td.element.kind == "atomic" and td.element.element is not None \
+                    and model.atomic_promote is None:
+                align = self._atomic_array_align(
+                    td.element.element, bool(td.element.typedefs) or td.element.atomic_specifier)
         elif td.kind == "record":
             if td.record is None:
                 raise InputError(f"{where}: record type {td.spelling!r} without a key")
@@ -402,12 +404,10 @@ class LayoutEngine:
         """The alignment GCC gives an array of ``_Atomic T`` (``value`` is ``T``): ``T``'s
         own (``TYPE_ALIGN``), not the atomic one, since ``grokdeclarator`` builds the array
         of the unqualified type and qualifies its elements after. ``qualified``: the element
-        type came qualified (a typedef of an atomic type), so GCC took ``T``'s main variant
-        and every typedef's ``aligned(N)`` is lost. ``ADJUST_FIELD_ALIGN`` (i386) spares an
-        array of atomics: 8-byte scalars and ``_Complex double`` keep their 8.
-        (``_Atomic(T)`` written as a specifier is qualified too, which the declarations do
-        not tell from ``_Atomic T``: an array of it, with ``T`` an aligned typedef, follows
-        the latter.)"""
+        type came qualified (a typedef of an atomic type, or ``_Atomic(T)`` written as a
+        specifier), so GCC took ``T``'s main variant and every typedef's ``aligned(N)`` is
+        lost. ``ADJUST_FIELD_ALIGN`` (i386) spares an array of atomics: 8-byte scalars and
+        ``_Complex double`` keep their 8."""
         if qualified:
             value = replace(value, align_attr=None)
         sized = self._sized(value, value.spelling)
@@ -521,7 +521,9 @@ class LayoutEngine:
         bitfield = f.bit_width is not None
         size_bits = f.bit_width if f.bit_width is not None else (ct.size or 0) * 8
         nested: tuple[Member, ...] = ()
-        held = f.type.element if f.type.kind == "atomic" else f.type
+        # (GCC's DWARF shows the members of an atomic unnamed record; clang's CType none)
+        held = f.type.element if f.type.kind == "atomic" and self.model.atomic_promote is None \
+            else f.type
         if held is not None and held.kind == "record" and held.record is not None \
                 and any(m in held.record for m in _UNNAMED_MARKERS):
             inner = self._record(held.record, rec.key)

@@ -5,6 +5,7 @@ engine targets, and of clang targets where clang may lay a record out unlike GCC
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -325,8 +326,11 @@ class DeclBuilder:
                 align = self.align_attr(f)
             else:  # (the numbers only; FieldDecl.align_of adds the type's)
                 align = align_attr(f, macros=self.macros)
+            ftype = self.type_decl(f.type)
+            if _atomic_elements(ftype) and "(" in _after_atomic(declaration_tokens(f)):
+                ftype = _atomic_specifier(ftype)
             fields.append(FieldDecl(
-                name="" if anonymous else f.spelling, type=self.type_decl(f.type),
+                name="" if anonymous else f.spelling, type=ftype,
                 bit_width=f.get_bitfield_width() if bitfield else None,
                 packed=self.has_packed(f) and not ignored, align_attr=align,
                 location=self.location(f), align_of=align_of, align_of_gnu=gnu,
@@ -344,6 +348,27 @@ class DeclBuilder:
         )
         self.building.discard(key)
         return key
+
+
+def _atomic_elements(td: TypeDecl) -> bool:
+    """Whether ``td`` is an array of ``_Atomic T`` written in the declaration itself (not
+    through a typedef of the atomic type)."""
+    while td.kind == "array" and td.element is not None:
+        td = td.element
+    return td.kind == "atomic" and not td.typedefs
+
+
+def _after_atomic(tokens: list[str]) -> str:
+    """The token after the first ``_Atomic`` of a declaration ("" if none)."""
+    at = tokens.index("_Atomic") if "_Atomic" in tokens else len(tokens)
+    return tokens[at + 1] if at + 1 < len(tokens) else ""
+
+
+def _atomic_specifier(td: TypeDecl) -> TypeDecl:
+    """``td`` (an array of atomics) with its atomic elements marked as ``_Atomic(T)``."""
+    if td.kind == "array" and td.element is not None:
+        return replace(td, element=_atomic_specifier(td.element))
+    return replace(td, atomic_specifier=True)
 
 
 def collect_decls(builder: DeclBuilder, cursor: Any) -> None:

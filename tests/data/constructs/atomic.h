@@ -40,10 +40,10 @@ struct a_wide {
 #if defined(__SIZEOF_INT128__)
     _Atomic __int128 a;
 #endif
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__linux__)
     _Atomic __float128 b;
 #endif
-#if defined(__x86_64__) || defined(__aarch64__)
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__)
     _Atomic _Float16 d;
 #endif
     char e;
@@ -124,7 +124,8 @@ typedef _Atomic u64 atomic_u64_a16b __attribute__((aligned(16)));
 typedef volatile u64 volatile_u64_a2 __attribute__((aligned(2)));
 struct a_cq_low { char c; const atomic_u64_a2 a; volatile atomic_u64_a2 b; };
 struct a_cq_high { char c; const atomic_u64_a16b a; };
-struct a_arr_q { char c; const atomic_u64 a[2]; atomic_u64_a2 b[2]; _Atomic u64_a2 d[2]; };
+struct a_arr_q { char c; const atomic_u64 a[2]; atomic_u64_a2 b[2]; _Atomic u64_a2 d[2];
+                 _Atomic(u64_a2) e[2]; char f; _Atomic(u64_a2) g[2]; };
 struct a_arr_rec { char c; _Atomic struct r8 a[2]; _Atomic(struct r16l) b[1][2]; };
 struct a_arr_cplx { char c; _Atomic _Complex double a[2]; _Atomic _Complex float b[2];
                     _Atomic double d[2]; _Atomic long double e[2]; };
