@@ -117,7 +117,7 @@ def test_vector_members_are_placed_as_gcc_places_them(target: str) -> None:
     assert differing == {n for n, align in reported.items() if align > cap}
 
 
-ATOMIC_RECORDS = 84
+ATOMIC_RECORDS = 112
 
 
 @pytest.mark.parametrize("target", GCC_TARGETS)
@@ -152,9 +152,22 @@ def test_atomic_members_on_hypothetical_targets_follow_x86_64(target: str) -> No
                           names={r.name for r in model.records} - wide)
     print(f"[{target}] atomic.h: {tally.records} records, {tally.members} members compared")
     assert not tally.mismatches, "\n".join(tally.mismatches)
-    assert tally.records == ATOMIC_RECORDS - len(wide) == 80
+    assert tally.records == ATOMIC_RECORDS - len(wide) == 108
     pointers = [m for r in model.records if r.name in wide for m in r.layouts[target].members
                 if m.type.canonical.startswith("_Atomic(") and "*" in m.type.canonical]
     assert len(pointers) == 3
     assert all((m.type.size, m.type.align, m.offset_bits % 128) == (16, 16, 0)
                for m in pointers)
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_extended_types_match_gcc(target: str) -> None:
+    """``__int128``, ``__float128``, ``_Float16``, ``__fp16``, ``__bf16``, ``__ibm128`` where
+    GCC 12 accepts them (``extended_types.h``), plain, ``_Atomic`` (laid out by the engine,
+    which sizes each under the target's data model) and in arrays."""
+    tally, model = _compare(DATA / "extended_types.h", target)
+    print(f"[{target}] extended_types.h: {tally.records} records, {tally.members} members "
+          "compared")
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert not model.failures, model.failures[0].summary()
+    assert tally.records == 7

@@ -164,6 +164,9 @@ def _model(
         "__int128": (16, al(16)), "unsigned __int128": (16, al(16)),
         "float": (4, al(4)), "double": (8, al(8)), "long double": (16, al(16)),
         "__float128": (16, al(16)), "_Float16": (2, al(2)),
+        # (GCC 12 accepts __fp16 on aarch64 and arm, __bf16 there as a storage type, and
+        # __ibm128 on ppc; the same sizes wherever clang accepts them)
+        "__fp16": (2, al(2)), "__bf16": (2, al(2)), "__ibm128": (16, al(16)),
     }
     scalars.update(overrides or {})
     by_size = {s: scalars[t][1] for t, s in (("char", 1), ("short", 2), ("int", 4),

@@ -20,6 +20,7 @@ SCALARS = (
     "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
     "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "__int128",
     "unsigned __int128", "float", "double", "long double", "__float128", "_Float16",
+    "__fp16", "__bf16", "__ibm128",
 )
 
 

@@ -45,7 +45,8 @@ from .model import CType, Hole, Member, RecordLayout, gaps
 
 __all__ = ["LayoutEngine", "layout_all", "layout_record"]
 
-_FLOATS = frozenset({"float", "double", "long double", "__float128", "_Float16"})
+_FLOATS = frozenset({"float", "double", "long double", "__float128", "_Float16", "__fp16",
+                     "__bf16", "__ibm128"})
 _UNNAMED_MARKERS = ("(anonymous", "(unnamed")
 _QUALIFIERS = ("const", "volatile", "restrict", "_Atomic")
 _INT_MODE_BITS = frozenset({8, 16, 32, 64, 128})
@@ -56,8 +57,10 @@ class _Shape:
     """A laid-out record: size and alignment in bytes, each field's offset in bits."""
 
     size: int
-    align: int
+    align: int  # as a member and for _Alignof
     offsets: tuple[int, ...]
+    type_align: int = 0  # GCC's TYPE_ALIGN where ADJUST_FIELD_ALIGN lowers ``align`` (i386)
+    user: bool = False  # TYPE_USER_ALIGN: an explicit alignment counted
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class LayoutEngine:
         pcc = model.bitfield_family == "sysv"
         pack = rec.pack * 8 if rec.pack else None
         record_align = 8 * max(1, self._attr(rec.align_attr) or 1)
+        user_align = rec.align_attr is not None
         pos = 0  # bits (structs)
         union_size = 0  # bytes (unions)
         offsets: list[int] = []
@@ -154,6 +158,7 @@ class LayoutEngine:
             packed = f.packed or rec.packed
             attr = self._field_attr(f, where)
             user = attr is not None
+            user_align = user_align or user or t.user
             width = f.bit_width
             is_bitfield = width is not None
             if t.bits is None and is_bitfield:
@@ -214,7 +219,47 @@ class LayoutEngine:
             pos += field_bits
         align_bytes = record_align // 8
         unpadded = union_size if rec.kind == "union" else -(-pos // 8)
-        return _Shape(_round_up(unpadded, align_bytes), align_bytes, tuple(offsets))
+        size = _round_up(unpadded, align_bytes)
+        cap = model.field_align_cap
+        if cap is not None and align_bytes > cap and size <= 8 and not user_align \
+                and not self._float_mode(rec) and not self._blk_mode(rec):
+            # (i386: an 8-aligned record of 8 bytes has an integer or DFmode machine mode,
+            # which ADJUST_FIELD_ALIGN lowers to 4 as a member and for _Alignof; only an
+            # _Atomic member gives one without an explicit alignment)
+            return _Shape(size, cap, tuple(offsets), align_bytes, user_align)
+        return _Shape(size, align_bytes, tuple(offsets), align_bytes, user_align)
+
+    def _blk_mode(self, rec: RecordDecl) -> bool:
+        """Whether GCC gives a record ``BLKmode`` (``compute_record_mode``): a field of no
+        known size (a flexible array), or an array or record of a size no integer mode has
+        (3, 5, 6, 7 bytes) or of ``BLKmode`` itself."""
+        for f in rec.fields:
+            td = f.type
+            if td.kind == "atomic" and td.element is not None:
+                td = td.element
+            if td.kind not in ("array", "record"):
+                continue
+            sized = self._sized(td, rec.key)
+            if sized.bits is None or sized.bits // 8 not in (0, 1, 2, 4, 8):
+                return True
+            while td.kind == "array" and td.element is not None:
+                td = td.element
+            if td.kind == "record" and td.record is not None \
+                    and self._blk_mode(self._record(td.record, rec.key)):
+                return True
+        return False
+
+    def _float_mode(self, rec: RecordDecl) -> bool:
+        """Whether GCC gives a record the machine mode of its one field, a ``_Complex
+        float`` (SCmode) or a vector (or such a record), not an integer mode or DFmode."""
+        if rec.kind != "struct" or len(rec.fields) != 1 or rec.fields[0].bit_width is not None:
+            return False
+        td = rec.fields[0].type
+        if td.kind == "atomic" and td.element is not None:
+            td = td.element
+        if td.kind == "record" and td.record is not None:
+            return self._float_mode(self._record(td.record, rec.key))
+        return td.kind == "vector" or (td.kind == "complex" and td.scalar == "float")
 
     @staticmethod
     def _excess_unit_span(pos: int, width: int, align: int, type_bits: int) -> bool:
@@ -376,7 +421,7 @@ class LayoutEngine:
             if td.record is None:
                 raise InputError(f"{where}: record type {td.spelling!r} without a key")
             shape = self._shape(td.record)
-            bits, align = 8 * shape.size, shape.align
+            bits, align, user = 8 * shape.size, shape.align, shape.user
         elif td.kind == "vector":
             if td.scalar is None or td.scalar not in model.scalars or not td.dims:
                 raise InputError(f"{where}: vector type {td.spelling!r} ({td.scalar}) has no "
@@ -411,6 +456,8 @@ class LayoutEngine:
         if qualified:
             value = replace(value, align_attr=None)
         sized = self._sized(value, value.spelling)
+        if value.kind == "record" and value.record is not None and value.align_attr is None:
+            return max(sized.align, self._shape(value.record).type_align)
         if value.align_attr is None and value.kind in ("scalar", "enum", "complex"):
             return max(sized.align, gnu_alignof_floor(self.model, value.scalar or ""))
         return sized.align

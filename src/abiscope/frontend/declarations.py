@@ -262,6 +262,8 @@ class DeclBuilder:
             atomic = cur if cur.kind == tk.ATOMIC else canon
             return TypeDecl("atomic", element=self.type_decl(atomic_value_type(atomic)),
                             **common)
+        if kind == "other" and QUALIFIER_RE.sub("", canon.spelling).strip() == "__bf16":
+            kind = "float"  # (libclang does not expose __bf16's kind)
         if kind in ("int", "bool", "float", "complex"):
             scalar = QUALIFIER_RE.sub("", canon.spelling).strip()
             if kind == "complex":  # (the component type: "_Complex double" -> "double")

@@ -129,3 +129,36 @@ struct a_arr_q { char c; const atomic_u64 a[2]; atomic_u64_a2 b[2]; _Atomic u64_
 struct a_arr_rec { char c; _Atomic struct r8 a[2]; _Atomic(struct r16l) b[1][2]; };
 struct a_arr_cplx { char c; _Atomic _Complex double a[2]; _Atomic _Complex float b[2];
                     _Atomic double d[2]; _Atomic long double e[2]; };
+
+/* i386: an 8-aligned record of 8 bytes (only an _Atomic member makes one without an explicit
+ * alignment) is 4-aligned as a member and by _Alignof, unless its mode is SCmode or a vector's */
+struct i_q1 { _Atomic long long f0; };
+struct i_w1 { struct i_q1 a; };
+struct i_w2 { char c; struct i_q1 a; };
+struct i_w5 { _Atomic struct r8 x; };
+struct i_w7 { _Atomic long long a[1]; };
+struct i_w8 { _Atomic(struct { _Atomic _Complex float z; }) x; };
+struct i_w9 { _Atomic _Complex int z; };
+union i_w10 { _Atomic long long a; char b; };
+union i_w11 { _Atomic _Complex float z; char b; };
+struct i_w15 { char c; struct i_q1 a[2]; };
+struct i_w16 { char c; struct i_w5 a; };
+struct i_w17 { char c; struct i_w8 a; };
+struct i_w18 { _Atomic float a[2]; };
+struct i_w19 { _Atomic _Complex float z[1]; };
+struct i_w20 { _Atomic long long a; } __attribute__((aligned(8)));
+struct i_w21 { _Atomic long long a __attribute__((aligned(8))); };
+struct i_w22 { char c; struct i_w20 a; struct i_w21 b; };
+struct i_w23 { struct i_w20 a; };
+struct i_w24 { char c; _Atomic struct i_q1 a[2]; };
+struct i_w25 { char c; _Atomic struct i_q1 a; };
+struct i_w26 { _Atomic long long a; } __attribute__((packed));
+#pragma pack(2)
+struct i_w27 { _Atomic long long a; };
+#pragma pack()
+struct i_w28 { char c; struct i_w7 a[2]; };
+struct i_w29 { _Atomic long long a; char b[0]; };
+union i_w30 { _Atomic long long a; char b[3]; };
+union i_w31 { _Atomic long long a; struct r3 b; };
+struct i_w32 { _Atomic struct r8 a; struct r0 z; };
+union i_w33 { _Atomic long long a; struct { char x[3]; char y; } b; };
