@@ -94,6 +94,14 @@ in the ``KNOWN_HARD`` mapping):
 - ``anonymous_member`` / ``unnamed_record_member``: no DW_AT_name; nested offsets are relative
   to the inner record.
 - ``x32`` (not a tag, an ABI): ``long`` and pointers are 4 bytes but ``long long`` is 8/8.
+- ``atomic`` / ``atomic_typedef`` (``c_programs(atomic=True)``): ``_Atomic`` members (the
+  qualifier, ``_Atomic(T)``, ``char *_Atomic p``) and atomic typedefs of scalars and records.
+  GCC keeps ``T``'s size and aligns a ``T`` of 1, 2, 4, 8 or 16 bytes to its size capped at
+  ``BIGGEST_ALIGNMENT`` (i386's ``_Atomic long long`` is 8/8); clang pads ``T`` to a power
+  of two and aligns it to that. An array of atomics takes ``T``'s own alignment (its main
+  variant's when the element type came qualified), and on i386 an 8-byte record that only an
+  atomic member makes 8-aligned is 4-aligned as a member and by ``_Alignof``
+  (``ADJUST_FIELD_ALIGN`` of its integer mode). No atomic bit-fields (C forbids them).
 - MSVC-style layout (``ms_struct``, ``-mms-bitfields``, ``#pragma ms_struct``) is never
   generated; libclang on a ``*-windows-msvc`` triple would lay bit-fields out differently.
 """
