@@ -221,7 +221,7 @@ class LayoutEngine:
         unpadded = union_size if rec.kind == "union" else -(-pos // 8)
         size = _round_up(unpadded, align_bytes)
         cap = model.field_align_cap
-        if cap is not None and align_bytes > cap and size <= 8 and not user_align \
+        if cap is not None and align_bytes > cap and size == 8 and not user_align \
                 and not self._float_mode(rec) and not self._blk_mode(rec):
             # (i386: an 8-aligned record of 8 bytes has an integer or DFmode machine mode,
             # which ADJUST_FIELD_ALIGN lowers to 4 as a member and for _Alignof; only an

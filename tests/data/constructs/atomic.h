@@ -162,3 +162,5 @@ union i_w30 { _Atomic long long a; char b[3]; };
 union i_w31 { _Atomic long long a; struct r3 b; };
 struct i_w32 { _Atomic struct r8 a; struct r0 z; };
 union i_w33 { _Atomic long long a; struct { char x[3]; char y; } b; };
+struct i_w34 { _Atomic long long z[0]; };
+struct i_w35 { char c; struct i_w34 a; };
