@@ -412,7 +412,7 @@ class LayoutEngine:
             bits = elem.bits
             for d in td.dims:
                 bits = None if d is None or bits is None else bits * d
-            align = elem.align
+            align, user = elem.align, elem.user  # (GCC: an array's TYPE_USER_ALIGN too)
             if td.element.kind == "atomic" and td.element.element is not None \
                     and model.atomic_promote is None:
                 align = self._atomic_array_align(

@@ -164,3 +164,6 @@ struct i_w32 { _Atomic struct r8 a; struct r0 z; };
 union i_w33 { _Atomic long long a; struct { char x[3]; char y; } b; };
 struct i_w34 { _Atomic long long z[0]; };
 struct i_w35 { char c; struct i_w34 a; };
+struct __attribute__((aligned(16))) a_user16 { char c; };
+union a_ptr_w36 { void *p; _Atomic struct a_user16 z[0]; };
+struct i_w37 { struct a_user16 a[0]; _Atomic long long b; };
