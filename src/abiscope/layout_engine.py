@@ -568,11 +568,19 @@ class LayoutEngine:
         bitfield = f.bit_width is not None
         size_bits = f.bit_width if f.bit_width is not None else (ct.size or 0) * 8
         nested: tuple[Member, ...] = ()
-        # (GCC's DWARF shows the members of an atomic unnamed record; clang's CType none)
-        held = f.type.element if f.type.kind == "atomic" and self.model.atomic_promote is None \
-            else f.type
-        if held is not None and held.kind == "record" and held.record is not None \
-                and any(m in held.record for m in _UNNAMED_MARKERS):
+        # (GCC's DWARF shows the members of an atomic unnamed record, and of a tagless one a
+        # typedef names when the atomic type is aligned above it: that atomic variant is of
+        # the record itself; clang's CType none)
+        held: TypeDecl | None = f.type
+        raised = False
+        if f.type.kind == "atomic" and f.type.element is not None \
+                and self.model.atomic_promote is None:
+            held = f.type.element
+            raised = not f.type.typedefs and ct.align is not None \
+                and ct.align > self._sized(held, rec.key).align
+        if held is not None and held.kind == "record" and held.record is not None and (
+                any(m in held.record for m in _UNNAMED_MARKERS)
+                or (raised and not held.record.startswith(("struct ", "union ")))):
             inner = self._record(held.record, rec.key)
             nested = self._members(inner, self._shape(inner.key), offset)
         return Member(

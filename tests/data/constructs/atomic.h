@@ -167,3 +167,7 @@ struct i_w35 { char c; struct i_w34 a; };
 struct __attribute__((aligned(16))) a_user16 { char c; };
 union a_ptr_w36 { void *p; _Atomic struct a_user16 z[0]; };
 struct i_w37 { struct a_user16 a[0]; _Atomic long long b; };
+typedef union { int a; char b[12]; } tagless_u12;
+typedef union { int a; char b[8]; } tagless_u8;
+struct a_tagless { char c; _Atomic(tagless_u12) a; _Atomic tagless_u8 b; tagless_u8 d;
+                   _Atomic(tagless_u8) e[2]; _Atomic(tagless_u12) f; };
