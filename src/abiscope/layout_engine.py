@@ -158,7 +158,6 @@ class LayoutEngine:
             packed = f.packed or rec.packed
             attr = self._field_attr(f, where)
             user = attr is not None
-            user_align = user_align or user or t.user
             width = f.bit_width
             is_bitfield = width is not None
             if t.bits is None and is_bitfield:
@@ -192,7 +191,9 @@ class LayoutEngine:
                 align = min(align, 8 * model.field_align_cap)
             if pack is not None and not zero:
                 align = min(align, pack)
-            # -- update_alignment_for_field: the record's alignment
+            # -- update_alignment_for_field: the record's alignment (and TYPE_USER_ALIGN, which
+            # an aligned(N) below the type's alignment does not set: do_type_align resets it)
+            user_align = user_align or user
             if is_bitfield and pcc:
                 if f.name or model.align_anonymous_bitfields:
                     type_align = 8 * t.align

@@ -329,7 +329,7 @@ class DeclBuilder:
             else:  # (the numbers only; FieldDecl.align_of adds the type's)
                 align = align_attr(f, macros=self.macros)
             ftype = self.type_decl(f.type)
-            if _atomic_elements(ftype) and "(" in _after_atomic(declaration_tokens(f)):
+            if _atomic_elements(ftype) and _after_atomic(declaration_tokens(f)) == "(":
                 ftype = _atomic_specifier(ftype)
             fields.append(FieldDecl(
                 name="" if anonymous else f.spelling, type=ftype,
@@ -355,6 +355,8 @@ class DeclBuilder:
 def _atomic_elements(td: TypeDecl) -> bool:
     """Whether ``td`` is an array of ``_Atomic T`` written in the declaration itself (not
     through a typedef of the atomic type)."""
+    if td.kind != "array":
+        return False
     while td.kind == "array" and td.element is not None:
         td = td.element
     return td.kind == "atomic" and not td.typedefs

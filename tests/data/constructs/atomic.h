@@ -171,3 +171,6 @@ typedef union { int a; char b[12]; } tagless_u12;
 typedef union { int a; char b[8]; } tagless_u8;
 struct a_tagless { char c; _Atomic(tagless_u12) a; _Atomic tagless_u8 b; tagless_u8 d;
                    _Atomic(tagless_u8) e[2]; _Atomic(tagless_u12) f; };
+union i_w38 { _Atomic long long f0 __attribute__((aligned(1))); struct r0 f2; };
+struct i_w39 { _Atomic long long f0 __attribute__((aligned(4))); };
+struct i_w40 { _Atomic long long f0 __attribute__((aligned(8))); };
