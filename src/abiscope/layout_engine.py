@@ -233,11 +233,17 @@ class LayoutEngine:
     def _blk_mode(self, rec: RecordDecl) -> bool:
         """Whether GCC gives a record ``BLKmode`` (``compute_record_mode``): a field of no
         known size (a flexible array), or an array or record of a size no integer mode has
-        (3, 5, 6, 7 bytes) or of ``BLKmode`` itself."""
+        (3, 5, 6, 7 bytes) or of ``BLKmode`` itself, or a vector (i386's
+        ``member_type_forces_blk``)."""
         for f in rec.fields:
             td = f.type
             if td.kind == "atomic" and td.element is not None:
                 td = td.element
+            inner = td
+            while inner.kind == "array" and inner.element is not None:
+                inner = inner.element
+            if inner.kind == "vector":
+                return True
             if td.kind not in ("array", "record"):
                 continue
             sized = self._sized(td, rec.key)
@@ -251,8 +257,8 @@ class LayoutEngine:
         return False
 
     def _float_mode(self, rec: RecordDecl) -> bool:
-        """Whether GCC gives a record the machine mode of its one field, a ``_Complex
-        float`` (SCmode) or a vector (or such a record), not an integer mode or DFmode."""
+        """Whether GCC gives a struct the machine mode of its one field, a ``_Complex
+        float`` (SCmode) (or such a struct), not an integer mode or DFmode."""
         if rec.kind != "struct" or len(rec.fields) != 1 or rec.fields[0].bit_width is not None:
             return False
         td = rec.fields[0].type
@@ -260,7 +266,7 @@ class LayoutEngine:
             td = td.element
         if td.kind == "record" and td.record is not None:
             return self._float_mode(self._record(td.record, rec.key))
-        return td.kind == "vector" or (td.kind == "complex" and td.scalar == "float")
+        return td.kind == "complex" and td.scalar == "float"
 
     @staticmethod
     def _excess_unit_span(pos: int, width: int, align: int, type_bits: int) -> bool:

@@ -174,3 +174,16 @@ struct a_tagless { char c; _Atomic(tagless_u12) a; _Atomic tagless_u8 b; tagless
 union i_w38 { _Atomic long long f0 __attribute__((aligned(1))); struct r0 f2; };
 struct i_w39 { _Atomic long long f0 __attribute__((aligned(4))); };
 struct i_w40 { _Atomic long long f0 __attribute__((aligned(8))); };
+/* i386: a vector member makes a record BLKmode (member_type_forces_blk); not on m68k, where
+ * an 8-byte vector is above BIGGEST_ALIGNMENT (README, Known limitations) */
+#ifdef __m68k__
+typedef short v2sf;
+#else
+typedef float v2sf __attribute__((vector_size(8)));
+#endif
+union i_w41 { v2sf f1; };
+union i_w42 { v2sf f1; char c; };
+union i_w43 { _Atomic _Complex float z; };
+struct i_w44 { union { v2sf f1; } f2; };
+union i_w45 { struct { v2sf f1; } s; };
+struct i_w46 { char c; union i_w41 a; };
