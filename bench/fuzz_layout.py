@@ -4,9 +4,9 @@
 hypothesis draws C programs full of records (``tests/cgen/cstructs.py``: nesting, unions,
 arrays of records, bit-fields of every width incl. zero-width, ``packed``, ``aligned(N)``,
 ``_Alignas``, anonymous members, enums, flexible arrays, typedef chains, ``#pragma pack``,
-and here GNU vector typedefs). A batch of programs is merged into ONE translation unit (each
-program's identifiers get a ``pN_`` prefix), so each target costs one gcc run, one clang parse
-and one engine run per batch.
+and here GNU vector typedefs and ``_Atomic`` members and typedefs). A batch of programs is
+merged into ONE translation unit (each program's identifiers get a ``pN_`` prefix), so each
+target costs one gcc run, one clang parse and one engine run per batch.
 For every record of the batch and every target, two sides are compared with GCC (the truth,
 read back from DWARF with ``tests/oracle/gcc_dwarf.py``):
 
@@ -318,6 +318,7 @@ def read_regression(path: Path) -> Regression:
 @dataclass
 class Stats:
     programs: int = 0
+    atomic: int = 0  # programs with an _Atomic member or typedef
     cases: int = 0  # (program, target) pairs compared
     records: int = 0  # (record, target) pairs compared
     members: int = 0
@@ -332,6 +333,7 @@ def check_batch(programs: Sequence[CProgram], targets: Sequence[str], stats: Sta
                 minimise_limit: int, out_dir: Path | None) -> None:
     batch = merge(programs)
     stats.programs += len(programs)
+    stats.atomic += sum("atomic" in p.features for p in programs)
     for target in targets:
         verdict = check_source(batch.source, batch.records, target)
         if verdict.rejected:
@@ -396,7 +398,7 @@ def run(targets: Sequence[str], examples: int, seconds: float, batch: int = 12,
 
     @settings(max_examples=batches, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), phases=(Phase.generate,))
-    @given(st.lists(c_programs(vectors=True), min_size=batch, max_size=batch))
+    @given(st.lists(c_programs(vectors=True, atomic=True), min_size=batch, max_size=batch))
     def one_batch(programs: list[CProgram]) -> None:
         if time.monotonic() - start > seconds:
             raise _OutOfTime
@@ -443,7 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.out if args.minimise > 0 else None)
     sides = {(m.target, m.side) for m in stats.mismatches}
     print(f"targets: {','.join(targets)}")
-    print(f"programs generated: {stats.programs}; cases run (program x target): {stats.cases}; "
+    print(f"programs generated: {stats.programs} ({stats.atomic} with _Atomic); "
+          f"cases run (program x target): {stats.cases}; "
           f"records compared (record x target): {stats.records}, members {stats.members}; "
           f"in {stats.seconds:.0f} s")
     print(f"mismatches found: {len(stats.mismatches)} records "

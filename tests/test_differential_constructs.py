@@ -115,3 +115,59 @@ def test_vector_members_are_placed_as_gcc_places_them(target: str) -> None:
         assert line.endswith(f"gcc {cap}"), line
         differing.add(name)
     assert differing == {n for n, align in reported.items() if align > cap}
+
+
+ATOMIC_RECORDS = 129
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_atomic_members_match_gcc(target: str) -> None:
+    """``_Atomic`` of every scalar and record kind (``atomic.h``): GCC keeps ``T``'s size and
+    aligns a ``T`` of 1, 2, 4, 8 or 16 bytes at least to its size, capped by
+    ``BIGGEST_ALIGNMENT``; clang pads and aligns to a power of two, so abiscope relays the
+    records that hold one with the engine (m68k: the engine anyway)."""
+    tally, model = _compare(DATA / "atomic.h", target)
+    print(f"[{target}] atomic.h: {tally.records} records, {tally.members} members compared")
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert not model.failures, model.failures[0].summary()
+    assert tally.records == ATOMIC_RECORDS
+
+
+@pytest.mark.parametrize("target", ["lp128", "cheri128"])
+def test_atomic_members_on_hypothetical_targets_follow_x86_64(target: str) -> None:
+    """lp128 and cheri128 have no compiler: their ``_Atomic`` rule is x86_64's GCC rule
+    with their own widths (docs/targets.md). Every record of ``atomic.h`` without a pointer
+    or a ``long`` equals x86_64 GCC's; an atomic pointer is 16 bytes, 16-aligned."""
+    if find_gcc("x86_64") is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['x86_64']} not installed (make deps)")
+    header = DATA / "atomic.h"
+    model = frontend.parse([str(header)], [TARGETS[target]],
+                           frontend.ParseOptions(system_dirs=False), jobs=1)
+    assert not model.failures, model.failures[0].summary()
+    gcc = gcc_layouts({"h": header.read_text()}, "x86_64",
+                      {"h": probes_for(model, target)})["h"]
+    assert gcc.ok, gcc.stderr
+    wide = {r.name for r in model.records if " a_ptr_" in r.name}
+    tally = compare_model(model, target, gcc.records, header.name,
+                          names={r.name for r in model.records} - wide)
+    print(f"[{target}] atomic.h: {tally.records} records, {tally.members} members compared")
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert tally.records == ATOMIC_RECORDS - len(wide) == 124
+    pointers = [m for r in model.records if r.name in wide for m in r.layouts[target].members
+                if m.type.canonical.startswith("_Atomic(") and "*" in m.type.canonical]
+    assert len(pointers) == 3
+    assert all((m.type.size, m.type.align, m.offset_bits % 128) == (16, 16, 0)
+               for m in pointers)
+
+
+@pytest.mark.parametrize("target", GCC_TARGETS)
+def test_extended_types_match_gcc(target: str) -> None:
+    """``__int128``, ``__float128``, ``_Float16``, ``__fp16``, ``__bf16``, ``__ibm128`` where
+    GCC 12 accepts them (``extended_types.h``), plain, ``_Atomic`` (laid out by the engine,
+    which sizes each under the target's data model) and in arrays."""
+    tally, model = _compare(DATA / "extended_types.h", target)
+    print(f"[{target}] extended_types.h: {tally.records} records, {tally.members} members "
+          "compared")
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert not model.failures, model.failures[0].summary()
+    assert tally.records == 7

@@ -368,7 +368,7 @@ SLOW = settings(max_examples=15, deadline=None, suppress_health_check=list(Healt
 
 @pytest.mark.parametrize("target", GCC_NEW)
 @QUICK
-@given(programs=st.lists(c_programs(), min_size=4, max_size=4))
+@given(programs=st.lists(c_programs(atomic=True), min_size=4, max_size=4))
 def test_engine_matches_gcc_quick(target: str, programs: list[CProgram]) -> None:
     tally = check_gcc(programs, target)
     assert tally.records > 0
@@ -378,7 +378,7 @@ def test_engine_matches_gcc_quick(target: str, programs: list[CProgram]) -> None
 @pytest.mark.slow
 @pytest.mark.parametrize("target", GCC_NEW)
 @SLOW
-@given(programs=st.lists(c_programs(), min_size=10, max_size=10))
+@given(programs=st.lists(c_programs(atomic=True), min_size=10, max_size=10))
 def test_engine_matches_gcc(target: str, programs: list[CProgram]) -> None:
     assert_clean(check_gcc(programs, target), target, "gcc")
 

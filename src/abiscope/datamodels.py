@@ -27,6 +27,13 @@ The GCC parameters, with the name GCC's target headers give them:
   holding one, at a multiple of its size, as clang does, although its ``_Alignof`` answers
   at most ``BIGGEST_ALIGNMENT`` (a 32-byte vector on x86-64: 32 in every layout, 16 from
   ``_Alignof``); the engine follows the layouts.
+- ``_Atomic T`` (GCC ``build_qualified_type``: the ``atomicQI``…``atomicTI`` types, every
+  GCC 12 target here): a ``T`` of 1, 2, 4, 8 or 16 bytes, scalar or record, is aligned to at
+  least its size capped at ``max_natural_align`` (``mode_align_cap``; i386 too, where
+  ``ADJUST_FIELD_ALIGN`` leaves atomic fields alone since GCC 11: ``_Atomic long long`` is
+  8/8); any other size keeps ``T``'s alignment, and the size never changes.
+  ``atomic_promote`` (``"ms"`` models, checked against clang only) is clang's rule instead:
+  a ``T`` of at most that many bytes is padded to the next power of two and aligned to it.
 - ``align_anonymous_bitfields`` (``TARGET_ALIGN_ANONYMOUS_BITFIELD``, ``sysv`` only): an
   unnamed bit-field's declared type raises the record's alignment as a named one's does
   (arm AAPCS, aarch64: ``struct { char a; int :3; }`` is 4/4, 2/1 on x86-64). For a
@@ -109,6 +116,8 @@ class DataModel:
     vector_align_cap: int | None = None
     align_anonymous_bitfields: bool = False
     empty_record_size: int = 0  # "ms": a record without data is this big (MSVC C: 4)
+    # clang's _Atomic rule (MaxAtomicPromoteWidth, bytes) where no GCC decides ("ms" models)
+    atomic_promote: int | None = None
     char_signed: bool = True
     function: tuple[int, int] = (1, 4)  # a function type itself (GNU sizeof; clang's align)
     hypothetical: bool = False
@@ -155,6 +164,9 @@ def _model(
         "__int128": (16, al(16)), "unsigned __int128": (16, al(16)),
         "float": (4, al(4)), "double": (8, al(8)), "long double": (16, al(16)),
         "__float128": (16, al(16)), "_Float16": (2, al(2)),
+        # (GCC 12 accepts __fp16 on aarch64 and arm, __bf16 there as a storage type, and
+        # __ibm128 on ppc; the same sizes wherever clang accepts them)
+        "__fp16": (2, al(2)), "__bf16": (2, al(2)), "__ibm128": (16, al(16)),
     }
     scalars.update(overrides or {})
     by_size = {s: scalars[t][1] for t, s in (("char", 1), ("short", 2), ("int", 4),
@@ -252,7 +264,9 @@ _MS_NOTES = (
     "a record without data is 4 bytes",
 )
 WIN32 = _model("win32", "little", pointer=4, long=4, bitfield_family="ms",
-               empty_record_size=4, overrides={"long double": (8, 8)}, notes=_MS_NOTES)
+               empty_record_size=4, atomic_promote=8, overrides={"long double": (8, 8)},
+               notes=_MS_NOTES)
 WIN64 = _model("win64", "little", pointer=8, long=4, size=8, bitfield_family="ms",
-               empty_record_size=4, overrides={"long double": (8, 8)}, notes=_MS_NOTES)
+               empty_record_size=4, atomic_promote=16, overrides={"long double": (8, 8)},
+               notes=_MS_NOTES)
 MODELS.update({m.name: m for m in (WIN32, WIN64)})

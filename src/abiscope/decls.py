@@ -20,6 +20,7 @@ SCALARS = (
     "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
     "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "__int128",
     "unsigned __int128", "float", "double", "long double", "__float128", "_Float16",
+    "__fp16", "__bf16", "__ibm128",
 )
 
 
@@ -33,7 +34,8 @@ class TypeDecl:
     (``dims`` outermost first, ``None`` for ``[]``; ``element``), ``record`` (``record`` is
     the key of a :class:`RecordDecl` in the same :class:`DeclSet`), ``vector`` (a GNU
     ``vector_size`` type: ``scalar`` names the element type, ``dims`` holds the element
-    count), ``void``, ``other``.
+    count), ``atomic`` (``_Atomic T`` or ``_Atomic(T)``: ``element`` is ``T`` as written, with
+    its typedefs), ``void``, ``other``.
 
     ``width_name`` is left ``None`` by the frontend: the engine takes the first name of
     ``typedefs`` whose width its data model decides (``size_t``, ``intptr_t``, …) or keeps
@@ -56,6 +58,9 @@ class TypeDecl:
     record: str | None = None
     signed: bool | None = None
     canonical: str = ""  # clang's canonical spelling on the parse target (for messages)
+    # atomic: written ``_Atomic(T)``, a specifier (GCC builds an array of it from ``T``'s
+    # main variant, as for a typedef of an atomic type), not the ``_Atomic`` qualifier
+    atomic_specifier: bool = False
 
 
 @dataclass(frozen=True)

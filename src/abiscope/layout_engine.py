@@ -45,7 +45,8 @@ from .model import CType, Hole, Member, RecordLayout, gaps
 
 __all__ = ["LayoutEngine", "layout_all", "layout_record"]
 
-_FLOATS = frozenset({"float", "double", "long double", "__float128", "_Float16"})
+_FLOATS = frozenset({"float", "double", "long double", "__float128", "_Float16", "__fp16",
+                     "__bf16", "__ibm128"})
 _UNNAMED_MARKERS = ("(anonymous", "(unnamed")
 _QUALIFIERS = ("const", "volatile", "restrict", "_Atomic")
 _INT_MODE_BITS = frozenset({8, 16, 32, 64, 128})
@@ -56,8 +57,10 @@ class _Shape:
     """A laid-out record: size and alignment in bytes, each field's offset in bits."""
 
     size: int
-    align: int
+    align: int  # as a member and for _Alignof
     offsets: tuple[int, ...]
+    type_align: int = 0  # GCC's TYPE_ALIGN where ADJUST_FIELD_ALIGN lowers ``align`` (i386)
+    user: bool = False  # TYPE_USER_ALIGN: an explicit alignment counted
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class LayoutEngine:
         pcc = model.bitfield_family == "sysv"
         pack = rec.pack * 8 if rec.pack else None
         record_align = 8 * max(1, self._attr(rec.align_attr) or 1)
+        user_align = rec.align_attr is not None
         pos = 0  # bits (structs)
         union_size = 0  # bytes (unions)
         offsets: list[int] = []
@@ -187,7 +191,9 @@ class LayoutEngine:
                 align = min(align, 8 * model.field_align_cap)
             if pack is not None and not zero:
                 align = min(align, pack)
-            # -- update_alignment_for_field: the record's alignment
+            # -- update_alignment_for_field: the record's alignment (and TYPE_USER_ALIGN, which
+            # an aligned(N) below the type's alignment does not set: do_type_align resets it)
+            user_align = user_align or user
             if is_bitfield and pcc:
                 if f.name or model.align_anonymous_bitfields:
                     type_align = 8 * t.align
@@ -214,7 +220,53 @@ class LayoutEngine:
             pos += field_bits
         align_bytes = record_align // 8
         unpadded = union_size if rec.kind == "union" else -(-pos // 8)
-        return _Shape(_round_up(unpadded, align_bytes), align_bytes, tuple(offsets))
+        size = _round_up(unpadded, align_bytes)
+        cap = model.field_align_cap
+        if cap is not None and align_bytes > cap and size == 8 and not user_align \
+                and not self._float_mode(rec) and not self._blk_mode(rec):
+            # (i386: an 8-aligned record of 8 bytes has an integer or DFmode machine mode,
+            # which ADJUST_FIELD_ALIGN lowers to 4 as a member and for _Alignof; only an
+            # _Atomic member gives one without an explicit alignment)
+            return _Shape(size, cap, tuple(offsets), align_bytes, user_align)
+        return _Shape(size, align_bytes, tuple(offsets), align_bytes, user_align)
+
+    def _blk_mode(self, rec: RecordDecl) -> bool:
+        """Whether GCC gives a record ``BLKmode`` (``compute_record_mode``): a field of no
+        known size (a flexible array), or an array or record of a size no integer mode has
+        (3, 5, 6, 7 bytes) or of ``BLKmode`` itself, or a vector (i386's
+        ``member_type_forces_blk``)."""
+        for f in rec.fields:
+            td = f.type
+            if td.kind == "atomic" and td.element is not None:
+                td = td.element
+            inner = td
+            while inner.kind == "array" and inner.element is not None:
+                inner = inner.element
+            if inner.kind == "vector":
+                return True
+            if td.kind not in ("array", "record"):
+                continue
+            sized = self._sized(td, rec.key)
+            if sized.bits is None or sized.bits // 8 not in (0, 1, 2, 4, 8):
+                return True
+            while td.kind == "array" and td.element is not None:
+                td = td.element
+            if td.kind == "record" and td.record is not None \
+                    and self._blk_mode(self._record(td.record, rec.key)):
+                return True
+        return False
+
+    def _float_mode(self, rec: RecordDecl) -> bool:
+        """Whether GCC gives a struct the machine mode of its one field, a ``_Complex
+        float`` (SCmode) (or such a struct), not an integer mode or DFmode."""
+        if rec.kind != "struct" or len(rec.fields) != 1 or rec.fields[0].bit_width is not None:
+            return False
+        td = rec.fields[0].type
+        if td.kind == "atomic" and td.element is not None:
+            td = td.element
+        if td.kind == "record" and td.record is not None:
+            return self._float_mode(self._record(td.record, rec.key))
+        return td.kind == "complex" and td.scalar == "float"
 
     @staticmethod
     def _excess_unit_span(pos: int, width: int, align: int, type_bits: int) -> bool:
@@ -337,7 +389,7 @@ class LayoutEngine:
     def _sized(self, td: TypeDecl, where: str) -> _Sized:
         """Size and alignment of a member type under the model."""
         model = self.model
-        integer = False
+        integer = user = False
         if td.kind in ("scalar", "enum"):
             name = self._width_name(td) if td.kind == "scalar" else None
             if name is not None:
@@ -367,25 +419,55 @@ class LayoutEngine:
             bits = elem.bits
             for d in td.dims:
                 bits = None if d is None or bits is None else bits * d
-            align = elem.align
+            align, user = elem.align, elem.user  # (GCC: an array's TYPE_USER_ALIGN too)
+            if td.element.kind == "atomic" and td.element.element is not None \
+                    and model.atomic_promote is None:
+                align = self._atomic_array_align(
+                    td.element.element, bool(td.element.typedefs) or td.element.atomic_specifier)
         elif td.kind == "record":
             if td.record is None:
                 raise InputError(f"{where}: record type {td.spelling!r} without a key")
             shape = self._shape(td.record)
-            bits, align = 8 * shape.size, shape.align
+            bits, align, user = 8 * shape.size, shape.align, shape.user
         elif td.kind == "vector":
             if td.scalar is None or td.scalar not in model.scalars or not td.dims:
                 raise InputError(f"{where}: vector type {td.spelling!r} ({td.scalar}) has no "
                                  f"size in data model {model.name}")
             size = model.scalars[td.scalar][0] * (td.dims[0] or 0)
             bits, align = 8 * size, vector_align(model, size, td.scalar not in _FLOATS)
+        elif td.kind == "atomic":
+            if td.element is None:
+                raise InputError(f"{where}: atomic type {td.spelling!r} without value type")
+            value = self._sized(td.element, where)
+            bits, align = atomic_shape(model, value.bits, value.align)
+            user = value.user
         else:
             raise InputError(f"{where}: type {td.spelling!r} ({td.kind}) cannot be laid out by "
                              f"abiscope's layout engine")
         attr = self._attr(td.align_attr)
         if attr is not None:
             align = attr
-        return _Sized(bits, align, integer, attr is not None)
+            if td.kind == "atomic" and td.typedefs and _qualifiers(td.spelling):
+                # (GCC qualifies an aligned atomic typedef once more, and raises it again)
+                align = max(align, atomic_shape(model, bits, 1)[1])
+        return _Sized(bits, align, integer, attr is not None or user)
+
+    def _atomic_array_align(self, value: TypeDecl, qualified: bool) -> int:
+        """The alignment GCC gives an array of ``_Atomic T`` (``value`` is ``T``): ``T``'s
+        own (``TYPE_ALIGN``), not the atomic one, since ``grokdeclarator`` builds the array
+        of the unqualified type and qualifies its elements after. ``qualified``: the element
+        type came qualified (a typedef of an atomic type, or ``_Atomic(T)`` written as a
+        specifier), so GCC took ``T``'s main variant and every typedef's ``aligned(N)`` is
+        lost. ``ADJUST_FIELD_ALIGN`` (i386) spares an array of atomics: 8-byte scalars and
+        ``_Complex double`` keep their 8."""
+        if qualified:
+            value = replace(value, align_attr=None)
+        sized = self._sized(value, value.spelling)
+        if value.kind == "record" and value.record is not None and value.align_attr is None:
+            return max(sized.align, self._shape(value.record).type_align)
+        if value.align_attr is None and value.kind in ("scalar", "enum", "complex"):
+            return max(sized.align, gnu_alignof_floor(self.model, value.scalar or ""))
+        return sized.align
 
     def _field_attr(self, f: FieldDecl, where: str) -> int | None:
         """A member's ``aligned``/``_Alignas`` in bytes, with the alignment of the type an
@@ -457,6 +539,11 @@ class LayoutEngine:
             kind = "vector"
             sized = self._sized(td, td.spelling)
             size, align = (sized.bits or 0) // 8, sized.align
+        elif td.kind == "atomic":  # (as clang's CType of one: kind "other", sized)
+            kind = "other"
+            sized = self._sized(td, td.spelling)
+            size = None if sized.bits is None else sized.bits // 8
+            align = sized.align
         elif td.kind == "function":
             kind = "function"
             size, align = model.function
@@ -488,8 +575,20 @@ class LayoutEngine:
         bitfield = f.bit_width is not None
         size_bits = f.bit_width if f.bit_width is not None else (ct.size or 0) * 8
         nested: tuple[Member, ...] = ()
-        if ct.kind == "record" and not ct.record and f.type.record is not None:
-            inner = self._record(f.type.record, rec.key)
+        # (GCC's DWARF shows the members of an atomic unnamed record, and of a tagless one a
+        # typedef names when the atomic type is aligned above it: that atomic variant is of
+        # the record itself; clang's CType none)
+        held: TypeDecl | None = f.type
+        raised = False
+        if f.type.kind == "atomic" and f.type.element is not None \
+                and self.model.atomic_promote is None:
+            held = f.type.element
+            raised = not f.type.typedefs and ct.align is not None \
+                and ct.align > self._sized(held, rec.key).align
+        if held is not None and held.kind == "record" and held.record is not None and (
+                any(m in held.record for m in _UNNAMED_MARKERS)
+                or (raised and not held.record.startswith(("struct ", "union ")))):
+            inner = self._record(held.record, rec.key)
             nested = self._members(inner, self._shape(inner.key), offset)
         return Member(
             name=f.name, type=ct, offset_bits=offset, size_bits=size_bits,
@@ -552,7 +651,10 @@ def _canonical(td: TypeDecl, inner: str = "") -> str:
     """clang's canonical spelling, rebuilt from the declaration (function parameters are
     spelled as written: a typedef there is not resolved)."""
     quals = _qualifiers(td.spelling) if td.kind in ("scalar", "complex", "enum", "record",
-                                                    "void") else ""
+                                                    "void", "atomic") else ""
+    if td.kind == "atomic" and td.element is not None:  # const volatile _Atomic(short)
+        quals = quals.replace("_Atomic ", "")
+        return _join(f"{quals}_Atomic({_canonical(td.element)})", inner)
     if td.kind == "scalar":
         return _join(quals + (td.scalar or td.spelling), inner)
     if td.kind == "complex":
@@ -599,6 +701,31 @@ def vector_align(model: DataModel, size: int, integer: bool) -> int:
     if integer and model.field_align_cap is not None and size <= 8:
         align = min(align, model.field_align_cap)
     return align
+
+
+def atomic_shape(model: DataModel, bits: int | None, align: int) -> tuple[int | None, int]:
+    """Size in bits and alignment in bytes of ``_Atomic T`` from ``T``'s.
+
+    GCC (``build_qualified_type``, ``find_atomic_core_type``): a ``T`` the size of an
+    integer mode (1, 2, 4, 8, 16 bytes) is aligned at least as that mode's unsigned type
+    (``atomicQI``…``atomicTI``), its size capped by ``BIGGEST_ALIGNMENT``; i386's
+    ``ADJUST_FIELD_ALIGN`` spares atomic fields (GCC 11 and later). Other sizes are
+    unchanged, and the size never is. With ``atomic_promote`` (MSVC models: clang decides),
+    clang's rule: a ``T`` of at most that many bytes is padded to the next power of two and
+    aligned to it, an empty one takes a byte."""
+    if bits is None:
+        return None, align
+    size = bits // 8
+    if model.atomic_promote is not None:
+        if size == 0:
+            return 8, align
+        if size <= model.atomic_promote:
+            size = 1 << (size - 1).bit_length()
+            return 8 * size, size
+        return bits, align
+    if size in (1, 2, 4, 8, 16):
+        align = max(align, min(size, model.mode_align_cap))
+    return bits, align
 
 
 def gnu_alignof_floor(model: DataModel, scalar: str) -> int:

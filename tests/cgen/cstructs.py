@@ -94,6 +94,14 @@ in the ``KNOWN_HARD`` mapping):
 - ``anonymous_member`` / ``unnamed_record_member``: no DW_AT_name; nested offsets are relative
   to the inner record.
 - ``x32`` (not a tag, an ABI): ``long`` and pointers are 4 bytes but ``long long`` is 8/8.
+- ``atomic`` / ``atomic_typedef`` (``c_programs(atomic=True)``): ``_Atomic`` members (the
+  qualifier, ``_Atomic(T)``, ``char *_Atomic p``) and atomic typedefs of scalars and records.
+  GCC keeps ``T``'s size and aligns a ``T`` of 1, 2, 4, 8 or 16 bytes to its size capped at
+  ``BIGGEST_ALIGNMENT`` (i386's ``_Atomic long long`` is 8/8); clang pads ``T`` to a power
+  of two and aligns it to that. An array of atomics takes ``T``'s own alignment (its main
+  variant's when the element type came qualified), and on i386 an 8-byte record that only an
+  atomic member makes 8-aligned is 4-aligned as a member and by ``_Alignof``
+  (``ADJUST_FIELD_ALIGN`` of its integer mode). No atomic bit-fields (C forbids them).
 - MSVC-style layout (``ms_struct``, ``-mms-bitfields``, ``#pragma ms_struct``) is never
   generated; libclang on a ``*-windows-msvc`` triple would lay bit-fields out differently.
 """
@@ -138,6 +146,10 @@ KNOWN_HARD: Final[dict[str, str]] = {
     "unnamed_record_member": "members of an unnamed record type",
     "vector": "GNU vectors (vector_size): aligned to their size up to a cap of the target's "
     "(README, Known limitations), where clang and GCC do not always agree",
+    "atomic": "_Atomic T: GCC keeps T's size and aligns a T of 1, 2, 4, 8 or 16 bytes to its "
+    "size up to BIGGEST_ALIGNMENT (i386 too); clang pads T to a power of two and aligns to "
+    "that; an array of atomics takes T's own alignment (its main variant's when the element "
+    "type came qualified: an atomic typedef, _Atomic(T))",
 }
 
 #: Every tag that can appear in :attr:`CProgram.features`.
@@ -190,6 +202,8 @@ FEATURES: Final[frozenset[str]] = frozenset(
         "zero_length_array",
         "qualifier",
         "vector",
+        "atomic",
+        "atomic_typedef",
     ]
 )
 
@@ -407,9 +421,10 @@ class _Body:
 
 
 class _Gen:
-    def __init__(self, draw: st.DrawFn, vectors: bool = False) -> None:
+    def __init__(self, draw: st.DrawFn, vectors: bool = False, atomic: bool = False) -> None:
         self.draw = draw
         self.vectors = vectors
+        self.atomic = atomic
         self.out: list[str] = ["#include <stdint.h>", "#include <stddef.h>", ""]
         self.records: list[str] = []
         self.record_types: list[_Type] = []  # records and typedefs of records
@@ -488,16 +503,23 @@ class _Gen:
         if "enum" in base.tags:
             tags |= {"typedef_enum"}
         size = _FIXED_SIZES.get(base.spec, 0) if base.decl == "{}" else 0
+        # (an atomic typedef: never a bit-field's type; aligned up to 16 by GCC's rule)
+        atomic = self.atomic and base.decl == "{}" and base.spec != "void" and self.coin(20)
+        qual, bits = ("_Atomic ", 0) if atomic else ("", base.bits)
+        if atomic:
+            tags |= {"atomic", "atomic_typedef"}
         if size and self.coin(25):
             # A typedef's aligned(N) sets the alignment to exactly N (it may also lower it).
             # N <= size keeps arrays of it valid; no bit-fields of such typedefs.
             n = self.one([a for a in _ALIGNS if a <= size])
-            self.out.append(f"typedef {base.spec} __attribute__((aligned({n}))) {name};")
+            self.out.append(f"typedef {qual}{base.spec} __attribute__((aligned({n}))) {name};")
             tags |= {"aligned_typedef"}
-            self.typedefs.append(_Type(name, "{}", n, 0, True, tags))
+            self.typedefs.append(_Type(name, "{}", max(n, size) if atomic else n, 0, True,
+                                       tags))
             return
-        self.out.append(f"typedef {base.declare(name)};")
-        self.typedefs.append(_Type(name, "{}", base.align, base.bits, True, tags))
+        self.out.append(f"typedef {qual}{base.declare(name)};")
+        self.typedefs.append(_Type(name, "{}", max(base.align, 16) if atomic else base.align,
+                                   bits, True, tags))
 
     def vector_typedef(self) -> None:
         """``typedef ELEMENT t __attribute__((vector_size(N)));``: a GNU vector of 2 to 32
@@ -518,8 +540,13 @@ class _Gen:
     def record_typedef(self) -> None:
         base = self.one(self.record_types)
         name = self.new_typedef_name()
-        self.out.append(f"typedef {base.spec} {name};")
         tags = base.tags | {"typedef_record"}
+        if self.atomic and base.embeddable and "atomic" not in base.tags and self.coin(25):
+            self.out.append(f"typedef _Atomic({base.spec}) {name};")
+            tags |= {"atomic", "atomic_typedef"}
+            base = replace(base, align=max(base.align, 16))
+        else:
+            self.out.append(f"typedef {base.spec} {name};")
         if base.spec.startswith("t"):
             tags |= {"typedef_chain"}
         self.record_types.append(replace(base, spec=name, tags=tags))
@@ -801,8 +828,26 @@ class _Gen:
         return self.use(t)
 
     def member_line(self, t: _Type, ctx: _RecordCtx) -> tuple[str, int]:
+        spec, t = self.atomic_member(t)
         prefix, rest, align = self.decorate(t, ctx.name(), bitfield=False)
-        return f"{prefix}{t.spec} {rest}", align
+        return f"{prefix}{spec} {rest}", align
+
+    def atomic_member(self, t: _Type) -> tuple[str, _Type]:
+        """The type specifier of a member, made ``_Atomic`` now and then (with ``atomic``):
+        the ``_Atomic`` qualifier or ``_Atomic(T)`` (not of an atomic or qualified type,
+        which C forbids) on scalars, records, enums, typedefs and arrays of them, which GCC
+        may align up to 16; or the pointer itself (``char *_Atomic p``). Never a function
+        pointer, a pointer to an array or a vector."""
+        if not self.atomic or "(" in t.decl or t.spec in ("", "void") \
+                or "vector" in t.tags or not self.coin(15):
+            return t.spec, t
+        self.tag("atomic")
+        if t.decl.startswith("*"):
+            return t.spec, replace(t, decl=t.decl.replace("*{}", "*_Atomic {}"))
+        t = replace(t, align=max(t.align, 16))
+        if "atomic" in t.tags or "const" in t.spec or self.coin(50):
+            return f"_Atomic {t.spec}", t
+        return f"_Atomic({t.spec})", t
 
     def decorate(
         self, t: _Type, name: str, *, bitfield: bool, width: int = 0
@@ -878,7 +923,8 @@ class _Gen:
 
 
 @st.composite
-def c_programs(draw: st.DrawFn, vectors: bool = False) -> CProgram:
+def c_programs(draw: st.DrawFn, vectors: bool = False, atomic: bool = False) -> CProgram:
     """Strategy for :class:`CProgram` (1-6 records, at most 12 member declarations each);
-    ``vectors``: with GNU vector typedefs among the typedefs members use."""
-    return _Gen(draw, vectors).program()
+    ``vectors``: with GNU vector typedefs among the typedefs members use; ``atomic``: with
+    ``_Atomic`` members, atomic typedefs of scalars and records."""
+    return _Gen(draw, vectors, atomic).program()

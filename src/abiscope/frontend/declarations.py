@@ -5,6 +5,7 @@ engine targets, and of clang targets where clang may lay a record out unlike GCC
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from ..errors import Diagnostic, InputError, ParseFailure, SourceLocation
 from ..layout_engine import LayoutEngine
 from ..model import (
+    CType,
     Member,
     RecordLayout,
 )
@@ -60,6 +62,21 @@ def gcc_bare_align_cap(target: Target) -> int | None:
     return model.mode_align_cap if aligns and aligns[0] > model.mode_align_cap else None
 
 
+@lru_cache(maxsize=1)
+def _value_type_function() -> Any:
+    ci = load_cindex()
+    function = ci.conf.lib["clang_Type_getValueType"]  # a new function object
+    function.argtypes = [ci.Type]
+    function.restype = ci.Type
+    return function
+
+
+def atomic_value_type(atomic: Any) -> Any:
+    """``T`` of an ``_Atomic(T)`` type (libclang's ``clang_Type_getValueType``, which the
+    Python bindings do not wrap)."""
+    return load_cindex().Type.from_result(_value_type_function()(atomic), atomic)
+
+
 def _literal_alignments(tokens: list[str]) -> bool:
     """Whether a declaration's tokens spell an ``aligned``/``_Alignas`` and every one of
     them has an integer literal argument (nothing to expand)."""
@@ -91,10 +108,23 @@ def clang_may_differ(layout: RecordLayout, cap: int | None, bitfields: bool,
                      field_cap: int | None = None) -> bool:
     """Whether clang may lay this record out otherwise than GCC (:meth:`_GroupParser.
     relayout_gcc`); ``field_cap``: GCC's ``ADJUST_FIELD_ALIGN`` of integer modes (i386: 4),
-    which an integer vector of up to 8 bytes takes and clang does not."""
+    which an integer vector of up to 8 bytes takes and clang does not. Every ``_Atomic``
+    member counts: clang pads an atomic ``T`` to a power of two up to its own width and
+    aligns it to that size; GCC keeps the size and caps the alignment otherwise
+    (:func:`abiscope.layout_engine.atomic_shape`)."""
     return (cap is not None and _overaligned(layout, cap)) \
         or (bitfields and _aligned_bitfield(layout.members)) \
-        or (field_cap is not None and _small_vector(layout.members, field_cap))
+        or (field_cap is not None and _small_vector(layout.members, field_cap)) \
+        or _atomic(layout.members)
+
+
+def _atomic(members: Sequence[Member]) -> bool:
+    """Whether a member, at any depth or through arrays, is of an ``_Atomic`` type."""
+    return any(_is_atomic(m.type.innermost) or _atomic(m.members) for m in members)
+
+
+def _is_atomic(t: CType) -> bool:
+    return t.kind == "other" and "_Atomic(" in t.canonical
 
 
 def _small_vector(members: Sequence[Member], cap: int) -> bool:
@@ -232,6 +262,12 @@ class DeclBuilder:
         kind, signed = type_kinds().get(canon.kind, ("other", None))
         common = {"spelling": t.spelling, "typedefs": tuple(chain), "align_attr": align,
                   "signed": signed, "canonical": canon.spelling}
+        if canon.kind == tk.ATOMIC:  # (T as written: its typedefs size it under a model)
+            atomic = cur if cur.kind == tk.ATOMIC else canon
+            return TypeDecl("atomic", element=self.type_decl(atomic_value_type(atomic)),
+                            **common)
+        if kind == "other" and QUALIFIER_RE.sub("", canon.spelling).strip() == "__bf16":
+            kind = "float"  # (libclang does not expose __bf16's kind)
         if kind in ("int", "bool", "float", "complex"):
             scalar = QUALIFIER_RE.sub("", canon.spelling).strip()
             if kind == "complex":  # (the component type: "_Complex double" -> "double")
@@ -296,8 +332,11 @@ class DeclBuilder:
                 align = self.align_attr(f)
             else:  # (the numbers only; FieldDecl.align_of adds the type's)
                 align = align_attr(f, macros=self.macros)
+            ftype = self.type_decl(f.type)
+            if _atomic_elements(ftype) and _after_atomic(declaration_tokens(f)) == "(":
+                ftype = _atomic_specifier(ftype)
             fields.append(FieldDecl(
-                name="" if anonymous else f.spelling, type=self.type_decl(f.type),
+                name="" if anonymous else f.spelling, type=ftype,
                 bit_width=f.get_bitfield_width() if bitfield else None,
                 packed=self.has_packed(f) and not ignored, align_attr=align,
                 location=self.location(f), align_of=align_of, align_of_gnu=gnu,
@@ -315,6 +354,29 @@ class DeclBuilder:
         )
         self.building.discard(key)
         return key
+
+
+def _atomic_elements(td: TypeDecl) -> bool:
+    """Whether ``td`` is an array of ``_Atomic T`` written in the declaration itself (not
+    through a typedef of the atomic type)."""
+    if td.kind != "array":
+        return False
+    while td.kind == "array" and td.element is not None:
+        td = td.element
+    return td.kind == "atomic" and not td.typedefs
+
+
+def _after_atomic(tokens: list[str]) -> str:
+    """The token after the first ``_Atomic`` of a declaration ("" if none)."""
+    at = tokens.index("_Atomic") if "_Atomic" in tokens else len(tokens)
+    return tokens[at + 1] if at + 1 < len(tokens) else ""
+
+
+def _atomic_specifier(td: TypeDecl) -> TypeDecl:
+    """``td`` (an array of atomics) with its atomic elements marked as ``_Atomic(T)``."""
+    if td.kind == "array" and td.element is not None:
+        return replace(td, element=_atomic_specifier(td.element))
+    return replace(td, atomic_specifier=True)
 
 
 def collect_decls(builder: DeclBuilder, cursor: Any) -> None:
