@@ -124,6 +124,27 @@ def test_one_version_or_no_kernel_header_says_nothing(
     assert "different versions" not in res.err
 
 
+def test_a_kernel_dir_shared_with_another_package_counts_only_where_trees_share_it(
+        trees: tuple[Path, Path, Path], tmp_path: Path,
+        run_cli: Callable[..., CliResult]) -> None:
+    """Debian's ``/usr/include/xen`` holds Xen's public headers (libxen-dev, on the host
+    only) beside Linux's ``xen/privcmd.h`` (in every cross tree): a Xen public header read
+    from one tree is not the kernel's, and its run says nothing of kernel versions."""
+    new, old, _ = trees
+    for root in (new, old):  # the kernel's xen/ header, in both trees
+        (root / "xen").mkdir()
+        (root / "xen" / "evtchn.h").write_text("struct ioctl_evtchn_bind { int port; };\n")
+    (new / "xen" / "hvm").mkdir()  # a Xen public header, on the x86_64 side only
+    (new / "xen" / "hvm" / "dm_op.h").write_text("struct xen_dm_op_buf { long h; };\n")
+    xen = run_cli("layout", str(new / "xen" / "hvm" / "dm_op.h"), "--target", "x86_64,i386",
+                  *_args(new, old), "--format", "json", "--no-cache")
+    assert xen.code == 0 and "version_skew" not in json.loads(xen.out), xen.err
+    assert "different versions" not in xen.err
+    kernel = run_cli("layout", str(new / "xen" / "evtchn.h"), "--target", "x86_64,i386",
+                     *_args(new, old), "--format", "json", "--no-cache")
+    assert kernel.code == 0 and "version_skew" in json.loads(kernel.out), kernel.err
+
+
 def test_glibc_versions_are_compared_too(tmp_path: Path) -> None:
     a = _tree(tmp_path / "a", 393476, glibc_minor=36)
     b = _tree(tmp_path / "b", 393476, glibc_minor=31)

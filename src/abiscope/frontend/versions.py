@@ -70,11 +70,23 @@ def _reads(tree: str, files: Iterable[str], roots: Sequence[str]) -> bool:
             return True
         for base in bases:
             if path.startswith(base):
-                top = path[len(base):].split(os.sep, 1)[0]
-                kernel = top in KERNEL_DIRS or top.startswith("asm")
-                if kernel == (tree == "linux"):
+                rel = path[len(base):]
+                if _kernel_header(rel, base, bases) == (tree == "linux"):
                     return True
     return False
+
+
+def _kernel_header(rel: str, base: str, bases: Sequence[str]) -> bool:
+    """Whether ``rel`` (a path below the system dir ``base``) is one of Linux's exported
+    headers. ``linux/`` and ``asm*/`` are the kernel's alone; the other kernel dirs are
+    shared with other packages (Debian's ``/usr/include/xen`` holds Xen's public headers from
+    libxen-dev beside Linux's ``xen/privcmd.h``), so a header there is the kernel's only
+    when another target's tree has it too (each cross tree carries its own kernel headers)."""
+    top = rel.split(os.sep, 1)[0]
+    if top in ("linux", "asm-generic") or top.startswith("asm"):
+        return True
+    return top in KERNEL_DIRS and any(
+        b != base and os.path.isfile(os.path.join(b, rel)) for b in bases)
 
 
 def version_skew(targets: Sequence[Target], options: ParseOptions,
