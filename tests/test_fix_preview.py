@@ -141,10 +141,14 @@ def test_readme_tour_fix_preview_example_shows_a_preview() -> None:
     (line,) = [x for x in readme.splitlines() if "--fix-preview" in x and x.startswith("abi")]
     argv = line.split("#")[0].split()[1:]
     root = Path(__file__).resolve().parents[1]
-    argv = [str(root / a) if a.endswith(".h") else a for a in argv]
+    argv = [str(root / a) if a.endswith(".h") and a != "stdint.h" else a for a in argv]
+    missing = [a for a in argv if a.endswith(".h") and a != "stdint.h" and not Path(a).exists()]
+    if missing:
+        skip_or_fail(f"{missing[0]} missing (Debian: libxen-dev)")
     r = run_cli_captured(*argv, "-j", "1")
     assert r.code in (0, 1), r.err
-    assert "verified on" in r.out and "nothing to preview" not in r.out
+    assert "verified on x86_64, i386, x32" in r.out and "nothing to preview" not in r.out
+    assert "no single declaration serves" in r.out
 
 
 # --------------------------------------------------------------------------- generators
@@ -288,14 +292,16 @@ def _compare(old: Record, new: Record, targets: Sequence[str], who: str) -> list
 
 def _check_corpus(header: Path, targets: Sequence[str], *args: str,
                   include_dirs: Callable[[str], list[str]] = lambda t: [],
-                  prelude: str = "") -> tuple[int, int]:
+                  prelude: str = "", some: bool = True) -> tuple[int, int]:
     """Every preview of the header offered, verified on all ``targets`` by abiscope's
     note, its re-layout and gcc; returns (records, single-declaration previews)."""
     texts = offered(previews(header, targets, *args))
     refused = {n: t for n, t in texts.items() if verified_on(t) != set(targets)}
     assert not refused, refused
     assert all("NOT" not in t and "no rewrite offered" not in t for t in texts.values())
-    assert texts, "no padding finding in the corpus"
+    if not texts:
+        assert not some, "no padding finding in the corpus"
+        return 0, 0
     assert relayout_problems(header, texts, targets) == []
     assert gcc_differential(header, texts, targets, include_dirs, prelude) == []
     return len(texts), sum("#if" not in t for t in texts.values())
@@ -325,9 +331,13 @@ def test_seed_headers_differential(tmp_path: Path) -> None:
     assert counts == [(1, 1), (1, 0)]  # privcmd_dm_op: a pad on 64-bit only
 
 
+# UAPI headers whose records have ABI001/ABI002 findings on x86 (and a few without)
 UAPI_HEADERS = ("linux/ethtool.h", "linux/perf_event.h", "linux/kvm.h", "linux/bpf.h",
-                "linux/if_link.h", "linux/fs.h", "linux/input.h", "linux/usbdevice_fs.h",
-                "linux/videodev2.h", "linux/virtio_net.h", "linux/btrfs.h", "linux/fuse.h")
+                "linux/if_link.h", "linux/input.h", "linux/usbdevice_fs.h",
+                "linux/videodev2.h", "linux/virtio_net.h", "linux/btrfs.h", "linux/fuse.h",
+                "linux/cdrom.h", "linux/vfio.h", "linux/v4l2-controls.h",
+                "linux/netfilter/x_tables.h", "linux/mmc/ioctl.h", "linux/sctp.h", "linux/fb.h",
+                "linux/cec.h", "sound/asound.h")
 
 
 @pytest.mark.slow
@@ -338,5 +348,6 @@ def test_uapi_records_differential(tmp_path: Path, name: str) -> None:
         skip_or_fail(f"/usr/include/{name} missing (linux-libc-dev)")
     header = tmp_path / "uapi.h"
     header.write_text(f"#include <{name}>\n")
-    _check_corpus(header, targets, "--all-files",
-                  include_dirs=lambda t: system_include_dirs(t))
+    records, single = _check_corpus(header, targets, "--all-files", some=False,
+                                    include_dirs=lambda t: system_include_dirs(t))
+    print(f"{name}: {records} records previewed, {single} as one declaration")
