@@ -25,6 +25,7 @@ from .cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    input_headers,
     job_count,
     load_model,
     load_view,
@@ -262,7 +263,7 @@ def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespac
                          "--target, or name it with --reference")
     first = resolve(ref).targets[0]
     targets = [first, *(resolve(t).targets[0] for t in real if t != first.name)]
-    return verify(findings, model, targets, options)
+    return verify(findings, model, targets, options, input_headers(args, config))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

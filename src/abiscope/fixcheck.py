@@ -58,20 +58,26 @@ def _problem(original: Record, fixed: Record | None, target: str) -> str | None:
 
 
 def _layout_all(jobs: list[tuple[Record, str]], targets: Sequence[Target],
-                options: ParseOptions) -> list[dict[str, str | None]]:
+                options: ParseOptions, inputs: Sequence[str]) -> list[dict[str, str | None]]:
     """Each (record, C text) laid out on every target: per job, target -> problem or None.
-    One translation unit per original header and target."""
-    by_header: dict[str, list[str]] = {}
+    A record of an input header is parsed after that header, any other (one the inputs
+    include: some headers may not be included directly) after every input; one translation
+    unit per such group and target."""
+    given = [os.path.abspath(h) for h in inputs]
+    by_header: dict[tuple[str, ...], list[str]] = {}
     names: list[str] = []
     for i, (record, text) in enumerate(jobs):
         renamed, new = _renamed(text, record, i)
-        by_header.setdefault(os.path.abspath(record.location.file), []).append(renamed)
+        own = os.path.abspath(record.location.file)
+        key = (own,) if own in given or not given else tuple(given)
+        by_header.setdefault(key, []).append(renamed)
         names.append(new)
     probes, unsaved = [], []
-    for header, texts in by_header.items():
-        probe = header + ".abiscope-fix.h"
+    for n, (headers, texts) in enumerate(by_header.items()):
+        probe = f"{headers[0]}.abiscope-fix{n}.h"
         probes.append(probe)
-        unsaved.append((probe, f'#include "{header}"\n#include <stdint.h>\n' + "\n".join(texts)))
+        includes = "".join(f'#include "{h}"\n' for h in headers)
+        unsaved.append((probe, f"{includes}#include <stdint.h>\n" + "\n".join(texts)))
     fixed_model = parse(probes, list(targets), replace(
         options, unsaved=(*options.unsaved, *unsaved), all_files=True), jobs=1,
         check_files=False)
@@ -94,7 +100,7 @@ def _failures(problems: dict[str, str | None]) -> str:
 
 
 def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
-                   options: ParseOptions) -> dict[str, str]:
+                   options: ParseOptions, inputs: Sequence[str] = ()) -> dict[str, str]:
     """Record name -> the verified rewrite as C (with a comment saying where it was
     verified), or a comment saying why no rewrite is offered. ``targets``: the reference
     first, then the other real targets."""
@@ -105,7 +111,7 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
         texts = list(dict.fromkeys(padded_record(record, t) for t in names))
         spans[record.name] = (len(candidates), len(candidates) + len(texts))
         candidates += [(record, text) for text in texts]
-    results = _layout_all(candidates, targets, options) if candidates else []
+    results = _layout_all(candidates, targets, options, inputs) if candidates else []
     out: dict[str, str] = {}
     second: list[tuple[Record, str]] = []
     for record in records:
@@ -122,8 +128,15 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
             variants.setdefault(padded_record(record, t), []).append(t)
         long_size = {t: MODELS[t].scalars["long"][0] for ts in variants.values() for t in ts
                      if t in MODELS}
-        alternative = per_target_record(variants, long_size)
         single = _failures(results[start])
+        if "flexible array member: no member" in candidates[start][1]:
+            out[record.name] = ("/* abiscope: no rewrite offered: tail padding follows the "
+                                f"flexible array member, no member can declare it ({single}) */\n")
+            continue
+        if len(variants) == 1:
+            out[record.name] = f"/* abiscope: no rewrite offered: {single} */\n"
+            continue
+        alternative = per_target_record(variants, long_size)
         note = (f"/* abiscope: no single declaration serves {where} (the layouts differ; "
                 f"the reference's rewrite: {single}) */\n")
         if alternative is None:
@@ -132,7 +145,8 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
         out[record.name] = note + alternative
         second.append((record, alternative))
     for (record, text), problems in zip(
-            second, _layout_all(second, targets, options) if second else [], strict=True):
+            second, _layout_all(second, targets, options, inputs) if second else [],
+            strict=True):
         where = ", ".join(problems)
         if _holds(problems):
             out[record.name] += (f"/* abiscope: one declaration per layout, verified on "
@@ -146,7 +160,7 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
 
 
 def verify(findings: Sequence[Finding], model: Model, targets: Sequence[Target],
-           options: ParseOptions) -> list[Finding]:
+           options: ParseOptions, inputs: Sequence[str] = ()) -> list[Finding]:
     """The findings with each record's fix preview replaced by its verified rewrite (the
     same text on every finding of that record)."""
     records: dict[str, Record] = {}
@@ -154,6 +168,6 @@ def verify(findings: Sequence[Finding], model: Model, targets: Sequence[Target],
         record = model.record(f.record) if f.fix_preview else None
         if record is not None:
             records.setdefault(record.name, record)
-    previews = fixed_previews(list(records.values()), targets, options)
+    previews = fixed_previews(list(records.values()), targets, options, inputs)
     return [replace(f, fix_preview=previews[f.record]) if f.fix_preview and f.record in
             previews else f for f in findings]

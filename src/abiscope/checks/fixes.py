@@ -72,6 +72,11 @@ def _declarator(m: Member, body: str | None = None) -> str:
     return f"{t.spelling} {m.name}{attr}"
 
 
+def is_flexible(m: Member) -> bool:
+    """A flexible array member (``T name[];``, or the old ``[0]``)."""
+    return m.type.kind == "array" and not m.size_bits and not m.bitfield
+
+
 class _Padder:
     """Walks a record's members in declaration order and writes them with every gap made
     explicit where it is: between members, inside anonymous records (their own tail too),
@@ -129,7 +134,8 @@ class _Padder:
         cursor = base
         prev: Member | None = None
         for m in members:
-            if not union and m.offset_bits > cursor and m.size_bits:
+            if not union and m.offset_bits > cursor and (m.size_bits or not m.bitfield):
+                # (a flexible array member has no size: the gap before it is padding too)
                 lines += self._pads(cursor, m.offset_bits, prev, tail=False)
             if m.members:
                 inner = self._body(m.members, m.offset_bits, m.size_bits,
@@ -143,7 +149,10 @@ class _Padder:
             end = m.offset_bits + m.size_bits
             cursor = max(cursor, end)
             prev = m
-        if cursor < base + size:
+        if cursor < base + size and prev is not None and is_flexible(prev):
+            lines.append(f"/* abiscope: {(base + size - cursor) // 8} bytes of tail padding "
+                         "follow the flexible array member: no member can declare them */")
+        elif cursor < base + size:
             lines += self._pads(base, base + size, None, tail=outer) if union else \
                 self._pads(cursor, base + size, prev, tail=outer)
         return lines

@@ -28,7 +28,7 @@ from . import (
     members_by_path,
     target_list,
 )
-from .fixes import padded_record, padding_decl, padding_fix
+from .fixes import is_flexible, padded_record, padding_decl, padding_fix
 
 # Typedef names whose width the data model decides, and names whose width is fixed.
 WIDTH_DEPENDENT = frozenset({
@@ -199,7 +199,11 @@ class TailPadding(Rule):
             f"{(lay.size * 8 - lay.tail_padding_bits + 7) // 8} bytes its members use",
             f"{record.name} (aligned to {lay.align})",
             (f"add `{tail_decl}` as a member as large as the union (see --fix-preview)"
-             if lay.kind == "union" else f"add `{tail_decl}` after "
+             if lay.kind == "union" else
+             f"the padding follows the flexible array member `{last.name}`, where no member "
+             "can declare it: end the members before it at a multiple of the record's "
+             "alignment (a new layout), or document that those bytes are undefined"
+             if last is not None and is_flexible(last) else f"add `{tail_decl}` after "
              f"`{last.name if last else 'the last member'}` (see --fix-preview)"),
             evidence=[Evidence(t, lay.size * 8 - lay.tail_padding_bits, lay.tail_padding_bits,
                                f"size {lay.size}") for t, lay in tails.items()],
