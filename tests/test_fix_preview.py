@@ -41,9 +41,11 @@ ISSUE_RECORD = ("#include <stdint.h>\n"
                 "struct rec { uint8_t kind; uint64_t addr; uint16_t flags; long cookie; };\n")
 
 
-def previews(header: Path | str, targets: Sequence[str], *args: str) -> dict[str, list[dict]]:
+def previews(header: Path | str | list[str], targets: Sequence[str],
+             *args: str) -> dict[str, list[dict]]:
     """Record -> its ABI001/ABI002 findings (JSON) from ``check --fix-preview``."""
-    r = run_cli_captured("check", str(header), "--select", "ABI001,ABI002", "--fix-preview",
+    headers = header if isinstance(header, list) else [str(header)]
+    r = run_cli_captured("check", *headers, "--select", "ABI001,ABI002", "--fix-preview",
                          "--format", "json", "--fail-on", "never", "-t", ",".join(targets),
                          "-j", "1", *args)
     assert r.code == 0, r.err
@@ -360,3 +362,22 @@ def test_uapi_records_differential(tmp_path: Path, name: str) -> None:
     records, single = _check_corpus(header, targets, "--all-files", some=False, refusals=True,
                                     include_dirs=lambda t: system_include_dirs(t))
     print(f"{name}: {records} records previewed, {single} as one declaration")
+
+
+@pytest.mark.slow
+def test_uapi_corpus_every_preview_verified_or_refused_with_reason() -> None:
+    """Every top-level Linux UAPI header on x86_64 and i386, as one ``check`` run: each
+    record with a padding finding gets a rewrite verified on both, or none, and then only
+    where tail padding follows a flexible array member (no member can declare it)."""
+    headers = sorted(str(p) for p in Path("/usr/include/linux").glob("*.h"))
+    if len(headers) < 100:
+        skip_or_fail("Linux UAPI headers missing (linux-libc-dev)")
+    found = previews(headers, ["x86_64", "i386"])
+    texts = offered(found)
+    refused = {n: t for n, t in texts.items() if "no rewrite offered" in t}
+    assert all("flexible array member" in t for t in refused.values()), refused
+    assert all(verified_on(t) == {"x86_64", "i386"} for n, t in texts.items()
+               if n not in refused)
+    print(f"UAPI: {len(texts)} records, {len(texts) - len(refused)} verified, "
+          f"{len(refused)} refused")
+    assert len(texts) > 300 and len(refused) < 20

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .checks import Finding
+from .checks import Finding, bytes_text
 from .checks.fixes import padded_record, per_target_record
 from .datamodels import MODELS
 from .frontend import ParseOptions, parse
@@ -51,7 +51,7 @@ def _problem(original: Record, fixed: Record | None, target: str) -> str | None:
     if new.holes:
         return "implicit hole after " + ", ".join(f"`{h.after}`" for h in new.holes)
     if new.tail_padding:
-        return f"{new.tail_padding} bytes of tail padding"
+        return f"{bytes_text(new.tail_padding_bits)} of tail padding"
     if new.size != old.size:
         return f"size {new.size}, was {old.size}"
     return None

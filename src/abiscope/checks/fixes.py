@@ -13,6 +13,7 @@ import re
 from collections import Counter
 
 from ..model import Member, Record, iter_members
+from . import bytes_text
 
 _PAD_NAME_RE = re.compile(r"\b(_{0,2}(?:pad|padding|reserved|rsvd|spare))\d*\b")
 
@@ -150,7 +151,7 @@ class _Padder:
             cursor = max(cursor, end)
             prev = m
         if cursor < base + size and prev is not None and is_flexible(prev):
-            lines.append(f"/* abiscope: {(base + size - cursor) // 8} bytes of tail padding "
+            lines.append(f"/* abiscope: {bytes_text(base + size - cursor)} of tail padding "
                          "follow the flexible array member: no member can declare them */")
         elif cursor < base + size:
             lines += self._pads(base, base + size, None, tail=outer) if union else \
