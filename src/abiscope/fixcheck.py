@@ -19,6 +19,7 @@ from dataclasses import replace
 from .checks import Finding, bytes_text
 from .checks.fixes import padded_record, per_target_record
 from .datamodels import MODELS
+from .errors import AbiscopeError
 from .frontend import ParseOptions, parse
 from .model import Model, Record, iter_members
 from .targets import Target
@@ -78,9 +79,13 @@ def _layout_all(jobs: list[tuple[Record, str]], targets: Sequence[Target],
         probes.append(probe)
         includes = "".join(f'#include "{h}"\n' for h in headers)
         unsaved.append((probe, f"{includes}#include <stdint.h>\n" + "\n".join(texts)))
-    fixed_model = parse(probes, list(targets), replace(
-        options, unsaved=(*options.unsaved, *unsaved), all_files=True), jobs=1,
-        check_files=False)
+    try:
+        fixed_model = parse(probes, list(targets), replace(
+            options, unsaved=(*options.unsaved, *unsaved), all_files=True), jobs=1,
+            check_files=False)
+    except AbiscopeError as exc:  # the rewrites do not parse at all: none is offered
+        return [{t.name: f"does not parse: {exc}" for t in targets if t.name in r.layouts}
+                for r, _ in jobs]
     why = "; ".join(f.summary() for f in fixed_model.failures[:1])
     out = []
     for (record, _), new in zip(jobs, names, strict=True):
