@@ -142,8 +142,8 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
             out[record.name] = f"/* abiscope: no rewrite offered: {single} */\n"
             continue
         alternative = per_target_record(variants, long_size)
-        note = (f"/* abiscope: no single declaration serves {where} (the layouts differ; "
-                f"the reference's rewrite: {single}) */\n")
+        note = (f"/* abiscope: no single declaration serves {where}: the layouts differ "
+                f"(the {targets[0].name} rewrite elsewhere: {single}) */\n")
         if alternative is None:
             out[record.name] = note + "/* abiscope: no rewrite offered */\n"
             continue
