@@ -266,7 +266,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespace,
               config: Config) -> list[Finding]:
-    """Each padding fix laid out again on the reference target."""
+    """Each record's padding fix laid out again on every real target (reference first)."""
     from .fixcheck import verify
 
     options = parse_options(args, config)
@@ -276,14 +276,9 @@ def _verified(findings: Sequence[Finding], model: Model, args: argparse.Namespac
     if ref is None:
         raise UsageError("--fix-preview lays each fix out again on a real target: add one to "
                          "--target, or name it with --reference")
-    target = resolve(ref).targets[0]
-    out = []
-    for f in findings:
-        record = model.record(f.record)
-        if f.fix_preview and record is not None:
-            f = verify(f, record, model, target, options)
-        out.append(f)
-    return out
+    first = resolve(ref).targets[0]
+    targets = [first, *(resolve(t).targets[0] for t in real if t != first.name)]
+    return verify(findings, model, targets, options, input_headers(args, config))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

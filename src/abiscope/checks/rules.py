@@ -28,7 +28,7 @@ from . import (
     members_by_path,
     target_list,
 )
-from .fixes import padded_record, padding_decl
+from .fixes import is_flexible, padded_record, padding_decl, padding_fix
 
 # Typedef names whose width the data model decides, and names whose width is fixed.
 WIDTH_DEPENDENT = frozenset({
@@ -156,9 +156,10 @@ class InteriorPadding(Rule):
             where = f"after `{after}`" if after else "before the first member"
             members = members_by_path(record, t0)
             loc = members[after].location if after in members else None
+            pad = padding_fix(record, t0).get(after) or padding_decl(size // 8, record, off // 8)
             yield self.finding(
                 record, after, holes, f"implicit hole {where}: {text}", cause,
-                f"make the padding explicit: add `{padding_decl(size // 8, record, off // 8)}` "
+                f"make the padding explicit: add `{pad}` "
                 f"{where} (see --fix-preview)",
                 location=loc,
                 evidence=[Evidence(t, o, s) for t, (o, s) in holes.items()],
@@ -190,14 +191,20 @@ class TailPadding(Rule):
         t0 = ctx.reference if ctx.reference in tails else next(iter(tails))
         lay = tails[t0]
         last = lay.members[-1] if lay.members else None
+        tail_decl = padding_fix(record, t0).get(None) or padding_decl(lay.tail_padding, record)
         yield self.finding(
             record, "", tails,
             f"tail padding changes the array stride ({text}): an array of "
             f"{record.name} is laid out with stride {lay.size}, not the "
             f"{(lay.size * 8 - lay.tail_padding_bits + 7) // 8} bytes its members use",
             f"{record.name} (aligned to {lay.align})",
-            f"add `{padding_decl(lay.tail_padding, record)}` after "
-            f"`{last.name if last else 'the last member'}` (see --fix-preview)",
+            (f"add `{tail_decl}` as a member as large as the union (see --fix-preview)"
+             if lay.kind == "union" else
+             f"the padding follows the flexible array member `{last.name}`, where no member "
+             "can declare it: end the members before it at a multiple of the record's "
+             "alignment (a new layout), or document that those bytes are undefined"
+             if last is not None and is_flexible(last) else f"add `{tail_decl}` after "
+             f"`{last.name if last else 'the last member'}` (see --fix-preview)"),
             evidence=[Evidence(t, lay.size * 8 - lay.tail_padding_bits, lay.tail_padding_bits,
                                f"size {lay.size}") for t, lay in tails.items()],
             fix_preview=padded_record(record, t0),

@@ -28,8 +28,10 @@ def summary_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def render_text(findings: Sequence[Finding], console: Console, fix_preview: bool) -> None:
-    """One block per finding, grouped by record, most severe colour first."""
+    """One block per finding, grouped by record, most severe colour first; with
+    ``fix_preview`` each record's rewrite once, under its first finding that has one."""
     current = None
+    previewed: set[str] = set()
     for f in findings:
         if f.record != current:
             if current is not None:
@@ -45,12 +47,20 @@ def render_text(findings: Sequence[Finding], console: Console, fix_preview: bool
         console.print(f"    {f.message}", highlight=False)
         console.print(f"    cause: {f.cause}", highlight=False, style="dim")
         console.print(f"    fix: {f.fix}", highlight=False)
-        if fix_preview and f.fix_preview:
+        if fix_preview and f.fix_preview and f.record in previewed:
+            console.print("    (fix preview: above, one rewrite for the record)",
+                          highlight=False, style="dim")
+        elif fix_preview and f.fix_preview:
+            previewed.add(f.record)
             console.print(Text("".join(f"      {line}\n" for line in
                                        f.fix_preview.rstrip().splitlines())), style="green")
     counts = summary_counts(findings)
     if findings:
         console.print()
+    if fix_preview and not previewed:
+        console.print("--fix-preview: nothing to preview (no finding here has a rewrite: "
+                      "previews are written for ABI001/ABI002 padding findings)",
+                      highlight=False)
     console.print(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: "
                   f"{counts['error']} error(s), {counts['warning']} warning(s), "
                   f"{counts['note']} note(s)")
