@@ -256,20 +256,29 @@ def _given_job(job: Job, earlier: frozenset[int],
 
 def _combine(results: Sequence[TargetResult]) -> TargetResult:
     """One target's results of several batches, in input order: the first record or enum
-    of a name wins, as in one walk over every header."""
+    of a name wins, as in one walk over every header, except that a record declared in
+    the headers of its batch wins over one met first outside them (``weak``: the walk
+    replaces those too, :class:`abiscope.frontend.walker.TargetWalker`)."""
     if len(results) == 1:
         return results[0]
     records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
+    weak: set[str] = set()
     enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
     for res in results:
         for rec in res.records:
-            records.setdefault(rec[0], rec)
+            name = rec[0]
+            if name not in records or (name in weak and name not in res.weak):
+                records[name] = rec
+                if name in res.weak:
+                    weak.add(name)
+                else:
+                    weak.discard(name)
         for en in res.enums:
             enums.setdefault(en[0], en)
     return TargetResult(
         results[0].target, tuple(records.values()), tuple(enums.values()),
         tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros))
+        tuple(m for r in results for m in r.macros), frozenset(weak))
 
 
 def merge(results: Iterable[TargetResult], targets: Sequence[Target],
@@ -282,12 +291,17 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures: list[ParseFailure] = []
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
+    inputs = {relpath(h) for h in headers}
     for res in results:
         for name, loc, value, recs in res.macros:
             macro_locs.setdefault(name, (loc, recs))
             macro_values.setdefault(name, {})[res.target] = value
         for name, kind, loc, lay in res.records:
-            kinds.setdefault(name, (kind, loc))
+            # (one location per record: an input's over another file's, so that a record
+            # an input declares is listed whatever the order of the targets)
+            known = kinds.get(name)
+            if known is None or (known[1].file not in inputs and loc.file in inputs):
+                kinds[name] = (kind, loc)
             layouts.setdefault(name, {})[res.target] = lay
         for name, loc, el in res.enums:
             enum_locs.setdefault(name, loc)

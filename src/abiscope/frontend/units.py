@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import islice
 from typing import Any, NamedTuple
 
 from .. import collector
@@ -210,9 +209,10 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
         else:
             for header in headers:
                 group.parse_one(header)
-        gives = Given() if given is None else Given(
-            frozenset(group.walker.records), frozenset(group.walker.enums),
-            frozenset(group.relaid))
+        walker = group.walker
+        gives = Given() if given is None else Given(  # (not the weak: see TargetWalker)
+            frozenset(n for n in walker.records if n not in walker.weak),
+            frozenset(walker.enums), frozenset(group.relaid))
         return UnitResult(tuple(group.results()), tuple(sorted(group.files)),
                           group.cacheable, gives)
 
@@ -660,10 +660,11 @@ class _GroupParser:
             walked, all_files = set(reach), False
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
-        # (records are only added during a walk, and a dict keeps their order: the new
-        # ones are those after the first ``known``; a set of every name per header was
-        # quadratic in a unit's headers)
-        known = len(walker.records)
+        walker.inputs = frozenset(relpath(h) for h in headers)
+        # (records are only added during a walk, in order: the new ones are those added
+        # after the first ``known``; a set of every name per header was quadratic in a
+        # unit's headers)
+        known = len(walker.added)
         try:
             walk_unit(walker, tu, walked, all_files, macro_table)
         except NeedsMacros:
@@ -675,8 +676,7 @@ class _GroupParser:
             detailed = self.parse(path, text, self.flags
                                   | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(detailed)
-            for name in list(islice(walker.records, walker.complete, None)):
-                del walker.records[name]
+            walker.forget_since(walker.complete)
             walk_unit(walker, tu, walked, all_files, macro_table)
         if self.builder is not None:
             # (the declarations of the records this walk added, and what they refer to, as
@@ -684,7 +684,7 @@ class _GroupParser:
             # laid out from its own unit's declarations, as clang lays it out there, and a
             # pointee complete only in another unit stays incomplete)
             self.builder.start_unit(macro_table if macro_table is not None else LazyMacros(tu))
-            new = list(islice(walker.records, known, None))
+            new = list(dict.fromkeys(n for n in walker.added[known:] if n in walker.records))
             for name in new:
                 self.builder.record(walker.cursors[name])
             decls = DeclSet(self.builder.records)
@@ -693,8 +693,8 @@ class _GroupParser:
                 relayout(laid, decls, model, target, self.engine_failures[target.name])
                 self.engine_records[target.name].update(laid)
         if self.clang_target is not None:
-            self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
-                              macro_table)
+            self.relayout_gcc(tu, {n for n in walker.added[known:] if n in walker.records},
+                              path, text, macro_table)
         if self.want_macros and detailed and any(self.names_macros(h) for h in headers):
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += evaluate_macros(tu, headers, mains, self.options, walker.fast,
@@ -767,7 +767,8 @@ class _GroupParser:
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
-                tuple(self.macros) if target is self.clang_target else ()))
+                tuple(self.macros) if target is self.clang_target else (),
+                frozenset(self.walker.weak.intersection(records))))
         return out
 
 

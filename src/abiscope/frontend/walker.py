@@ -51,7 +51,7 @@ class TargetWalker:
         self.records: dict[str, tuple[str, SourceLocation, RecordLayout]] = {}
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
-        # how many of ``records`` are complete, with what they reach: a walk that stops
+        # how many of ``added`` are complete, with what they reach: a walk that stops
         # (NeedsMacros) keeps those, and its second walk skips them by name
         self.complete = 0
         self.seen_decls: set[str] = set()
@@ -77,6 +77,14 @@ class TargetWalker:
         # what units before this one walked (units.Given): their record of a name wins
         self.given_records: frozenset[str] = frozenset()
         self.given_enums: frozenset[str] = frozenset()
+        # The files (as locations name them) of the headers walked: a record met first
+        # where one of them reaches another file that declares it (an i386 unit reaches
+        # ``linux/in.h`` of the i386 tree through ``linux/ip.h``) is ``weak``, and the
+        # input's own declaration replaces it when the walk meets it, so that a record
+        # is the one its input header declares, whatever headers came before it.
+        self.inputs: frozenset[str] = frozenset()
+        self.weak: set[str] = set()
+        self.added: list[str] = []  # every record added, in order (replaced ones again)
 
     # -- locations -------------------------------------------------------------------------
 
@@ -276,8 +284,12 @@ class TargetWalker:
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
         self.cursors[name] = cursor
-        self.records[name] = (kind, self.location(cursor), RecordLayout(
+        loc = self.location(cursor)
+        self.records[name] = (kind, loc, RecordLayout(
             size, align, members, holes, max(tail, 0), packed, kind))
+        self.added.append(name)
+        if loc.file not in self.inputs:
+            self.weak.add(name)
 
     def add_enum(self, cursor: Any, spelling: str | None = None) -> None:
         name = self.record_name(cursor, spelling)
@@ -327,7 +339,8 @@ class TargetWalker:
             if spelling is None and not cursor.is_definition():
                 return
             name = self.record_name(cursor, spelling)
-            if name and (name in self.records or name in self.given_records):
+            if name and (name in self.given_records or (
+                    name in self.records and not self.replaces(name, cursor))):
                 return  # walked already, with the records defined inside it
             children = definitions(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                             ck.PACKED_ATTR), self.fast)
@@ -337,6 +350,25 @@ class TargetWalker:
                     self.visit(child, child_spelling)
         elif cursor.kind == ck.ENUM_DECL and (spelling is not None or cursor.is_definition()):
             self.add_enum(cursor, spelling)
+
+    def replaces(self, name: str, cursor: Any) -> bool:
+        """Whether ``cursor``, the definition of a record walked already as ``name``, is
+        an input's own declaration of a record first met outside the inputs (``weak``):
+        then the record met first is dropped, for this one to be walked instead."""
+        if name not in self.weak or self.location(cursor).file not in self.inputs:
+            return False
+        del self.records[name]
+        self.weak.discard(name)
+        self.ignored_attrs.discard(name)
+        self.hidden_layouts.pop(name, None)
+        return True
+
+    def forget_since(self, mark: int) -> None:
+        """Drop the records added since ``len(added)`` was ``mark`` (a walk that stopped)."""
+        for name in self.added[mark:]:
+            if self.records.pop(name, None) is not None:
+                self.weak.discard(name)
+        del self.added[mark:]
 
     def drain_pending(self) -> None:
         while self.pending:
@@ -371,6 +403,9 @@ class TargetResult:
     enums: tuple[tuple[str, SourceLocation, EnumLayout], ...]
     failures: tuple[ParseFailure, ...]
     macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
+    # the records met first outside the headers walked (TargetWalker.weak): another
+    # unit's record of the same name declared in its inputs wins over these
+    weak: frozenset[str] = frozenset()
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
@@ -384,10 +419,10 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.type_ids.clear()
     walker.unit, walker._tags = tu, None
     for cursor, spelling in _top_level(tu, mains, all_files, walker.fast):
-        walker.complete = len(walker.records)
+        walker.complete = len(walker.added)
         walker.visit(cursor, spelling)
         walker.drain_pending()  # (so that every record before the next one is complete)
-    walker.complete = len(walker.records)
+    walker.complete = len(walker.added)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool,
