@@ -34,6 +34,7 @@ B_TEXT = """#ifndef PAIR_B_H
 #define PAIR_B_H
 typedef struct { int v; short w; } b_t;
 struct b_rec { b_t b; char c; };
+enum b_mode { B_ONE = 1, B_TWO };
 #endif
 """
 # (reads PAIR_N from a.h: it does not parse alone, as linux/hdlc/ioctl.h needs IFNAMSIZ)
@@ -55,7 +56,7 @@ def pair(tmp_path: Path) -> tuple[list[str], list[str]]:
     inc.mkdir(parents=True)
     sys_.mkdir(parents=True)
     (inc / "a.h").write_text("#define PAIR_N 6\n#include <pair/b.h>\n#include <pair/c.h>\n"
-                             "struct a_rec { b_t b; c_t c; long l; };\n")
+                             "struct a_rec { b_t b; c_t c; long l; enum b_mode m; };\n")
     for name, text in (("b.h", B_TEXT), ("c.h", C_TEXT)):
         (inc / name).write_text(text)
         (sys_ / name).write_text("/* the i386 tree's copy */\n\n" + text)
@@ -63,18 +64,24 @@ def pair(tmp_path: Path) -> tuple[list[str], list[str]]:
         "--sysroot", f"x86_64={tmp_path / 'inc'}", "--sysroot", f"i386={tmp_path / 'sys'}"]
 
 
-def _slices(text: str) -> dict[str, dict[str, Any]]:
-    """target -> record name -> (kind, that target's layout), from layout JSON (the
-    record's file and line are one per record, for every target: an input's first)."""
-    out: dict[str, dict[str, Any]] = {}
-    for rec in json.loads(text)["records"]:
+def _slices(text: str) -> dict[str, dict[Any, Any]]:
+    """target -> record name -> (kind, that target's layout), and ("enum", name) -> its
+    layout there, from layout JSON (a record's or enum's file and line are one for every
+    target: an input's first)."""
+    doc = json.loads(text)
+    out: dict[str, dict[Any, Any]] = {}
+    for rec in doc["records"]:
         for target, lay in rec["layouts"].items():
             out.setdefault(target, {})[rec["name"]] = (rec["kind"], lay)
+    for enum in doc["enums"]:
+        for target, lay in enum["layouts"].items():
+            out.setdefault(target, {})[("enum", enum["name"])] = lay
     return out
 
 
 def _files(text: str) -> dict[str, str]:
-    return {rec["name"]: rec["file"] for rec in json.loads(text)["records"]}
+    doc = json.loads(text)
+    return {rec["name"]: rec["file"] for rec in (*doc["records"], *doc["enums"])}
 
 
 def _layout(headers: list[str], selection: str, extra: list[str]) -> str:
@@ -90,8 +97,10 @@ def test_a_target_is_the_same_whatever_else_is_selected(
     texts = {t: _layout(headers, t, sysroots) for t in ("i386", "x86_64")}
     alone = {t: _slices(text)[t] for t, text in texts.items()}
     for t, records in alone.items():  # (the inputs declare them on both: listed on both)
-        assert set(records) == {"b_t", "c_t", "struct a_rec", "struct b_rec"}, t
-        assert _files(texts[t])["b_t"] == headers[1], t  # (the input's, not the copy's)
+        assert {n for n in records if isinstance(n, str)} == {
+            "b_t", "c_t", "struct a_rec", "struct b_rec"}, t
+        for name in ("b_t", "enum b_mode"):  # (the input's, not the copy's)
+            assert _files(texts[t])[name] == headers[1], (t, name)
     # c.h does not parse alone: i386's c_t is its own copy's, x86_64's the input's
     assert _files(texts["i386"])["c_t"].endswith("/sys/pair/c.h")
     assert _files(texts["x86_64"])["c_t"] == headers[2]
@@ -157,7 +166,7 @@ def test_uapi_target_slices_do_not_depend_on_the_selection(
         assert records == uapi[target][target], f"{target} in {selection}"
         compared += len(records)
     assert compared > 2000
-    print(f"{selection}: {compared} (record, target) layouts byte-identical to alone")
+    print(f"{selection}: {compared} (record or enum, target) layouts byte-identical to alone")
 
 
 @pytest.mark.slow

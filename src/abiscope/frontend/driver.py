@@ -257,14 +257,15 @@ def _given_job(job: Job, earlier: frozenset[int],
 
 def _combine(results: Sequence[TargetResult]) -> TargetResult:
     """One target's results of several batches, in input order: the first record or enum
-    of a name wins, as in one walk over every header, except that a record declared in
-    the headers of its batch wins over one met first outside them (``weak``: the walk
-    replaces those too, :class:`abiscope.frontend.walker.TargetWalker`)."""
+    of a name wins, as in one walk over every header, except that one declared in the
+    headers of its batch wins over one met first outside them (``weak``, ``weak_enums``:
+    the walk replaces those too, :class:`abiscope.frontend.walker.TargetWalker`)."""
     if len(results) == 1:
         return results[0]
     records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
     weak: set[str] = set()
     enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
+    weak_enums: set[str] = set()
     for res in results:
         for rec in res.records:
             name = rec[0]
@@ -275,11 +276,17 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
                 else:
                     weak.discard(name)
         for en in res.enums:
-            enums.setdefault(en[0], en)
+            name = en[0]
+            if name not in enums or (name in weak_enums and name not in res.weak_enums):
+                enums[name] = en
+                if name in res.weak_enums:
+                    weak_enums.add(name)
+                else:
+                    weak_enums.discard(name)
     return TargetResult(
         results[0].target, tuple(records.values()), tuple(enums.values()),
         tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros), frozenset(weak))
+        tuple(m for r in results for m in r.macros), frozenset(weak), frozenset(weak_enums))
 
 
 def _input_copies(targets: Sequence[Target], options: ParseOptions,
@@ -339,7 +346,9 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                     copies[name] = copy
             layouts.setdefault(name, {})[res.target] = lay
         for name, loc, el in res.enums:
-            enum_locs.setdefault(name, loc)
+            if name not in enum_locs or (enum_locs[name].file not in inputs
+                                         and loc.file in inputs):
+                enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
         failures += res.failures
     records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],

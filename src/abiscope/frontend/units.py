@@ -212,7 +212,8 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
         walker = group.walker
         gives = Given() if given is None else Given(  # (not the weak: see TargetWalker)
             frozenset(n for n in walker.records if n not in walker.weak),
-            frozenset(walker.enums), frozenset(group.relaid))
+            frozenset(n for n in walker.enums if n not in walker.weak_enums),
+            frozenset(group.relaid))
         return UnitResult(tuple(group.results()), tuple(sorted(group.files)),
                           group.cacheable, gives)
 
@@ -768,7 +769,8 @@ class _GroupParser:
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
                 tuple(self.macros) if target is self.clang_target else (),
-                frozenset(self.walker.weak.intersection(records))))
+                frozenset(self.walker.weak.intersection(records)),
+                frozenset(self.walker.weak_enums)))
         return out
 
 

@@ -84,6 +84,7 @@ class TargetWalker:
         # is the one its input header declares, whatever headers came before it.
         self.inputs: frozenset[str] = frozenset()
         self.weak: set[str] = set()
+        self.weak_enums: set[str] = set()  # (the same for enums)
         self.added: list[str] = []  # every record added, in order (replaced ones again)
 
     # -- locations -------------------------------------------------------------------------
@@ -297,8 +298,14 @@ class TargetWalker:
         if not name:
             loc = self.location(cursor)
             name = f"enum (anonymous at {loc.file}:{loc.line})"
-        if name in self.enums or name in self.given_enums:
+        if name in self.given_enums:
             return
+        if name in self.enums:  # (replaced only by an input's own: as records, weak)
+            if name not in self.weak_enums:
+                return
+            loc = loc or self.location(cursor)
+            if loc.file not in self.inputs:
+                return
         loc = loc or self.location(cursor)
         t = cursor.type
         underlying = cursor.enum_type
@@ -312,6 +319,10 @@ class TargetWalker:
             return
         self.enums[name] = (loc, EnumLayout(size, align, underlying.spelling, bool(signed),
                                             constants))
+        if loc.file in self.inputs:
+            self.weak_enums.discard(name)
+        else:
+            self.weak_enums.add(name)
 
     def typedef_align(self, typedef: Any) -> int | None:
         """``_Alignof`` of a typedef with attributes (an ``aligned`` on a typedef may raise
@@ -406,6 +417,7 @@ class TargetResult:
     # the records met first outside the headers walked (TargetWalker.weak): another
     # unit's record of the same name declared in its inputs wins over these
     weak: frozenset[str] = frozenset()
+    weak_enums: frozenset[str] = frozenset()
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
