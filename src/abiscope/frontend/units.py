@@ -145,20 +145,29 @@ def parse_group(headers: Sequence[str], targets: Sequence[Target],
 @dataclass(frozen=True)
 class Given:
     """What units of the same target group before this one returned, when their results
-    are merged with it (first name wins: :func:`abiscope.frontend.driver.parse`): the
-    records and enums its walk need not walk again, and the records the engine laid out
-    instead of clang there (a record that holds one is laid out by the engine too)."""
+    are merged with it (first name wins, but an input's own declaration wins over one
+    met first outside the inputs: :func:`abiscope.frontend.driver.parse`): the records
+    and enums its walk need not walk again (the ``weak`` ones, met outside the inputs,
+    only where they are not the declarations of its own inputs), and the records the
+    engine laid out instead of clang there (a record that holds one is laid out by the
+    engine too)."""
 
     records: frozenset[str] = frozenset()
     enums: frozenset[str] = frozenset()
     relaid: frozenset[str] = frozenset()
+    weak: frozenset[str] = frozenset()  # of ``records``
+    weak_enums: frozenset[str] = frozenset()  # of ``enums``
 
     @staticmethod
     def union(given: Iterable[Given]) -> Given:
         parts = list(given)
-        return Given(frozenset().union(*(g.records for g in parts)),
-                     frozenset().union(*(g.enums for g in parts)),
-                     frozenset().union(*(g.relaid for g in parts)))
+        records = frozenset().union(*(g.records for g in parts))
+        enums = frozenset().union(*(g.enums for g in parts))
+        strong = frozenset().union(*(g.records - g.weak for g in parts))
+        strong_enums = frozenset().union(*(g.enums - g.weak_enums for g in parts))
+        return Given(records, enums, frozenset().union(*(g.relaid for g in parts)),
+                     frozenset().union(*(g.weak for g in parts)) - strong,
+                     frozenset().union(*(g.weak_enums for g in parts)) - strong_enums)
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,8 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
         if given is not None:
             group.walker.given_records = given.records
             group.walker.given_enums = given.enums
+            group.walker.given_weak = given.weak
+            group.walker.given_weak_enums = given.weak_enums
             group.relaid |= given.relaid
         if batch:
             group.parse_batches(headers, standalone)
@@ -210,10 +221,10 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
             for header in headers:
                 group.parse_one(header)
         walker = group.walker
-        gives = Given() if given is None else Given(  # (not the weak: see TargetWalker)
-            frozenset(n for n in walker.records if n not in walker.weak),
-            frozenset(n for n in walker.enums if n not in walker.weak_enums),
-            frozenset(group.relaid))
+        gives = Given() if given is None else Given(
+            frozenset(walker.records), frozenset(walker.enums), frozenset(group.relaid),
+            frozenset(walker.weak.intersection(walker.records)),
+            frozenset(walker.weak_enums))
         return UnitResult(tuple(group.results()), tuple(sorted(group.files)),
                           group.cacheable, gives)
 

@@ -77,6 +77,8 @@ class TargetWalker:
         # what units before this one walked (units.Given): their record of a name wins
         self.given_records: frozenset[str] = frozenset()
         self.given_enums: frozenset[str] = frozenset()
+        self.given_weak: frozenset[str] = frozenset()  # (met outside their inputs there)
+        self.given_weak_enums: frozenset[str] = frozenset()
         # The files (as locations name them) of the headers walked: a record met first
         # where one of them reaches another file that declares it (an i386 unit reaches
         # ``linux/in.h`` of the i386 tree through ``linux/ip.h``) is ``weak``, and the
@@ -298,10 +300,9 @@ class TargetWalker:
         if not name:
             loc = self.location(cursor)
             name = f"enum (anonymous at {loc.file}:{loc.line})"
-        if name in self.given_enums:
-            return
-        if name in self.enums:  # (replaced only by an input's own: as records, weak)
-            if name not in self.weak_enums:
+        known = name in self.enums  # (replaced only by an input's own: as records, weak)
+        if known or name in self.given_enums:
+            if name not in (self.weak_enums if known else self.given_weak_enums):
                 return
             loc = loc or self.location(cursor)
             if loc.file not in self.inputs:
@@ -350,8 +351,8 @@ class TargetWalker:
             if spelling is None and not cursor.is_definition():
                 return
             name = self.record_name(cursor, spelling)
-            if name and (name in self.given_records or (
-                    name in self.records and not self.replaces(name, cursor))):
+            if name and ((name in self.given_records and not self.own(name, cursor))
+                         or (name in self.records and not self.replaces(name, cursor))):
                 return  # walked already, with the records defined inside it
             children = definitions(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                             ck.PACKED_ATTR), self.fast)
@@ -373,6 +374,11 @@ class TargetWalker:
         self.ignored_attrs.discard(name)
         self.hidden_layouts.pop(name, None)
         return True
+
+    def own(self, name: str, cursor: Any) -> bool:
+        """Whether ``cursor`` is an input's own declaration of a record that units before
+        this one met outside their inputs (``given_weak``): then it is walked again."""
+        return name in self.given_weak and self.location(cursor).file in self.inputs
 
     def forget_since(self, mark: int) -> None:
         """Drop the records added since ``len(added)`` was ``mark`` (a walk that stopped)."""
