@@ -163,9 +163,12 @@ def _matches(record: Record, patterns: Sequence[str]) -> bool:
 
 
 def select_records(model: Model, patterns: Sequence[str], all_files: bool) -> list[Record]:
-    """Records to report: those declared in the inputs (or all), filtered by --record."""
+    """Records to report: those declared in the inputs (or all), filtered by --record; a
+    record declared in a target's own copy of an input is declared in the inputs
+    (:attr:`abiscope.model.Record.copy_of`)."""
     inputs = set(model.inputs)
-    chosen = [r for r in model.records if all_files or r.location.file in inputs]
+    chosen = [r for r in model.records
+              if all_files or r.location.file in inputs or r.copy_of in inputs]
     if patterns:
         chosen = [r for r in chosen if _matches(r, patterns)]
         if not chosen:

@@ -127,6 +127,10 @@ class Record:
     kind: str  # "struct" | "union"
     location: SourceLocation
     layouts: Mapping[str, RecordLayout]
+    # the input header whose copy in a target's own include tree declares it, where no
+    # target's declaration is in an input (Debian's i386 tree has its own
+    # ``linux/hdlc/ioctl.h``): it is declared in the inputs all the same
+    copy_of: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))

@@ -27,7 +27,7 @@ from ..model import (
 from ..targets import Target
 from . import sandbox
 from .bindings import relpath
-from .options import ParseOptions, clang_args, search_dirs
+from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .units import (
     Given,
     Job,
@@ -239,7 +239,8 @@ def parse(
         for res in unit.results:
             per_target.setdefault(res.target, []).append(res)
     with collector.paused(promote_made=True):  # (it allocates a record per name: no cycles)
-        model = merge([_combine(rs) for rs in per_target.values()], targets, headers)
+        model = merge([_combine(rs) for rs in per_target.values()], targets, headers,
+                      options)
     if cache is not None:
         cache.put_run(model)
     return model
@@ -256,44 +257,103 @@ def _given_job(job: Job, earlier: frozenset[int],
 
 def _combine(results: Sequence[TargetResult]) -> TargetResult:
     """One target's results of several batches, in input order: the first record or enum
-    of a name wins, as in one walk over every header."""
+    of a name wins, as in one walk over every header, except that one declared in the
+    headers of its batch wins over one met first outside them (``weak``, ``weak_enums``:
+    the walk replaces those too, :class:`abiscope.frontend.walker.TargetWalker`)."""
     if len(results) == 1:
         return results[0]
     records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
+    weak: set[str] = set()
     enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
+    weak_enums: set[str] = set()
     for res in results:
         for rec in res.records:
-            records.setdefault(rec[0], rec)
+            name = rec[0]
+            if name not in records or (name in weak and name not in res.weak):
+                records[name] = rec
+                if name in res.weak:
+                    weak.add(name)
+                else:
+                    weak.discard(name)
         for en in res.enums:
-            enums.setdefault(en[0], en)
+            name = en[0]
+            if name not in enums or (name in weak_enums and name not in res.weak_enums):
+                enums[name] = en
+                if name in res.weak_enums:
+                    weak_enums.add(name)
+                else:
+                    weak_enums.discard(name)
     return TargetResult(
         results[0].target, tuple(records.values()), tuple(enums.values()),
         tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros))
+        tuple(m for r in results for m in r.macros), frozenset(weak), frozenset(weak_enums))
+
+
+def _input_copies(targets: Sequence[Target], options: ParseOptions,
+                  inputs: set[str]) -> Callable[[str, str], str]:
+    """``copy_of(target, file)``: the input of which ``file`` (as locations name it) is
+    the copy in ``target``'s system include tree, else "": the same path below one of
+    its directories as an input's below its own (Debian's cross trees hold a
+    ``linux/in.h`` of their own, which ``<linux/in.h>`` names there)."""
+    tails: dict[str, str] = {}  # "linux/in.h", "in.h" -> the input
+    for name in sorted(inputs, reverse=True):  # (the first input wins a tail)
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            tails["/".join(parts[i:])] = name
+    dirs = {t.name: [relpath(d).rstrip("/") + "/" for d in system_include_dirs(t, options)]
+            for t in targets}
+
+    def copy_of(target: str, file: str) -> str:
+        for d in dirs.get(target, ()):
+            if file.startswith(d):
+                return tails.get(file[len(d):], "")
+        return ""
+
+    return copy_of
 
 
 def merge(results: Iterable[TargetResult], targets: Sequence[Target],
-          headers: Sequence[str]) -> Model:
-    """Combine per-target results: one record per name, one layout per target."""
+          headers: Sequence[str], options: ParseOptions | None = None) -> Model:
+    """Combine per-target results: one record per name, one layout per target.
+
+    A record's one location is the first target's in an input, else the first target's
+    (in the order of ``targets``); with ``options``, a record declared on no target in
+    an input but on one in its own copy of an input (:func:`_input_copies`) is declared
+    in the inputs (:attr:`abiscope.model.Record.copy_of`)."""
     kinds: dict[str, tuple[str, SourceLocation]] = {}
+    copies: dict[str, str] = {}
     layouts: dict[str, dict[str, RecordLayout]] = {}
     enum_locs: dict[str, SourceLocation] = {}
     enum_layouts: dict[str, dict[str, EnumLayout]] = {}
     failures: list[ParseFailure] = []
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
+    inputs = {relpath(h) for h in headers}
+    copy_of = None if options is None else _input_copies(targets, options, inputs)
     for res in results:
         for name, loc, value, recs in res.macros:
             macro_locs.setdefault(name, (loc, recs))
             macro_values.setdefault(name, {})[res.target] = value
         for name, kind, loc, lay in res.records:
-            kinds.setdefault(name, (kind, loc))
+            # (one location per record: an input's over another file's, so that a record
+            # an input declares is listed whatever the order of the targets)
+            known = kinds.get(name)
+            if known is None or (known[1].file not in inputs and loc.file in inputs):
+                kinds[name] = (kind, loc)
+            if copy_of is not None and loc.file not in inputs and name not in copies:
+                copy = copy_of(res.target, loc.file)
+                if copy:
+                    copies[name] = copy
             layouts.setdefault(name, {})[res.target] = lay
         for name, loc, el in res.enums:
-            enum_locs.setdefault(name, loc)
+            if name not in enum_locs or (enum_locs[name].file not in inputs
+                                         and loc.file in inputs):
+                enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
         failures += res.failures
-    records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n]) for n in sorted(kinds))
+    records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],
+                           "" if kinds[n][1].file in inputs else copies.get(n, ""))
+                    for n in sorted(kinds))
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
              for t in targets}

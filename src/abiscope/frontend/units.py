@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import islice
 from typing import Any, NamedTuple
 
 from .. import collector
@@ -146,20 +145,29 @@ def parse_group(headers: Sequence[str], targets: Sequence[Target],
 @dataclass(frozen=True)
 class Given:
     """What units of the same target group before this one returned, when their results
-    are merged with it (first name wins: :func:`abiscope.frontend.driver.parse`): the
-    records and enums its walk need not walk again, and the records the engine laid out
-    instead of clang there (a record that holds one is laid out by the engine too)."""
+    are merged with it (first name wins, but an input's own declaration wins over one
+    met first outside the inputs: :func:`abiscope.frontend.driver.parse`): the records
+    and enums its walk need not walk again (the ``weak`` ones, met outside the inputs,
+    only where they are not the declarations of its own inputs), and the records the
+    engine laid out instead of clang there (a record that holds one is laid out by the
+    engine too)."""
 
     records: frozenset[str] = frozenset()
     enums: frozenset[str] = frozenset()
     relaid: frozenset[str] = frozenset()
+    weak: frozenset[str] = frozenset()  # of ``records``
+    weak_enums: frozenset[str] = frozenset()  # of ``enums``
 
     @staticmethod
     def union(given: Iterable[Given]) -> Given:
         parts = list(given)
-        return Given(frozenset().union(*(g.records for g in parts)),
-                     frozenset().union(*(g.enums for g in parts)),
-                     frozenset().union(*(g.relaid for g in parts)))
+        records = frozenset().union(*(g.records for g in parts))
+        enums = frozenset().union(*(g.enums for g in parts))
+        strong = frozenset().union(*(g.records - g.weak for g in parts))
+        strong_enums = frozenset().union(*(g.enums - g.weak_enums for g in parts))
+        return Given(records, enums, frozenset().union(*(g.relaid for g in parts)),
+                     frozenset().union(*(g.weak for g in parts)) - strong,
+                     frozenset().union(*(g.weak_enums for g in parts)) - strong_enums)
 
 
 @dataclass(frozen=True)
@@ -204,15 +212,19 @@ def parse_unit(headers: Sequence[str], targets: Sequence[Target],
         if given is not None:
             group.walker.given_records = given.records
             group.walker.given_enums = given.enums
+            group.walker.given_weak = given.weak
+            group.walker.given_weak_enums = given.weak_enums
             group.relaid |= given.relaid
         if batch:
             group.parse_batches(headers, standalone)
         else:
             for header in headers:
                 group.parse_one(header)
+        walker = group.walker
         gives = Given() if given is None else Given(
-            frozenset(group.walker.records), frozenset(group.walker.enums),
-            frozenset(group.relaid))
+            frozenset(walker.records), frozenset(walker.enums), frozenset(group.relaid),
+            frozenset(walker.weak.intersection(walker.records)),
+            frozenset(walker.weak_enums))
         return UnitResult(tuple(group.results()), tuple(sorted(group.files)),
                           group.cacheable, gives)
 
@@ -660,10 +672,11 @@ class _GroupParser:
             walked, all_files = set(reach), False
         macro_table: Mapping[str, list[str]] | None = LazyMacros(tu) if detailed else None
         walker = self.walker
-        # (records are only added during a walk, and a dict keeps their order: the new
-        # ones are those after the first ``known``; a set of every name per header was
-        # quadratic in a unit's headers)
-        known = len(walker.records)
+        walker.inputs = frozenset(relpath(h) for h in headers)
+        # (records are only added during a walk, in order: the new ones are those added
+        # after the first ``known``; a set of every name per header was quadratic in a
+        # unit's headers)
+        known = len(walker.added)
         try:
             walk_unit(walker, tu, walked, all_files, macro_table)
         except NeedsMacros:
@@ -675,8 +688,7 @@ class _GroupParser:
             detailed = self.parse(path, text, self.flags
                                   | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(detailed)
-            for name in list(islice(walker.records, walker.complete, None)):
-                del walker.records[name]
+            walker.forget_since(walker.complete)
             walk_unit(walker, tu, walked, all_files, macro_table)
         if self.builder is not None:
             # (the declarations of the records this walk added, and what they refer to, as
@@ -684,7 +696,7 @@ class _GroupParser:
             # laid out from its own unit's declarations, as clang lays it out there, and a
             # pointee complete only in another unit stays incomplete)
             self.builder.start_unit(macro_table if macro_table is not None else LazyMacros(tu))
-            new = list(islice(walker.records, known, None))
+            new = list(dict.fromkeys(n for n in walker.added[known:] if n in walker.records))
             for name in new:
                 self.builder.record(walker.cursors[name])
             decls = DeclSet(self.builder.records)
@@ -693,8 +705,8 @@ class _GroupParser:
                 relayout(laid, decls, model, target, self.engine_failures[target.name])
                 self.engine_records[target.name].update(laid)
         if self.clang_target is not None:
-            self.relayout_gcc(tu, set(islice(walker.records, known, None)), path, text,
-                              macro_table)
+            self.relayout_gcc(tu, {n for n in walker.added[known:] if n in walker.records},
+                              path, text, macro_table)
         if self.want_macros and detailed and any(self.names_macros(h) for h in headers):
             # (engine targets get none: clang's sizeof there is not the target's)
             self.macros += evaluate_macros(tu, headers, mains, self.options, walker.fast,
@@ -767,7 +779,9 @@ class _GroupParser:
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
-                tuple(self.macros) if target is self.clang_target else ()))
+                tuple(self.macros) if target is self.clang_target else (),
+                frozenset(self.walker.weak.intersection(records)),
+                frozenset(self.walker.weak_enums)))
         return out
 
 

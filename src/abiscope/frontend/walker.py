@@ -51,7 +51,7 @@ class TargetWalker:
         self.records: dict[str, tuple[str, SourceLocation, RecordLayout]] = {}
         self.enums: dict[str, tuple[SourceLocation, EnumLayout]] = {}
         self.pending: list[Any] = []
-        # how many of ``records`` are complete, with what they reach: a walk that stops
+        # how many of ``added`` are complete, with what they reach: a walk that stops
         # (NeedsMacros) keeps those, and its second walk skips them by name
         self.complete = 0
         self.seen_decls: set[str] = set()
@@ -77,6 +77,17 @@ class TargetWalker:
         # what units before this one walked (units.Given): their record of a name wins
         self.given_records: frozenset[str] = frozenset()
         self.given_enums: frozenset[str] = frozenset()
+        self.given_weak: frozenset[str] = frozenset()  # (met outside their inputs there)
+        self.given_weak_enums: frozenset[str] = frozenset()
+        # The files (as locations name them) of the headers walked: a record met first
+        # where one of them reaches another file that declares it (an i386 unit reaches
+        # ``linux/in.h`` of the i386 tree through ``linux/ip.h``) is ``weak``, and the
+        # input's own declaration replaces it when the walk meets it, so that a record
+        # is the one its input header declares, whatever headers came before it.
+        self.inputs: frozenset[str] = frozenset()
+        self.weak: set[str] = set()
+        self.weak_enums: set[str] = set()  # (the same for enums)
+        self.added: list[str] = []  # every record added, in order (replaced ones again)
 
     # -- locations -------------------------------------------------------------------------
 
@@ -276,8 +287,12 @@ class TargetWalker:
         packed = any(c.kind == self.ci.CursorKind.PACKED_ATTR for c in children)
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
         self.cursors[name] = cursor
-        self.records[name] = (kind, self.location(cursor), RecordLayout(
+        loc = self.location(cursor)
+        self.records[name] = (kind, loc, RecordLayout(
             size, align, members, holes, max(tail, 0), packed, kind))
+        self.added.append(name)
+        if loc.file not in self.inputs:
+            self.weak.add(name)
 
     def add_enum(self, cursor: Any, spelling: str | None = None) -> None:
         name = self.record_name(cursor, spelling)
@@ -285,8 +300,13 @@ class TargetWalker:
         if not name:
             loc = self.location(cursor)
             name = f"enum (anonymous at {loc.file}:{loc.line})"
-        if name in self.enums or name in self.given_enums:
-            return
+        known = name in self.enums  # (replaced only by an input's own: as records, weak)
+        if known or name in self.given_enums:
+            if name not in (self.weak_enums if known else self.given_weak_enums):
+                return
+            loc = loc or self.location(cursor)
+            if loc.file not in self.inputs:
+                return
         loc = loc or self.location(cursor)
         t = cursor.type
         underlying = cursor.enum_type
@@ -300,6 +320,10 @@ class TargetWalker:
             return
         self.enums[name] = (loc, EnumLayout(size, align, underlying.spelling, bool(signed),
                                             constants))
+        if loc.file in self.inputs:
+            self.weak_enums.discard(name)
+        else:
+            self.weak_enums.add(name)
 
     def typedef_align(self, typedef: Any) -> int | None:
         """``_Alignof`` of a typedef with attributes (an ``aligned`` on a typedef may raise
@@ -327,7 +351,8 @@ class TargetWalker:
             if spelling is None and not cursor.is_definition():
                 return
             name = self.record_name(cursor, spelling)
-            if name and (name in self.records or name in self.given_records):
+            if name and ((name in self.given_records and not self.own(name, cursor))
+                         or (name in self.records and not self.replaces(name, cursor))):
                 return  # walked already, with the records defined inside it
             children = definitions(cursor, (ck.STRUCT_DECL, ck.UNION_DECL, ck.ENUM_DECL,
                                             ck.PACKED_ATTR), self.fast)
@@ -337,6 +362,30 @@ class TargetWalker:
                     self.visit(child, child_spelling)
         elif cursor.kind == ck.ENUM_DECL and (spelling is not None or cursor.is_definition()):
             self.add_enum(cursor, spelling)
+
+    def replaces(self, name: str, cursor: Any) -> bool:
+        """Whether ``cursor``, the definition of a record walked already as ``name``, is
+        an input's own declaration of a record first met outside the inputs (``weak``):
+        then the record met first is dropped, for this one to be walked instead."""
+        if name not in self.weak or self.location(cursor).file not in self.inputs:
+            return False
+        del self.records[name]
+        self.weak.discard(name)
+        self.ignored_attrs.discard(name)
+        self.hidden_layouts.pop(name, None)
+        return True
+
+    def own(self, name: str, cursor: Any) -> bool:
+        """Whether ``cursor`` is an input's own declaration of a record that units before
+        this one met outside their inputs (``given_weak``): then it is walked again."""
+        return name in self.given_weak and self.location(cursor).file in self.inputs
+
+    def forget_since(self, mark: int) -> None:
+        """Drop the records added since ``len(added)`` was ``mark`` (a walk that stopped)."""
+        for name in self.added[mark:]:
+            if self.records.pop(name, None) is not None:
+                self.weak.discard(name)
+        del self.added[mark:]
 
     def drain_pending(self) -> None:
         while self.pending:
@@ -371,6 +420,10 @@ class TargetResult:
     enums: tuple[tuple[str, SourceLocation, EnumLayout], ...]
     failures: tuple[ParseFailure, ...]
     macros: tuple[tuple[str, SourceLocation, int, tuple[str, ...]], ...] = ()
+    # the records met first outside the headers walked (TargetWalker.weak): another
+    # unit's record of the same name declared in its inputs wins over these
+    weak: frozenset[str] = frozenset()
+    weak_enums: frozenset[str] = frozenset()
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
@@ -384,10 +437,10 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.type_ids.clear()
     walker.unit, walker._tags = tu, None
     for cursor, spelling in _top_level(tu, mains, all_files, walker.fast):
-        walker.complete = len(walker.records)
+        walker.complete = len(walker.added)
         walker.visit(cursor, spelling)
         walker.drain_pending()  # (so that every record before the next one is complete)
-    walker.complete = len(walker.records)
+    walker.complete = len(walker.added)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool,
