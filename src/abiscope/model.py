@@ -71,7 +71,10 @@ class Member:
     ``align`` is the ABI alignment of the member's type (``_Alignof(type)``), not reduced by
     ``packed`` and not raised by a member ``aligned`` attribute; ``packed``/``aligned_attr``
     say whether those apply. Anonymous members have ``name == ""`` and carry ``members``;
-    so do members whose type is an unnamed record.
+    so do members whose type is an unnamed record. An array of an unnamed record
+    (``struct { ... } f[3];``) carries its first element's members in ``element_members``
+    (offsets from the start of the named record, as ``members``'), which hole accounting
+    does not look into.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Member:
     location: SourceLocation | None = None
     members: tuple[Member, ...] = ()
     align_attr: int | None = None  # aligned(N)/_Alignas(N) on the member itself
+    element_members: tuple[Member, ...] = ()
 
     @property
     def declared_align(self) -> int:
@@ -127,6 +131,9 @@ class Record:
     kind: str  # "struct" | "union"
     location: SourceLocation
     layouts: Mapping[str, RecordLayout]
+    # where the parse defined it among the model's records (0 first), as a compiler's
+    # debug information lists them: included headers' records before the includer's
+    order: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))

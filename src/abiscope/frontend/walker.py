@@ -5,7 +5,7 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..datamodels import MODELS
@@ -223,11 +223,14 @@ class TargetWalker:
                 width = None
             size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
+            element: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(f.type.get_canonical(), offset)
             elif ct.kind == "array" and ct.innermost.kind == "record" \
                     and not ct.innermost.record:
-                self.hidden.append(self.element_layout(f.type, ct.innermost))
+                hidden = self.element_layout(f.type, ct.innermost)
+                self.hidden.append(hidden)
+                element = tuple(shifted(m, offset) for m in hidden.members)
             ignored = anonymous and gcc_ignores(f.cursor)
             self._ignoring |= ignored
             out.append(Member(
@@ -236,6 +239,7 @@ class TargetWalker:
                 location=self.location.at(f.file, f.line, f.column), members=nested,
                 align_attr=self.align_attr(f.cursor) if f.has_attrs and not ignored
                 else None,
+                element_members=element,
             ))
         return tuple(out)
 
@@ -349,6 +353,13 @@ class TargetWalker:
                 continue
             self.seen_decls.add(key)
             self.visit(definition)
+
+
+def shifted(m: Member, bits: int) -> Member:
+    """``m`` (and what it holds) ``bits`` further from the start of the record."""
+    return replace(m, offset_bits=m.offset_bits + bits,
+                   members=tuple(shifted(c, bits) for c in m.members),
+                   element_members=tuple(shifted(c, bits) for c in m.element_members))
 
 
 def _element_sugared(array_type: Any, depth: int, tk: Any) -> Any:

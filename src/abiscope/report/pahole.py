@@ -149,8 +149,15 @@ def _is_union(t: CType) -> bool:
 
 
 def _inline(m: Member) -> bool:
-    """A member whose type is an unnamed struct/union, printed in place as pahole does."""
+    """A member whose type is an unnamed struct/union, or an array of one, printed in place
+    as pahole does."""
+    if m.type.kind == "array":
+        return bool(m.element_members)
     return m.type.kind == "record" and m.type.record == "" and not m.type.typedefs
+
+
+def _dims(t: CType) -> str:
+    return "".join(f"[{d or 0}]" for d in t.dims)
 
 
 class _Printer:
@@ -191,6 +198,47 @@ class _Printer:
             return 0
         return _find_holes([_view(m, 0) for m in lay.members], lay.size).padding
 
+    def natural_alignment(self, t: CType) -> int:
+        """pahole's ``tag__natural_alignment``: a scalar's size, a record's largest member's
+        (not the ABI alignment: ``uint64_t`` is 8 on i386 too)."""
+        t = t.innermost
+        if t.kind == "record":
+            record = self.model.record(t.record or t.spelling) if t.record else None
+            lay = record.layouts.get(self.target) if record is not None else None
+            return self._members_alignment(lay.members) if lay is not None else 1
+        if t.kind in ("int", "bool", "float", "enum", "pointer", "vector"):
+            return t.size or 1
+        return 1
+
+    def _members_alignment(self, members: Sequence[Member]) -> int:
+        return max((self._member_alignment(m) for m in members), default=1)
+
+    def _member_alignment(self, m: Member) -> int:
+        if m.members:
+            return self._members_alignment(m.members)
+        if m.element_members:
+            return self._members_alignment(m.element_members)
+        return self.natural_alignment(m.type)
+
+    def inferred_packed(self, members: Sequence[Member], size: int, base_bits: int) -> bool:
+        """pahole's ``class__infer_packed_attributes``: a struct is shown packed when a
+        member is off its natural alignment, or the size is not a multiple of the largest
+        natural alignment."""
+        if not members:
+            return False
+        holes = _find_holes([_view(m, base_bits) for m in members], size)
+        if holes.padding > 0 or holes.nr_holes or holes.pre_hole:
+            return False  # (a hole or tail padding: pahole does not take it for packed)
+        largest = 1
+        for m in members:
+            natural = self._member_alignment(m)
+            if natural == 1:
+                continue
+            largest = max(largest, natural)
+            if _view(m, base_bits).byte_offset % natural:
+                return True
+        return size % largest != 0
+
     def boundary(self, offset: int, indent: int) -> None:
         line = offset // CACHELINE
         if line > self.cacheline:
@@ -215,7 +263,9 @@ class _Printer:
             self.inline(m, offset, indent, type_spacing - 8, name_spacing)
             self.w(aligned)
             slen = len(aligned) + (len(m.name) if m.name else -1)
-            self.w(";" + " " * max(type_spacing + name_spacing - slen - 3, 1))
+            # (pahole counts an array's whole printed element in: one space)
+            gap = 1 if m.type.kind == "array" else type_spacing + name_spacing - slen - 3
+            self.w(";" + " " * max(gap, 1))
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
             return
         saved, self.type_spacing = self.type_spacing, type_spacing
@@ -234,13 +284,19 @@ class _Printer:
                name_spacing: int) -> None:
         """An unnamed struct/union member printed in place, closed by ``} name``."""
         base_bits = offset * 8
-        if _is_union(m.type):
-            self.union_body(m.members, base_bits, indent + 1, type_spacing, name_spacing)
+        t, members, name = m.type, m.members, m.name
+        if t.kind == "array":  # its first element, closed by `} name[N]`
+            t, members, name = t.innermost, m.element_members, m.name + _dims(t)
+        packed = False
+        if _is_union(t):
+            self.union_body(members, base_bits, indent + 1, type_spacing, name_spacing)
         else:
-            size = (m.type.size or m.size_bits // 8)
-            self.struct_body(m.members, size, base_bits, indent + 1, type_spacing,
+            size = (t.size or m.size_bits // 8)
+            self.struct_body(members, size, base_bits, indent + 1, type_spacing,
                              name_spacing, stats=False)
-        self.w("\t" * indent + "}" + (f" {m.name}" if m.name else ""))
+            packed = self.inferred_packed(members, size, base_bits)
+        self.w("\t" * indent + "}" + (" __attribute__((__packed__))" if packed else "")
+               + (f" {name}" if name else ""))
 
     def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
                    type_spacing: int, name_spacing: int) -> None:
@@ -309,7 +365,8 @@ class _Printer:
             self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False,
                         trailing=pos is views[-1] and len(views) > 1)
             padding = self.padding_of(pos.member.type) if not _inline(pos.member) else (
-                0 if _is_union(pos.member.type) else self._inline_padding(pos.member))
+                0 if _is_union(pos.member.type) or pos.member.type.kind == "array"
+                else self._inline_padding(pos.member))
             if padding > 0:
                 nr_paddings += 1
                 sum_paddings += padding
@@ -372,12 +429,19 @@ class _Printer:
         return f"{text}:{width};\n"
 
 
+def _typedef_only(record: Record) -> bool:
+    """A record C knows only by a typedef (``typedef struct { ... } NAME;``)."""
+    return not record.name.startswith(("struct ", "union "))
+
+
 def render_record(model: Model, record: Record, target: str) -> str:
-    """One record on one target, as ``pahole -C NAME`` prints it (ends with ``};``)."""
+    """One record on one target, as ``pahole -C NAME`` prints it (ends with ``};``, or
+    ``} NAME;`` for a record known only by a typedef)."""
     lay: RecordLayout = record.layouts[target]
     printer = _Printer(model, target)
-    name = record.name if record.name.startswith(("struct ", "union ")) \
-        else f"{lay.kind} {record.name}"
+    typedef = _typedef_only(record)
+    name = f"typedef {lay.kind}" if typedef else record.name
+    packed = False
     if lay.kind == "union":
         printer.w(name + " {\n")
         for m in lay.members:
@@ -388,12 +452,17 @@ def render_record(model: Model, record: Record, target: str) -> str:
     else:
         printer.struct_body(lay.members, lay.size, 0, 1, TYPE_SPACING, NAME_SPACING,
                             stats=True, header=name)
-    printer.w("};\n")
+        packed = printer.inferred_packed(lay.members, lay.size, 0)
+    printer.w("}" + (" __attribute__((__packed__))" if packed else "")
+              + (f" {record.name}" if typedef else "") + ";\n")
     return "".join(printer.out)
 
 
-def render_pahole(model: Model, records: Sequence[Record]) -> str:
-    """Every selected record on the model's single target, one after the other."""
+def render_pahole(model: Model, records: Sequence[Record], listing: bool = False) -> str:
+    """The selected records on the model's single target, in the order the headers define
+    them (as pahole lists a compiler's debug information). ``listing`` (no ``--record``):
+    like pahole's full listing, leave out the records known only by a typedef, which
+    ``pahole -C NAME`` (and ``--record NAME``) prints as ``typedef struct { ... } NAME;``."""
     targets = list(model.targets)
     if len(targets) != 1:
         raise UsageError(
@@ -401,5 +470,7 @@ def render_pahole(model: Model, records: Sequence[Record]) -> str:
             f"({', '.join(targets)}); pick one with --target, e.g. --target {targets[0]}"
             if targets else "--format pahole needs one target (--target)")
     target = targets[0]
-    chunks = [render_record(model, r, target) for r in records if target in r.layouts]
+    chosen = sorted((r for r in records if target in r.layouts
+                     and not (listing and _typedef_only(r))), key=lambda r: r.order)
+    chunks = [render_record(model, r, target) for r in chosen]
     return "".join(chunks)
