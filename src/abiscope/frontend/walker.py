@@ -106,6 +106,24 @@ class TargetWalker:
             else:
                 return t, chain
 
+    def chain_align(self, t: Any) -> int | None:
+        """The largest ``aligned(N)`` on the typedefs that ``t`` is spelled through."""
+        tk = self.ci.TypeKind
+        found: int | None = None
+        while True:
+            if t.kind == tk.ELABORATED:
+                t = t.get_named_type()
+            elif t.kind == tk.TYPEDEF:
+                decl = t.get_declaration()
+                value = self.align_attr(decl)
+                if value is not None:
+                    found = max(found or 0, value)
+                t = decl.underlying_typedef_type
+            elif t.kind == tk.ATTRIBUTED and hasattr(t, "get_modified_type"):
+                t = t.get_modified_type()
+            else:
+                return found
+
     MAX_TYPE_DEPTH = 100  # pointer/array chains deeper than this are described as "other"
 
     def _nested(self, t: Any) -> CType:
@@ -162,6 +180,7 @@ class TargetWalker:
             align=known_size(lib.clang_Type_getAlignOf(t)),
             canonical=key[1], signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
+            typedef_align=self.chain_align(t) if chain else None,
         )
         self.types[key] = result
         self.type_ids[ident] = result

@@ -166,6 +166,7 @@ class _Printer:
         self.target = target
         self.out: list[str] = []
         self.cacheline = 0
+        self._record_aligns: dict[str, int | None] = {}
 
     def w(self, text: str) -> None:
         self.out.append(text)
@@ -175,7 +176,7 @@ class _Printer:
 
         ``trailing``: the last of several members of a struct, where pahole writes a
         zero-length array as ``[]`` (DWARF does not tell ``[0]`` from ``[]``)."""
-        if t.kind == "array" and t.element is not None:
+        if t.kind == "array" and t.element is not None and not t.typedefs:
             dims = "".join("[]" if not d and trailing else f"[{d or 0}]" for d in t.dims)
             return self.type_text(t.element, name + dims)
         spelling = t.spelling
@@ -197,6 +198,44 @@ class _Printer:
         if lay.kind != "struct":
             return 0
         return _find_holes([_view(m, 0) for m in lay.members], lay.size).padding
+
+    def member_align(self, m: Member) -> int | None:
+        """The alignment GCC's debug information gives member ``m`` as asked for by the
+        user (``DW_AT_alignment``, pahole's ``__aligned__(N)``): the member's own
+        ``aligned(N)``, or a type declared aligned: a typedef (``uint64_aligned_t``), a
+        record declared aligned or holding such a member (GCC passes it on)."""
+        if m.align_attr:
+            return m.align_attr
+        if _inline(m):
+            t = m.type.innermost
+            return self.record_align(m.element_members or m.members, t.align or 1, False)
+        return self.type_align(m.type)
+
+    def type_align(self, t: CType) -> int | None:
+        """The alignment of ``t`` when the user asked for it (see :meth:`member_align`)."""
+        while True:
+            if t.typedef_align is not None:
+                return t.align or t.typedef_align
+            if t.kind != "array" or t.element is None:
+                break
+            t = t.element
+        if t.kind != "record" or not t.record:
+            return None
+        if t.record not in self._record_aligns:
+            record = self.model.record(t.record)
+            lay = record.layouts.get(self.target) if record is not None else None
+            self._record_aligns[t.record] = None if lay is None else self.record_align(
+                lay.members, lay.align, lay.packed)
+        return self._record_aligns[t.record]
+
+    def record_align(self, members: Sequence[Member], align: int,
+                     packed: bool) -> int | None:
+        """A record's ``__aligned__(N)`` as pahole shows it on the closing brace: declared
+        aligned above what its members ask for, or holding a member aligned by the user."""
+        members_align = max((m.declared_align for m in members), default=1)
+        if not packed and align > members_align:
+            return align
+        return align if any(self.member_align(m) for m in members) else None
 
     def natural_alignment(self, t: CType) -> int:
         """pahole's ``tag__natural_alignment``: a scalar's size, a record's largest member's
@@ -258,14 +297,16 @@ class _Printer:
         m = v.member
         offset = base + v.byte_offset
         self.boundary(offset, indent)
-        aligned = f" __attribute__((__aligned__({m.align_attr})))" if m.align_attr else ""
+        forced = self.member_align(m)
+        aligned = f" __attribute__((__aligned__({forced})))" if forced else ""
         if _inline(m):
             self.inline(m, offset, indent, type_spacing - 8, name_spacing)
             self.w(aligned)
             slen = len(aligned) + (len(m.name) if m.name else -1)
-            # (pahole counts an array's whole printed element in: one space)
-            gap = 1 if m.type.kind == "array" else type_spacing + name_spacing - slen - 3
-            self.w(";" + " " * max(gap, 1))
+            # (pahole counts an array's whole printed element in: one space; a negative
+            # field width is C's printf's left adjustment)
+            gap = 1 if m.type.kind == "array" else abs(type_spacing + name_spacing - slen - 3)
+            self.w(";" + " " * gap)
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
             return
         saved, self.type_spacing = self.type_spacing, type_spacing
@@ -287,7 +328,7 @@ class _Printer:
         t, members, name = m.type, m.members, m.name
         if t.kind == "array":  # its first element, closed by `} name[N]`
             t, members, name = t.innermost, m.element_members, m.name + _dims(t)
-        packed = False
+        packed, aligned = False, None
         if _is_union(t):
             self.union_body(members, base_bits, indent + 1, type_spacing, name_spacing)
         else:
@@ -295,7 +336,9 @@ class _Printer:
             self.struct_body(members, size, base_bits, indent + 1, type_spacing,
                              name_spacing, stats=False)
             packed = self.inferred_packed(members, size, base_bits)
-        self.w("\t" * indent + "}" + (" __attribute__((__packed__))" if packed else "")
+            # (a struct's closing brace says its alignment, a union's does not)
+            aligned = self.record_align(members, t.align or 1, False)
+        self.w("\t" * indent + "}" + _decorations(packed, aligned)
                + (f" {name}" if name else ""))
 
     def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
@@ -338,7 +381,7 @@ class _Printer:
         last: _View | None = None
         last_size = 0
         for pos in views:
-            if pos.member.align_attr:
+            if self.member_align(pos.member):
                 forced_hole = last.hole if last is not None else holes.pre_hole
                 nr_forced += 1
                 nr_forced_holes += forced_hole != 0
@@ -429,6 +472,11 @@ class _Printer:
         return f"{text}:{width};\n"
 
 
+def _decorations(packed: bool, aligned: int | None) -> str:
+    return (" __attribute__((__packed__))" if packed else "") + (
+        f" __attribute__((__aligned__({aligned})))" if aligned else "")
+
+
 def _typedef_only(record: Record) -> bool:
     """A record C knows only by a typedef (``typedef struct { ... } NAME;``)."""
     return not record.name.startswith(("struct ", "union "))
@@ -453,8 +501,9 @@ def render_record(model: Model, record: Record, target: str) -> str:
         printer.struct_body(lay.members, lay.size, 0, 1, TYPE_SPACING, NAME_SPACING,
                             stats=True, header=name)
         packed = printer.inferred_packed(lay.members, lay.size, 0)
-    printer.w("}" + (" __attribute__((__packed__))" if packed else "")
-              + (f" {record.name}" if typedef else "") + ";\n")
+    aligned = printer.record_align(lay.members, lay.align, lay.packed)
+    printer.w("}" + _decorations(packed, aligned) + (f" {record.name}" if typedef else "")
+              + ";\n")
     return "".join(printer.out)
 
 
@@ -470,7 +519,40 @@ def render_pahole(model: Model, records: Sequence[Record], listing: bool = False
             f"({', '.join(targets)}); pick one with --target, e.g. --target {targets[0]}"
             if targets else "--format pahole needs one target (--target)")
     target = targets[0]
-    chosen = sorted((r for r in records if target in r.layouts
-                     and not (listing and _typedef_only(r))), key=lambda r: r.order)
-    chunks = [render_record(model, r, target) for r in chosen]
+    chosen = [r for r in records if target in r.layouts
+              and not (listing and _typedef_only(r))]
+    chunks = [render_record(model, r, target) for r in _definition_order(chosen, target)]
     return "".join(chunks)
+
+
+def _definition_order(records: Sequence[Record], target: str) -> list[Record]:
+    """``records`` in the order GCC's debug information lists them: the order of their
+    definitions, except that a record defined inside another (``struct a { struct b {
+    ... } m; };``) is complete, and listed, before the one around it. A record used as a
+    member's type must be complete before, so one defined after it is one nested in it."""
+    by_name = {r.name: r for r in records}
+    out: list[Record] = []
+    done: set[str] = set()
+
+    def member_records(members: Sequence[Member]) -> list[str]:
+        names: list[str] = []
+        for m in members:
+            inner = m.type.innermost
+            if inner.kind == "record" and inner.record:
+                names.append(inner.record)
+            names += member_records(m.members) + member_records(m.element_members)
+        return names
+
+    def visit(record: Record) -> None:
+        if record.name in done:
+            return
+        done.add(record.name)
+        for name in member_records(record.layouts[target].members):
+            nested = by_name.get(name)
+            if nested is not None and nested.order > record.order:
+                visit(nested)
+        out.append(record)
+
+    for record in sorted(records, key=lambda r: r.order):
+        visit(record)
+    return out
