@@ -54,9 +54,10 @@ class CType:
     element: CType | None = None
     pointee: CType | None = None
     record: str | None = None
-    # aligned(N) on a typedef of the chain (``uint64_aligned_t``): GCC records the alignment
-    # of such a type as the user's, and pahole shows it on every member of the type
-    typedef_align: int | None = None
+    # aligned(N) on a typedef of the chain (``uint64_aligned_t``) or on the struct/union's
+    # own declaration: GCC records such a type's alignment as the user's, and pahole shows
+    # it on every member of the type
+    user_align: int | None = None
 
     @property
     def innermost(self) -> CType:

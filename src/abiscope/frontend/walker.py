@@ -106,6 +106,16 @@ class TargetWalker:
             else:
                 return t, chain
 
+    def user_align(self, t: Any, canon: Any, kind: str, typedefs: bool) -> int | None:
+        """``aligned(N)`` on the typedefs ``t`` is spelled through or on the declaration of
+        the struct/union it is (:attr:`CType.user_align`)."""
+        found = self.chain_align(t) if typedefs else None
+        if kind == "record":
+            own = self.align_attr(canon.get_declaration())
+            if own is not None:
+                found = max(found or 0, own)
+        return found
+
     def chain_align(self, t: Any) -> int | None:
         """The largest ``aligned(N)`` on the typedefs that ``t`` is spelled through."""
         tk = self.ci.TypeKind
@@ -180,7 +190,7 @@ class TargetWalker:
             align=known_size(lib.clang_Type_getAlignOf(t)),
             canonical=key[1], signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
-            typedef_align=self.chain_align(t) if chain else None,
+            user_align=self.user_align(t, canon, kind, bool(chain)),
         )
         self.types[key] = result
         self.type_ids[ident] = result

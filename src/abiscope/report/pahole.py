@@ -39,10 +39,14 @@ _GCC_NAMES = {
     "unsigned long long": "long long unsigned int", "unsigned": "unsigned int",
     "signed": "int", "signed int": "int",
 }
+_CONST_POINTER = re.compile(r"^(const .*?) \*$")
 _BUILTIN = re.compile(r"^(?P<q>(?:const |volatile )*)(?P<base>[a-z ]+?)(?P<ptr>\s*\**)$")
 
 
 def _gcc_spelling(spelling: str) -> str:
+    const = _CONST_POINTER.match(spelling)
+    if const:  # pahole: `const char  *`
+        return f"{_gcc_spelling(const[1])}  *"
     m = _BUILTIN.match(spelling)
     if not m or m["base"] not in _GCC_NAMES:
         return spelling
@@ -208,14 +212,16 @@ class _Printer:
             return m.align_attr
         if _inline(m):
             t = m.type.innermost
+            if t.user_align is not None:
+                return t.align or t.user_align
             return self.record_align(m.element_members or m.members, t.align or 1, False)
         return self.type_align(m.type)
 
     def type_align(self, t: CType) -> int | None:
         """The alignment of ``t`` when the user asked for it (see :meth:`member_align`)."""
         while True:
-            if t.typedef_align is not None:
-                return t.align or t.typedef_align
+            if t.user_align is not None:
+                return t.align or t.user_align
             if t.kind != "array" or t.element is None:
                 break
             t = t.element
@@ -232,8 +238,9 @@ class _Printer:
                      packed: bool) -> int | None:
         """A record's ``__aligned__(N)`` as pahole shows it on the closing brace: declared
         aligned above what its members ask for, or holding a member aligned by the user."""
-        members_align = max((m.declared_align for m in members), default=1)
-        if not packed and align > members_align:
+        members_align = max((m.align_attr or 1 if packed else m.declared_align
+                             for m in members), default=1)
+        if align > members_align:
             return align
         return align if any(self.member_align(m) for m in members) else None
 
@@ -274,7 +281,8 @@ class _Printer:
             if natural == 1:
                 continue
             largest = max(largest, natural)
-            if _view(m, base_bits).byte_offset % natural:
+            # (from the start of the outermost record: pahole 1.24 checks nested ones so)
+            if _view(m, 0).byte_offset % natural:
                 return True
         return size % largest != 0
 
@@ -300,13 +308,13 @@ class _Printer:
         forced = self.member_align(m)
         aligned = f" __attribute__((__aligned__({forced})))" if forced else ""
         if _inline(m):
-            self.inline(m, offset, indent, type_spacing - 8, name_spacing)
+            packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing)
             self.w(aligned)
-            slen = len(aligned) + (len(m.name) if m.name else -1)
+            slen = len(aligned) + (len(m.name) if m.name else -1) + (28 if packed else 0)
             # (pahole counts an array's whole printed element in: one space; a negative
             # field width is C's printf's left adjustment)
             gap = 1 if m.type.kind == "array" else abs(type_spacing + name_spacing - slen - 3)
-            self.w(";" + " " * gap)
+            self.w(";" + " " * max(gap, 1))
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
             return
         saved, self.type_spacing = self.type_spacing, type_spacing
@@ -322,8 +330,9 @@ class _Printer:
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
 
     def inline(self, m: Member, offset: int, indent: int, type_spacing: int,
-               name_spacing: int) -> None:
-        """An unnamed struct/union member printed in place, closed by ``} name``."""
+               name_spacing: int) -> bool:
+        """An unnamed struct/union member printed in place, closed by ``} name``; whether
+        it was shown packed (pahole counts that in its column arithmetic)."""
         base_bits = offset * 8
         t, members, name = m.type, m.members, m.name
         if t.kind == "array":  # its first element, closed by `} name[N]`
@@ -340,6 +349,7 @@ class _Printer:
             aligned = self.record_align(members, t.align or 1, False)
         self.w("\t" * indent + "}" + _decorations(packed, aligned)
                + (f" {name}" if name else ""))
+        return packed
 
     def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
                    type_spacing: int, name_spacing: int) -> None:
@@ -501,7 +511,9 @@ def render_record(model: Model, record: Record, target: str) -> str:
         printer.struct_body(lay.members, lay.size, 0, 1, TYPE_SPACING, NAME_SPACING,
                             stats=True, header=name)
         packed = printer.inferred_packed(lay.members, lay.size, 0)
-    aligned = printer.record_align(lay.members, lay.align, lay.packed)
+    # (a union's closing brace never says it)
+    aligned = None if lay.kind == "union" else printer.record_align(lay.members, lay.align,
+                                                                    lay.packed)
     printer.w("}" + _decorations(packed, aligned) + (f" {record.name}" if typedef else "")
               + ";\n")
     return "".join(printer.out)

@@ -11,7 +11,7 @@ records both print.
 Order: one wrapper per header, so pahole's order is the order the translation unit defines
 the records (GCC emits DWARF type DIEs in definition order, included headers first).
 
-Usage: python tools/pahole_parity.py [--target x86_64] [--corpus linux|xen] [--limit N]
+Usage: python tests/pahole_corpus.py [--target x86_64] [--corpus linux|xen] [--limit N]
 prints the mismatch count per category and a sample of each.
 """
 
