@@ -120,6 +120,7 @@ class RecordLayout:
     tail_padding_bits: int
     packed: bool = False
     kind: str = "struct"  # per target: Xen's guest handle is a struct on x86, a union on Arm
+    user_align: int | None = None  # aligned(N) on the declaration (or its naming typedef)
 
     @property
     def tail_padding(self) -> int:

@@ -295,8 +295,12 @@ class TargetWalker:
         if size is None or align is None:
             return
         named_by = naming_typedef(cursor, name)
+        user_align = self.align_attr(cursor)
         if named_by is not None and named_by.has_attrs():
             align = self.typedef_align(named_by) or align
+            by_typedef = self.align_attr(named_by)
+            if by_typedef is not None:
+                user_align = max(user_align or 0, by_typedef)
         self._ignoring = False
         self.hidden = []
         members = self.members(t, 0)
@@ -310,7 +314,7 @@ class TargetWalker:
         kind = "struct" if cursor.kind == self.ci.CursorKind.STRUCT_DECL else "union"
         self.cursors[name] = cursor
         self.records[name] = (kind, self.location(cursor), RecordLayout(
-            size, align, members, holes, max(tail, 0), packed, kind))
+            size, align, members, holes, max(tail, 0), packed, kind, user_align))
 
     def add_enum(self, cursor: Any, spelling: str | None = None) -> None:
         name = self.record_name(cursor, spelling)

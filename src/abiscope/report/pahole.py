@@ -230,8 +230,9 @@ class _Printer:
         if t.record not in self._record_aligns:
             record = self.model.record(t.record)
             lay = record.layouts.get(self.target) if record is not None else None
-            self._record_aligns[t.record] = None if lay is None else self.record_align(
-                lay.members, lay.align, lay.packed)
+            self._record_aligns[t.record] = None if lay is None else (
+                lay.align if lay.user_align is not None else self.record_align(
+                    lay.members, lay.align, lay.packed))
         return self._record_aligns[t.record]
 
     def record_align(self, members: Sequence[Member], align: int,
@@ -512,8 +513,8 @@ def render_record(model: Model, record: Record, target: str) -> str:
                             stats=True, header=name)
         packed = printer.inferred_packed(lay.members, lay.size, 0)
     # (a union's closing brace never says it)
-    aligned = None if lay.kind == "union" else printer.record_align(lay.members, lay.align,
-                                                                    lay.packed)
+    aligned = None if lay.kind == "union" else lay.align if lay.user_align is not None \
+        else printer.record_align(lay.members, lay.align, lay.packed)
     printer.w("}" + _decorations(packed, aligned) + (f" {record.name}" if typedef else "")
               + ";\n")
     return "".join(printer.out)
@@ -539,9 +540,10 @@ def render_pahole(model: Model, records: Sequence[Record], listing: bool = False
 
 def _definition_order(records: Sequence[Record], target: str) -> list[Record]:
     """``records`` in the order GCC's debug information lists them: the order of their
-    definitions, except that a record defined inside another (``struct a { struct b {
-    ... } m; };``) is complete, and listed, before the one around it. A record used as a
-    member's type must be complete before, so one defined after it is one nested in it."""
+    definitions, except that the records a record's members name and that come later (one
+    defined inside it, ``struct a { struct b { ... } m; };``, or one a member points to,
+    ``struct c *p;``, defined further down) are listed before it: GCC makes their entries
+    as it describes the members, and the definition fills in the entry made then."""
     by_name = {r.name: r for r in records}
     out: list[Record] = []
     done: set[str] = set()
@@ -550,6 +552,8 @@ def _definition_order(records: Sequence[Record], target: str) -> list[Record]:
         names: list[str] = []
         for m in members:
             inner = m.type.innermost
+            while inner.kind == "pointer" and inner.pointee is not None:
+                inner = inner.pointee.innermost
             if inner.kind == "record" and inner.record:
                 names.append(inner.record)
             names += member_records(m.members) + member_records(m.element_members)
