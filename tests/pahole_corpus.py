@@ -79,9 +79,11 @@ class Result:
     identical: int = 0
     categories: Counter[str] = field(default_factory=Counter)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    names: dict[str, set[str]] = field(default_factory=dict)  # category -> records/headers
 
-    def add(self, category: str, sample: str) -> None:
+    def add(self, category: str, sample: str, name: str = "") -> None:
         self.categories[category] += 1
+        self.names.setdefault(category, set()).add(name or sample)
         self.samples.setdefault(category, [])
         if len(self.samples[category]) < 3:
             self.samples[category].append(sample)
@@ -139,16 +141,16 @@ def compare(target: str, headers: Sequence[str], tmp: Path, result: Result) -> N
         result.headers += 1
         code, ours_text, err = abiscope_text(wrapper, target)
         if code:
-            result.add("abiscope failed", f"{header}: {err[-300:]}")
+            result.add("abiscope failed", f"{header}: {err[-300:]}", header)
             continue
         ours, theirs = blocks(ours_text), blocks(theirs_text)
         for name in theirs.keys() - ours.keys():
-            result.add("missing", f"{header}: {name}")
+            result.add("missing", f"{header}: {name}", name)
         for name in ours.keys() - theirs.keys():
-            result.add("extra", f"{header}: {name}")
+            result.add("extra", f"{header}: {name}", name)
         common = [n for n in theirs if n in ours]
         if [n for n in ours if n in theirs] != common:
-            result.add("order", f"{header}")
+            result.add("order", f"{header}", header)
         for name in common:
             result.records += 1
             if ours[name] == theirs[name]:
@@ -156,7 +158,7 @@ def compare(target: str, headers: Sequence[str], tmp: Path, result: Result) -> N
                 continue
             cat = classify(ours[name], theirs[name])
             result.add(cat, "\n".join([f"{header} {name}", "pahole:", *theirs[name],
-                                       "abiscope:", *ours[name]]))
+                                       "abiscope:", *ours[name]]), name)
 
 
 def run(target: str, headers: Sequence[str]) -> Result:

@@ -540,30 +540,33 @@ def render_pahole(model: Model, records: Sequence[Record], listing: bool = False
 
 def _definition_order(records: Sequence[Record], target: str) -> list[Record]:
     """``records`` in the order GCC's debug information lists them: the order of their
-    definitions, except that the records a record's members name and that come later (one
-    defined inside it, ``struct a { struct b { ... } m; };``, or one a member points to,
-    ``struct c *p;``, defined further down) are listed before it: GCC makes their entries
-    as it describes the members, and the definition fills in the entry made then."""
+    definitions, except that records a record names and that come later are listed before
+    it: one defined inside it (``struct a { struct b { ... } m; };``), and one that a member
+    of an unnamed struct/union inside it points to (``union { struct c *p; ... };``,
+    Linux's ``__bpf_md_ptr``), defined further down. GCC makes their entries as it
+    describes those types, and the definition fills in the entry made then. (A pointer
+    member of the record itself does not: its entry comes after the record's.)"""
     by_name = {r.name: r for r in records}
     out: list[Record] = []
     done: set[str] = set()
 
-    def member_records(members: Sequence[Member]) -> list[str]:
+    def member_records(members: Sequence[Member], nested: bool) -> list[str]:
         names: list[str] = []
         for m in members:
             inner = m.type.innermost
-            while inner.kind == "pointer" and inner.pointee is not None:
+            while nested and inner.kind == "pointer" and inner.pointee is not None:
                 inner = inner.pointee.innermost
             if inner.kind == "record" and inner.record:
                 names.append(inner.record)
-            names += member_records(m.members) + member_records(m.element_members)
+            names += member_records(m.members, True) + member_records(m.element_members,
+                                                                      True)
         return names
 
     def visit(record: Record) -> None:
         if record.name in done:
             return
         done.add(record.name)
-        for name in member_records(record.layouts[target].members):
+        for name in member_records(record.layouts[target].members, False):
             nested = by_name.get(name)
             if nested is not None and nested.order > record.order:
                 visit(nested)
