@@ -9,10 +9,13 @@ summaries. Holes and padding follow pahole's own accounting (``class__find_holes
 inside a bitfield's storage unit is a bit hole, the rest a byte hole; padding is the size
 minus the end of the last member's storage unit. Reads the model only.
 
-Deliberate differences (see docs/report.md): type names are spelled as the header writes
-them (``uint64_t``, ``long``: builtin names are shown in GCC's DWARF spelling, ``long int``);
-no ``__attribute__((__packed__))`` / ``__aligned__`` decorations are inferred; no
-``/* Force padding: */`` lines; a record known only by a typedef prints as ``struct NAME``.
+Like pahole, it infers ``__attribute__((__packed__))`` (a member off its natural
+alignment, or a size that is not a multiple of the largest one, with no hole or padding)
+and prints ``__attribute__((__aligned__(N)))`` where GCC records the user's alignment (a
+member's or record's own ``aligned(N)``, an aligned typedef, and a record holding such a
+member); records come in GCC's debug-information order (:func:`_definition_order`), and a
+record known only by a typedef prints as ``typedef struct { ... } NAME;`` (a full listing
+leaves it out, as pahole's does). Remaining differences: docs/report.md, "pahole parity".
 """
 
 from __future__ import annotations
@@ -171,6 +174,7 @@ class _Printer:
         self.out: list[str] = []
         self.cacheline = 0
         self._record_aligns: dict[str, int | None] = {}
+        self.packed = False  # declared packed: the record being printed
 
     def w(self, text: str) -> None:
         self.out.append(text)
@@ -210,6 +214,8 @@ class _Printer:
         record declared aligned or holding such a member (GCC passes it on)."""
         if m.align_attr:
             return m.align_attr
+        if self.packed and self.type_align(m.type):
+            return 1  # (a packed record's members are aligned to 1 byte, GCC says so)
         if _inline(m):
             t = m.type.innermost
             if t.user_align is not None:
@@ -417,7 +423,7 @@ class _Printer:
                 newline = 0
             self.w(tabs)
             self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False,
-                        trailing=pos is views[-1] and len(views) > 1)
+                        trailing=pos is views[-1] and len(views) > 1 and indent == 1)
             padding = self.padding_of(pos.member.type) if not _inline(pos.member) else (
                 0 if _is_union(pos.member.type) or pos.member.type.kind == "array"
                 else self._inline_padding(pos.member))
@@ -484,8 +490,10 @@ class _Printer:
 
 
 def _decorations(packed: bool, aligned: int | None) -> str:
-    return (" __attribute__((__packed__))" if packed else "") + (
-        f" __attribute__((__aligned__({aligned})))" if aligned else "")
+    """A closing brace's attributes: pahole shows one, ``__packed__`` first."""
+    if packed:
+        return " __attribute__((__packed__))"
+    return f" __attribute__((__aligned__({aligned})))" if aligned else ""
 
 
 def _typedef_only(record: Record) -> bool:
@@ -499,6 +507,7 @@ def render_record(model: Model, record: Record, target: str) -> str:
     lay: RecordLayout = record.layouts[target]
     printer = _Printer(model, target)
     typedef = _typedef_only(record)
+    printer.packed = lay.packed
     name = f"typedef {lay.kind}" if typedef else record.name
     packed = False
     if lay.kind == "union":
