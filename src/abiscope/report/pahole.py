@@ -273,14 +273,15 @@ class _Printer:
             return self._members_alignment(m.element_members)
         return self.natural_alignment(m.type)
 
-    def inferred_packed(self, members: Sequence[Member], size: int, base_bits: int) -> bool:
+    def inferred_packed(self, members: Sequence[Member], size: int, base_bits: int,
+                        nested: bool = False) -> bool:
         """pahole's ``class__infer_packed_attributes``: a struct is shown packed when a
         member is off its natural alignment, or the size is not a multiple of the largest
         natural alignment."""
         if not members:
             return False
         holes = _find_holes([_view(m, base_bits) for m in members], size)
-        if holes.padding > 0 or holes.nr_holes or holes.pre_hole:
+        if not nested and (holes.padding > 0 or holes.nr_holes or holes.pre_hole):
             return False  # (a hole or tail padding: pahole does not take it for packed)
         largest = 1
         for m in members:
@@ -351,7 +352,7 @@ class _Printer:
             size = (t.size or m.size_bits // 8)
             self.struct_body(members, size, base_bits, indent + 1, type_spacing,
                              name_spacing, stats=False)
-            packed = self.inferred_packed(members, size, base_bits)
+            packed = self.inferred_packed(members, size, base_bits, nested=True)
             # (a struct's closing brace says its alignment, a union's does not)
             aligned = self.record_align(members, t.align or 1, False)
         self.w("\t" * indent + "}" + _decorations(packed, aligned)
