@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..model import CType, Member, Model, Record, RecordLayout
+from ..model import CType, EnumConstant, Member, Model, Record, RecordLayout
 
 CACHELINE = 64
 TYPE_SPACING = 26
@@ -42,6 +42,7 @@ _GCC_NAMES = {
     "unsigned long long": "long long unsigned int", "unsigned": "unsigned int",
     "signed": "int", "signed int": "int",
 }
+_UNNAMED = re.compile(r"^enum \((?:unnamed|anonymous) at (.*):(\d+):(\d+)\)$")
 _CONST_POINTER = re.compile(r"^(const .*?) \*$")
 _BUILTIN = re.compile(r"^(?P<q>(?:const |volatile )*)(?P<base>[a-z ]+?)(?P<ptr>\s*\**)$")
 
@@ -207,6 +208,19 @@ class _Printer:
             return 0
         return _find_holes([_view(m, 0) for m in lay.members], lay.size).padding
 
+    def unnamed_enum(self, t: CType) -> tuple[EnumConstant, ...] | None:
+        """The constants of an unnamed enum type (``enum { A, B } f;``), which pahole prints
+        in place; None for any other type."""
+        where = _UNNAMED.search(t.spelling) if t.kind == "enum" and not t.typedefs else None
+        if where is None:
+            return None
+        for enum in self.model.enums:
+            loc = enum.location
+            if (loc.file, loc.line, loc.col) == (where[1], int(where[2]), int(where[3])):
+                lay = enum.layouts.get(self.target)
+                return lay.constants if lay is not None else None
+        return None
+
     def member_align(self, m: Member) -> int | None:
         """The alignment GCC's debug information gives member ``m`` as asked for by the
         user (``DW_AT_alignment``, pahole's ``__aligned__(N)``): the member's own
@@ -315,8 +329,16 @@ class _Printer:
         self.boundary(offset, indent)
         forced = self.member_align(m)
         aligned = f" __attribute__((__aligned__({forced})))" if forced else ""
-        if _inline(m):
-            packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing)
+        constants = None if v.bitfield_size else self.unnamed_enum(m.type)
+        if _inline(m) or constants is not None:
+            packed = False
+            if constants is not None:  # an unnamed enum's constants, in place
+                width = max((len(c.name) for c in constants), default=0)
+                self.w("enum {\n" + "".join(f"{chr(9) * (indent + 1)}{c.name:<{width}} = "
+                                            f"{c.value},\n" for c in constants)
+                       + "\t" * indent + "}" + (f" {m.name}" if m.name else ""))
+            else:
+                packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing)
             self.w(aligned)
             slen = len(aligned) + (len(m.name) if m.name else -1) + (28 if packed else 0)
             # (pahole counts an array's whole printed element in: one space; a negative
