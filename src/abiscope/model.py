@@ -57,7 +57,7 @@ class CType:
     # aligned(N) on a typedef of the chain (``uint64_aligned_t``) or on the struct/union's
     # own declaration: GCC records such a type's alignment as the user's, and pahole shows
     # it on every member of the type
-    user_align: int | None = None
+    user_align: int | None = field(default=None, compare=False)
 
     @property
     def innermost(self) -> CType:
@@ -91,7 +91,7 @@ class Member:
     location: SourceLocation | None = None
     members: tuple[Member, ...] = ()
     align_attr: int | None = None  # aligned(N)/_Alignas(N) on the member itself
-    element_members: tuple[Member, ...] = ()
+    element_members: tuple[Member, ...] = field(default=(), compare=False)
 
     @property
     def declared_align(self) -> int:
@@ -120,7 +120,8 @@ class RecordLayout:
     tail_padding_bits: int
     packed: bool = False
     kind: str = "struct"  # per target: Xen's guest handle is a struct on x86, a union on Arm
-    user_align: int | None = None  # aligned(N) on the declaration (or its naming typedef)
+    # aligned(N) on the declaration (or its naming typedef)
+    user_align: int | None = field(default=None, compare=False)
 
     @property
     def tail_padding(self) -> int:
@@ -137,8 +138,10 @@ class Record:
     location: SourceLocation
     layouts: Mapping[str, RecordLayout]
     # where the parse defined it among the model's records (0 first), as a compiler's
-    # debug information lists them: included headers' records before the includer's
-    order: int = 0
+    # debug information lists them: included headers' records before the includer's.
+    # (This and the other presentation facts below -- element_members, user_align -- are
+    # not part of a layout's identity nor of abiscope.layout/1: compare=False.)
+    order: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))
