@@ -43,11 +43,16 @@ _GCC_NAMES = {
     "signed": "int", "signed int": "int",
 }
 _UNNAMED = re.compile(r"^enum \((?:unnamed|anonymous) at (.*):(\d+):(\d+)\)$")
+_TAGS = re.compile(r"\b(?:struct|union) \w+")
+_POINTERS = re.compile(r"^(.*?) ?(\*\*+)$")
 _CONST_POINTER = re.compile(r"^(const .*?) \*$")
 _BUILTIN = re.compile(r"^(?P<q>(?:const |volatile )*)(?P<base>[a-z ]+?)(?P<ptr>\s*\**)$")
 
 
 def _gcc_spelling(spelling: str) -> str:
+    stars = _POINTERS.match(spelling)
+    if stars:  # pahole: `struct sem_queue * *`
+        return f"{_gcc_spelling(stars[1] + ' *')}" + " *" * (len(stars[2]) - 1)
     const = _CONST_POINTER.match(spelling)
     if const:  # pahole: `const char  *`
         return f"{_gcc_spelling(const[1])}  *"
@@ -189,8 +194,9 @@ class _Printer:
             dims = "".join("[]" if not d and trailing else f"[{d or 0}]" for d in t.dims)
             return self.type_text(t.element, name + dims)
         spelling = t.spelling
-        if "(*)" in spelling:  # pointer to function: the name goes inside
-            return spelling.replace("(*)", f"(*{name})", 1)
+        if "(*)" in spelling:  # pointer to function: the name goes inside, after the
+            ret, rest = spelling.split("(*)", 1)  # return type in the type column
+            return f"{_gcc_spelling(ret.strip()):<{abs(self.type_spacing)}} (*{name}){rest}"
         # C's printf takes a negative field width as left-adjusted: deep nesting does that
         return f"{_gcc_spelling(spelling):<{abs(self.type_spacing)}} {name}"
 
@@ -590,6 +596,8 @@ def _definition_order(records: Sequence[Record], target: str) -> list[Record]:
                 inner = inner.pointee.innermost
             if inner.kind == "record" and inner.record:
                 names.append(inner.record)
+            elif nested and "(*)" in m.type.spelling:  # a function pointer's parameters
+                names += _TAGS.findall(m.type.spelling)
             names += member_records(m.members, True) + member_records(m.element_members,
                                                                       True)
         return names
