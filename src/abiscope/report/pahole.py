@@ -344,7 +344,8 @@ class _Printer:
                                             f"{c.value},\n" for c in constants)
                        + "\t" * indent + "}" + (f" {m.name}" if m.name else ""))
             else:
-                packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing)
+                packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing,
+                                     trailing and not in_union)
             self.w(aligned)
             slen = len(aligned) + (len(m.name) if m.name else -1) + (28 if packed else 0)
             # (pahole counts an array's whole printed element in: one space; a negative
@@ -366,9 +367,10 @@ class _Printer:
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
 
     def inline(self, m: Member, offset: int, indent: int, type_spacing: int,
-               name_spacing: int) -> bool:
+               name_spacing: int, tail: bool = False) -> bool:
         """An unnamed struct/union member printed in place, closed by ``} name``; whether
-        it was shown packed (pahole counts that in its column arithmetic)."""
+        it was shown packed (pahole counts that in its column arithmetic). ``tail``: the
+        member ends its record, through structs only (a last ``x[0]`` in it prints ``[]``)."""
         base_bits = offset * 8
         t, members, name = m.type, m.members, m.name
         if t.kind == "array":  # its first element, closed by `} name[N]`
@@ -379,7 +381,7 @@ class _Printer:
         else:
             size = (t.size or m.size_bits // 8)
             self.struct_body(members, size, base_bits, indent + 1, type_spacing,
-                             name_spacing, stats=False)
+                             name_spacing, stats=False, tail=tail and t.kind != "array")
             packed = self.inferred_packed(members, size, base_bits, nested=True)
             # (a struct's closing brace says its alignment, a union's does not)
             aligned = self.record_align(members, t.align or 1, False)
@@ -400,7 +402,7 @@ class _Printer:
 
     def struct_body(self, members: Sequence[Member], size: int, base_bits: int, indent: int,
                     type_spacing: int, name_spacing: int, stats: bool,
-                    header: str = "struct") -> None:
+                    header: str = "struct", tail: bool = True) -> None:
         """pahole's ``__class__fprintf`` from ``{`` to just before the closing ``}``."""
         tabs = "\t" * indent
         views = [_view(m, base_bits) for m in members]
@@ -452,7 +454,7 @@ class _Printer:
                 newline = 0
             self.w(tabs)
             self.member(pos, base_bits // 8, indent, type_spacing, name_spacing, False,
-                        trailing=pos is views[-1] and len(views) > 1 and indent == 1)
+                        trailing=tail and pos is views[-1] and len(views) > 1)
             padding = self.padding_of(pos.member.type) if not _inline(pos.member) else (
                 0 if _is_union(pos.member.type) or pos.member.type.kind == "array"
                 else self._inline_padding(pos.member))
