@@ -372,21 +372,24 @@ class _Printer:
         it was shown packed (pahole counts that in its column arithmetic). ``tail``: the
         member ends its record, through structs only (a last ``x[0]`` in it prints ``[]``)."""
         base_bits = offset * 8
-        t, members, name = m.type, m.members, m.name
+        t, members, dims = m.type, m.members, ""
         if t.kind == "array":  # its first element, closed by `} name[N]`
-            t, members, name = t.innermost, m.element_members, m.name + _dims(t)
+            t, members, dims = t.innermost, m.element_members, _dims(t)
         packed, aligned = False, None
         if _is_union(t):
             self.union_body(members, base_bits, indent + 1, type_spacing, name_spacing)
         else:
             size = (t.size or m.size_bits // 8)
             self.struct_body(members, size, base_bits, indent + 1, type_spacing,
-                             name_spacing, stats=False, tail=tail and t.kind != "array")
+                             name_spacing, stats=False, tail=tail and not dims)
             packed = self.inferred_packed(members, size, base_bits, nested=True)
             # (a struct's closing brace says its alignment, a union's does not)
             aligned = self.record_align(members, t.align or 1, False)
-        self.w("\t" * indent + "}" + _decorations(packed, aligned)
-               + (f" {name}" if name else ""))
+        if dims:  # (pahole 1.24 puts an element's attributes between name and [N])
+            self.w("\t" * indent + "}" + f" {m.name}" + _decorations(packed, aligned) + dims)
+        else:
+            self.w("\t" * indent + "}" + _decorations(packed, aligned)
+                   + (f" {m.name}" if m.name else ""))
         return packed
 
     def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
