@@ -270,7 +270,6 @@ def corpus_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 # What still differs from pahole 1.24, each explained in docs/report.md ("pahole parity"):
 # records whose text is not pahole's, by (target, corpus), and why.
 _FORCE_PADDING = "pahole's /* Force padding: */ for unnamed trailing bitfields"
-_PACKED_QUIRK = "pahole 1.24's packed inference on an unnamed struct in a union"
 _CONST_CONST = "pahole's `const const __u8` (a const array of a const-qualified typedef)"
 _VOLATILE = "pahole's `volatile volatile __u32 input` (a volatile array's [4] dropped)"
 KNOWN: dict[tuple[str, str], dict[str, str]] = {
@@ -281,9 +280,7 @@ KNOWN: dict[tuple[str, str], dict[str, str]] = {
     ("i386", "linux"): {
         "struct timex": _FORCE_PADDING, "struct __kernel_timex": _FORCE_PADDING,
         "struct opal_read_write_table": _CONST_CONST, "struct calling_interface_buffer":
-        _VOLATILE, "struct ptrace_syscall_info": _PACKED_QUIRK,
-        "struct dsa_hw_desc": _PACKED_QUIRK, "struct kvm_xen_exit": _PACKED_QUIRK},
-    ("i386", "xen"): {"struct tmem_op": _PACKED_QUIRK},
+        _VOLATILE},
 }
 
 

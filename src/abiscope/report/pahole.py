@@ -294,25 +294,27 @@ class _Printer:
         return self.natural_alignment(m.type)
 
     def inferred_packed(self, members: Sequence[Member], size: int, base_bits: int,
-                        nested: bool = False) -> bool:
+                        union_size: int = 0) -> bool:
         """pahole's ``class__infer_packed_attributes``: a struct is shown packed when a
-        member is off its natural alignment, or the size is not a multiple of the largest
-        natural alignment."""
+        member is off its natural alignment (a scalar's size), or the size is not a multiple
+        of the largest natural alignment, unless it has a hole or tail padding. A struct
+        that is a member of a union (``union_size``) is also shown packed when the union's
+        size is not such a multiple (pahole 1.24 checks that too: ptrace_syscall_info)."""
         if not members:
             return False
-        holes = _find_holes([_view(m, base_bits) for m in members], size)
-        if not nested and (holes.padding > 0 or holes.nr_holes or holes.pre_hole):
-            return False  # (a hole or tail padding: pahole does not take it for packed)
-        largest = 1
+        largest, misaligned = 1, False
         for m in members:
             natural = self._member_alignment(m)
             if natural == 1:
                 continue
             largest = max(largest, natural)
-            # (from the start of the outermost record: pahole 1.24 checks nested ones so)
-            if _view(m, 0).byte_offset % natural:
-                return True
-        return size % largest != 0
+            misaligned |= _view(m, base_bits).byte_offset % natural != 0
+        if union_size and union_size % largest:
+            return True
+        holes = _find_holes([_view(m, base_bits) for m in members], size)
+        if holes.padding > 0 or holes.nr_holes or holes.pre_hole:
+            return False  # (a hole or tail padding: pahole does not take it for packed)
+        return misaligned or size % largest != 0
 
     def boundary(self, offset: int, indent: int) -> None:
         line = offset // CACHELINE
@@ -328,7 +330,7 @@ class _Printer:
             self.cacheline = line
 
     def member(self, v: _View, base: int, indent: int, type_spacing: int, name_spacing: int,
-               in_union: bool, trailing: bool = False) -> None:
+               in_union: bool, trailing: bool = False, union_size: int = 0) -> None:
         """One member (pahole's ``class_member__fprintf``); the caller printed the tabs."""
         m = v.member
         offset = base + v.byte_offset
@@ -345,7 +347,7 @@ class _Printer:
                        + "\t" * indent + "}" + (f" {m.name}" if m.name else ""))
             else:
                 packed = self.inline(m, offset, indent, type_spacing - 8, name_spacing,
-                                     trailing and not in_union)
+                                     trailing and not in_union, union_size)
             self.w(aligned)
             slen = len(aligned) + (len(m.name) if m.name else -1) + (28 if packed else 0)
             # (pahole counts an array's whole printed element in: one space; a negative
@@ -367,22 +369,25 @@ class _Printer:
             self.w(f"/* {offset:5d} {v.byte_size:5d} */")
 
     def inline(self, m: Member, offset: int, indent: int, type_spacing: int,
-               name_spacing: int, tail: bool = False) -> bool:
+               name_spacing: int, tail: bool = False, union_size: int = 0) -> bool:
         """An unnamed struct/union member printed in place, closed by ``} name``; whether
         it was shown packed (pahole counts that in its column arithmetic). ``tail``: the
-        member ends its record, through structs only (a last ``x[0]`` in it prints ``[]``)."""
+        member ends its record, through structs only (a last ``x[0]`` in it prints ``[]``).
+        ``union_size``: the size of the union it is a member of (see
+        :meth:`inferred_packed`)."""
         base_bits = offset * 8
         t, members, dims = m.type, m.members, ""
         if t.kind == "array":  # its first element, closed by `} name[N]`
             t, members, dims = t.innermost, m.element_members, _dims(t)
         packed, aligned = False, None
         if _is_union(t):
-            self.union_body(members, base_bits, indent + 1, type_spacing, name_spacing)
+            self.union_body(members, base_bits, indent + 1, type_spacing, name_spacing,
+                            t.size or m.size_bits // 8)
         else:
             size = (t.size or m.size_bits // 8)
             self.struct_body(members, size, base_bits, indent + 1, type_spacing,
                              name_spacing, stats=False, tail=tail and not dims)
-            packed = self.inferred_packed(members, size, base_bits, nested=True)
+            packed = self.inferred_packed(members, size, base_bits, union_size)
             # (a struct's closing brace says its alignment, a union's does not)
             aligned = self.record_align(members, t.align or 1, False)
         if dims:  # (pahole 1.24 puts an element's attributes between name and [N])
@@ -393,13 +398,13 @@ class _Printer:
         return packed
 
     def union_body(self, members: Sequence[Member], base_bits: int, indent: int,
-                   type_spacing: int, name_spacing: int) -> None:
+                   type_spacing: int, name_spacing: int, size: int) -> None:
         self.w("union {\n")
         start = self.cacheline
         for m in members:
             self.w("\t" * indent)
             self.member(_view(m, base_bits), base_bits // 8, indent, type_spacing,
-                        name_spacing, True)
+                        name_spacing, True, union_size=size)
             self.w("\n")
             self.cacheline = start
 
@@ -548,7 +553,8 @@ def render_record(model: Model, record: Record, target: str) -> str:
         printer.w(name + " {\n")
         for m in lay.members:
             printer.w("\t")
-            printer.member(_view(m, 0), 0, 1, TYPE_SPACING, UNION_NAME_SPACING, True)
+            printer.member(_view(m, 0), 0, 1, TYPE_SPACING, UNION_NAME_SPACING, True,
+                           union_size=lay.size)
             printer.w("\n")
             printer.cacheline = 0
     else:
