@@ -20,6 +20,7 @@ leaves it out, as pahole's does). Remaining differences: docs/report.md, "pahole
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -220,9 +221,10 @@ class _Printer:
         where = _UNNAMED.search(t.spelling) if t.kind == "enum" and not t.typedefs else None
         if where is None:
             return None
+        place = (os.path.abspath(where[1]), int(where[2]), int(where[3]))
         for enum in self.model.enums:
-            loc = enum.location
-            if (loc.file, loc.line, loc.col) == (where[1], int(where[2]), int(where[3])):
+            loc = enum.location  # (its file may be relative to the current directory)
+            if (os.path.abspath(loc.file), loc.line, loc.col) == place:
                 lay = enum.layouts.get(self.target)
                 return lay.constants if lay is not None else None
         return None
