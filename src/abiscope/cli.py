@@ -141,7 +141,7 @@ def cmd_layout(args: argparse.Namespace) -> int:
     if not records:
         _say_no_records(input_headers(args, config), args.all_files)
     if args.format == "pahole":
-        write(render_pahole(model, records), args.output)
+        write(render_pahole(model, records, listing=not args.record), args.output)
     elif args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             from rich.console import Console

@@ -54,6 +54,10 @@ class CType:
     element: CType | None = None
     pointee: CType | None = None
     record: str | None = None
+    # aligned(N) on a typedef of the chain (``uint64_aligned_t``) or on the struct/union's
+    # own declaration: GCC records such a type's alignment as the user's, and pahole shows
+    # it on every member of the type
+    user_align: int | None = field(default=None, compare=False)
 
     @property
     def innermost(self) -> CType:
@@ -71,7 +75,10 @@ class Member:
     ``align`` is the ABI alignment of the member's type (``_Alignof(type)``), not reduced by
     ``packed`` and not raised by a member ``aligned`` attribute; ``packed``/``aligned_attr``
     say whether those apply. Anonymous members have ``name == ""`` and carry ``members``;
-    so do members whose type is an unnamed record.
+    so do members whose type is an unnamed record. An array of an unnamed record
+    (``struct { ... } f[3];``) carries its first element's members in ``element_members``
+    (offsets from the start of the named record, as ``members``'), which hole accounting
+    does not look into.
     """
 
     name: str
@@ -84,6 +91,7 @@ class Member:
     location: SourceLocation | None = None
     members: tuple[Member, ...] = ()
     align_attr: int | None = None  # aligned(N)/_Alignas(N) on the member itself
+    element_members: tuple[Member, ...] = field(default=(), compare=False)
 
     @property
     def declared_align(self) -> int:
@@ -112,6 +120,8 @@ class RecordLayout:
     tail_padding_bits: int
     packed: bool = False
     kind: str = "struct"  # per target: Xen's guest handle is a struct on x86, a union on Arm
+    # aligned(N) on the declaration (or its naming typedef)
+    user_align: int | None = field(default=None, compare=False)
 
     @property
     def tail_padding(self) -> int:
@@ -131,6 +141,11 @@ class Record:
     # target's declaration is in an input (Debian's i386 tree has its own
     # ``linux/hdlc/ioctl.h``): it is declared in the inputs all the same
     copy_of: str = ""
+    # where the parse defined it among the model's records (0 first), as a compiler's
+    # debug information lists them: included headers' records before the includer's.
+    # (This and the other presentation facts below -- element_members, user_align -- are
+    # not part of a layout's identity nor of abiscope.layout/1: compare=False.)
+    order: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))

@@ -351,8 +351,10 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                 enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
         failures += res.failures
+    order = {n: i for i, n in enumerate(kinds)}  # (the first target's definition order)
     records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],
-                           "" if kinds[n][1].file in inputs else copies.get(n, ""))
+                           "" if kinds[n][1].file in inputs else copies.get(n, ""),
+                           order=order[n])
                     for n in sorted(kinds))
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)

@@ -5,7 +5,7 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..datamodels import MODELS
@@ -117,6 +117,34 @@ class TargetWalker:
             else:
                 return t, chain
 
+    def user_align(self, t: Any, canon: Any, kind: str, typedefs: bool) -> int | None:
+        """``aligned(N)`` on the typedefs ``t`` is spelled through or on the declaration of
+        the struct/union it is (:attr:`CType.user_align`)."""
+        found = self.chain_align(t) if typedefs else None
+        if kind == "record":
+            own = self.align_attr(canon.get_declaration())
+            if own is not None:
+                found = max(found or 0, own)
+        return found
+
+    def chain_align(self, t: Any) -> int | None:
+        """The largest ``aligned(N)`` on the typedefs that ``t`` is spelled through."""
+        tk = self.ci.TypeKind
+        found: int | None = None
+        while True:
+            if t.kind == tk.ELABORATED:
+                t = t.get_named_type()
+            elif t.kind == tk.TYPEDEF:
+                decl = t.get_declaration()
+                value = self.align_attr(decl)
+                if value is not None:
+                    found = max(found or 0, value)
+                t = decl.underlying_typedef_type
+            elif t.kind == tk.ATTRIBUTED and hasattr(t, "get_modified_type"):
+                t = t.get_modified_type()
+            else:
+                return found
+
     MAX_TYPE_DEPTH = 100  # pointer/array chains deeper than this are described as "other"
 
     def _nested(self, t: Any) -> CType:
@@ -173,6 +201,7 @@ class TargetWalker:
             align=known_size(lib.clang_Type_getAlignOf(t)),
             canonical=key[1], signed=signed, typedefs=tuple(chain), dims=tuple(dims),
             element=element, pointee=pointee, record=record,
+            user_align=self.user_align(t, canon, kind, bool(chain)),
         )
         self.types[key] = result
         self.type_ids[ident] = result
@@ -234,11 +263,14 @@ class TargetWalker:
                 width = None
             size_bits = width if width is not None else (ct.size or 0) * 8
             nested: tuple[Member, ...] = ()
+            element: tuple[Member, ...] = ()
             if ct.kind == "record" and not ct.record:
                 nested = self.members(f.type.get_canonical(), offset)
             elif ct.kind == "array" and ct.innermost.kind == "record" \
                     and not ct.innermost.record:
-                self.hidden.append(self.element_layout(f.type, ct.innermost))
+                hidden = self.element_layout(f.type, ct.innermost)
+                self.hidden.append(hidden)
+                element = tuple(shifted(m, offset) for m in hidden.members)
             ignored = anonymous and gcc_ignores(f.cursor)
             self._ignoring |= ignored
             out.append(Member(
@@ -247,6 +279,7 @@ class TargetWalker:
                 location=self.location.at(f.file, f.line, f.column), members=nested,
                 align_attr=self.align_attr(f.cursor) if f.has_attrs and not ignored
                 else None,
+                element_members=element,
             ))
         return tuple(out)
 
@@ -273,8 +306,12 @@ class TargetWalker:
         if size is None or align is None:
             return
         named_by = naming_typedef(cursor, name)
+        user_align = self.align_attr(cursor)
         if named_by is not None and named_by.has_attrs():
             align = self.typedef_align(named_by) or align
+            by_typedef = self.align_attr(named_by)
+            if by_typedef is not None:
+                user_align = max(user_align or 0, by_typedef)
         self._ignoring = False
         self.hidden = []
         members = self.members(t, 0)
@@ -289,7 +326,7 @@ class TargetWalker:
         self.cursors[name] = cursor
         loc = self.location(cursor)
         self.records[name] = (kind, loc, RecordLayout(
-            size, align, members, holes, max(tail, 0), packed, kind))
+            size, align, members, holes, max(tail, 0), packed, kind, user_align))
         self.added.append(name)
         if loc.file not in self.inputs:
             self.weak.add(name)
@@ -398,6 +435,13 @@ class TargetWalker:
                 continue
             self.seen_decls.add(key)
             self.visit(definition)
+
+
+def shifted(m: Member, bits: int) -> Member:
+    """``m`` (and what it holds) ``bits`` further from the start of the record."""
+    return replace(m, offset_bits=m.offset_bits + bits,
+                   members=tuple(shifted(c, bits) for c in m.members),
+                   element_members=tuple(shifted(c, bits) for c in m.element_members))
 
 
 def _element_sugared(array_type: Any, depth: int, tk: Any) -> Any:
