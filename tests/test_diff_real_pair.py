@@ -350,17 +350,23 @@ def test_against_abidiff(pair: Pair) -> None:
 
 
 def test_headers_failing_on_one_side_report_nothing(pair: Pair) -> None:
-    # the new tree parsed inside the include sandbox: its asm/ and linux/ symlinks point
-    # outside it, so every header that includes <asm/...> fails on the new side
+    # the new tree parsed inside the include sandbox: links of it that point outside every
+    # directory the sandbox allows are refused, so the headers that reach one fail on the
+    # new side (hosted parsing allows i386's search path, /usr/include last, as its gcc
+    # does: a handful of headers, where it was every header reaching <asm/...>)
     new = pair.work / "new-sandboxed.json"
     _snapshot(pair.new_root, new, "--sysroot", f"i386={pair.new_root}")
     doc = _diff(pair.work / "old.json", new)
     failed = {f["header"] for f in doc["new"]["failures"]}
     print(f"\nsandboxed new side: {len(failed)} headers fail, "
           f"{len(doc['changes'])} changes, {doc['summary']}")
-    assert len(failed) > 100
+    assert failed
     assert {n["header"] for n in doc["not_compared"]} >= failed
     assert not [c for c in doc["changes"] if c.get("file") in failed]
-    assert not [c for c in doc["changes"] if c["kind"].endswith("-removed")]
+    # what it still reports removed, the unconfined run (every header parsing) reports too
+    removed = {(c["kind"], c["record"], c["member"]) for c in pair.doc["changes"]
+               if c["kind"].endswith("-removed")}
+    assert {(c["kind"], c["record"], c["member"]) for c in doc["changes"]
+            if c["kind"].endswith("-removed")} <= removed
     assert not [c for c in doc["changes"] if c["kind"] == "enumerator-renamed"]
-    assert sum(n["skipped"] for n in doc["not_compared"]) > 1000
+    assert sum(n["skipped"] for n in doc["not_compared"]) > 0
