@@ -9,7 +9,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .. import collector
 from ..errors import InputError, ParseFailure, SourceLocation
@@ -262,31 +262,34 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
     the walk replaces those too, :class:`abiscope.frontend.walker.TargetWalker`)."""
     if len(results) == 1:
         return results[0]
-    records: dict[str, tuple[str, str, SourceLocation, RecordLayout]] = {}
+    records, weak = _strongest((res.records, res.weak) for res in results)
+    enums, weak_enums = _strongest((res.enums, res.weak_enums) for res in results)
+    return TargetResult(
+        results[0].target, records, enums,
+        tuple(f for r in results for f in r.failures),
+        tuple(m for r in results for m in r.macros), weak, weak_enums)
+
+
+_Named = TypeVar("_Named", bound=tuple[Any, ...])
+
+
+def _strongest(parts: Iterable[tuple[Sequence[_Named], frozenset[str]]]
+               ) -> tuple[tuple[_Named, ...], frozenset[str]]:
+    """Named items (name first) of several batches, in order: the first of a name wins,
+    unless it was weak (met outside its batch's headers) and a later one is not; and the
+    names whose winner is weak."""
+    chosen: dict[str, _Named] = {}
     weak: set[str] = set()
-    enums: dict[str, tuple[str, SourceLocation, EnumLayout]] = {}
-    weak_enums: set[str] = set()
-    for res in results:
-        for rec in res.records:
-            name = rec[0]
-            if name not in records or (name in weak and name not in res.weak):
-                records[name] = rec
-                if name in res.weak:
+    for items, weak_here in parts:
+        for item in items:
+            name = item[0]
+            if name not in chosen or (name in weak and name not in weak_here):
+                chosen[name] = item
+                if name in weak_here:
                     weak.add(name)
                 else:
                     weak.discard(name)
-        for en in res.enums:
-            name = en[0]
-            if name not in enums or (name in weak_enums and name not in res.weak_enums):
-                enums[name] = en
-                if name in res.weak_enums:
-                    weak_enums.add(name)
-                else:
-                    weak_enums.discard(name)
-    return TargetResult(
-        results[0].target, tuple(records.values()), tuple(enums.values()),
-        tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros), frozenset(weak), frozenset(weak_enums))
+    return tuple(chosen.values()), frozenset(weak)
 
 
 def _input_copies(targets: Sequence[Target], options: ParseOptions,
