@@ -214,6 +214,10 @@ def test_zero_size_member_ioctl_is_same(run_cli: Run, tmp_path: Path) -> None:
     (entry,) = doc["ioctls"]
     assert entry["class"] == "same" and not entry["reasons"], entry
     assert any("__empty_indices" in n for n in entry["notes"])
+    text = run_cli("ioctls", str(header), "--native", "x86_64", "--compat", "i386",
+                   "--no-cache", "-o", str(tmp_path / "out.txt"))
+    assert text.code == 0, text.err
+    assert "note: " in (tmp_path / "out.txt").read_text()  # (the text shows it too)
 
 
 # ---------------------------------------------------------------------------------------

@@ -121,6 +121,8 @@ def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
         why = "; ".join(r.message for r in e.reasons[:3])
         if len(e.reasons) > 3:
             why += f"; … {len(e.reasons) - 3} more"
+        if e.notes:  # (the layout comparison's: a zero-size member on one side, ...)
+            why = "; ".join(filter(None, (why, *(f"note: {n}" for n in e.notes))))
         name = e.macro if e.alias_of is None else f"{e.macro} (= {e.alias_of})"
         table.add_row(name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
                       f"{e.compat_number:#x}", e.arg_type or "",
