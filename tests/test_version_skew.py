@@ -231,3 +231,14 @@ def test_the_documented_fix_gives_i386_one_kernel(
     assert after["counts"]["layout_differs"] <= before["counts"]["layout_differs"]
     print(f"kvm.h x86_64 vs i386: {before['counts']['layout_differs']} layout_differs with "
           f"the cross tree, {after['counts']['layout_differs']} with one kernel")
+
+
+def test_a_restricted_model_keeps_only_the_skews_among_its_targets() -> None:
+    old = model.TreeVersion("linux", "6.1.4", "/old/linux/version.h")
+    new = model.TreeVersion("linux", "6.1.192", "/new/linux/version.h")
+    skew = model.TreeSkew("linux", (("x86_64", new), ("i386", old), ("x32", old)), "--sysroot")
+    infos = {t: model.TargetInfo(t, TARGETS[t].triple, TARGETS[t].pointer_bits,
+                                 TARGETS[t].endian, False) for t in ("x86_64", "i386", "x32")}
+    full = model.Model(infos, (), (), (), (), (), (skew,))
+    assert model.restricted(full, ["x86_64", "i386"]).skews[0].versions == skew.versions[:2]
+    assert model.restricted(full, ["i386", "x32"]).skews == ()

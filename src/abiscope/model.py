@@ -279,8 +279,18 @@ def restricted(model: Model, targets: Collection[str]) -> Model:
         model.inputs,
         tuple(replace(m, values={t: m.values[t] for t in keep if t in m.values})
               for m in model.macros if any(t in m.values for t in keep)),
-        model.skews,
+        _skews_among(model.skews, keep),
     )
+
+
+def _skews_among(skews: Iterable[TreeSkew], targets: Collection[str]) -> tuple[TreeSkew, ...]:
+    """The skews that remain among ``targets``: a tree they still read in two versions."""
+    out = []
+    for s in skews:
+        versions = tuple((t, v) for t, v in s.versions if t in targets)
+        if len({v.version for _, v in versions}) > 1:
+            out.append(replace(s, versions=versions))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------
