@@ -40,6 +40,7 @@ from .commands import LazySubParsers, register_all
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, dumps_bytes, model_to_json
+from .report.width import output_console
 from .targets import ALIASES, GROUPS, TARGETS, aliases_of, group_members, resolve
 
 
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(lay, ("text", "json", "pahole"),
                        "text: side-by-side table; json: abiscope.layout/1; pahole: one target "
                        "as pahole prints it")
+    lay.add_argument("--only-differing", action="store_true",
+                     help="text: only the rows (members, holes, padding, size) that differ "
+                          "between the targets")
     add_parse_options(lay)
 
     chk = sub.add_parser(
@@ -142,13 +146,9 @@ def cmd_layout(args: argparse.Namespace) -> int:
         _say_no_records(input_headers(args, config), args.all_files)
     if args.format == "pahole":
         write(render_pahole(model, records, listing=not args.record), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            from rich.console import Console
-
-            render_layout(model, records, Console(file=fh, width=160, no_color=True))
     else:
-        render_layout(model, records, terminal())
+        with output_console(args.output) as console:
+            render_layout(model, records, console, args.only_differing)
     return EXIT_OK
 
 
@@ -253,14 +253,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         write(render_sarif(findings, rules, model.failures, model.skews), args.output)
     elif args.format == "github":
         write(render_github(findings), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            from rich.console import Console
-
-            render_text(findings, Console(file=fh, width=160, no_color=True),
-                        args.fix_preview)
     else:
-        render_text(findings, terminal(), args.fix_preview)
+        with output_console(args.output) as console:
+            render_text(findings, console, args.fix_preview)
     return EXIT_FAIL if fails(findings, fail_on) else EXIT_OK
 
 

@@ -337,11 +337,11 @@ def progress_bar(what: str) -> Iterator[Callable[[int, int], None] | None]:
 
 
 def terminal() -> Console:
-    """Colour and the terminal's width on a TTY; plain and wide enough when piped."""
-    from rich.console import Console
+    """Colour and the terminal's width on a TTY; plain and unbounded when piped (the one
+    width policy of ``report.width``)."""
+    from .report.width import terminal as width_terminal
 
-    probe = Console()
-    return probe if probe.is_terminal else Console(width=1000, no_color=True)
+    return width_terminal()
 
 
 def write(text: str, output: str | None) -> None:

@@ -7,12 +7,14 @@ bytes or ``+Nb`` bits; cells that differ between targets are highlighted.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..model import Member, Model, Record, RecordLayout
+from .width import SEPARATOR, blocks, bounded, text_width
 
 _DIFF_STYLE = "bold yellow"
 _PAD_STYLE = "red"
@@ -36,55 +38,121 @@ def _bytes(bits: int) -> str:
     return f"{bits // 8}-byte" if bits % 8 == 0 else f"{bits}-bit"
 
 
-def record_table(record: Record, targets: Sequence[str]) -> Table:
-    """One table: a row per member (path), a column per target."""
-    present = [t for t in targets if t in record.layouts]
-    loc = record.location
-    table = Table(title=f"{record.name}  [dim]{loc.file}:{loc.line}[/dim]", title_justify="left",
-                  show_edge=False, pad_edge=False, header_style="bold")
-    table.add_column("member", no_wrap=True)
-    table.add_column("type", no_wrap=True, overflow="ellipsis", max_width=36)
-    for t in present:
-        table.add_column(t, justify="right", no_wrap=True)
+@dataclass(frozen=True)
+class _Row:
+    """One line of a layout table: a label, a type and a cell per target."""
 
-    per_target: dict[str, dict[str, tuple[int, str, Member]]] = {}
+    label: str
+    path: str  # the member's full path (what --only-differing shows)
+    type: str
+    cells: tuple[str, ...]
+    style: str = _DIFF_STYLE
+    kind: str = "member"  # member, hole, tail, size
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.cells)) > 1
+
+
+def table_rows(record: Record, targets: Sequence[str]) -> list[_Row]:
+    """The rows of ``record``'s table on ``targets`` (those that define it), as data."""
+    present = [t for t in targets if t in record.layouts]
+    per_target: dict[str, dict[str, tuple[int, str, str, Member]]] = {}
     order: list[str] = []
     types: dict[str, str] = {}
     for t in present:
         rows = per_target[t] = dict(_rows(record.layouts[t].members))
-        for key, (_, _, m) in rows.items():
+        for key, (_, _, _, m) in rows.items():
             if key not in types:
                 order.append(key)
                 types[key] = m.type.spelling
     holes_after = _holes_by_member(record, present)
     first = {k: v for t in reversed(present) for k, v in per_target[t].items()}
+    out: list[_Row] = []
     for key in order:
-        depth, label, _ = first[key]
-        cells = [_member_cell(per_target[t][key][2] if key in per_target[t] else None)
-                 for t in present]
-        table.add_row("  " * depth + label, types[key], *_highlight(cells))
+        depth, label, path, _ = first[key]
+        cells = tuple(_member_cell(per_target[t][key][3] if key in per_target[t] else None)
+                      for t in present)
+        out.append(_Row("  " * depth + label, path, types[key], cells))
         hole_cells = holes_after.pop(label, None)
         if hole_cells:
-            table.add_row(Text("  /* XXX hole */", style=_PAD_STYLE), "",
-                          *_highlight([hole_cells.get(t, "") for t in present], _PAD_STYLE))
+            out.append(_Row("  /* XXX hole */", f"/* XXX hole after {path} */", "",
+                            tuple(hole_cells.get(t, "") for t in present), _PAD_STYLE, "hole"))
     tails = [record.layouts[t].tail_padding_bits for t in present]
     if any(tails):
-        table.add_row(Text("/* tail padding */", style=_PAD_STYLE), "",
-                      *_highlight([_bytes(b) if b else "" for b in tails], _PAD_STYLE))
-    table.add_row(Text("size / align", style="bold"), "",
-                  *_highlight([f"{record.layouts[t].size} / {record.layouts[t].align}"
-                               for t in present]))
-    return table
+        out.append(_Row("/* tail padding */", "/* tail padding */", "",
+                        tuple(_bytes(b) if b else "" for b in tails), _PAD_STYLE, "tail"))
+    out.append(_Row("size / align", "size / align", "",
+                    tuple(f"{record.layouts[t].size} / {record.layouts[t].align}"
+                          for t in present), kind="size"))
+    return out
 
 
-def _rows(members: Sequence[Member], prefix: str = "",
-          depth: int = 0) -> Iterator[tuple[str, tuple[int, str, Member]]]:
-    """(key, (depth, label, member)) in declaration order; keys pair members across targets."""
+def record_tables(record: Record, targets: Sequence[str], width: int | None = None,
+                  only_differing: bool = False) -> list[Table]:
+    """``record`` as tables of a row per member (path) and a column per target: one table
+    when ``width`` is None (a file or pipe), else as many blocks of target columns as it
+    takes to fit ``width``, each repeating the member and type columns. With
+    ``only_differing``, only the rows whose cells differ between targets, each member
+    named by its full path. No cell is ever cut: a type too long for its column wraps."""
+    present = [t for t in targets if t in record.layouts]
+    rows = table_rows(record, present)
+    if only_differing:
+        rows = [replace(r, label=r.path) for r in rows if r.differs]
+    member_w = max((text_width(r.label) for r in rows), default=0)
+    member_w = max(member_w, len("member"))
+    type_w = max((text_width(r.type) for r in rows), default=0)
+    type_w = max(type_w, len("type"))
+    col_w = [max([len(t), *(len(r.cells[i]) for r in rows)]) for i, t in enumerate(present)]
+    groups = [range(len(present))]
+    if width is not None and present:
+        fixed = member_w + SEPARATOR
+        type_w = min(type_w, max(16, (width - fixed) // 3))
+        type_w = max(8, min(type_w, width - fixed - SEPARATOR - max(col_w)))
+        groups = blocks(col_w, width - fixed - type_w)
+    loc = record.location
+    tables = []
+    for group in groups:
+        part = ""
+        if len(groups) > 1:
+            part = f"  (targets {group.start + 1}-{group.stop} of {len(present)})"
+        table = Table(title=f"{record.name}  [dim]{loc.file}:{loc.line}{part}[/dim]",
+                      title_justify="left", show_edge=False, pad_edge=False,
+                      header_style="bold")
+        table.add_column("member", no_wrap=width is None, overflow="fold")
+        table.add_column("type", overflow="fold",
+                         width=type_w if width is not None else None,
+                         no_wrap=width is None)
+        for i in group:
+            table.add_column(present[i], justify="right", no_wrap=True, min_width=col_w[i])
+        for r in rows:
+            cells = _highlight([r.cells[i] for i in group], r.style, r.differs)
+            if r.kind == "member":
+                table.add_row(r.label, r.type, *cells)
+            elif r.kind == "size":
+                table.add_row(Text(r.label, style="bold"), "", *cells)
+            else:
+                table.add_row(Text(r.label, style=_PAD_STYLE), "", *cells)
+        tables.append(table)
+    return tables
+
+
+def record_table(record: Record, targets: Sequence[str]) -> Table:
+    """One table: a row per member (path), a column per target (every one, unbounded)."""
+    return record_tables(record, targets)[0]
+
+
+def _rows(members: Sequence[Member], prefix: str = "", depth: int = 0, path: str = ""
+          ) -> Iterator[tuple[str, tuple[int, str, str, Member]]]:
+    """(key, (depth, label, path, member)) in declaration order; keys pair members across
+    targets, paths name them for a reader (``u.{anonymous}.x``)."""
     for i, m in enumerate(members):
         key = f"{prefix}.{m.name or i}" if prefix else (m.name or f"#{i}")
-        yield key, (depth, m.name or "{anonymous}", m)
+        label = m.name or "{anonymous}"
+        full = f"{path}.{label}" if path else label
+        yield key, (depth, label, full, m)
         if m.members:
-            yield from _rows(m.members, key, depth + 1)
+            yield from _rows(m.members, key, depth + 1, full)
 
 
 def _holes_by_member(record: Record, targets: Sequence[str]) -> dict[str, dict[str, str]]:
@@ -95,8 +163,10 @@ def _holes_by_member(record: Record, targets: Sequence[str]) -> dict[str, dict[s
     return out
 
 
-def _highlight(cells: Sequence[str], style: str = _DIFF_STYLE) -> list[Text]:
-    differ = len({c for c in cells}) > 1
+def _highlight(cells: Sequence[str], style: str = _DIFF_STYLE,
+               differ: bool | None = None) -> list[Text]:
+    if differ is None:
+        differ = len(set(cells)) > 1
     return [Text(c, style=style if differ and c else "") for c in cells]
 
 
@@ -108,13 +178,25 @@ def summary(layout: RecordLayout) -> str:
             f"tail padding: {_bytes(layout.tail_padding_bits)}")
 
 
-def render_layout(model: Model, records: Sequence[Record], console: Console) -> None:
-    """Print every selected record as a side-by-side table."""
+def render_layout(model: Model, records: Sequence[Record], console: Console,
+                  only_differing: bool = False) -> None:
+    """Print every selected record as a side-by-side table, split into blocks of targets
+    that fit a terminal (the width policy of ``report.width``)."""
     targets = list(model.targets)
+    width = console.width if bounded(console) else None
     for i, record in enumerate(records):
         if i:
             console.print()
-        console.print(record_table(record, targets))
+        tables = record_tables(record, targets, width, only_differing)
+        if only_differing and not tables[0].row_count:
+            loc = record.location
+            console.print(Text(f"{record.name}  {loc.file}:{loc.line}: the same on every "
+                               "target", style="dim"))
+        else:
+            for j, table in enumerate(tables):
+                if j:
+                    console.print()
+                console.print(table)
         missing = [t for t in targets if t not in record.layouts]
         if missing:
             console.print(Text(f"  not defined on: {', '.join(missing)}", style="dim"))
