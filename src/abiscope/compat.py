@@ -247,29 +247,78 @@ def _cell(shape: tuple[int, int] | None) -> str:
 
 
 def render_text(report: CompatReport, console: Console) -> None:
-    """A table of verdicts: one row per record, one sub-row per reason."""
-    table = Table(title=f"compat verdicts: native {report.native}, compat {report.compat}",
-                  title_justify="left", header_style="bold", show_edge=False)
-    table.add_column("record", no_wrap=True)
-    table.add_column("verdict")
-    table.add_column("member")
-    table.add_column(report.native, justify="right")
-    table.add_column(report.compat, justify="right")
-    table.add_column("cause / note")
+    """A table of verdicts: one row per record, one sub-row per reason. On a terminal the
+    causes and names wrap to fit its width; a verdict or a number is never cut."""
+    from .report.width import columns, fitted, natural_width
+
+    rows: list[tuple[str, str, str, str, str, str, bool]] = []  # (..., cause is a note)
     for v in report.records:
-        style = "green" if v.verdict == "identical" else "bold yellow"
         first = True
         for d in v.reasons:
-            table.add_row(v.name if first else "", Text(v.verdict, style=style) if first else "",
-                          d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause)
+            rows.append((v.name if first else "", v.verdict if first else "",
+                         d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause,
+                         False))
             first = False
         for n in v.notes:
-            table.add_row(v.name if first else "", Text(v.verdict, style=style) if first else "",
-                          "", "", "", Text(n, style="dim"))
+            rows.append((v.name if first else "", v.verdict if first else "", "", "", "", n,
+                         True))
             first = False
         if first:
-            table.add_row(v.name, Text(v.verdict, style=style), "", "", "", "")
-    console.print(table)
+            rows.append((v.name, v.verdict, "", "", "", "", False))
+    title = f"compat verdicts: native {report.native}, compat {report.compat}"
+    headers = ("record", "verdict", "member", report.native, report.compat, "cause / note")
+    wraps = (True, False, True, False, False, True)
+    justify = ("left", "left", "left", "right", "right", "left")
+    width = fitted(console)
+    if width is not None and natural_width(headers, [r[:6] for r in rows]) > width:
+        _render_stacked(report, title, rows, console, width)
+    else:
+        table = Table(title=title, title_justify="left", header_style="bold",
+                      show_edge=False)
+        columns(table, headers, [r[:6] for r in rows], wraps, width, justify)
+        for name, verdict, member, native, compat, cause, note in rows:
+            table.add_row(name, Text(verdict, style=_verdict_style(verdict)), member,
+                          native, compat, Text(cause, style="dim") if note else cause)
+        console.print(table)
+    _render_count(report, console)
+
+
+def _verdict_style(verdict: str) -> str:
+    return "green" if verdict == "identical" else "bold yellow"
+
+
+def _render_stacked(report: CompatReport, title: str,
+                    rows: Sequence[tuple[str, str, str, str, str, str, bool]],
+                    console: Console, width: int) -> None:
+    """The verdicts for a terminal too narrow for one table: each record on a line of its
+    own with its verdict, its reasons and notes in a table under it (causes wrapped)."""
+    from rich.padding import Padding
+
+    from .report.width import columns
+
+    console.print(Text(title, style="italic"))
+    headers = ("member", report.native, report.compat, "cause / note")
+    groups: list[tuple[str, str, list[tuple[str, str, str, str, bool]]]] = []
+    for name, verdict, member, native, compat, cause, note in rows:
+        if name:
+            groups.append((name, verdict, []))
+        if member or cause:
+            groups[-1][2].append((member, native, compat, cause, note))
+    for name, verdict, sub in groups:
+        line = Text(name + "  ")
+        line.append(verdict, style=_verdict_style(verdict))
+        console.print(line)
+        if sub:
+            table = Table(show_edge=False, pad_edge=False, header_style="bold")
+            columns(table, headers, [r[:4] for r in sub], (True, False, False, True),
+                    width - 4, ("left", "right", "right", "left"))
+            for member, native, compat, cause, note in sub:
+                table.add_row(member, native, compat,
+                              Text(cause, style="dim") if note else cause)
+            console.print(Padding(table, (0, 0, 0, 4)))
+
+
+def _render_count(report: CompatReport, console: Console) -> None:
     count = len(report.translate())
     console.print(f"{len(report.records)} records: {len(report.records) - count} identical, "
                   f"{count} translate")

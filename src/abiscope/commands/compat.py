@@ -11,8 +11,6 @@ import argparse
 import os
 from typing import Any
 
-from rich.console import Console
-
 from .. import compat, xlatlist
 from ..cliutil import (
     EXIT_FAIL,
@@ -21,12 +19,12 @@ from ..cliutil import (
     add_parse_options,
     load_model,
     select_records,
-    terminal,
     write,
 )
 from ..config import Config, load_config
 from ..errors import InputError, UsageError
 from ..model import Model, dumps, skews_to_json
+from ..report.width import output_console
 from ..targets import resolve
 
 FAIL_ON = ("translate", "never")
@@ -122,11 +120,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "xlat":
         roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
         write(compat.render_xlat(report, model, roots, args.xlat_root), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            compat.render_text(report, Console(file=fh, width=200, no_color=True))
     else:
-        compat.render_text(report, terminal())
+        with output_console(args.output) as console:
+            compat.render_text(report, console)
     return EXIT_FAIL if chosen["fail-on"] == "translate" and report.translate() else EXIT_OK
 
 
@@ -137,11 +133,9 @@ def _verify(args: argparse.Namespace, config: Config, model: Model,
                              args.verify_list, args.strict_list, args.xlat_root)
     if args.format == "json":
         write(xlatlist.render_json(report), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            xlatlist.render_text(report, Console(file=fh, width=200, no_color=True))
     else:
-        xlatlist.render_text(report, terminal())
+        with output_console(args.output) as console:
+            xlatlist.render_text(report, console)
     translate = chosen["fail-on"] == "translate" and any(
         r.verdict is not None and r.verdict.verdict == "translate" for r in report.entries)
     return EXIT_FAIL if report.failures() or translate else EXIT_OK

@@ -11,8 +11,6 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
-
 from ..cliutil import (
     EXIT_FAIL,
     EXIT_OK,
@@ -20,7 +18,6 @@ from ..cliutil import (
     add_parse_options,
     add_target_option,
     load_model,
-    terminal,
     words,
     write,
 )
@@ -30,6 +27,7 @@ from ..errors import InputError, UsageError
 from ..frontend import relpath
 from ..model import Model
 from ..report.changes import render_json, render_sarif, render_text
+from ..report.width import output_console
 from ..snapshot import is_snapshot, load_snapshot, relocate, restrict
 from ..targets import resolve
 
@@ -188,9 +186,7 @@ def run(args: argparse.Namespace) -> int:
         write(render_json(result, old.failures, new.failures), args.output)
     elif args.format == "sarif":
         write(render_sarif(result), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            render_text(result, Console(file=fh, width=160, no_color=True))
     else:
-        render_text(result, terminal())
+        with output_console(args.output) as console:
+            render_text(result, console)
     return EXIT_FAIL if fails(result, args.fail_on) else EXIT_OK

@@ -14,7 +14,6 @@ from ..cliutil import (
     add_parse_options,
     input_headers,
     parse_options,
-    terminal,
     warn_version_skew,
     write,
 )
@@ -24,6 +23,7 @@ from ..frontend import relpath, scan_ioctls
 from ..frontend.versions import files_read
 from ..ioctls import CLASSES, IoctlReport, audit, report_to_json, scan_of_model
 from ..model import TreeSkew, dumps, skews_to_json
+from ..report.width import columns, fitted, natural_width, output_console
 from ..snapshot import load_snapshot
 from ..targets import resolve
 
@@ -110,11 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
-    from rich.console import Console
+    """A table of the requests; on a terminal too narrow for it, each request on a line of
+    its own with its numbers and cause under it (wrapped, never cut)."""
+    from rich.padding import Padding
+    from rich.text import Text
 
-    table = Table(header_style="bold", show_edge=False)
-    for col in ("request", "where", report.native, report.compat, "argument", "class", "why"):
-        table.add_column(col)
+    headers = ("request", "where", report.native, report.compat, "argument", "class", "why")
+    rows: list[tuple[str, ...]] = []
     for e in report.ioctls:
         if only and e.klass not in only:
             continue
@@ -124,20 +126,30 @@ def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
         if e.notes:  # (the layout comparison's: a zero-size member on one side, ...)
             why = "; ".join(filter(None, (why, *(f"note: {n}" for n in e.notes))))
         name = e.macro if e.alias_of is None else f"{e.macro} (= {e.alias_of})"
-        table.add_row(name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
-                      f"{e.compat_number:#x}", e.arg_type or "",
-                      f"[{STYLE[e.klass]}]{e.klass}[/]", why)
+        rows.append((name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
+                     f"{e.compat_number:#x}", e.arg_type or "", e.klass, why))
     counts = report.counts()
     summary = ", ".join(f"{counts[c]} {c}" for c in CLASSES)
-    fh = open(output, "w", encoding="utf-8") if output else None  # noqa: SIM115
-    try:
-        console = Console(file=fh, width=200, no_color=True) if fh else terminal()
-        console.print(table)
+    with output_console(output) as console:
+        width = fitted(console)
+        if width is not None and natural_width(headers, rows) > width:
+            for name, where, native, compat, arg, klass, why in rows:
+                line = Text(f"{name}  {where}  ")
+                line.append(klass, style=STYLE[klass])
+                console.print(line)
+                detail = f"{report.native} {native}, {report.compat} {compat}"
+                detail += f", argument {arg}" if arg else ""
+                detail += f"\n{why}" if why else ""
+                console.print(Padding(Text(detail), (0, 0, 0, 4)))
+        else:
+            table = Table(header_style="bold", show_edge=False)
+            columns(table, headers, rows, (True, True, False, False, True, False, True),
+                    width)
+            for row in rows:
+                table.add_row(*row[:5], Text(row[5], style=STYLE[row[5]]), row[6])
+            console.print(table)
         console.print(f"{len(report.ioctls)} requests on {report.native} vs "
                       f"{report.compat}: {summary}; {len(report.skipped)} skipped")
         for s in report.skipped:
             console.print(f"skipped {s.macro} ({s.header}:{s.line}): {s.reason}",
                           markup=False, highlight=False)
-    finally:
-        if fh:
-            fh.close()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from rich.console import Console
-
 from .. import paths
 from ..checks.rules import PATH_RULES
 from ..cliutil import (
@@ -15,13 +13,13 @@ from ..cliutil import (
     add_output_options,
     add_parse_options,
     load_model,
-    terminal,
     write,
 )
 from ..config import load_config
 from ..errors import UsageError
 from ..model import dumps
 from ..report.findings import render_github, render_sarif
+from ..report.width import output_console
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -82,9 +80,7 @@ def run(args: argparse.Namespace) -> int:
         write(render_sarif(report.findings, PATH_RULES, model.failures), args.output)
     elif args.format == "github":
         write(render_github(report.findings), args.output)
-    elif args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            paths.render_text(report, Console(file=fh, width=200, no_color=True))
     else:
-        paths.render_text(report, terminal())
+        with output_console(args.output) as console:
+            paths.render_text(report, console)
     return EXIT_FAIL if report.findings else EXIT_OK

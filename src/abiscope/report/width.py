@@ -17,6 +17,7 @@ from ..errors import InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 UNBOUNDED = 100_000
 """The width of a file or pipe: no line of a table is ever that long."""
@@ -75,3 +76,53 @@ def blocks(widths: Sequence[int], room: int) -> list[range]:
     if widths:
         out.append(range(start, len(widths)))
     return out
+
+
+def fit(widths: Sequence[int], wraps: Sequence[bool], width: int | None,
+        floor: int = 10) -> list[int | None]:
+    """Widths for the columns of a table of natural ``widths``: ``None`` (natural) for
+    each when there is no width to fit (a file or pipe) or the table fits. Otherwise the
+    columns that must not wrap (a verdict, a number: ``wraps`` false) keep their natural
+    width, and the rest share what remains: a column narrower than its share keeps its
+    width, the others get equal shares, never below ``floor``."""
+    total = sum(widths) + SEPARATOR * (len(widths) - 1)
+    if width is None or total <= width:
+        return [None] * len(widths)
+    pairs = list(zip(widths, wraps, strict=True))
+    room = width - SEPARATOR * (len(widths) - 1) - sum(w for w, f in pairs if not f)
+    flexible = sorted((w, i) for i, (w, f) in enumerate(pairs) if f)
+    out: list[int | None] = list(widths)
+    for n, (w, i) in enumerate(flexible):
+        share = max(floor, room // (len(flexible) - n))
+        out[i] = min(w, share)
+        room -= out[i] or 0
+    return out
+
+
+def columns(table: Table, headers: Sequence[str], rows: Sequence[Sequence[str]],
+            wraps: Sequence[bool], width: int | None,
+            justify: Sequence[str] = ()) -> None:
+    """Add ``headers`` as columns of ``table``, sized by :func:`fit` for the plain-text
+    ``rows`` it will hold: a column that may wrap folds what does not fit (nothing is cut
+    with an ellipsis), one that may not never wraps."""
+    natural = [max([text_width(h), *(text_width(r[i]) for r in rows)])
+               for i, h in enumerate(headers)]
+    for i, (h, w) in enumerate(zip(headers, fit(natural, wraps, width), strict=True)):
+        just = justify[i] if i < len(justify) else "left"
+        if w is None or not wraps[i]:
+            table.add_column(h, no_wrap=True, justify=just,  # type: ignore[arg-type]
+                             min_width=natural[i])
+        else:
+            table.add_column(h, width=w, overflow="fold", justify=just)  # type: ignore[arg-type]
+
+
+def fitted(console: Console) -> int | None:
+    """The width a table printed on ``console`` must fit, or None for a file or pipe."""
+    return console.width if bounded(console) else None
+
+
+def natural_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """The width a table of ``headers`` and plain-text ``rows`` takes unwrapped (edges
+    off, as abiscope's tables are)."""
+    return sum(max([text_width(h), *(text_width(r[i]) for r in rows)])
+               for i, h in enumerate(headers)) + SEPARATOR * (len(headers) - 1) + 2
