@@ -25,6 +25,7 @@ from .cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    header_dirs,
     input_headers,
     job_count,
     load_model,
@@ -148,7 +149,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
         write(render_pahole(model, records, listing=not args.record), args.output)
     else:
         with output_console(args.output) as console:
-            render_layout(model, records, console, args.only_differing)
+            render_layout(model, records, console, args.only_differing,
+                          header_dirs(args, config, model))
     return EXIT_OK
 
 

@@ -357,3 +357,18 @@ def write(text: str, output: str | None) -> None:
 
 def words(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
+
+
+def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[str]:
+    """Every directory the model's targets searched for headers (``-I`` and each target's
+    system dirs): what human output names a header's path relative to."""
+    from .frontend.options import search_dirs
+    from .targets import TARGETS
+
+    options = parse_options(args, config)
+    dirs: list[str] = []
+    for name in model.targets:
+        target = TARGETS.get(name)
+        if target is not None:
+            dirs += [d for d in search_dirs(target, options) if d not in dirs]
+    return dirs

@@ -246,25 +246,27 @@ def _cell(shape: tuple[int, int] | None) -> str:
     return f"{byte_position(off)} +{byte_size(size)}"
 
 
-def render_text(report: CompatReport, console: Console) -> None:
+def render_text(report: CompatReport, console: Console, dirs: Sequence[str] = ()) -> None:
     """A table of verdicts: one row per record, one sub-row per reason. On a terminal the
-    causes and names wrap to fit its width; a verdict or a number is never cut."""
+    causes and names wrap to fit its width; a verdict or a number is never cut. Anonymous
+    types are named as C readers know them (``report.naming``, paths relative to ``dirs``)."""
+    from .report.naming import human_names
     from .report.width import columns, fitted, natural_width
 
     rows: list[tuple[str, str, str, str, str, str, bool]] = []  # (..., cause is a note)
     for v in report.records:
         first = True
         for d in v.reasons:
-            rows.append((v.name if first else "", v.verdict if first else "",
-                         d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause,
-                         False))
+            rows.append((human_names(v.name, dirs) if first else "",
+                         v.verdict if first else "", d.member or "(record)", _cell(d.native),
+                         _cell(d.compat), human_names(d.cause, dirs), False))
             first = False
         for n in v.notes:
-            rows.append((v.name if first else "", v.verdict if first else "", "", "", "", n,
-                         True))
+            rows.append((human_names(v.name, dirs) if first else "",
+                         v.verdict if first else "", "", "", "", human_names(n, dirs), True))
             first = False
         if first:
-            rows.append((v.name, v.verdict, "", "", "", "", False))
+            rows.append((human_names(v.name, dirs), v.verdict, "", "", "", "", False))
     title = f"compat verdicts: native {report.native}, compat {report.compat}"
     headers = ("record", "verdict", "member", report.native, report.compat, "cause / note")
     wraps = (True, False, True, False, False, True)

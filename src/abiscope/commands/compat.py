@@ -17,6 +17,7 @@ from ..cliutil import (
     EXIT_OK,
     add_output_options,
     add_parse_options,
+    header_dirs,
     load_model,
     select_records,
     write,
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         write(compat.render_xlat(report, model, roots, args.xlat_root), args.output)
     else:
         with output_console(args.output) as console:
-            compat.render_text(report, console)
+            compat.render_text(report, console, header_dirs(args, config, model))
     return EXIT_FAIL if chosen["fail-on"] == "translate" and report.translate() else EXIT_OK
 
 

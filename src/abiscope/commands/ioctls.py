@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -20,9 +21,11 @@ from ..cliutil import (
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
+from ..frontend.options import search_dirs
 from ..frontend.versions import files_read
 from ..ioctls import CLASSES, IoctlReport, audit, report_to_json, scan_of_model
 from ..model import TreeSkew, dumps, skews_to_json
+from ..report.naming import human_names
 from ..report.width import columns, fitted, natural_width, output_console
 from ..snapshot import load_snapshot
 from ..targets import resolve
@@ -65,6 +68,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     skews: tuple[TreeSkew, ...] = ()
+    dirs: list[str] = []
     if args.snapshot:
         if args.headers:
             raise UsageError("give headers or --snapshot, not both")
@@ -90,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         native, compat = pair[0].name, pair[1].name
         options = parse_options(args, config)
         scan = scan_ioctls(headers, pair, options, jobs=args.jobs)
+        dirs = [d for t in pair for d in search_dirs(t, options)]
         files = [*headers, *files_read(scan.model),
                  *(r.location.file for reqs in scan.requests.values() for r in reqs)]
         skews = warn_version_skew(pair, options, files)
@@ -104,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
             doc["version_skew"] = skews_to_json(skews)
         write(dumps(doc), args.output)
     else:
-        _text(report, args.only, args.output)
+        _text(report, args.only, args.output, dirs)
     failing = any(e.klass != "same" for e in report.ioctls)
     return EXIT_FAIL if failing and args.fail_on == "needs-compat" else EXIT_OK
 
 
-def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
+def _text(report: IoctlReport, only: list[str], output: str | None,
+          dirs: Sequence[str] = ()) -> None:
     """A table of the requests; on a terminal too narrow for it, each request on a line of
     its own with its numbers and cause under it (wrapped, never cut)."""
     from rich.padding import Padding
@@ -127,7 +133,8 @@ def _text(report: IoctlReport, only: list[str], output: str | None) -> None:
             why = "; ".join(filter(None, (why, *(f"note: {n}" for n in e.notes))))
         name = e.macro if e.alias_of is None else f"{e.macro} (= {e.alias_of})"
         rows.append((name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
-                     f"{e.compat_number:#x}", e.arg_type or "", e.klass, why))
+                     f"{e.compat_number:#x}", human_names(e.arg_type or "", dirs), e.klass,
+                     human_names(why, dirs)))
     counts = report.counts()
     summary = ", ".join(f"{counts[c]} {c}" for c in CLASSES)
     with output_console(output) as console:

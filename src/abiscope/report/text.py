@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Member, Model, Record, RecordLayout
+from .naming import human_names
 from .width import SEPARATOR, blocks, bounded, text_width
 
 _DIFF_STYLE = "bold yellow"
@@ -89,14 +90,16 @@ def table_rows(record: Record, targets: Sequence[str]) -> list[_Row]:
 
 
 def record_tables(record: Record, targets: Sequence[str], width: int | None = None,
-                  only_differing: bool = False) -> list[Table]:
+                  only_differing: bool = False, dirs: Sequence[str] = ()) -> list[Table]:
     """``record`` as tables of a row per member (path) and a column per target: one table
     when ``width`` is None (a file or pipe), else as many blocks of target columns as it
     takes to fit ``width``, each repeating the member and type columns. With
     ``only_differing``, only the rows whose cells differ between targets, each member
-    named by its full path. No cell is ever cut: a type too long for its column wraps."""
+    named by its full path. No cell is ever cut: a type too long for its column wraps.
+    Anonymous types are named as :func:`naming.human_names` does, paths relative to
+    ``dirs``."""
     present = [t for t in targets if t in record.layouts]
-    rows = table_rows(record, present)
+    rows = [replace(r, type=human_names(r.type, dirs)) for r in table_rows(record, present)]
     if only_differing:
         rows = [replace(r, label=r.path) for r in rows if r.differs]
     member_w = max((text_width(r.label) for r in rows), default=0)
@@ -116,7 +119,9 @@ def record_tables(record: Record, targets: Sequence[str], width: int | None = No
         part = ""
         if len(groups) > 1:
             part = f"  (targets {group.start + 1}-{group.stop} of {len(present)})"
-        table = Table(title=f"{record.name}  [dim]{loc.file}:{loc.line}{part}[/dim]",
+        title = Text(f"{human_names(record.name, dirs)}  ")
+        title.append(f"{loc.file}:{loc.line}{part}", style="dim")
+        table = Table(title=title,
                       title_justify="left", show_edge=False, pad_edge=False,
                       header_style="bold")
         table.add_column("member", no_wrap=width is None, overflow="fold")
@@ -179,7 +184,7 @@ def summary(layout: RecordLayout) -> str:
 
 
 def render_layout(model: Model, records: Sequence[Record], console: Console,
-                  only_differing: bool = False) -> None:
+                  only_differing: bool = False, dirs: Sequence[str] = ()) -> None:
     """Print every selected record as a side-by-side table, split into blocks of targets
     that fit a terminal (the width policy of ``report.width``)."""
     targets = list(model.targets)
@@ -187,11 +192,11 @@ def render_layout(model: Model, records: Sequence[Record], console: Console,
     for i, record in enumerate(records):
         if i:
             console.print()
-        tables = record_tables(record, targets, width, only_differing)
+        tables = record_tables(record, targets, width, only_differing, dirs)
         if only_differing and not tables[0].row_count:
             loc = record.location
-            console.print(Text(f"{record.name}  {loc.file}:{loc.line}: the same on every "
-                               "target", style="dim"))
+            console.print(Text(f"{human_names(record.name, dirs)}  "
+                               f"{loc.file}:{loc.line}: the same on every target", style="dim"))
         else:
             for j, table in enumerate(tables):
                 if j:
