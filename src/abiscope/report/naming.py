@@ -49,7 +49,7 @@ def human_names(text: str, dirs: Sequence[str] = ()) -> str:
     dirs = tuple(dirs)
 
     def one(m: re.Match[str]) -> str:
-        kind = m.group(1) or m.group(2)
+        kind = m.group(2) or m.group(1)
         what = f"anonymous {kind}" if kind else "anonymous"
         return f"({what} at {_include_path(m.group(3), dirs)}:{m.group(4)})"
 
