@@ -339,15 +339,25 @@ STYLE = {"agrees": "green", "differs": "bold red", "bytes_identical": "yellow",
 
 
 def render_text(report: VerifyReport, console: Console) -> None:
-    """One row per entry, one sub-row per differing member or note; then missing records."""
+    """One row per entry, one sub-row per differing member or note; then missing records.
+    On a terminal names and causes wrap to fit its width; statuses and numbers are whole."""
+    from .report.width import columns, fitted
+
     table = Table(title=f"verify {report.list_path}: native {report.native}, compat "
                         f"{report.compat}", title_justify="left", header_style="bold",
                   show_edge=False)
-    for col in ("line", "listed", "name", "status", "member"):
-        table.add_column(col, no_wrap=col != "member")
-    table.add_column(report.native, justify="right")
-    table.add_column(report.compat, justify="right")
-    table.add_column("cause / note")
+    plain: list[list[str]] = []
+    for r in report.entries:
+        status = r.status if r.duplicate_of is None else f"{r.status}, duplicate"
+        head_plain = [str(r.entry.line), "?", r.entry.name, status]
+        subs = [[d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause]
+                for d in (r.verdict.reasons if r.status == "differs" and r.verdict else ())]
+        plain += [[*head_plain, *s] for s in subs]
+        plain += [[*head_plain, "", "", "", n] for n in r.notes] or [[*head_plain, "", "", "", ""]]
+    columns(table, ("line", "listed", "name", "status", "member", report.native,
+                    report.compat, "cause / note"), plain,
+            (False, False, True, False, True, False, False, True), fitted(console),
+            ("left",) * 5 + ("right", "right", "left"))
     for r in report.entries:
         head: list[str | Text] = [str(r.entry.line), "?" if r.entry.listed == "identical" else "!",
                 r.entry.name, Text(r.status, style=STYLE[r.status]) if r.duplicate_of is None

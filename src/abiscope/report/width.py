@@ -84,13 +84,16 @@ def fit(widths: Sequence[int], wraps: Sequence[bool], width: int | None,
     each when there is no width to fit (a file or pipe) or the table fits. Otherwise the
     columns that must not wrap (a verdict, a number: ``wraps`` false) keep their natural
     width, and the rest share what remains: a column narrower than its share keeps its
-    width, the others get equal shares, never below ``floor``."""
+    width, the others get equal shares, never below ``floor`` unless the width leaves less
+    (a table never grows wider than ``width`` while it has room for one cell a column)."""
     total = sum(widths) + SEPARATOR * (len(widths) - 1)
     if width is None or total <= width:
         return [None] * len(widths)
     pairs = list(zip(widths, wraps, strict=True))
     room = width - SEPARATOR * (len(widths) - 1) - sum(w for w, f in pairs if not f)
     flexible = sorted((w, i) for i, (w, f) in enumerate(pairs) if f)
+    if flexible:
+        floor = max(1, min(floor, room // len(flexible)))
     out: list[int | None] = list(widths)
     for n, (w, i) in enumerate(flexible):
         share = max(floor, room // (len(flexible) - n))
