@@ -285,3 +285,23 @@ def test_report_draws_layered_paths(run_cli: Any, tmp_path: Path) -> None:
                   "--layer", "user=i386", "--layer", "kernel=x86_64", "--path-record",
                   "xen_dm_op_buf", "-o", str(out))
     assert res.code == 2 and "add them to --target" in res.err
+
+
+def test_check_text_names_each_record_once(seed: Rendered) -> None:
+    """Findings of one record that arrive apart (by severity, by rule) print under one
+    heading, not one heading per run of them."""
+    from rich.console import Console
+
+    from abiscope.report.findings import render_text
+
+    records = list(seed.model.records)
+    findings = run_checks(seed.model, records, CheckConfig())
+    names = list(dict.fromkeys(f.record for f in findings))
+    assert len(names) >= 2 and len(findings) > len(names)
+    interleaved = [f for pair in zip(findings, reversed(findings), strict=True)
+                   for f in pair][:len(findings)]
+    console = Console(record=True, width=200, color_system=None)
+    render_text(interleaved, console, fix_preview=False)
+    lines = console.export_text().splitlines()
+    for name in names:
+        assert lines.count(name) == 1, (name, lines)
