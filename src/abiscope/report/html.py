@@ -513,10 +513,9 @@ def _member_table(record: Record, targets: Sequence[str]) -> str:
     for t in present:
         for leaf in _leaves(record.layouts[t].members):
             rows.setdefault(leaf.path, {})[t] = leaf
-    if not rows:
-        return '<div class="vnote">no members</div>'
     head = "".join(f"<th>{escape(t)}</th>" for t in present)
-    body = []
+    body = [] if rows else [f'<tr><td colspan="{len(present) + 2}">no named members '
+                            "(unnamed bit-fields or padding only)</td></tr>"]
     for path, on in rows.items():
         types = list(dict.fromkeys(leaf.member.type.spelling for leaf in on.values()))
         spans = [_span((on[t].member.offset_bits, on[t].member.size_bits)) if t in on
