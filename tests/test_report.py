@@ -76,6 +76,20 @@ def uapi(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
 
 
 @pytest.fixture(scope="module")
+def xen(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """Xen's dm_op.h from Debian's libxen-dev: a 20-arm union, typedef'd guest handles."""
+    header = "/usr/include/xen/hvm/dm_op.h"
+    if not os.path.isfile(header):
+        skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+    model = frontend.parse([header], [TARGETS[t] for t in ("i386", "x86_64", "arm",
+                                                             "aarch64")],
+                           frontend.ParseOptions(defines=("__XEN_TOOLS__",),
+                                                 force_includes=("stdint.h",)), jobs=1)
+    assert not model.failures, model.failures
+    return _render("xen", model, tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     try:
         from selenium import webdriver
@@ -160,9 +174,24 @@ def _open(driver: Any, rendered: Rendered, shots: Path) -> dict[str, Any]:
     driver.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     dom: dict[str, Any] = driver.execute_script("""
-      var out = {records: [], rows: [], escaped: 0};
+      var out = {records: [], rows: [], escaped: 0, untitled: 0, no_table: [],
+                 thinnest: {}};
       document.querySelectorAll('section.rec').forEach(function (s) {
         out.records.push(s.getAttribute('data-name'));
+        if (!s.querySelector('svg.bytemap + details.members, div.scroll + details.members')
+            || !s.querySelector('table.members tbody tr')) {
+          out.no_table.push(s.getAttribute('data-name'));
+        }
+        s.querySelectorAll('svg.bytemap rect').forEach(function (r) {
+          if (!r.querySelector('title') || !r.querySelector('title').textContent) {
+            out.untitled++;
+          }
+        });
+        var thin = 1e9;
+        s.querySelectorAll('svg.bytemap rect.m').forEach(function (r) {
+          thin = Math.min(thin, r.getBBox().height);
+        });
+        out.thinnest[s.getAttribute('data-name')] = thin;
         var svg = s.querySelector('svg.bytemap');
         var cell = parseFloat(svg.getAttribute('data-cell'));
         svg.querySelectorAll('g.row').forEach(function (g) {
@@ -178,6 +207,9 @@ def _open(driver: Any, rendered: Rendered, shots: Path) -> dict[str, Any]:
       return out;""")
     logs = [e for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "WARNING")]
     assert not logs, logs
+    # every record has a member table under its byte map; every segment has a tooltip
+    assert dom["no_table"] == [], dom["no_table"]
+    assert dom["untitled"] == 0
     return dom
 
 
@@ -285,3 +317,53 @@ def test_report_draws_layered_paths(run_cli: Any, tmp_path: Path) -> None:
                   "--layer", "user=i386", "--layer", "kernel=x86_64", "--path-record",
                   "xen_dm_op_buf", "-o", str(out))
     assert res.code == 2 and "add them to --target" in res.err
+
+
+def test_check_text_names_each_record_once(seed: Rendered) -> None:
+    """Findings of one record that arrive apart (by severity, by rule) print under one
+    heading, not one heading per run of them."""
+    from rich.console import Console
+
+    from abiscope.report.findings import render_text
+
+    records = list(seed.model.records)
+    findings = run_checks(seed.model, records, CheckConfig())
+    names = list(dict.fromkeys(f.record for f in findings))
+    assert len(names) >= 2 and len(findings) > len(names)
+    interleaved = [f for pair in zip(findings, reversed(findings), strict=True)
+                   for f in pair][:len(findings)]
+    console = Console(record=True, width=200, color_system=None)
+    render_text(interleaved, console, fix_preview=False)
+    lines = console.export_text().splitlines()
+    for name in names:
+        assert lines.count(name) == 1, (name, lines)
+
+
+def test_xen_report_reads_well(xen: Rendered, browser: Any, tmp_path: Path) -> None:
+    """Issue 28: struct xen_dm_op's 20-arm union is one labelled segment, not slivers, its
+    arms are in the member table; records come as the header defines them, the typedef'd
+    __guest_handle_* last; the legend's colours mean only what the legend says."""
+    dom = _open(browser, xen, tmp_path)
+    names = dom["records"]
+    handles = [n for n in names if n.startswith("__guest_handle")]
+    assert handles and names[-len(handles):] == handles
+    assert names[0].startswith("struct ")
+    assert dom["thinnest"]["struct xen_dm_op"] >= 20  # px: a readable bar, not a sliver
+    section = xen.html.split('id="struct-xen_dm_op"', 1)[1].split("</section>", 1)[0]
+    assert "u (union of 20)" in section and "<code>u.inject_msi</code>" in section
+    # records with findings first, each group in the header's order
+    model = xen.model
+    flagged = {f.record for f in run_checks(model, list(model.records), CheckConfig())}
+    structs = [n for n in names if n not in handles]
+    order = {r.name: r.order for r in model.records}
+    ranks = [(n not in flagged, order[n]) for n in structs]
+    assert ranks == sorted(ranks)
+    # the member palette uses none of the legend's colours (hole, tail padding, size differs)
+    from abiscope.report import html as report_html
+
+    palette = set(re.findall(r"\.m\d+\{fill:(#[0-9a-f]{6})\}", report_html.CSS))
+    assert len(palette) == report_html.PALETTE
+    legend = set(re.findall(r'(?:fill|stroke)="(#[0-9a-f]{6})"', report_html.DEFS)) | {
+        "#b3261e"}
+    assert not palette & legend
+    assert 'class="m' not in report_html.LEGEND.split("hatch-hole")[1]  # only members'

@@ -28,11 +28,16 @@ def summary_counts(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def render_text(findings: Sequence[Finding], console: Console, fix_preview: bool) -> None:
-    """One block per finding, grouped by record, most severe colour first; with
-    ``fix_preview`` each record's rewrite once, under its first finding that has one."""
+    """One block per finding, grouped by record (one heading each, in the order of each
+    record's first finding); with ``fix_preview`` each record's rewrite once, under its
+    first finding that has one."""
     current = None
     previewed: set[str] = set()
-    for f in findings:
+    # one heading per record: its findings together, records in order of their first one
+    first: dict[str, int] = {}
+    for i, f in enumerate(findings):
+        first.setdefault(f.record, i)
+    for f in sorted(findings, key=lambda f: first[f.record]):
         if f.record != current:
             if current is not None:
                 console.print()

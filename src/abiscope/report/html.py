@@ -36,6 +36,8 @@ ROW_H = 26
 MIN_LANE_H = 6  # px: the thinnest lane of a member in a union
 RULER_H = 14
 PALETTE = 12  # member colours, classes m0..m11
+UNION_ARMS = 4  # a nested union with more arms is drawn as one labelled segment
+OPEN_MEMBERS = 32  # member tables with more rows start folded
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,22 @@ class _Leaf:
     unit: tuple[int, int] | None  # bitfield storage unit (start, end) bits
 
 
-def _leaves(members: Sequence[Member], prefix: str = "") -> Iterator[_Leaf]:
-    """Members that hold bytes: anonymous and unnamed-record levels are looked into."""
+def _is_big_union(m: Member) -> bool:
+    """A member that is a union of more than UNION_ARMS arms (all at its own offset)."""
+    return len(m.members) > UNION_ARMS and all(a.offset_bits == m.offset_bits
+                                               for a in m.members)
+
+
+def _leaves(members: Sequence[Member], prefix: str = "",
+            fold: bool = False) -> Iterator[_Leaf]:
+    """Members that hold bytes: anonymous and unnamed-record levels are looked into; with
+    ``fold``, a nested big union (:func:`_is_big_union`) is one leaf, not its arms."""
     for m in members:
         path = f"{prefix}.{m.name}" if prefix and m.name else (m.name or prefix)
-        if m.members:
-            yield from _leaves(m.members, path)
+        if fold and _is_big_union(m):
+            yield _Leaf(path or "{anonymous}", m, None)
+        elif m.members:
+            yield from _leaves(m.members, path, fold)
         elif m.size_bits or m.type.kind == "array":
             unit = None
             if m.bitfield and m.type.size:
@@ -194,7 +206,7 @@ def _where(bits: int) -> str:
 
 def _row_height(lay: RecordLayout) -> int:
     """Taller rows for records whose members overlap in many lanes (big unions)."""
-    leaves = sorted(_leaves(lay.members), key=lambda x: x.member.offset_bits)
+    leaves = sorted(_leaves(lay.members, fold=True), key=lambda x: x.member.offset_bits)
     return max(ROW_H, (max(_lanes(leaves), default=0) + 1) * MIN_LANE_H)
 
 
@@ -205,13 +217,14 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
     row_h = _row_height(lay)
     parts = [f'<g class="row" data-target="{escape(target)}" data-size="{lay.size}" '
              f'transform="translate({LABEL_W},{y})">',
-             f'<rect class="frame" width="{_fmt(w)}" height="{row_h}"/>']
+             f'<rect class="frame" width="{_fmt(w)}" height="{row_h}">'
+             f"<title>{escape(target)}: {lay.size} bytes, align {lay.align}</title></rect>"]
     step = 1 if cell >= 4 else 8 if cell * 8 >= 4 else 64
     step = max(step, _pow2_at_least(lay.size / MAX_TICKS))  # huge records: bounded grid
     ticks = "".join(f"M{_fmt(b * cell)} 0v{row_h}" for b in range(step, lay.size, step))
     if ticks:
         parts.append(f'<path class="grid" d="{ticks}"/>')
-    leaves = sorted(_leaves(lay.members), key=lambda x: x.member.offset_bits)
+    leaves = sorted(_leaves(lay.members, fold=True), key=lambda x: x.member.offset_bits)
     lanes = _lanes(leaves)
     n_lanes = max(lanes, default=0) + 1
     lane_h = row_h / n_lanes
@@ -234,17 +247,29 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
         if leaf.unit is not None:
             us, ue = leaf.unit
             parts.append(f'<rect class="unit" x="{_fmt(us * px)}" y="{_fmt(y0)}" '
-                         f'width="{_fmt((ue - us) * px)}" height="{_fmt(lane_h)}"/>')
+                         f'width="{_fmt((ue - us) * px)}" height="{_fmt(lane_h)}">'
+                         f"<title>storage unit of {escape(leaf.path)}: {m.type.spelling}, "
+                         f"offset {_where(us)}, {_bytes_text(ue - us)}</title></rect>")
             cls += " bf"
         x, width = m.offset_bits * px, max(m.size_bits * px, 1.0)
         kind = f":{m.size_bits}" if m.bitfield else ""
+        arms = ""
+        if m.members and leaf.unit is None and _is_big_union(m):
+            cls += " un"
+            arms = (f"; a union of {len(m.members)}: "
+                    + ", ".join(a.name or "{anonymous}" for a in m.members)
+                    + " (each in the member table)")
         tip = (f"{leaf.path}{kind}: {m.type.spelling}, offset {_where(m.offset_bits)}, "
                f"{_bytes_text(m.size_bits)}"
-               + (" (size differs between targets)" if leaf.path in varying else ""))
+               + (" (size differs between targets)" if leaf.path in varying else "") + arms)
         parts.append(f'<rect class="{cls}" data-member="{escape(leaf.path)}" x="{_fmt(x)}" '
                      f'y="{_fmt(y0 + 1)}" width="{_fmt(width)}" height="{_fmt(lane_h - 2)}">'
                      f"<title>{escape(tip)}</title></rect>")
         label = leaf.path.rsplit(".", 1)[-1] + ("*" if leaf.path in varying else "")
+        if arms:
+            label += f" (union of {len(m.members)})"
+            if width < 7 * len(label) + 4:
+                label = label.split(" (")[0]
         if width >= 7 * len(label) + 4 and lane_h >= 11:
             parts.append(f'<text x="{_fmt(x + width / 2)}" y="{_fmt(y0 + lane_h / 2 + 4)}">'
                          f"{escape(label)}</text>")
@@ -275,7 +300,7 @@ def byte_map(record: Record, targets: Sequence[str]) -> str:
     paths: dict[str, int] = {}
     sizes: dict[str, set[int]] = {}
     for t in present:
-        for leaf in _leaves(record.layouts[t].members):
+        for leaf in _leaves(record.layouts[t].members, fold=True):
             paths.setdefault(leaf.path, len(paths))
             sizes.setdefault(leaf.path, set()).add(leaf.member.size_bits)
     varying = {p for p, s in sizes.items() if len(s) > 1}
@@ -335,9 +360,12 @@ svg.bytemap rect.unit{fill:none;stroke:#41495a;stroke-dasharray:2 2;stroke-width
 svg.bytemap rect.bf{opacity:.9}
 svg.bytemap rect.hole{fill:url(#hatch-hole)}
 svg.bytemap rect.tail{fill:url(#hatch-tail)}
-.m0{fill:#8ecae6}.m1{fill:#ffb703}.m2{fill:#a7c957}.m3{fill:#f4978e}.m4{fill:#cdb4db}
-.m5{fill:#90e0ef}.m6{fill:#f6bd60}.m7{fill:#84a59d}.m8{fill:#ffc8dd}.m9{fill:#bde0fe}
-.m10{fill:#d4a373}.m11{fill:#b5e48c}
+.m0{fill:#8ecae6}.m1{fill:#cdb4db}.m2{fill:#a7c957}.m3{fill:#bde0fe}.m4{fill:#b8e0d2}
+.m5{fill:#c8b6ff}.m6{fill:#90e0ef}.m7{fill:#84a59d}.m8{fill:#e9edc9}.m9{fill:#a2d2ff}
+.m10{fill:#cfd8dc}.m11{fill:#b5e48c}
+svg.bytemap rect.un{stroke-width:1.2}
+table.members td:first-child{white-space:nowrap}
+details.members summary{cursor:pointer;color:var(--muted);font-size:12px}
 .legend{display:flex;gap:14px;flex-wrap:wrap;font-size:12px;color:var(--muted);margin:4px 0}
 .legend svg{vertical-align:middle;margin-right:4px}
 .sev{display:inline-block;min-width:58px;font-weight:600}
@@ -388,8 +416,9 @@ SCRIPT = """
 
 LEGEND = (
     '<div class="legend">'
-    '<span><svg width="22" height="12"><rect width="22" height="12" class="m0" '
-    'stroke="#41495a" stroke-width=".6"/></svg>member (same colour on every target)</span>'
+    '<span><svg width="33" height="12"><rect width="11" height="12" class="m0"/>'
+    '<rect x="11" width="11" height="12" class="m1"/><rect x="22" width="11" height="12" '
+    'class="m2"/></svg>members (one colour each, the same on every target)</span>'
     '<span><svg width="22" height="12"><rect width="22" height="12" '
     'fill="url(#hatch-hole)"/></svg>hole</span>'
     '<span><svg width="22" height="12"><rect width="22" height="12" '
@@ -397,7 +426,7 @@ LEGEND = (
     '<span><svg width="22" height="12"><rect width="22" height="12" fill="none" '
     'stroke="#41495a" stroke-dasharray="2 2"/></svg>bitfield storage unit</span>'
     '<span><svg width="22" height="12"><rect x="1" y="1" width="20" height="10" '
-    'class="m1" stroke="#b3261e" stroke-width="2" stroke-dasharray="4 2"/></svg>'
+    'fill="#fbfbfd" stroke="#b3261e" stroke-width="2" stroke-dasharray="4 2"/></svg>'
     "size differs between targets (name marked *)</span></div>"
 )
 
@@ -476,6 +505,44 @@ def _layout_table(record: Record, targets: Sequence[str]) -> str:
            f'{"".join(body)}</tbody></table>'
 
 
+def _member_table(record: Record, targets: Sequence[str]) -> str:
+    """Every member (big unions' arms too), its type and its offset +size on each target;
+    cells that differ between targets highlighted. Folded when long."""
+    present = [t for t in targets if t in record.layouts]
+    rows: dict[str, dict[str, _Leaf]] = {}
+    for t in present:
+        for leaf in _leaves(record.layouts[t].members):
+            rows.setdefault(leaf.path, {})[t] = leaf
+    head = "".join(f"<th>{escape(t)}</th>" for t in present)
+    body = [] if rows else [f'<tr><td colspan="{len(present) + 2}">no named members '
+                            "(unnamed bit-fields or padding only)</td></tr>"]
+    for path, on in rows.items():
+        types = list(dict.fromkeys(leaf.member.type.spelling for leaf in on.values()))
+        spans = [_span((on[t].member.offset_bits, on[t].member.size_bits)) if t in on
+                 else "—" for t in present]
+        cls = ' class="num diff"' if len(set(spans)) > 1 else " class=num"
+        width = f":{next(iter(on.values())).member.bit_width}" \
+            if next(iter(on.values())).member.bitfield else ""
+        body.append(f"<tr><td><code>{escape(path)}{width}</code></td>"
+                    f"<td><code>{escape(' / '.join(types))}</code></td>"
+                    + "".join(f"<td{cls}>{v}</td>" for v in spans) + "</tr>")
+    table = (f'<table class="grid members"><thead><tr><th>member</th><th>type</th>{head}'
+             f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
+    opened = " open" if len(rows) <= OPEN_MEMBERS else ""
+    return (f'<details class="members"{opened}><summary>{len(rows)} member'
+            f'{"s" if len(rows) != 1 else ""} (offset +size in bytes)</summary>{table}'
+            "</details>")
+
+
+def record_order(records: Iterable[Record], findings: Sequence[Finding]) -> list[Record]:
+    """The order records are shown in: those with findings first, then the others, each
+    as the headers define them (``Record.order``); typedef-named records (Xen's
+    ``__guest_handle_*``) last."""
+    flagged = {f.record for f in findings}
+    return sorted(records, key=lambda r: (not r.name.startswith(("struct ", "union ")),
+                                          r.name not in flagged, r.order, r.name))
+
+
 def _record_section(record: Record, anchor: str, targets: Sequence[str],
                     findings: Sequence[Finding]) -> str:
     loc = record.location
@@ -487,7 +554,7 @@ def _record_section(record: Record, anchor: str, targets: Sequence[str],
              f'<h3>{escape(record.name)}<a class="self" href="#{anchor}">#</a></h3>',
              f'<div class="loc">{escape(loc.file)}:{loc.line}</div>',
              f'<div class="scroll">{byte_map(record, targets)}</div>',
-             _layout_table(record, targets)]
+             _member_table(record, targets), _layout_table(record, targets)]
     if missing:
         parts.append(f'<div class="vnote">not defined on: {escape(", ".join(missing))}</div>')
     if findings:
@@ -502,7 +569,7 @@ def render_html(model: Model, records: Sequence[Record], findings: Sequence[Find
                 title: str = "abiscope report") -> str:
     """The whole report as one HTML document (a str)."""
     targets = list(model.targets)
-    ordered = sorted(records, key=lambda r: r.name)
+    ordered = record_order(records, findings)
     anchors = anchor_ids(ordered)
     by_record: dict[str, list[Finding]] = {}
     for f in findings:
@@ -541,9 +608,10 @@ def render_html(model: Model, records: Sequence[Record], findings: Sequence[Find
     for s in extra:
         out += [f'<h2 id="{escape(s.id)}">{escape(s.title)}</h2>', s.html]
     out += ['<h2 id="records">Records</h2>', LEGEND,
-            f'<details class="index"><summary>index of {len(ordered)} records</summary><ul>',
+            f'<details class="index"><summary>index of {len(ordered)} records (A-Z)'
+            "</summary><ul>",
             *(f'<li data-name="{escape(r.name.lower())}"><a href="#{anchors[r.name]}">'
-              f"{escape(r.name)}</a></li>" for r in ordered),
+              f"{escape(r.name)}</a></li>" for r in sorted(ordered, key=lambda r: r.name)),
             "</ul></details>"]
     out += [_record_section(r, anchors[r.name], targets, by_record.get(r.name, []))
             for r in ordered]
