@@ -84,27 +84,16 @@ MUST_HAVE = {
     "corners": ("struct bf", "struct nested", "struct bf64", "struct algn", "struct deep"),
 }
 
-_HEAD = re.compile(r"^(struct|union) (\S+) \{$")
 _ATTR = re.compile(r" __attribute__\(\((?:__packed__|__aligned__\(\d+\))\)\)")
 _MEMBER = re.compile(r"^(\t*)(.*?)(\w*)((?:\[\d*\])*)(?::(\d+))?;\s*"
                      r"/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+) \*/$")
 
 
 def pahole_blocks(text: str) -> dict[str, list[str]]:
-    """``struct NAME {`` ... ``};`` blocks of pahole's output, by record name."""
-    out: dict[str, list[str]] = {}
-    name: str | None = None
-    lines: list[str] = []
-    for line in text.splitlines():
-        head = _HEAD.match(line)
-        if name is None and head:
-            name, lines = f"{head[1]} {head[2]}", [line]
-        elif name is not None:
-            lines.append(line)
-            if line.startswith("}"):
-                out[name] = lines
-                name = None
-    return out
+    """``struct NAME {`` ... ``};`` blocks of pahole's output, by record name (the corpus
+    script's split, without the typedef'd anonymous records)."""
+    return {name: lines for name, lines in pahole_corpus.blocks(text).items()
+            if name.startswith(("struct ", "union "))}
 
 
 def numbers(lines: Sequence[str]) -> list[tuple[object, ...]]:

@@ -95,7 +95,7 @@ def version_skew(targets: Sequence[Target], options: ParseOptions,
     ``files`` the run read (inputs and where its records come from) decide whether a tree
     was read at all (None: not known, every tree counts as read). The version most
     targets read (on a tie, the first target's) is the reference of the fix."""
-    files = None if files is None else list(files)
+    files = None if files is None else list(dict.fromkeys(files))  # (once each)
     roots = sorted({d for t in targets for d in system_include_dirs(t, options)})
     out: list[TreeSkew] = []
     for tree in ("linux", "glibc"):
