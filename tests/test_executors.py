@@ -133,7 +133,9 @@ import os, sys, time
 from abiscope.executors import local
 
 def slow(x):
-    print(os.getpid(), flush=True)
+    # one write(2) per line: print() makes two under PYTHONUNBUFFERED, and two workers'
+    # halves interleave in the pipe
+    os.write(1, f"{os.getpid()}\\n".encode())
     time.sleep(60)
     return x
 
