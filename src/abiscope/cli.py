@@ -38,6 +38,7 @@ from .cliutil import (
     write,
 )
 from .commands import LazySubParsers, register_all
+from .commands import _baseline as check_baseline
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, dumps_bytes, model_to_json
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--reference", metavar="TARGET",
                      help="target whose offsets fixes keep (default: x86_64 if selected, "
                           "else the first target)")
+    check_baseline.add_options(chk)
     add_parse_options(chk)
 
     rl = sub.add_parser("rules", help="list the rules, or print one rule's documentation",
@@ -243,11 +245,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"fail-on must be one of {', '.join(FAIL_ON)}, not {fail_on!r}")
     from .report.findings import render_github, render_json, render_sarif, render_text
 
+    baseline = check_baseline.load(args)
     model, hypothetical = load_with_futures(args, config, rules)
     records = select_records(model, args.record, args.all_files)
     findings = run_checks(model, records, check_config, hypothetical=hypothetical)
     if args.fix_preview:
         findings = _verified(findings, model, args, config)
+    if baseline is not None:
+        return check_baseline.report(args, baseline, findings, rules, model, fail_on)
     targets = list(model.targets)
     if args.format == "json":
         write(render_json(findings, targets, model.failures, model.skews), args.output)

@@ -52,9 +52,46 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable across commits: independent of line numbers and of the wording."""
-        key = "\x1f".join((self.rule, self.record, self.member, self.cause))
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        """``abiscopeFinding/v1``: rule, record, member path and cause, hashed. Independent
+        of line numbers and wording, except where the cause names an anonymous type (clang
+        spells it with its file, line and column): :attr:`stable_fingerprint` is not."""
+        return _hash(self.rule, self.record, self.member, self.cause)
+
+    @property
+    def stable_fingerprint(self) -> str:
+        """``abiscopeFinding/v2``: as v1, with every anonymous type in the cause written
+        ``(anonymous KIND)``, without its file, line or column (the record and the member
+        path already say which one it is). Equal to v1 wherever the cause names no
+        anonymous type. The promise: docs/baseline.md."""
+        return _hash(self.rule, self.record, self.member, stable_cause(self.cause))
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """Every fingerprint version, by its SARIF ``partialFingerprints`` key."""
+        return {FINGERPRINT_V1: self.fingerprint, FINGERPRINT_V2: self.stable_fingerprint}
+
+
+FINGERPRINT_V1 = "abiscopeFinding/v1"
+FINGERPRINT_V2 = "abiscopeFinding/v2"
+
+# clang's spellings of an anonymous type: ``struct (unnamed at f.h:3:5)``, ``struct
+# (anonymous at f.h:3:5)``, ``(unnamed union at f.h:3:5)``, ``s::(anonymous at ...)``, and
+# the walker's own ``enum (anonymous at f.h:3)``
+_ANONYMOUS = re.compile(r"(?:\b(struct|union|enum) )?(?:[A-Za-z_]\w*::)?"
+                        r"\((?:unnamed|anonymous)(?: (struct|union|enum))? at [^()]*\)")
+
+
+def stable_cause(cause: str) -> str:
+    """``cause`` with each anonymous type written ``(anonymous KIND)``: no path, line or
+    column, so it survives an edit above it, another checkout directory, another tree."""
+    if "(unnamed" not in cause and "(anonymous" not in cause:
+        return cause
+    return _ANONYMOUS.sub(lambda m: f"(anonymous {m.group(2) or m.group(1) or 'type'})",
+                          cause)
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

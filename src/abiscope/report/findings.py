@@ -77,6 +77,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "member": f.member, "targets": list(f.targets), "message": f.message,
         "cause": f.cause, "fix": f.fix, "file": f.location.file, "line": f.location.line,
         "col": f.location.col, "fingerprint": f.fingerprint,
+        "fingerprints": f.fingerprints,
         "evidence": [{"target": e.target, "offset_bits": e.offset_bits,
                       "size_bits": e.size_bits, "detail": e.detail} for e in f.evidence],
     }
@@ -124,7 +125,7 @@ def render_sarif(findings: Sequence[Finding], rules: Sequence[type[Rule]],
                 "artifactLocation": {"uri": f.location.file},
                 "region": {"startLine": max(f.location.line, 1),
                            "startColumn": max(f.location.col, 1)}}}],
-            "partialFingerprints": {"abiscopeFinding/v1": f.fingerprint},
+            "partialFingerprints": f.fingerprints,
             "properties": {"record": f.record, "member": f.member,
                            "targets": list(f.targets), "cause": f.cause},
         })
