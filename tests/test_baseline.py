@@ -211,3 +211,85 @@ def test_bad_baseline_is_an_input_error(run_cli: Run, tmp_path: Path, content: s
     assert words in r.err and str(bad) in r.err and "Traceback" not in r.err
     missing = run_cli("check", str(header), "--baseline", str(tmp_path / "none.sarif"))
     assert missing.code == 2 and "none.sarif" in missing.err
+
+
+UAPI = Path("/usr/include/linux")
+COMMENT = "/*\n * A comment block inserted above the structs: every line below moves.\n */\n"
+PROBE = ("struct ethtool_abiscope_probe {\n\t__u16\tcmd;\n\t__u32\tflags;\n\t__u8\ttag;\n};\n\n")
+
+
+def _uapi_copy(root: Path) -> list[str]:
+    import shutil
+
+    shutil.copytree(UAPI, root / "linux", symlinks=True)
+    return sorted(str(p) for p in (root / "linux").glob("*.h"))
+
+
+def _keys(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(r["ruleId"], r["properties"]["record"], r["properties"]["member"])
+            for r in results(doc)]
+
+
+@pytest.mark.slow
+def test_uapi_tree_baseline_yields_exactly_the_new_findings(run_cli: Run,
+                                                            tmp_path: Path) -> None:
+    """Linux UAPI's linux/*.h on i386 + x86_64: a baseline from the headers as they are
+    (copied), then the same tree in another directory with a comment block above the
+    structs of bpf.h (anonymous unions) and ethtool.h and the headers in reverse order:
+    every finding unchanged; then ethtool.h patched (a new struct with a hole, a plain
+    __u64 after a __u32): exactly the patched records' new findings are new."""
+    if not (UAPI / "ethtool.h").is_file() or not (UAPI / "bpf.h").is_file():
+        skip_or_fail("Linux UAPI headers missing (/usr/include/linux: Debian's linux-libc-dev)")
+    base_headers = _uapi_copy(tmp_path / "base")
+    head_headers = _uapi_copy(tmp_path / "head")
+    args = ("--target", "i386,x86_64", "--format", "sarif", "--fail-on", "never",
+            "--no-cache")
+
+    def check(headers: list[str], root: Path, *extra: str) -> dict[str, Any]:
+        r = run_cli("check", *headers, "-I", str(root), *args, *extra)
+        assert r.code == 0, r.err[-2000:]
+        doc: dict[str, Any] = json.loads(r.out)
+        notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        assert not [n for n in notes if "bpf.h" in n["message"]["text"]
+                    or "ethtool.h" in n["message"]["text"]]
+        return doc
+
+    base = check(base_headers, tmp_path / "base")
+    baseline = write_baseline(tmp_path, base)
+    assert len(results(base)) > 1000
+
+    head = tmp_path / "head" / "linux"
+    for name, anchor in (("bpf.h", "\nstruct bpf_"), ("ethtool.h", "\nstruct ethtool_")):
+        text = (head / name).read_text()
+        at = text.index(anchor) + 1
+        (head / name).write_text(text[:at] + COMMENT + text[at:])
+    moved = check(head_headers[::-1], tmp_path / "head", "--baseline", baseline)
+    assert states(moved) == {"unchanged": len(results(base))}
+    assert sorted(_keys(moved)) == sorted(_keys(base))
+    v1_then = {r["partialFingerprints"][FINGERPRINT_V1] for r in results(base)}
+    v1_moved = sum(r["partialFingerprints"][FINGERPRINT_V1] not in v1_then
+                   for r in results(moved))
+    assert v1_moved  # v1 fails here: bpf.h's anonymous unions moved
+
+    text = (head / "ethtool.h").read_text()
+    old_modinfo = "\t__u32   reserved[8];\n};"
+    assert text.count(old_modinfo) == 1
+    text = text.replace(old_modinfo, "\t__u32   reserved[8];\n\t__u64\tfeatures;\n};")
+    text = text.replace("struct ethtool_value {", PROBE + "struct ethtool_value {", 1)
+    (head / "ethtool.h").write_text(text)
+    patched = check(head_headers[::-1], tmp_path / "head", "--baseline", baseline)
+    validate(patched)
+    before = set(_keys(base))
+    touched = {"struct ethtool_abiscope_probe", "struct ethtool_modinfo"}
+    expected_new = {k for k in _keys(patched) if k[1] in touched and k not in before}
+    assert {("ABI001", "struct ethtool_abiscope_probe", "cmd"),
+            ("ABI001", "struct ethtool_modinfo", "reserved"),
+            ("ABI005", "struct ethtool_modinfo", "features")} <= expected_new
+    got = {k: r["baselineState"] for k, r in zip(_keys(patched), results(patched),
+                                                   strict=True)}
+    assert {k for k, s in got.items() if s == "new"} == expected_new
+    assert "absent" not in states(patched)
+    assert states(patched)["unchanged"] == len(results(base))
+    print(f"UAPI baseline: {len(results(base))} findings ({v1_moved} v1 fingerprints moved "
+          f"with the lines); patched: "
+          f"{states(patched)} ({sorted(expected_new)})")
