@@ -111,13 +111,24 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         put("xlat.lst", "? dm_op_buf xen/dm_op.h\n! nothing here.h\n"),
         put("badlist.lst", "\x00\x01 garbage\n"),
     ]
+    base = str(tmp / "base.sarif")
+    res = run_cli_captured("check", str(dm_op), "-t", "i386,x86_64", "-f", "sarif", "-o", base,
+                           "--fail-on", "never", "-j", "1")
+    assert res.code == 0, res.err
+    base_text = Path(base).read_text()
+    baselines = [  # check --baseline: a real one, then broken and foreign ones
+        base,
+        put("corrupt.sarif", base_text[: len(base_text) // 2]),
+        put("foreign.sarif", base_text.replace('"name": "abiscope"', '"name": "other"')),
+        put("nofp.sarif", base_text.replace("abiscopeFinding", "somethingElse")),
+    ]
     (tmp / "out").mkdir()
     # Unwritable outputs too (a directory, a missing directory): exit 2, not a traceback.
     outputs = [str(tmp / "out" / "o.txt"), str(tmp / "o2.json"), "-", str(tmp / "out"),
                str(tmp / "nodir" / "o.txt")]
     dirs = [str(SEED_DIR), str(tmp), str(tmp / "nodir"), str(ROOT / "tests" / "codegen_data")]
     return {"headers": headers, "configs": configs, "snapshots": snapshots, "data": data,
-            "outputs": outputs, "dirs": dirs}
+            "outputs": outputs, "dirs": dirs, "baselines": baselines}
 
 
 GOOD_TARGETS = ["i386", "x86_64", "x32", "arm", "aarch64", "ppc", "m68k", "lp128", "win64",
@@ -149,6 +160,8 @@ def pools(files: dict[str, list[str]]) -> dict[str, tuple[list[str], list[str]]]
                   files["data"] + headers[-2:]),
         "verify_list": (files["data"][-2:-1], files["data"][-1:] + headers[-2:]),
         "output": (files["outputs"][:2], files["outputs"]),
+        "baseline": (files["baselines"][:1],
+                     files["baselines"][1:] + files["snapshots"][1:] + headers[-2:]),
         "I": (files["dirs"][:1] + files["dirs"][-1:], files["dirs"][1:3]),
         "sysroot": (["x86_64=" + files["dirs"][0]], ["i386=/nonexistent", "bad", "=",
                                                       "vax=/tmp"]),
