@@ -211,6 +211,8 @@ def test_bad_baseline_is_an_input_error(run_cli: Run, tmp_path: Path, content: s
     assert words in r.err and str(bad) in r.err and "Traceback" not in r.err
     missing = run_cli("check", str(header), "--baseline", str(tmp_path / "none.sarif"))
     assert missing.code == 2 and "none.sarif" in missing.err
+    alone = run_cli("check", str(header), "--show-unchanged")
+    assert alone.code == 2 and "--baseline" in alone.err
 
 
 UAPI = Path("/usr/include/linux")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..baseline import NEW, Baseline, compare, read_baseline
 from ..checks import Finding, Rule, fails
 from ..cliutil import EXIT_FAIL, EXIT_OK, write
-from ..errors import ParseFailure
+from ..errors import ParseFailure, UsageError
 from ..model import Model
 
 
@@ -30,6 +30,9 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 def load(args: argparse.Namespace) -> Baseline | None:
     """The baseline named by ``--baseline`` (read before any parsing: a bad file fails
     fast, exit 2), or None."""
+    if args.show_unchanged and not args.baseline:
+        raise UsageError("--show-unchanged lists the findings a --baseline already has: "
+                         "give --baseline OLD.sarif")
     return read_baseline(args.baseline) if args.baseline else None
 
 
