@@ -9,7 +9,8 @@
 #                                 the new findings; exit 1 when one is at/above fail-on
 #
 # Inputs come from the environment (action.yml maps the action's inputs onto them):
-#   ABISCOPE_HEADERS       headers, directories, globs or @lists, space-separated (globs are
+#   ABISCOPE_HEADERS       headers, directories, globs or @lists, separated by spaces or
+#                          newlines (globs are
 #                          passed to abiscope unexpanded; empty: `headers` of abiscope.toml)
 #   ABISCOPE_ARGS          further `abiscope check` options (-I, -D, --target, ...)
 #   ABISCOPE_FAIL_ON       error | warning | note | never (default warning)
@@ -19,7 +20,7 @@
 #   ABISCOPE_PYTHON        the interpreter (default python)
 #   ABISCOPE_PIP_ARGS      extra `pip install` arguments (install phase)
 #   GITHUB_ACTION_PATH     the action's checkout (install phase)
-#   RUNNER_TEMP            scratch directory (default: a new temporary directory)
+#   RUNNER_TEMP            scratch directory (default: $TMPDIR, else /tmp)
 set -euo pipefail
 set -f  # headers may be globs: abiscope expands them (in the tree it is run in)
 
@@ -28,8 +29,9 @@ python=${ABISCOPE_PYTHON:-python}
 temp=${RUNNER_TEMP:-${TMPDIR:-/tmp}}
 baseline="$temp/abiscope-baseline.sarif"
 sarif=${ABISCOPE_SARIF:-abiscope.sarif}
-read -r -a headers <<< "${ABISCOPE_HEADERS:-}"
-read -r -a args <<< "${ABISCOPE_ARGS:-}"
+# words separated by spaces or newlines (a YAML block of one header a line works too)
+read -r -d '' -a headers <<< "${ABISCOPE_HEADERS:-}" || true
+read -r -d '' -a args <<< "${ABISCOPE_ARGS:-}" || true
 abiscope() { "$python" -m abiscope "$@"; }
 
 empty_baseline() {  # no finding at all: what a base without these headers has
@@ -42,7 +44,7 @@ with_baseline() {  # --baseline FILE when the baseline phase wrote one
 
 case $phase in
 install)
-    read -r -a pip_args <<< "${ABISCOPE_PIP_ARGS:-}"
+    read -r -d '' -a pip_args <<< "${ABISCOPE_PIP_ARGS:-}" || true
     "$python" -m pip install ${pip_args[@]+"${pip_args[@]}"} "${GITHUB_ACTION_PATH:?}"
     ;;
 baseline)

@@ -131,7 +131,7 @@ def repo(tmp_path: Path) -> Path:
 
 def test_action_steps_fail_only_on_new_findings(repo: Path, tmp_path: Path) -> None:
     got = run_action(repo, tmp_path, {
-        "headers": "include/abi.h include/fresh.h",
+        "headers": "include/abi.h\ninclude/fresh.h\n",  # (a YAML block: one a line)
         "args": "--target i386,x86_64"})
     codes, logs = got["codes"], got["stdout"]
     assert codes["install abiscope"] == 0
@@ -175,3 +175,15 @@ def test_action_without_new_findings_passes(repo: Path, tmp_path: Path) -> None:
                                         "args": "--target i386,x86_64", "baseline-ref": ""})
     assert alone["codes"][annotate] == 1
     assert "every finding counts" in alone["stdout"]["abiscope baseline (the target branch)"]
+
+
+def test_action_on_a_header_the_pull_request_adds(repo: Path, tmp_path: Path) -> None:
+    """No header exists on the base: an empty baseline, every finding new."""
+    got = run_action(repo, tmp_path, {"headers": "include/fresh.h",
+                                      "args": "--target i386,x86_64"})
+    baseline_step = "abiscope baseline (the target branch)"
+    assert got["codes"][baseline_step] == 0
+    assert "none of the headers exists on main" in got["stdout"][baseline_step]
+    doc = json.loads((repo / "abiscope.sarif").read_text())
+    assert {r["baselineState"] for r in doc["runs"][0]["results"]} == {"new"}
+    assert got["codes"]["abiscope check (annotations of new findings, the job's status)"] == 1
