@@ -363,12 +363,12 @@ def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[
     """Every directory the model's targets searched for headers (``-I`` and each target's
     system dirs): what human output names a header's path relative to."""
     from .frontend.options import search_dirs
-    from .targets import TARGETS
+    from .variants import lookup
 
     options = parse_options(args, config)
     dirs: list[str] = []
     for name in model.targets:
-        target = TARGETS.get(name)
+        target = lookup(name)  # (a variant target: its base's dirs)
         if target is not None:
             dirs += [d for d in search_dirs(target, options) if d not in dirs]
     return dirs
