@@ -1,0 +1,171 @@
+"""Build variants checked against GCC: a variant target laid out by abiscope is what the
+target's gcc lays out with the same defines and flags (``Variant.gcc_args``).
+
+- glibc's public headers (those of ``tests/test_differential_libc.py`` and the time-keeping
+  ones: ``utmp.h``, ``sys/timex.h``, ``aio.h``, ``fts.h``, …) on every 32-bit glibc target
+  with a gcc here: ``T`` and ``T+time64`` each equal gcc's DWARF without and with
+  ``-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64``; ``compat --native T+time64 --compat T`` says
+  ``translate`` exactly for the records gcc lays out differently in the two configurations
+  (size, or a member of non-zero size at another offset or of another width) and the records
+  that contain or point to one, ``identical`` for every other; on x86_64 and x32 none differs.
+- generated records (the fuzzer of ``tests/test_differential_generated.py``) under
+  ``short-enums`` (x86_64, arm, and m68k, which the engine lays out) and ``align-double``
+  (i386): a bounded slice here, more in the slow run and ``bench/fuzz_layout.py``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from abiscope import compat, frontend
+from abiscope.model import Model
+from abiscope.sameness import compare_layouts
+from abiscope.variants import known, lookup
+from cgen.cstructs import CProgram, c_programs
+from conftest import skip_or_fail
+from differential import Tally, compare_model, gcc_layouts, probes_for
+from oracle.gcc_dwarf import GCC_FOR_TARGET, OracleRecord, find_gcc, flatten
+from test_differential_generated import BATCH, NO_SHRINK
+from test_differential_libc import LIBC_HEADERS, NO_DWARF_MEMBERS, _libc_tree
+
+TIME_HEADERS = ("utmp.h", "utmpx.h", "sys/timex.h", "aio.h", "sys/select.h", "mqueue.h",
+                "sys/timeb.h", "fts.h", "ftw.h", "sys/mman.h", "sys/types.h", "unistd.h",
+                "sys/file.h", "sys/vfs.h", "semaphore.h", "sys/timerfd.h", "sys/signalfd.h")
+HEADERS = tuple(dict.fromkeys((*LIBC_HEADERS, *TIME_HEADERS)))
+SOURCE = "#define _GNU_SOURCE 1\n" + "".join(f"#include <{h}>\n" for h in HEADERS)
+
+TIME32 = ("i386", "arm", "ppc", "mips", "m68k")  # glibc targets with a 32-bit time_t
+TIME64 = ("x86_64", "x32")  # (and every other 64-bit one: _TIME_BITS changes nothing)
+
+# The records the time64 switch changes on every 32-bit target above (checked, not assumed:
+# each is one gcc lays out differently; the test compares the whole sets)
+CHANGED = {
+    "struct _ftsent", "struct aiocb", "struct dirent", "struct flock", "struct itimerspec",
+    "struct itimerval", "struct msqid_ds", "struct ntptimeval", "struct rlimit",
+    "struct rusage", "struct semid_ds", "struct shmid_ds", "struct stat", "struct stat64",
+    "struct statfs", "struct timeb", "struct timespec", "struct timeval", "struct timex",
+    "struct utmp", "struct utmpx"}
+
+
+def _bytes(rec: OracleRecord) -> tuple[int, list[tuple[str, int, int, bool]]]:
+    """What compat compares of a gcc layout: the size and the members that hold bytes (a
+    member of size 0, ``aio.h``'s ``__pad`` on LP64, moves nothing)."""
+    return rec.size, [m for m in flatten(rec.members) if m[2]]
+
+
+def _closure(model: Model, native: str, compat_target: str, changed: set[str]) -> set[str]:
+    """``changed`` and every record that contains or points to one (at any depth)."""
+    edges = {r.name: {e.record for e in compare_layouts(
+        model, (r, native), (r, compat_target)).edges}
+        for r in model.records if native in r.layouts or compat_target in r.layouts}
+    out = set(changed)
+    grown = True
+    while grown:
+        grown = False
+        for name, inner in edges.items():
+            if name not in out and not inner.isdisjoint(out):
+                out.add(name)
+                grown = True
+    return out
+
+
+@pytest.mark.parametrize("target", TIME32 + TIME64)
+def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
+    tree = _libc_tree(target)
+    variant = f"{target}+time64"
+    header = tmp_path / "libc_time.h"
+    header.write_text(SOURCE)
+    base_t, var_t = lookup(target), lookup(variant)
+    assert base_t is not None and var_t is not None
+    model = frontend.parse([str(header)], [base_t, var_t],
+                           frontend.ParseOptions(all_files=True), jobs=1)
+    assert not model.failures, model.failures[0].summary()
+    gcc = {}
+    for name, extra in ((target, ()), (variant, tuple(known()["time64"].gcc_args()))):
+        res = gcc_layouts({"libc": SOURCE}, target, {"libc": probes_for(model, name)},
+                          include_dirs=tree, extra_flags=("-fhosted", *extra))["libc"]
+        assert res.ok, res.stderr
+        gcc[name] = res.records
+    tally = Tally()
+    for name in (target, variant):  # each configuration as gcc lays it out
+        names = [r.name for r in model.records if r.name not in NO_DWARF_MEMBERS]
+        tally.add(compare_model(model, name, gcc[name], "libc_time.h", names))
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+    assert tally.records > 300
+    changed = {r.name for r in model.records
+               if r.name in gcc[target] and r.name in gcc[variant]
+               and _bytes(gcc[target][r.name]) != _bytes(gcc[variant][r.name])}
+    report = compat.compare(model, variant, target)
+    direct = {v.name for v in report.records if v.reasons}
+    assert direct == changed
+    assert set(report.translate()) == _closure(model, variant, target, changed)
+    assert changed == (CHANGED if target in TIME32 else set())
+    if target in TIME32:  # (FTS, aiocb64, …: through a pointer or a member)
+        assert len(report.translate()) > len(changed)
+
+
+# --------------------------------------------------------------------------- generated
+
+SHORT_ENUMS = ("x86_64+short-enums", "arm+short-enums", "m68k+short-enums")
+ALIGN_DOUBLE = ("i386+align-double",)
+
+
+def check_variant_batch(programs: Sequence[CProgram], variant_targets: Sequence[str]) -> Tally:
+    """Each program on each variant target: abiscope against the base target's gcc given
+    the variant's flags."""
+    tally = Tally()
+    with tempfile.TemporaryDirectory(prefix="abiscope-variant-") as tmp:
+        paths = []
+        for i, prog in enumerate(programs):
+            path = Path(tmp) / f"gen{i}.h"
+            path.write_text(prog.source)
+            paths.append(str(path))
+        for name in variant_targets:
+            target = lookup(name)
+            assert target is not None
+            base, *variants = name.split("+")
+            flags = [a for v in variants for a in known()[v].gcc_args()]
+            gcc = gcc_layouts({str(i): p.source for i, p in enumerate(programs)}, base,
+                              {str(i): list(p.probes) for i, p in enumerate(programs)},
+                              extra_flags=flags)
+            for i, (prog, path) in enumerate(zip(programs, paths, strict=True)):
+                assert gcc[str(i)].ok, f"generator produced invalid C:\n{gcc[str(i)].stderr}"
+                model = frontend.parse([path], [target],
+                                       frontend.ParseOptions(system_dirs=False), jobs=1)
+                assert not model.failures, model.failures[0].summary()
+                part = compare_model(model, name, gcc[str(i)].records, f"gen{i}",
+                                     prog.records)
+                if part.mismatches:
+                    part.mismatches.append(f"program:\n{prog.source}")
+                tally.add(part)
+    return tally
+
+
+def _assert_matches(programs: list[CProgram], targets: Sequence[str]) -> None:
+    for name in targets:
+        base = name.split("+", 1)[0]
+        if find_gcc(base) is None:
+            skip_or_fail(f"{GCC_FOR_TARGET[base]} not installed (make deps)")
+    tally = check_variant_batch(programs, targets)
+    assert not tally.mismatches, "\n".join(tally.mismatches)
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck),
+          phases=NO_SHRINK)
+@given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
+def test_generated_variants_match_gcc_quick(programs: list[CProgram]) -> None:
+    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE)
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
+          phases=NO_SHRINK)
+@given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
+def test_generated_variants_match_gcc(programs: list[CProgram]) -> None:
+    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE)
