@@ -56,10 +56,9 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from abiscope import frontend  # noqa: E402
-from abiscope.errors import AbiscopeError  # noqa: E402
+from abiscope.errors import AbiscopeError, UsageError  # noqa: E402
 from abiscope.layout_engine import LayoutEngine  # noqa: E402
 from abiscope.model import RecordLayout  # noqa: E402
-from abiscope.errors import UsageError  # noqa: E402
 from abiscope.variants import known, lookup, model_for  # noqa: E402
 from cgen.cstructs import CProgram, c_programs  # noqa: E402
 from oracle.gcc_dwarf import GCC_FOR_TARGET, OracleRecord, compile_layouts, find_gcc, flatten  # noqa: E402
