@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
 from oracle.gcc_dwarf import GCC_FOR_TARGET, OracleRecord, find_gcc, flatten
 from test_differential_generated import BATCH, NO_SHRINK
-from test_differential_libc import LIBC_HEADERS, NO_DWARF_MEMBERS, _libc_tree
+from test_differential_libc import LIBC_HEADERS, NO_DWARF_MEMBERS, _libc_tree, glibc_headers
 
 TIME_HEADERS = ("utmp.h", "utmpx.h", "sys/timex.h", "aio.h", "sys/select.h", "mqueue.h",
                 "sys/timeb.h", "fts.h", "ftw.h", "sys/mman.h", "sys/types.h", "unistd.h",
@@ -75,12 +76,23 @@ def _closure(model: Model, native: str, compat_target: str, changed: set[str]) -
     return out
 
 
-@pytest.mark.parametrize("target", TIME32 + TIME64)
-def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
-    tree = _libc_tree(target)
+@dataclass
+class Time64Run:
+    """One target's time64 comparison: records compared with gcc (both configurations),
+    the records gcc lays out differently, and compat's verdicts."""
+
+    tally: Tally
+    changed: set[str]
+    translate: set[str]
+    records: int
+
+
+def time64_run(target: str, source: str, tree: list[str], workdir: Path) -> Time64Run:
+    """``source`` on ``target`` and ``target+time64``: abiscope (one parse) against gcc
+    without and with the variant's defines, then ``compat`` against gcc's changes."""
     variant = f"{target}+time64"
-    header = tmp_path / "libc_time.h"
-    header.write_text(SOURCE)
+    header = workdir / "libc_time.h"
+    header.write_text(source)
     base_t, var_t = lookup(target), lookup(variant)
     assert base_t is not None and var_t is not None
     model = frontend.parse([str(header)], [base_t, var_t],
@@ -88,7 +100,7 @@ def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
     assert not model.failures, model.failures[0].summary()
     gcc = {}
     for name, extra in ((target, ()), (variant, tuple(known()["time64"].gcc_args()))):
-        res = gcc_layouts({"libc": SOURCE}, target, {"libc": probes_for(model, name)},
+        res = gcc_layouts({"libc": source}, target, {"libc": probes_for(model, name)},
                           include_dirs=tree, extra_flags=("-fhosted", *extra))["libc"]
         assert res.ok, res.stderr
         gcc[name] = res.records
@@ -96,18 +108,46 @@ def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
     for name in (target, variant):  # each configuration as gcc lays it out
         names = [r.name for r in model.records if r.name not in NO_DWARF_MEMBERS]
         tally.add(compare_model(model, name, gcc[name], "libc_time.h", names))
-    assert not tally.mismatches, "\n".join(tally.mismatches)
-    assert tally.records > 300
     changed = {r.name for r in model.records
                if r.name in gcc[target] and r.name in gcc[variant]
                and _bytes(gcc[target][r.name]) != _bytes(gcc[variant][r.name])}
     report = compat.compare(model, variant, target)
     direct = {v.name for v in report.records if v.reasons}
-    assert direct == changed
-    assert set(report.translate()) == _closure(model, variant, target, changed)
-    assert changed == (CHANGED if target in TIME32 else set())
+    assert direct == changed, (sorted(direct - changed), sorted(changed - direct))
+    translate = set(report.translate())
+    assert translate == _closure(model, variant, target, changed)
+    return Time64Run(tally, changed, translate, len(report.records))
+
+
+@pytest.mark.parametrize("target", TIME32 + TIME64)
+def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
+    run = time64_run(target, SOURCE, _libc_tree(target), tmp_path)
+    assert not run.tally.mismatches, "\n".join(run.tally.mismatches)
+    assert run.tally.records > 300
+    assert run.changed == (CHANGED if target in TIME32 else set())
     if target in TIME32:  # (FTS, aiocb64, …: through a pointer or a member)
-        assert len(report.translate()) > len(changed)
+        assert len(run.translate) > len(run.changed)
+    else:
+        assert not run.translate
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TIME32 + TIME64)
+def test_time64_every_glibc_header(target: str, tmp_path: Path) -> None:
+    """Every public glibc header gcc compiles alone in both configurations, in one
+    translation unit: the same as the quick test, on 240-odd headers."""
+    tree = _libc_tree(target)
+    defines = ("_GNU_SOURCE",)
+    names = sorted(set(glibc_headers(target, tree, defines)) & set(glibc_headers(
+        target, tree, (*defines, *(a[2:] for a in known()["time64"].gcc_args())))))
+    assert len(names) > 200
+    source = "#define _GNU_SOURCE 1\n" + "".join(f"#include <{h}>\n" for h in names)
+    run = time64_run(target, source, tree, tmp_path)
+    print(f"time64 {target}: {len(names)} headers, {run.records} records, "
+          f"{run.tally.records} layouts compared with gcc, {len(run.tally.mismatches)} "
+          f"differ; gcc changes {len(run.changed)}, compat translates {len(run.translate)}")
+    assert not run.tally.mismatches, "\n".join(run.tally.mismatches)
+    assert run.changed >= CHANGED if target in TIME32 else not run.translate
 
 
 # --------------------------------------------------------------------------- generated
