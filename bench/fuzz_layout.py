@@ -59,6 +59,7 @@ from abiscope import frontend  # noqa: E402
 from abiscope.errors import AbiscopeError, UsageError  # noqa: E402
 from abiscope.layout_engine import LayoutEngine  # noqa: E402
 from abiscope.model import RecordLayout  # noqa: E402
+from abiscope.targets import TARGETS  # noqa: E402,F401  (the tests read fl.TARGETS)
 from abiscope.variants import known, lookup, model_for  # noqa: E402
 from cgen.cstructs import CProgram, c_programs  # noqa: E402
 from oracle.gcc_dwarf import GCC_FOR_TARGET, OracleRecord, compile_layouts, find_gcc, flatten  # noqa: E402
