@@ -276,3 +276,35 @@ def test_snapshot_diff_per_variant(run_cli: Callable[..., CliResult], time_heade
              and c["kind"] == "record-size-changed"]
     assert [[(v["targets"], v["old"], v["new"]) for v in c["values"]] for c in grown] == [[
         (["arm"], "8 bytes", "12 bytes"), (["arm+time64"], "16 bytes", "24 bytes")]]
+
+
+def test_ioctl_numbers_that_time64_changes(run_cli: Callable[..., CliResult],
+                                           tmp_path: Path) -> None:
+    if not os.path.isfile("/usr/arm-linux-gnueabihf/include/time.h"):
+        skip_or_fail("no arm libc headers (libc6-dev-armhf-cross; make deps)")
+    header = tmp_path / "io.h"
+    header.write_text("#include <time.h>\n#include <sys/ioctl.h>\n"
+                      "struct req { struct timespec ts; int flags; };\n"
+                      "#define MY_GET _IOR('x', 1, struct req)\n"
+                      "#define MY_SET _IOW('x', 2, int)\n")
+    res = run_cli("ioctls", str(header), "--native", "arm+time64", "--compat", "armhf",
+                  "-f", "json", "--no-cache")
+    assert res.code in (0, 1), res.err
+    classes = {r["macro"]: r["class"] for r in json.loads(res.out)["ioctls"]}
+    assert classes == {"MY_GET": "number_differs", "MY_SET": "same"}
+
+
+def test_a_warm_cache_serves_a_variant_its_own_layouts(run_cli: Callable[..., CliResult],
+                                                       time_header: str,
+                                                       tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+
+    def size(target: str) -> int:
+        res = run_cli("layout", time_header, "--target", target, "-r", "struct stamp",
+                      "-f", "json", "--cache-dir", cache)
+        assert res.code == 0, res.err
+        (rec,) = json.loads(res.out)["records"]
+        return int(rec["layouts"][target]["size"])
+
+    assert [size(t) for t in ("arm", "arm+time64", "arm", "arm+time64", "arm+lfs")] == \
+        [8, 16, 8, 16, 8]
