@@ -7,9 +7,8 @@ Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include 
 ``error``/``warning``/``note``) and ``[variants.NAME]`` (build variants a target may carry,
 registered with :func:`abiscope.variants.configure` as the file is read); the tables
 ``[compat]`` and ``[paths]`` are kept as they are (``Config.sections``, keys kebab-case) for
-those commands to read. Relative paths count
-from the file's directory. Command-line options override the file. Reads files only; knows
-nothing of clang or rules.
+those commands to read. Relative paths count from the file's directory. Command-line options
+override the file. Reads files only; knows nothing of clang or rules.
 """
 
 from __future__ import annotations
