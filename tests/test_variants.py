@@ -110,7 +110,9 @@ def test_predicates_of_variant_targets() -> None:
     cond = predicate("arm+time64")
     assert cond is not None and cond.startswith(predicate("arm") or "?")
     assert "defined(_TIME_BITS) && _TIME_BITS == 64" in cond
-    assert predicate("arm+short-enums") is None  # (no macro says so on most targets)
+    assert predicate("x86_64+short-enums") is None  # (no macro says so on most targets)
+    assert predicate("i386+align-double") is None
+    assert predicate("arm+short-enums") == f"{predicate('arm')} && __ARM_SIZEOF_MINIMAL_ENUM == 1"
     assert predicate("arm+nope") is None
 
 

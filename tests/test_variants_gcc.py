@@ -15,10 +15,13 @@ target's gcc lays out with the same defines and flags (``Variant.gcc_args``).
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -209,3 +212,35 @@ def test_generated_variants_match_gcc_quick(programs: list[CProgram]) -> None:
 @given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
 def test_generated_variants_match_gcc(programs: list[CProgram]) -> None:
     _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE)
+
+
+# --------------------------------------------------------------------------- gen asserts
+
+
+def test_generated_locks_pick_the_variant_gcc_builds(run_cli: Any, tmp_path: Path) -> None:
+    """``gen asserts --target arm,arm+time64,arm+short-enums``: each configuration of the
+    arm gcc compiles the locks of its own variant (a wrong pick fails a _Static_assert:
+    every record below differs between them)."""
+    gcc = find_gcc("arm")
+    if gcc is None:
+        skip_or_fail(f"{GCC_FOR_TARGET['arm']} not installed (make deps)")
+    _libc_tree("arm")
+    header = tmp_path / "rec.h"
+    header.write_text("#include <time.h>\nenum e { E_A, E_B };\n"
+                      "struct rec { char c; enum e e; time_t t; };\n")
+    locks = tmp_path / "locks.h"
+    res = run_cli("gen", "asserts", str(header), "--target", "arm,arm+time64,arm+short-enums",
+                  "-o", str(locks), "--no-cache")
+    assert res.code == 0, res.err
+    text = locks.read_text()
+    assert text.index("/* arm+time64 */") < text.index("/* arm */")
+    main = tmp_path / "main.c"
+    main.write_text(f'#include "{locks}"\n')
+    for flags in ([], known()["time64"].gcc_args(), known()["short-enums"].gcc_args()):
+        done = subprocess.run([gcc, *flags, "-c", str(main), "-o", os.devnull],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, (flags, done.stderr)
+    # (and a configuration none of them is: the locks stop the build)
+    done = subprocess.run([gcc, *known()["time64"].gcc_args(), "-fshort-enums", "-c",
+                           str(main), "-o", os.devnull], capture_output=True, text=True)
+    assert done.returncode != 0

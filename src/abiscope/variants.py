@@ -301,21 +301,33 @@ def listing() -> list[dict[str, Any]]:
             for v in known().values()]
 
 
+# What a flag predefines, where it predefines something (ACLE's __ARM_SIZEOF_MINIMAL_ENUM,
+# GCC and clang alike on arm and aarch64): arch prefixes of the clang triple -> condition
+_FLAG_MACROS: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "-fshort-enums": (("arm", "thumb", "aarch64"), "__ARM_SIZEOF_MINIMAL_ENUM == 1"),
+    "-fno-short-enums": (("arm", "thumb", "aarch64"), "__ARM_SIZEOF_MINIMAL_ENUM == 4"),
+}
+
+
 def predicate(name: str, base_predicate: Any) -> str | None:
     """The ``#if`` condition of a variant target for generated code: its base target's
-    (``base_predicate(base name)``) and the variants' macros (``_TIME_BITS == 64``); None
-    where a variant's flags leave no macro to test (``-fshort-enums`` on most targets,
-    ``-malign-double``) or the base has no condition. List a variant target before its base
-    in an ``#if``/``#elif`` chain: the base's condition holds for the variant's builds too."""
+    (``base_predicate(base name)``) and the variants' macros (``_TIME_BITS == 64``,
+    ``__ARM_SIZEOF_MINIMAL_ENUM == 1`` for ``short-enums`` on arm); None where a variant's
+    flags predefine nothing to test (``-fshort-enums`` elsewhere, ``-malign-double``) or the
+    base has no condition. List a variant target before its base in an ``#if``/``#elif``
+    chain: the base's condition holds for the variant's builds too."""
     target = lookup(name)
     cond = None if target is None else base_predicate(base_name(target.name))
-    if cond is None:
+    if target is None or cond is None:
         return None
     variants = known()
     parts = [cond]
     for v in (variants[n] for n in variants_of(name)):
-        if v.flags:
-            return None
+        for flag in v.flags:
+            archs, test = _FLAG_MACROS.get(flag, ((), ""))
+            if not archs or not target.triple.startswith(archs):
+                return None
+            parts.append(test)
         for d in v.defines:
             macro, eq, value = d.partition("=")
             parts.append(f"defined({macro}) && {macro} == {value}"
