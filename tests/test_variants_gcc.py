@@ -4,7 +4,8 @@ target's gcc lays out with the same defines and flags (``Variant.gcc_args``).
 - glibc's public headers (those of ``tests/test_differential_libc.py`` and the time-keeping
   ones: ``utmp.h``, ``sys/timex.h``, ``aio.h``, ``fts.h``, …) on every 32-bit glibc target
   with a gcc here: ``T`` and ``T+time64`` each equal gcc's DWARF without and with
-  ``-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64``; ``compat --native T+time64 --compat T`` says
+  ``-D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64`` (``lfs``: ``-D_FILE_OFFSET_BITS=64``, on i386,
+  arm and x86_64); ``compat --native T+time64 --compat T`` says
   ``translate`` exactly for the records gcc lays out differently in the two configurations
   (size, or a member of non-zero size at another offset or of another width) and the records
   that contain or point to one, ``identical`` for every other; on x86_64 and x32 none differs.
@@ -90,10 +91,12 @@ class Time64Run:
     records: int
 
 
-def time64_run(target: str, source: str, tree: list[str], workdir: Path) -> Time64Run:
-    """``source`` on ``target`` and ``target+time64``: abiscope (one parse) against gcc
-    without and with the variant's defines, then ``compat`` against gcc's changes."""
-    variant = f"{target}+time64"
+def time64_run(target: str, source: str, tree: list[str], workdir: Path,
+               variant_name: str = "time64") -> Time64Run:
+    """``source`` on ``target`` and ``target+time64`` (or another variant): abiscope (one
+    parse) against gcc without and with the variant's defines, then ``compat`` against
+    gcc's changes."""
+    variant = f"{target}+{variant_name}"
     header = workdir / "libc_time.h"
     header.write_text(source)
     base_t, var_t = lookup(target), lookup(variant)
@@ -102,7 +105,7 @@ def time64_run(target: str, source: str, tree: list[str], workdir: Path) -> Time
                            frontend.ParseOptions(all_files=True), jobs=1)
     assert not model.failures, model.failures[0].summary()
     gcc = {}
-    for name, extra in ((target, ()), (variant, tuple(known()["time64"].gcc_args()))):
+    for name, extra in ((target, ()), (variant, tuple(known()[variant_name].gcc_args()))):
         res = gcc_layouts({"libc": source}, target, {"libc": probes_for(model, name)},
                           include_dirs=tree, extra_flags=("-fhosted", *extra))["libc"]
         assert res.ok, res.stderr
@@ -132,6 +135,21 @@ def test_time64_compat_matches_gcc(target: str, tmp_path: Path) -> None:
         assert len(run.translate) > len(run.changed)
     else:
         assert not run.translate
+
+
+@pytest.mark.parametrize("target", ("i386", "arm", "x86_64"))
+def test_lfs_compat_matches_gcc(target: str, tmp_path: Path) -> None:
+    """``lfs`` (``_FILE_OFFSET_BITS=64`` alone): compat translates exactly gcc's changes, a
+    part of time64's on 32-bit targets (off_t, ino_t, rlim_t, …; not time_t), none on
+    x86_64."""
+    run = time64_run(target, SOURCE, _libc_tree(target), tmp_path, "lfs")
+    assert not run.tally.mismatches, "\n".join(run.tally.mismatches)
+    if target == "x86_64":
+        assert not run.translate
+    else:
+        assert run.changed and run.changed < CHANGED
+        assert {"struct stat", "struct dirent", "struct flock"} <= run.changed
+        assert not {"struct timespec", "struct timeval"} & run.changed
 
 
 @pytest.mark.slow
