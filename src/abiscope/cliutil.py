@@ -109,7 +109,8 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
 def add_target_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--target", action="append", default=[],
                    help="targets, groups or clang triples, comma-separated "
-                        "(default: default = i386,x86_64,x32,arm,aarch64); "
+                        "(default: default = i386,x86_64,x32,arm,aarch64), each with "
+                        "optional build variants (arm+time64, i386+align-double); "
                         "see 'abiscope targets'")
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
                    help="records to report: tag or full name, globs allowed "
