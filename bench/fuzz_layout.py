@@ -452,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--examples", type=int, default=100_000,
                     help="programs to generate (each checked on every target)")
     ap.add_argument("--seconds", type=float, default=60.0, help="time budget")
+    ap.add_argument("--config", default=None, metavar="FILE",
+                    help="an abiscope.toml whose [variants.NAME] the targets may carry")
     ap.add_argument("--batch", type=int, default=12, help="programs merged per compiled file")
     ap.add_argument("--seed", type=int, default=None, help="hypothesis seed (reproducible)")
     ap.add_argument("--minimise", type=int, default=3, metavar="N",
@@ -459,6 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REGRESSIONS,
                     help="where minimised regressions go (default tests/data/fuzz-regressions)")
     args = ap.parse_args(argv)
+    if args.config:
+        from abiscope.config import load_config
+
+        load_config(args.config)
     wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in wanted if gcc_target(t) not in GCC_FOR_TARGET]
     if unknown:

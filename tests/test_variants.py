@@ -310,3 +310,23 @@ def test_a_warm_cache_serves_a_variant_its_own_layouts(run_cli: Callable[..., Cl
 
     assert [size(t) for t in ("arm", "arm+time64", "arm", "arm+time64", "arm+lfs")] == \
         [8, 16, 8, 16, 8]
+
+
+def test_long_double_flags(tmp_path: Path) -> None:
+    load_config(_config(tmp_path, '[variants.ld64]\nflags = ["-mlong-double-64"]\n'
+                        '[variants.ld128]\nflags = ["-mlong-double-128"]\n'))
+    (t,) = resolve("i386+align-double+ld64").targets  # (no -mlong-double-80 then)
+    assert t.clang_flags[-2:] == ("-malign-double", "-mlong-double-64")
+    (t,) = resolve("i386+ld64+align-double").targets
+    assert t.clang_flags[-2:] == ("-mlong-double-64", "-malign-double")
+    assert [t.name for t in resolve("x86+ld128").targets] == \
+        ["i386+ld128", "x86_64+ld128", "x32+ld128"]
+    models = {n: variants.model_for(n) for n in (
+        "i386+ld64", "x86_64+ld64", "x32+ld128", "i386+align-double+ld64")}
+    assert {n: m.scalars["long double"] for n, m in models.items() if m} == {
+        "i386+ld64": (8, 4), "x86_64+ld64": (8, 8), "x32+ld128": (16, 16),
+        "i386+align-double+ld64": (8, 8)}
+    with pytest.raises(UsageError, match="contradict each other"):
+        resolve("i386+ld64+ld128")
+    with pytest.raises(UsageError, match="applies to i386, x86_64, x32 only, not to arm"):
+        resolve("arm+ld64")

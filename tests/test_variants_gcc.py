@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from abiscope import compat, frontend
 from abiscope.model import Model
 from abiscope.sameness import compare_layouts
-from abiscope.variants import known, lookup
+from abiscope.variants import configure, known, lookup
 from cgen.cstructs import CProgram, c_programs
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
@@ -175,6 +175,11 @@ def test_time64_every_glibc_header(target: str, tmp_path: Path) -> None:
 
 SHORT_ENUMS = ("x86_64+short-enums", "arm+short-enums", "m68k+short-enums")
 ALIGN_DOUBLE = ("i386+align-double",)
+# [variants.NAME] with the long double flags of the allow-list (x86 only)
+LONG_DOUBLE = {"ld64": {"flags": ["-mlong-double-64"]},
+               "ld128": {"flags": ["-mlong-double-128"]}}
+LONG_DOUBLE_TARGETS = ("i386+ld64", "x86_64+ld64", "i386+ld128", "x32+ld128",
+                       "i386+align-double+ld64")
 
 
 def check_variant_batch(programs: Sequence[CProgram], variant_targets: Sequence[str]) -> Tally:
@@ -209,11 +214,15 @@ def check_variant_batch(programs: Sequence[CProgram], variant_targets: Sequence[
 
 
 def _assert_matches(programs: list[CProgram], targets: Sequence[str]) -> None:
-    for name in targets:
-        base = name.split("+", 1)[0]
-        if find_gcc(base) is None:
-            skip_or_fail(f"{GCC_FOR_TARGET[base]} not installed (make deps)")
-    tally = check_variant_batch(programs, targets)
+    configure("abiscope.toml", LONG_DOUBLE)
+    try:
+        for name in targets:
+            base = name.split("+", 1)[0]
+            if find_gcc(base) is None:
+                skip_or_fail(f"{GCC_FOR_TARGET[base]} not installed (make deps)")
+        tally = check_variant_batch(programs, targets)
+    finally:
+        configure(None, {})
     assert not tally.mismatches, "\n".join(tally.mismatches)
 
 
@@ -221,7 +230,7 @@ def _assert_matches(programs: list[CProgram], targets: Sequence[str]) -> None:
           phases=NO_SHRINK)
 @given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
 def test_generated_variants_match_gcc_quick(programs: list[CProgram]) -> None:
-    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE)
+    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE + LONG_DOUBLE_TARGETS[:2])
 
 
 @pytest.mark.slow
@@ -229,7 +238,7 @@ def test_generated_variants_match_gcc_quick(programs: list[CProgram]) -> None:
           phases=NO_SHRINK)
 @given(st.lists(c_programs(), min_size=BATCH, max_size=BATCH))
 def test_generated_variants_match_gcc(programs: list[CProgram]) -> None:
-    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE)
+    _assert_matches(programs, SHORT_ENUMS + ALIGN_DOUBLE + LONG_DOUBLE_TARGETS)
 
 
 # --------------------------------------------------------------------------- gen asserts

@@ -25,6 +25,8 @@ from .datamodels import MODELS, DataModel
 from .errors import InputError, UsageError
 from .targets import ALIASES, TARGETS, Selection, Target
 
+_X86 = ("i386", "x86_64", "x32")
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -49,7 +51,12 @@ FLAGS: Mapping[str, Flag] = {f.gcc: f for f in (
     Flag("-malign-double", ("-malign-double", "-mlong-double-80"), only=("i386",),
          doc="double, long long and their _Complex and _Atomic forms are 8-aligned in "
              "records (long double stays 12/4)"),
+    Flag("-mlong-double-64", ("-mlong-double-64",), only=_X86,
+         doc="long double is double (8 bytes, aligned as double)"),
+    Flag("-mlong-double-128", ("-mlong-double-128",), only=_X86,
+         doc="long double is 16 bytes, 16-aligned (binary128)"),
 )}
+_LONG_DOUBLE = ("-mlong-double-64", "-mlong-double-128")
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -168,9 +175,11 @@ def _hint(word: str, choices: Iterable[str]) -> str:
 
 
 def _check_flags(flags: Sequence[str], what: str) -> None:
-    """Refuse contradicting flags (``-fshort-enums`` with ``-fno-short-enums``)."""
-    if "-fshort-enums" in flags and "-fno-short-enums" in flags:
-        raise UsageError(f"{what}: -fshort-enums and -fno-short-enums contradict each other")
+    """Refuse contradicting flags (``-fshort-enums`` with ``-fno-short-enums``, two sizes of
+    ``long double``)."""
+    for pair in (("-fshort-enums", "-fno-short-enums"), _LONG_DOUBLE):
+        if all(f in flags for f in pair):
+            raise UsageError(f"{what}: {' and '.join(pair)} contradict each other")
 
 
 def parse_word(word: str) -> tuple[str, tuple[Variant, ...]]:
@@ -208,6 +217,8 @@ def apply(target: Target, variants: Sequence[Variant], spelled: str = "") -> Tar
                 + f": {', '.join(f for f in v.flags if FLAGS[f].only)} is an option of "
                 f"{'/'.join(v.only)}'s GCC alone")
     args = tuple(a for v in variants for a in v.clang_args())
+    if any(a in _LONG_DOUBLE for a in args):  # (align-double's 80-bit long double: not then)
+        args = tuple(a for a in args if a != "-mlong-double-80")
     return replace(target, name="+".join([target.name, *(v.name for v in variants)]),
                    clang_flags=(*target.clang_flags, *args))
 
@@ -270,7 +281,11 @@ def model_for(name: str) -> DataModel | None:
         return base
     variants = known()
     flags = {f for v in variants_of(name) if v in variants for f in variants[v].flags}
-    return _align_double(base) if "-malign-double" in flags else base
+    model = _align_double(base) if "-malign-double" in flags else base
+    for flag in _LONG_DOUBLE:
+        if flag in flags:
+            model = _long_double(model, flag)
+    return model
 
 
 _ALIGN_DOUBLE: dict[str, DataModel] = {}
@@ -290,6 +305,21 @@ def _align_double(model: DataModel) -> DataModel:
             model, name=model.name + "+align-double", scalars=scalars, width_names=widths,
             field_align_cap=None)
     return _ALIGN_DOUBLE[model.name]
+
+
+_LONG_DOUBLES: dict[tuple[str, str], DataModel] = {}
+
+
+def _long_double(model: DataModel, flag: str) -> DataModel:
+    """``model`` with GCC's x86 ``-mlong-double-64`` (long double = double, aligned as
+    double) or ``-mlong-double-128`` (16/16)."""
+    if (model.name, flag) not in _LONG_DOUBLES:
+        scalars = dict(model.scalars)
+        scalars["long double"] = (8, scalars["double"][1]) if flag == "-mlong-double-64" \
+            else (16, 16)
+        _LONG_DOUBLES[model.name, flag] = replace(
+            model, name=f"{model.name}+{flag.lstrip('-')}", scalars=scalars)
+    return _LONG_DOUBLES[model.name, flag]
 
 
 def listing() -> list[dict[str, Any]]:
