@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -223,7 +223,7 @@ def apply(target: Target, variants: Sequence[Variant], spelled: str = "") -> Tar
                    clang_flags=(*target.clang_flags, *args))
 
 
-def expand_word(word: str, resolve_base: Any) -> Selection:
+def expand_word(word: str, resolve_base: Callable[[str], Selection]) -> Selection:
     """One ``--target`` word with variants: its target part resolved (``resolve_base``:
     :func:`abiscope.targets.resolve`; a group gives each member) and each target built with
     the variants."""
@@ -242,13 +242,6 @@ def base_name(name: str) -> str:
 def variants_of(name: str) -> tuple[str, ...]:
     """The variant names a target name carries: ``("time64",)`` of ``arm+time64``."""
     return tuple(name.split("+")[1:])
-
-
-def canonical(name: str) -> str:
-    """A (variant) target name with an alias in its target part replaced: ``armhf+time64``
-    → ``arm+time64``."""
-    base, sep, rest = name.partition("+")
-    return ALIASES.get(base, base) + sep + rest
 
 
 @lru_cache(maxsize=256)
