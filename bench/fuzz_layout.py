@@ -27,6 +27,10 @@ them out with its engine: ``tests/test_gcc_over_clang.py``.)
 
     /tmp/venv/bin/python bench/fuzz_layout.py --seconds 600            # every target with a gcc
     /tmp/venv/bin/python bench/fuzz_layout.py --targets x86_64,arm --examples 200 --seed 1
+    /tmp/venv/bin/python bench/fuzz_layout.py --targets i386+align-double,arm+short-enums
+
+A target may carry build variants (docs/variants.md): gcc is given the variant's defines and
+flags, abiscope parses the variant target.
 """
 
 from __future__ import annotations
@@ -52,11 +56,11 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from abiscope import frontend  # noqa: E402
-from abiscope.datamodels import MODELS  # noqa: E402
-from abiscope.errors import AbiscopeError  # noqa: E402
+from abiscope.errors import AbiscopeError, UsageError  # noqa: E402
 from abiscope.layout_engine import LayoutEngine  # noqa: E402
 from abiscope.model import RecordLayout  # noqa: E402
-from abiscope.targets import TARGETS  # noqa: E402
+from abiscope.targets import TARGETS  # noqa: E402,F401  (the tests read fl.TARGETS)
+from abiscope.variants import known, lookup, model_for  # noqa: E402
 from cgen.cstructs import CProgram, c_programs  # noqa: E402
 from oracle.gcc_dwarf import GCC_FOR_TARGET, OracleRecord, compile_layouts, find_gcc, flatten  # noqa: E402
 
@@ -113,17 +117,39 @@ def differ(ours: RecordLayout, theirs: OracleRecord, cap: int | None = None) -> 
     return text + ("; " + "; ".join(diffs) if diffs else "")
 
 
+def gcc_target(target: str) -> str:
+    """The gcc oracle's target of a (variant) target name: ``i386`` of
+    ``i386+align-double``."""
+    return target.split("+", 1)[0]
+
+
+def gcc_flags(target: str) -> list[str]:
+    """What gcc is told for a variant target's variants (``-malign-double``), else []."""
+    variants = known()
+    return [a for v in target.split("+")[1:] for a in variants[v].gcc_args()]
+
+
+def checked(target: str) -> str:
+    """A (variant) target name as abiscope resolves it (UsageError for a bad variant)."""
+    from abiscope.targets import resolve
+
+    (spec,) = resolve(target).targets
+    return spec.name
+
+
 def check_source(source: str, records: Sequence[str], target: str,
                  sides: Sequence[str] = SIDES) -> Verdict:
     """Compile ``source`` with ``target``'s gcc and compare the named records on each side.
     """
     verdict = Verdict()
-    res = compile_layouts({"src": source}, target, align_probes={"src": list(records)},
+    res = compile_layouts({"src": source}, gcc_target(target), extra_flags=gcc_flags(target),
+                          align_probes={"src": list(records)},
                           jobs=1)["src"]
     if not res.ok:
         verdict.rejected = "gcc: " + res.stderr.strip()[:2000]
         return verdict
-    spec = TARGETS[target]
+    spec, data_model = lookup(target), model_for(target)
+    assert spec is not None and data_model is not None
     with tempfile.TemporaryDirectory(prefix="abiscope-fuzz-") as tmp:
         header = str(Path(tmp) / "fuzz.h")
         Path(header).write_text(source)
@@ -138,7 +164,7 @@ def check_source(source: str, records: Sequence[str], target: str,
         if "engine" in sides and not spec.engine:  # on m68k the clang side IS the engine
             try:
                 engine = LayoutEngine(frontend.parse_decls(header, spec, NO_SYSTEM),
-                                      MODELS[target])
+                                      data_model)
             except AbiscopeError as exc:
                 verdict.rejected = f"clang: {exc}"
                 return verdict
@@ -163,7 +189,7 @@ def check_source(source: str, records: Sequence[str], target: str,
                 if side == "clang":
                     verdict.mismatches.append(Mismatch(target, side, name, "abiscope missed it"))
                 continue  # the engine's rejection is already recorded
-            detail = differ(mine, theirs, MODELS[target].mode_align_cap)
+            detail = differ(mine, theirs, data_model.mode_align_cap)
             if detail:
                 verdict.mismatches.append(Mismatch(target, side, name, detail))
     return verdict
@@ -282,7 +308,8 @@ def regression_text(source: str, target: str, side: str, detail: str) -> str:
             f" * target: {target}\n"
             f" * side: {side}\n"
             " * status: open\n"
-            f" * compared: {what} vs {GCC_FOR_TARGET[target]} (DWARF)\n"
+            f" * compared: {what} vs {GCC_FOR_TARGET[gcc_target(target)]} (DWARF)"
+            f"{''.join(' ' + f for f in gcc_flags(target))}\n"
             f" * found: {detail.replace('*/', '* /')}\n"
             " */\n" + source)
 
@@ -412,7 +439,7 @@ def run(targets: Sequence[str], examples: int, seconds: float, batch: int = 12,
 
 
 def available(targets: Sequence[str]) -> tuple[list[str], list[str]]:
-    have = [t for t in targets if find_gcc(t) is not None]
+    have = [t for t in targets if find_gcc(gcc_target(t)) is not None]
     return have, [t for t in targets if t not in have]
 
 
@@ -425,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--examples", type=int, default=100_000,
                     help="programs to generate (each checked on every target)")
     ap.add_argument("--seconds", type=float, default=60.0, help="time budget")
+    ap.add_argument("--config", default=None, metavar="FILE",
+                    help="an abiscope.toml whose [variants.NAME] the targets may carry")
     ap.add_argument("--batch", type=int, default=12, help="programs merged per compiled file")
     ap.add_argument("--seed", type=int, default=None, help="hypothesis seed (reproducible)")
     ap.add_argument("--minimise", type=int, default=3, metavar="N",
@@ -432,10 +461,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REGRESSIONS,
                     help="where minimised regressions go (default tests/data/fuzz-regressions)")
     args = ap.parse_args(argv)
+    if args.config:
+        from abiscope.config import load_config
+
+        load_config(args.config)
     wanted = [t.strip() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in wanted if t not in GCC_FOR_TARGET]
+    unknown = [t for t in wanted if gcc_target(t) not in GCC_FOR_TARGET]
     if unknown:
-        ap.error(f"no gcc oracle for {', '.join(unknown)}; known: {', '.join(GCC_TARGETS)}")
+        ap.error(f"no gcc oracle for {', '.join(unknown)}; known: {', '.join(GCC_TARGETS)}"
+                 " (each may carry build variants: i386+align-double, arm+short-enums)")
+    try:
+        wanted = [checked(t) for t in wanted]
+    except UsageError as exc:
+        ap.error(str(exc))
     targets, missing = available(wanted)
     if missing:
         print(f"skipped (gcc not installed): {', '.join(missing)}", file=sys.stderr)

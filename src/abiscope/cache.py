@@ -52,7 +52,8 @@ from . import __version__, collector
 from .errors import ParseFailure
 from .frontend import ParseOptions, UnitResult, clang_args, clang_version
 from .model import Model, TargetInfo
-from .targets import TARGETS, Target
+from .targets import Target
+from .variants import lookup
 
 FORMAT = 7  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
 #            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator;
@@ -193,7 +194,7 @@ class UnitCache:
         for part in (
             f"abiscope {__version__} format {FORMAT}", clang_version(), os.getcwd(),
             repr(tuple(targets)), repr(astuple(options)),
-            repr([clang_args(TARGETS[t], options) for t in targets if t in TARGETS]),
+            repr([clang_args(t, options) for t in map(lookup, targets) if t is not None]),
             repr([os.path.abspath(p) for p in headers]), repr(batch),
         ):
             h.update(part.encode("utf-8", "surrogateescape"))

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import __version__
+from . import __version__, variants
 from .cache import Rendered, keep_rendered, rendered_data
 from .checks import FAIL_ON, CheckConfig, Finding, fails, run_checks, selected_rules
 from .cliutil import (
@@ -42,6 +42,7 @@ from .commands import _baseline as check_baseline
 from .config import Config, load_config
 from .errors import AbiscopeError, InputError, UsageError
 from .model import Model, dumps, dumps_bytes, model_to_json
+from .report.variants import render_text as render_variants
 from .report.width import output_console
 from .targets import ALIASES, GROUPS, TARGETS, aliases_of, group_members, resolve
 
@@ -213,6 +214,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             ],
             "aliases": dict(ALIASES),
             "groups": {g: [t.name for t in group_members(g)] for g in GROUPS},
+            "variants": variants.listing(),
         }
         write(dumps(doc), None)
         return EXIT_OK
@@ -230,6 +232,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
     console.print(table)
     console.print("groups: " + "; ".join(
         f"{g} = {','.join(t.name for t in group_members(g))}" for g in GROUPS))
+    console.print(render_variants(variants.listing()), highlight=False, markup=False)
     return EXIT_OK
 
 

@@ -109,7 +109,8 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
 def add_target_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--target", action="append", default=[],
                    help="targets, groups or clang triples, comma-separated "
-                        "(default: default = i386,x86_64,x32,arm,aarch64); "
+                        "(default: default = i386,x86_64,x32,arm,aarch64), each with "
+                        "optional build variants (arm+time64, i386+align-double); "
                         "see 'abiscope targets'")
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
                    help="records to report: tag or full name, globs allowed "
@@ -363,12 +364,12 @@ def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[
     """Every directory the model's targets searched for headers (``-I`` and each target's
     system dirs): what human output names a header's path relative to."""
     from .frontend.options import search_dirs
-    from .targets import TARGETS
+    from .variants import lookup
 
     options = parse_options(args, config)
     dirs: list[str] = []
     for name in model.targets:
-        target = TARGETS.get(name)
+        target = lookup(name)  # (a variant target: its base's dirs)
         if target is not None:
             dirs += [d for d in search_dirs(target, options) if d not in dirs]
     return dirs

@@ -3,11 +3,12 @@
 
 Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include dirs),
 ``defines``, ``undefines``, ``std``, ``force-include``, ``sysroot`` (table TARGET = DIR),
-``select``, ``ignore``, ``fail-on``, ``reference``, and ``[severity]`` (rule id or name =
-``error``/``warning``/``note``); the tables ``[compat]`` and ``[paths]`` are kept as they
-are (``Config.sections``, keys kebab-case) for those commands to read. Relative paths count
-from the file's directory. Command-line options override the file. Reads files only; knows
-nothing of clang or rules.
+``select``, ``ignore``, ``fail-on``, ``reference``, ``[severity]`` (rule id or name =
+``error``/``warning``/``note``) and ``[variants.NAME]`` (build variants a target may carry,
+registered with :func:`abiscope.variants.configure` as the file is read); the tables
+``[compat]`` and ``[paths]`` are kept as they are (``Config.sections``, keys kebab-case) for
+those commands to read. Relative paths count from the file's directory. Command-line options
+override the file. Reads files only; knows nothing of clang or rules.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ _LIST_KEYS = ("headers", "targets", "include", "defines", "undefines", "force-in
               "select", "ignore")
 _STR_KEYS = ("std", "fail-on", "reference")
 _SECTIONS = ("compat", "paths")  # tables the commands of those names read themselves
-_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot", *_SECTIONS}
+_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot", "variants", *_SECTIONS}
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,11 @@ def _table(path: str, doc: dict[str, Any]) -> Any:
 
 def load_config(path: str | None) -> Config:
     """Read a configuration file; ``None`` → the discovered one, or an empty config."""
+    from .variants import configure  # ([variants.NAME]: the names targets may carry)
+
     path = path or find_config()
     if path is None:
+        configure(None, {})
         return Config()
     if not os.path.isfile(path):
         raise InputError(f"--config {path}: no such file")
@@ -116,6 +120,7 @@ def load_config(path: str | None) -> Config:
         raise InputError(f"{path}: unknown key(s) {', '.join(unknown)}; known: "
                          f"{', '.join(sorted(_KNOWN))}")
     base = os.path.dirname(os.path.abspath(path))
+    configure(path, norm.get("variants", {}))
 
     def strings(key: str) -> tuple[str, ...]:
         value = norm.get(key, [])

@@ -18,11 +18,11 @@ from dataclasses import replace
 
 from .checks import Finding, bytes_text
 from .checks.fixes import padded_record, per_target_record
-from .datamodels import MODELS
 from .errors import AbiscopeError
 from .frontend import ParseOptions, parse
 from .model import Model, Record, iter_members
 from .targets import Target
+from .variants import model_for
 
 _FIX_TAG = "__abiscope_fix_"
 
@@ -131,8 +131,8 @@ def fixed_previews(records: Sequence[Record], targets: Sequence[Target],
         variants: dict[str, list[str]] = {}
         for t in (t.name for t in targets if t.name in record.layouts):
             variants.setdefault(padded_record(record, t), []).append(t)
-        long_size = {t: MODELS[t].scalars["long"][0] for ts in variants.values() for t in ts
-                     if t in MODELS}
+        long_size = {t: m.scalars["long"][0] for ts in variants.values() for t in ts
+                     if (m := model_for(t)) is not None}
         single = _failures(results[start])
         if "flexible array member: no member" in candidates[start][1]:
             out[record.name] = ("/* abiscope: no rewrite offered: tail padding follows the "

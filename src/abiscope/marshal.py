@@ -34,7 +34,7 @@ from typing import Any
 
 from .errors import InputError
 from .model import CType, EnumLayout, Member, Model, Record, RecordLayout
-from .targets import TARGETS
+from .variants import lookup
 
 __all__ = [
     "BufferSizeError", "MarshalError", "OverlapError", "UnknownMemberError",
@@ -159,8 +159,8 @@ class _Context:
         info = model.targets.get(target) if model is not None else None
         if info is not None:
             endian, triple = info.endian, info.triple
-        elif target in TARGETS:
-            endian, triple = TARGETS[target].endian, TARGETS[target].triple
+        elif (spec := lookup(target)) is not None:  # (a variant target: its base's)
+            endian, triple = spec.endian, spec.triple
         else:
             raise MarshalError(f"{record.name}: unknown target {target!r} (pass the model, "
                                "which knows its byte order)", record.name, target)

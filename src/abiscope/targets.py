@@ -139,8 +139,10 @@ ALIASES: dict[str, str] = {
 
 def canonical(name: str) -> str:
     """A target name with an alias replaced by the registry name (``amd64`` -> ``x86_64``);
-    anything else as it is."""
-    return ALIASES.get(name, name)
+    anything else as it is. A variant target keeps its variants (``armhf+time64`` ->
+    ``arm+time64``)."""
+    base, sep, rest = name.partition("+")
+    return ALIASES.get(base, base) + sep + rest
 
 
 def aliases_of(name: str) -> list[str]:
@@ -193,7 +195,7 @@ def resolve(spec: str | Iterable[str]) -> Selection:
     """Expand ``--target`` (comma-separated) in the given order.
 
     Each word is resolved as: an exact target name, an alias (``amd64``), a group, a clang
-    triple.
+    triple; any of them followed by build variants (``arm+time64``, :mod:`abiscope.variants`).
     """
     words = spec.split(",") if isinstance(spec, str) else [w for s in spec for w in s.split(",")]
     chosen: dict[str, Target] = {}
@@ -201,7 +203,15 @@ def resolve(spec: str | Iterable[str]) -> Selection:
     for word in (w.strip() for w in words):
         if not word:
             continue
-        if word in TARGETS or word in ALIASES:
+        if "+" in word:  # TARGET+VARIANT[+VARIANT…] (abiscope.variants)
+            from .variants import expand_word
+
+            picked = expand_word(word, resolve)
+            for target in picked.targets:
+                chosen.setdefault(target.name, target)
+            for target in picked.left_out:
+                left_out.setdefault(target.name, target)
+        elif word in TARGETS or word in ALIASES:
             target = TARGETS[ALIASES.get(word, word)]
             if not target.available:
                 raise UsageError(

@@ -15,6 +15,7 @@ from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import InputError, UsageError
 from .layout_engine import LayoutEngine
 from .model import RecordLayout
+from .variants import model_for
 
 _FIXED = {8: "char", 16: "short", 32: "int", 64: "long long"}
 
@@ -93,7 +94,7 @@ def replace_type(decls: DeclSet, key: str, member: str, new: TypeDecl) -> DeclSe
 
 def layout(decls: DeclSet, key: str, target: str) -> RecordLayout:
     """Lay the (possibly rewritten) record out on a target the engine has a model for."""
-    model = MODELS.get(target)
+    model = model_for(target)  # (a variant target: its base's, as the variant changes it)
     if model is None:
         raise UsageError(f"the layout engine has no data model for {target!r}; it has "
                          + ", ".join(sorted(MODELS)))

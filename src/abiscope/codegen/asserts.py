@@ -67,7 +67,8 @@ def generate_asserts(model: Model, records: Sequence[Record], includes: Sequence
            f"#ifndef {guard}", f"#define {guard}", "", "#include <stddef.h>", *includes, ""]
     done: list[str] = []
     first = True
-    for target in model.targets:
+    # (a variant target before the others: its base's condition holds for its builds too)
+    for target in sorted(model.targets, key=lambda t: "+" not in t):
         cond = predicate(target)
         if cond is None:
             notes.append(f"{target}: left out, no compiler predefined macros known for it")

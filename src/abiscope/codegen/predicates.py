@@ -39,5 +39,10 @@ PREDICATES: dict[str, str] = {
 
 
 def predicate(target: str) -> str | None:
-    """The ``#if`` condition true exactly when compiling for ``target``, or None if unknown."""
+    """The ``#if`` condition true exactly when compiling for ``target``, or None if unknown
+    (a variant target ``arm+time64``: :func:`abiscope.variants.predicate`)."""
+    if "+" in target:
+        from ..variants import predicate as variant_predicate
+
+        return variant_predicate(target, PREDICATES.get)
     return PREDICATES.get(target)

@@ -26,7 +26,8 @@ from ..codegen import generate_asserts, generate_compat, include_line, needs_tra
 from ..config import Config, load_config
 from ..errors import UsageError
 from ..frontend.options import system_include_dirs
-from ..targets import TARGETS, resolve
+from ..targets import resolve
+from ..variants import lookup
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -96,8 +97,9 @@ def _includes(args: argparse.Namespace, config: Config, headers: list[str],
     options = parse_options(args, config)
     system: list[str] = []
     for name in targets:
-        if name in TARGETS:
-            system += [d for d in system_include_dirs(TARGETS[name], options) if d not in system]
+        target = lookup(name)  # (a variant target: its base's dirs)
+        if target is not None:
+            system += [d for d in system_include_dirs(target, options) if d not in system]
     names = args.include_as or [None] * len(headers)
     return [include_line(h, options.include_dirs, a, system, args.output)
             for h, a in [*((f, None) for f in args.force_includes),

@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from ..datamodels import MODELS, DataModel
+from ..datamodels import DataModel
 from ..decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from ..errors import Diagnostic, InputError, ParseFailure, SourceLocation
 from ..layout_engine import LayoutEngine
@@ -19,6 +19,7 @@ from ..model import (
     RecordLayout,
 )
 from ..targets import Target
+from ..variants import model_for
 from . import sandbox
 from .bindings import (
     UNNAMED_MARKERS,
@@ -50,7 +51,7 @@ from .tokens import (
 def gcc_bare_align_cap(target: Target) -> int | None:
     """GCC's biggest alignment on ``target`` where clang's bare ``aligned`` is larger (asked
     of clang once per process: 16 bytes on mips o32, where GCC's is 8), else None."""
-    model = MODELS.get(target.name)
+    model = model_for(target.name)
     if model is None or target.engine:
         return None
     ci = load_cindex()

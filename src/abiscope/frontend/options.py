@@ -41,7 +41,8 @@ def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:
     the architecture-independent headers of ``-dev`` packages live (``zlib.h``), as Debian's
     cross gccs do. Nothing is added for a target without one.
     """
-    given = [d for t, d in options.sysroots if t in (target.name, target.triple)]
+    given = [d for t, d in options.sysroots  # (a variant target: its base target's too)
+             if t in (target.name, target.name.split("+", 1)[0], target.triple)]
     if given or not options.system_dirs:
         return given
     dirs: list[str] = []

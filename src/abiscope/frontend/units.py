@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import collector
-from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
 from ..model import RecordLayout
 from ..targets import Target
+from ..variants import model_for
 from . import isolation, sandbox
 from .bindings import (
     ALONE_NAME,
@@ -325,7 +325,7 @@ class _GroupParser:
         self.args = clang_args(targets[0], options)
         flags = ci.TranslationUnit.PARSE_SKIP_FUNCTION_BODIES \
             | ci.TranslationUnit.PARSE_INCOMPLETE
-        self.engines = [(t, MODELS[t.name]) for t in targets if t.engine and t.name in MODELS]
+        self.engines = [(t, m) for t in targets if t.engine and (m := model_for(t.name))]
         self.clang_target = next((t for t in targets if not t.engine), None)
         self.want_macros = self.clang_target is not None and bool(
             options.macros or options.macro_names)
@@ -362,7 +362,7 @@ class _GroupParser:
             else gcc_bare_align_cap(self.clang_target)
         # and records with an aligned bitfield, where the engine is checked against GCC
         self.gcc_bitfields = self.clang_target is not None \
-            and self.clang_target.name in MODELS \
+            and model_for(self.clang_target.name) is not None \
             and self.clang_target.checked_by.startswith("gcc")
         self.relaid: set[str] = set()  # records the engine laid out instead of clang
 
@@ -732,9 +732,10 @@ class _GroupParser:
         """
         target, cap, records = self.clang_target, self.gcc_align_cap, self.walker.records
         assert target is not None
-        if target.name not in MODELS or target.triple.endswith("msvc"):
+        model = model_for(target.name)
+        if model is None or target.triple.endswith("msvc"):
             return
-        field_cap = MODELS[target.name].field_align_cap
+        field_cap = model.field_align_cap
         hidden = self.walker.hidden_layouts
         suspects = {n for n in names if n in self.walker.ignored_attrs or any(
             clang_may_differ(lay, cap, self.gcc_bitfields, field_cap)
@@ -762,7 +763,7 @@ class _GroupParser:
             collect_decls(builder, tu.cursor)
         laid = {n: records[n] for n in suspects}
         # (what the engine cannot lay out keeps clang's layout)
-        relayout(laid, DeclSet(builder.records), MODELS[target.name], target, [])
+        relayout(laid, DeclSet(builder.records), model, target, [])
         records.update(laid)
         self.relaid |= set(laid)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..datamodels import MODELS
 from ..errors import ParseFailure, SourceLocation
 from ..layout_engine import scalar_alignof
 from ..model import (
@@ -19,6 +18,7 @@ from ..model import (
     RecordLayout,
     gaps,
 )
+from ..variants import model_for
 from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
@@ -223,7 +223,7 @@ class TargetWalker:
             tag = self.file_scope_tags().get(" ".join(words))
             # (a record's own alignment: GNU __alignof__ lowers i386's fields, not records)
             return None if tag is None else known_size(tag.type.get_align())
-        model, scalar = MODELS.get(self.target), scalar_name(list(words))
+        model, scalar = model_for(self.target), scalar_name(list(words))
         return None if model is None or scalar is None else \
             scalar_alignof(model, scalar, gnu)
 
@@ -366,8 +366,9 @@ class TargetWalker:
         """``_Alignof`` of a typedef with attributes (an ``aligned`` on a typedef may raise
         or lower it). A bare ``aligned`` is GCC's biggest alignment of the target: clang's
         differs on mips (16 bytes, GCC 8)."""
-        if self.align_attr(typedef) == 0 and self.target in MODELS:
-            return MODELS[self.target].mode_align_cap
+        model = model_for(self.target)
+        if self.align_attr(typedef) == 0 and model is not None:
+            return model.mode_align_cap
         return known_size(typedef.type.get_align())
 
     def enum_value(self, kind_id: int, underlying: Any, value: int,
