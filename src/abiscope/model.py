@@ -193,6 +193,52 @@ class Macro:
 
 
 @dataclass(frozen=True)
+class FuncType:
+    """A function's parameter or return type on one target: as written (``type``), its
+    kind (:data:`TYPE_KINDS`), size and alignment (``None``: incomplete or ``void``), the
+    record or enum it is (``record``) and, for a pointer, the record it points to through
+    any number of pointers and arrays (``points_to``)."""
+
+    type: str
+    kind: str
+    size: int | None
+    align: int | None
+    canonical: str = ""
+    record: str | None = None
+    points_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # "" when the prototype names none
+    type: FuncType
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function as one target declares it: the symbol a call binds to (the ``asm`` label
+    when one renames it, as glibc's ``__REDIRECT`` does, else the name), its return type
+    and its parameters."""
+
+    symbol: str
+    returns: FuncType
+    params: tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function declared in the inputs (prototyped, not variadic, not ``static``), with
+    its signature per target."""
+
+    name: str
+    location: SourceLocation
+    signatures: Mapping[str, Signature]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signatures", MappingProxyType(dict(self.signatures)))
+
+
+@dataclass(frozen=True)
 class TargetInfo:
     name: str
     triple: str
@@ -251,12 +297,16 @@ class Model:
     inputs: tuple[str, ...] = field(default=())
     macros: tuple[Macro, ...] = ()
     skews: tuple[TreeSkew, ...] = ()  # header trees read in different versions (warnings)
+    functions: tuple[Function, ...] = ()  # declared in the inputs, by name
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
 
     def record(self, name: str) -> Record | None:
         return next((r for r in self.records if r.name == name), None)
+
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)
 
 
 def restricted(model: Model, targets: Collection[str]) -> Model:
@@ -280,6 +330,8 @@ def restricted(model: Model, targets: Collection[str]) -> Model:
         tuple(replace(m, values={t: m.values[t] for t in keep if t in m.values})
               for m in model.macros if any(t in m.values for t in keep)),
         _skews_among(model.skews, keep),
+        tuple(replace(f, signatures={t: f.signatures[t] for t in keep if t in f.signatures})
+              for f in model.functions if any(t in f.signatures for t in keep)),
     )
 
 
@@ -449,6 +501,49 @@ def layout_from_json(d: Mapping[str, Any]) -> RecordLayout:
     )
 
 
+def functype_to_json(t: FuncType) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": t.type, "kind": t.kind, "size": t.size, "align": t.align,
+                           "canonical": t.canonical}
+    if t.record is not None:
+        out["record"] = t.record
+    if t.points_to is not None:
+        out["points_to"] = t.points_to
+    return out
+
+
+def functype_from_json(d: Mapping[str, Any]) -> FuncType:
+    return FuncType(d["type"], d["kind"], d["size"], d["align"], d.get("canonical", ""),
+                    d.get("record"), d.get("points_to"))
+
+
+def function_to_json(f: Function, targets: Iterable[str]) -> dict[str, Any]:
+    """One entry of the ``functions`` list of ``abiscope.layout/1``."""
+    memo: dict[int, dict[str, Any]] = {}
+
+    def typ(t: FuncType) -> dict[str, Any]:
+        done = memo.get(id(t))
+        if done is None:
+            done = memo[id(t)] = functype_to_json(t)
+        return done
+
+    return {
+        "name": f.name, "file": f.location.file, "line": f.location.line,
+        "col": f.location.col,
+        "signatures": {
+            t: {"symbol": sig.symbol, "return": typ(sig.returns),
+                "params": [{"name": p.name, **typ(p.type)} for p in sig.params]}
+            for t, sig in ((t, f.signatures[t]) for t in targets if t in f.signatures)},
+    }
+
+
+def function_from_json(d: Mapping[str, Any]) -> Function:
+    return Function(
+        d["name"], SourceLocation(d["file"], d["line"], d.get("col", 0)),
+        {t: Signature(s["symbol"], functype_from_json(s["return"]),
+                      tuple(Param(p["name"], functype_from_json(p)) for p in s["params"]))
+         for t, s in d["signatures"].items()})
+
+
 def _diag_json(d: Diagnostic) -> dict[str, Any]:
     return {"severity": d.severity, "message": d.message, **_loc_json(d.location)}
 
@@ -505,6 +600,9 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
             for f in sorted(model.failures, key=lambda f: (f.header, f.target))
         ],
     }
+    if model.functions:  # (absent when the inputs declare none: additive)
+        doc["functions"] = [function_to_json(f, model.targets)
+                            for f in sorted(model.functions, key=lambda f: f.name)]
     if model.skews:  # (absent when every target reads one version: additive)
         doc["version_skew"] = skews_to_json(model.skews)
     return doc
@@ -514,7 +612,8 @@ _COUNTS = frozenset({"size", "align", "offset_bits", "size_bits", "tail_padding"
                      "tail_padding_bits", "line", "col", "pointer_bits", "bit_width",
                      "align_attr"})
 _TEXTS = frozenset({"name", "type", "kind", "file", "triple", "endian", "after", "spelling",
-                    "canonical", "severity", "message", "header", "target", "underlying"})
+                    "canonical", "severity", "message", "header", "target", "underlying",
+                    "symbol", "points_to"})
 _FLAGS = frozenset({"bitfield", "packed", "hypothetical", "signed"})
 
 
@@ -581,10 +680,11 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
                                       for v in s["versions"]), s["fix"])
             for s in doc.get("version_skew", ())
         )
+        functions = tuple(function_from_json(f) for f in doc.get("functions", ()))
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
     return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros,
-                 skews)
+                 skews, functions)
 
 
 def json_schema() -> dict[str, Any]:

@@ -18,10 +18,12 @@ from ..executors import local as local_executor
 from ..model import (
     Enum,
     EnumLayout,
+    Function,
     Macro,
     Model,
     Record,
     RecordLayout,
+    Signature,
     TargetInfo,
 )
 from ..targets import Target
@@ -264,10 +266,15 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
         return results[0]
     records, weak = _strongest((res.records, res.weak) for res in results)
     enums, weak_enums = _strongest((res.enums, res.weak_enums) for res in results)
+    functions: dict[str, tuple[str, SourceLocation, Signature]] = {}
+    for res in results:
+        for fn in res.functions:
+            functions.setdefault(fn[0], fn)
     return TargetResult(
         results[0].target, records, enums,
         tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros), weak, weak_enums)
+        tuple(m for r in results for m in r.macros), weak, weak_enums,
+        tuple(functions.values()))
 
 
 _Named = TypeVar("_Named", bound=tuple[Any, ...])
@@ -331,6 +338,8 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures: list[ParseFailure] = []
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
+    function_locs: dict[str, SourceLocation] = {}
+    signatures: dict[str, dict[str, Signature]] = {}
     inputs = {relpath(h) for h in headers}
     copy_of = None if options is None else _input_copies(targets, options, inputs)
     for res in results:
@@ -353,6 +362,9 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                                          and loc.file in inputs):
                 enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
+        for name, loc, sig in res.functions:
+            function_locs.setdefault(name, loc)
+            signatures.setdefault(name, {})[res.target] = sig
         failures += res.failures
     order = {n: i for i, n in enumerate(kinds)}  # (the first target's definition order)
     records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],
@@ -366,5 +378,7 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures = sorted(dict.fromkeys(failures), key=lambda f: (f.header, f.target))
     macros = tuple(Macro(n, macro_locs[n][0], macro_values[n], macro_locs[n][1])
                    for n in sorted(macro_locs))
+    functions = tuple(Function(n, function_locs[n], signatures[n])
+                      for n in sorted(function_locs))
     return Model(infos, records, enums, tuple(failures),
-                 tuple(relpath(h) for h in headers), macros)
+                 tuple(relpath(h) for h in headers), macros, functions=functions)

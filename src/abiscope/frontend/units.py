@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import collector
-from ..datamodels import MODELS
+from ..datamodels import MODELS, DataModel
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
-from ..model import RecordLayout
+from ..model import FuncType, RecordLayout, Signature
 from ..targets import Target
 from . import isolation, sandbox
 from .bindings import (
@@ -677,8 +677,9 @@ class _GroupParser:
         # after the first ``known``; a set of every name per header was quadratic in a
         # unit's headers)
         known = len(walker.added)
+        declared = {real_path(h) for h in headers}  # (the inputs whose functions to collect)
         try:
-            walk_unit(walker, tu, walked, all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table, declared)
         except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table off
             # a detailed parse of the same text and walk this unit again with it. What the
@@ -689,7 +690,7 @@ class _GroupParser:
                                   | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(detailed)
             walker.forget_since(walker.complete)
-            walk_unit(walker, tu, walked, all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table, declared)
         if self.builder is not None:
             # (the declarations of the records this walk added, and what they refer to, as
             # this unit declares them: the engine lays out those now, so that a record is
@@ -768,21 +769,49 @@ class _GroupParser:
 
     def results(self) -> list[TargetResult]:
         enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
+        functions = tuple((n, loc, sig) for n, (loc, sig) in self.walker.functions.items())
         out = []
         for target in self.targets:
             failed = [replace(f, target=target.name) for f in self.failures]
             records = dict(self.walker.records)
+            signatures = functions
             if target.name in self.engine_records:  # (laid out unit by unit: collect)
                 laid = self.engine_records[target.name]
                 records = {n: laid[n] for n in records if n in laid}
                 failed += self.engine_failures[target.name]
+                signatures = engine_signatures(functions, MODELS[target.name], records)
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
                 tuple(self.macros) if target is self.clang_target else (),
                 frozenset(self.walker.weak.intersection(records)),
-                frozenset(self.walker.weak_enums)))
+                frozenset(self.walker.weak_enums), signatures))
         return out
+
+
+def engine_signatures(functions: tuple[tuple[str, SourceLocation, Signature], ...],
+                      model: DataModel,
+                      records: Mapping[str, tuple[str, SourceLocation, RecordLayout]]
+                      ) -> tuple[tuple[str, SourceLocation, Signature], ...]:
+    """The functions as a target the engine lays out sees them: clang sized their types
+    for the triple it parses with; a pointer is the data model's and a record the
+    engine's layout of it (other scalars stay clang's: the triple's own on m68k)."""
+    memo: dict[int, FuncType] = {}
+
+    def fix(t: FuncType) -> FuncType:
+        done = memo.get(id(t))
+        if done is None:
+            size, align = t.size, t.align
+            if t.kind == "pointer":
+                size, align = model.pointer
+            elif t.kind == "record" and (t.record or "") in records:
+                lay = records[t.record or ""][2]
+                size, align = lay.size, lay.align
+            done = memo[id(t)] = replace(t, size=size, align=align)
+        return done
+
+    return tuple((n, loc, replace(sig, returns=fix(sig.returns), params=tuple(
+        replace(p, type=fix(p.type)) for p in sig.params))) for n, loc, sig in functions)
 
 
 class Job(NamedTuple):

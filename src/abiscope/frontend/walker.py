@@ -15,8 +15,11 @@ from ..model import (
     CType,
     EnumConstant,
     EnumLayout,
+    FuncType,
     Member,
+    Param,
     RecordLayout,
+    Signature,
     gaps,
 )
 from .bindings import (
@@ -88,6 +91,10 @@ class TargetWalker:
         self.weak: set[str] = set()
         self.weak_enums: set[str] = set()  # (the same for enums)
         self.added: list[str] = []  # every record added, in order (replaced ones again)
+        # the functions the inputs declare (add_function): the first declaration of a name
+        self.functions: dict[str, tuple[SourceLocation, Signature]] = {}
+        self._functypes: dict[tuple[str, str, int | None, int | None, str | None],
+                              FuncType] = {}
 
     # -- locations -------------------------------------------------------------------------
 
@@ -424,6 +431,50 @@ class TargetWalker:
                 self.weak.discard(name)
         del self.added[mark:]
 
+    # -- functions -------------------------------------------------------------------------
+
+    def add_function(self, cursor: Any) -> None:
+        """A function declaration of an input: prototyped, not variadic and not ``static``
+        (a K&R declaration says nothing of its parameters, a variadic one's variable part
+        is not typed, and a ``static`` (inline) one is compiled into its callers: no
+        symbol). The records its types name or point to are collected too."""
+        name = cursor.spelling
+        if name in self.functions:
+            return
+        ci = self.ci
+        t = cursor.type
+        if t.kind != ci.TypeKind.FUNCTIONPROTO or t.is_function_variadic() \
+                or cursor.storage_class == ci.StorageClass.STATIC:
+            return
+        symbol = name
+        if cursor.mangled_name != name:  # (an asm label; or a platform's own prefix)
+            label = next((c for c in cursor.get_children()
+                          if c.kind == ci.CursorKind.ASM_LABEL_ATTR), None)
+            if label is not None and label.spelling:
+                symbol = label.spelling
+        names = [a.spelling for a in cursor.get_arguments()]
+        types = list(t.argument_types())
+        params = tuple(Param(names[i] if i < len(names) else "", self.functype(a))
+                       for i, a in enumerate(types))
+        self.functions[name] = (self.location(cursor), Signature(
+            symbol, self.functype(t.get_result()), params))
+
+    def functype(self, t: Any) -> FuncType:
+        """A parameter or return type as :class:`abiscope.model.FuncType` (one object per
+        distinct type of the walk)."""
+        ct = self.ctype(t)
+        key = (ct.spelling, ct.canonical, ct.size, ct.align, ct.record)
+        known = self._functypes.get(key)
+        if known is None:
+            inner: CType | None = ct
+            while inner is not None and inner.kind in ("pointer", "array"):
+                inner = inner.pointee if inner.kind == "pointer" else inner.element
+            points_to = inner.record if inner is not None and inner is not ct \
+                and inner.kind == "record" and inner.record else None
+            known = self._functypes[key] = FuncType(
+                ct.spelling, ct.kind, ct.size, ct.align, ct.canonical, ct.record, points_to)
+        return known
+
     def drain_pending(self) -> None:
         while self.pending:
             decl = self.pending.pop()
@@ -468,10 +519,14 @@ class TargetResult:
     # unit's record of the same name declared in its inputs wins over these
     weak: frozenset[str] = frozenset()
     weak_enums: frozenset[str] = frozenset()
+    functions: tuple[tuple[str, SourceLocation, Signature], ...] = ()
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
-          macros: Mapping[str, list[str]] | None) -> None:
+              macros: Mapping[str, list[str]] | None,
+              function_files: set[str] | None = None) -> None:
+    """Walk ``tu``'s records (those of ``mains``, or every file's with ``all_files``) and
+    the functions declared in ``function_files`` (real paths; None: none)."""
     walker.seen_decls.clear()
     walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
     walker.macros = macros
@@ -485,6 +540,13 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
         walker.visit(cursor, spelling)
         walker.drain_pending()  # (so that every record before the next one is complete)
     walker.complete = len(walker.added)
+    if function_files:
+        ck = load_cindex().CursorKind
+        for cursor in in_files(children_of(tu.cursor, (ck.FUNCTION_DECL,)), function_files,
+                               walker.fast):
+            walker.add_function(cursor)
+            walker.drain_pending()
+        walker.complete = len(walker.added)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool,
