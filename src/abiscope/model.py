@@ -206,6 +206,9 @@ class FuncType:
     canonical: str = ""
     record: str | None = None
     points_to: str | None = None
+    # of a pointer: the size of what it points to (``time_t *`` changes with 64-bit
+    # ``time_t`` though the pointer does not)
+    pointee_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -508,12 +511,14 @@ def functype_to_json(t: FuncType) -> dict[str, Any]:
         out["record"] = t.record
     if t.points_to is not None:
         out["points_to"] = t.points_to
+    if t.pointee_size is not None:
+        out["pointee_size"] = t.pointee_size
     return out
 
 
 def functype_from_json(d: Mapping[str, Any]) -> FuncType:
     return FuncType(d["type"], d["kind"], d["size"], d["align"], d.get("canonical", ""),
-                    d.get("record"), d.get("points_to"))
+                    d.get("record"), d.get("points_to"), d.get("pointee_size"))
 
 
 def function_to_json(f: Function, targets: Iterable[str]) -> dict[str, Any]:
@@ -610,7 +615,7 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
 
 _COUNTS = frozenset({"size", "align", "offset_bits", "size_bits", "tail_padding",
                      "tail_padding_bits", "line", "col", "pointer_bits", "bit_width",
-                     "align_attr"})
+                     "align_attr", "pointee_size"})
 _TEXTS = frozenset({"name", "type", "kind", "file", "triple", "endian", "after", "spelling",
                     "canonical", "severity", "message", "header", "target", "underlying",
                     "symbol", "points_to"})

@@ -801,13 +801,16 @@ def engine_signatures(functions: tuple[tuple[str, SourceLocation, Signature], ..
     def fix(t: FuncType) -> FuncType:
         done = memo.get(id(t))
         if done is None:
-            size, align = t.size, t.align
+            size, align, pointee = t.size, t.align, t.pointee_size
             if t.kind == "pointer":
                 size, align = model.pointer
+                if t.points_to in records and t.canonical.count("*") == 1 \
+                        and "[" not in t.canonical:  # (a pointer to the record itself)
+                    pointee = records[t.points_to or ""][2].size
             elif t.kind == "record" and (t.record or "") in records:
                 lay = records[t.record or ""][2]
                 size, align = lay.size, lay.align
-            done = memo[id(t)] = replace(t, size=size, align=align)
+            done = memo[id(t)] = replace(t, size=size, align=align, pointee_size=pointee)
         return done
 
     return tuple((n, loc, replace(sig, returns=fix(sig.returns), params=tuple(

@@ -4,6 +4,7 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -93,8 +94,9 @@ class TargetWalker:
         self.added: list[str] = []  # every record added, in order (replaced ones again)
         # the functions the inputs declare (add_function): the first declaration of a name
         self.functions: dict[str, tuple[SourceLocation, Signature]] = {}
-        self._functypes: dict[tuple[str, str, int | None, int | None, str | None],
+        self._functypes: dict[tuple[str, str, int | None, int | None, str | None, bool],
                               FuncType] = {}
+        self._pointer: int | None = None  # (pointer_bytes, of the unit walked)
 
     # -- locations -------------------------------------------------------------------------
 
@@ -454,26 +456,57 @@ class TargetWalker:
                 symbol = label.spelling
         names = [a.spelling for a in cursor.get_arguments()]
         types = list(t.argument_types())
-        params = tuple(Param(names[i] if i < len(names) else "", self.functype(a))
+        params = tuple(Param(names[i] if i < len(names) else "", self.functype(a, True))
                        for i, a in enumerate(types))
         self.functions[name] = (self.location(cursor), Signature(
             symbol, self.functype(t.get_result()), params))
 
-    def functype(self, t: Any) -> FuncType:
-        """A parameter or return type as :class:`abiscope.model.FuncType` (one object per
-        distinct type of the walk)."""
+    def functype(self, t: Any, param: bool = False) -> FuncType:
+        """A parameter (``param``) or return type as :class:`abiscope.model.FuncType` (one
+        object per distinct type of the walk). A parameter declared as an array or a
+        function is passed as a pointer to its element or to the function (C11 6.7.6.3):
+        libclang shows its type as written, so it is made that pointer here."""
         ct = self.ctype(t)
-        key = (ct.spelling, ct.canonical, ct.size, ct.align, ct.record)
+        key = (ct.spelling, ct.canonical, ct.size, ct.align, ct.record, param)
         known = self._functypes.get(key)
+        if known is None and param and ct.kind in ("array", "function"):
+            width = self.pointer_bytes()
+            first = ct.element if ct.kind == "array" and len(ct.dims) == 1 else None
+            pointee = ct.size if ct.kind == "function" else \
+                first.size if first is not None else _row_size(ct)
+            element = ct.innermost
+            known = self._functypes[key] = FuncType(
+                ct.spelling, "pointer", width, width, ct.canonical, None,
+                element.record if element.kind == "record" and element.record else None,
+                pointee)
         if known is None:
             inner: CType | None = ct
             while inner is not None and inner.kind in ("pointer", "array"):
                 inner = inner.pointee if inner.kind == "pointer" else inner.element
             points_to = inner.record if inner is not None and inner is not ct \
                 and inner.kind == "record" and inner.record else None
+            pointee = ct.pointee.size if ct.kind == "pointer" and ct.pointee is not None \
+                else None
             known = self._functypes[key] = FuncType(
-                ct.spelling, ct.kind, ct.size, ct.align, ct.canonical, ct.record, points_to)
+                ct.spelling, ct.kind, ct.size, ct.align, ct.canonical, ct.record, points_to,
+                pointee)
         return known
+
+    def pointer_bytes(self) -> int:
+        """The size (and, on every target clang lays out here, alignment) of a data pointer
+        in the unit walked (libclang's target info)."""
+        if self._pointer is None:
+            lib = self.ci.conf.lib
+            get, width, dispose = (lib.clang_getTranslationUnitTargetInfo,
+                                   lib.clang_TargetInfo_getPointerWidth,
+                                   lib.clang_TargetInfo_dispose)
+            get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+            width.restype, width.argtypes = ctypes.c_int, [ctypes.c_void_p]
+            dispose.restype, dispose.argtypes = None, [ctypes.c_void_p]
+            info = get(self.unit.obj)
+            self._pointer = width(info) // 8
+            dispose(info)
+        return self._pointer
 
     def drain_pending(self) -> None:
         while self.pending:
@@ -486,6 +519,18 @@ class TargetWalker:
                 continue
             self.seen_decls.add(key)
             self.visit(definition)
+
+
+def _row_size(array: CType) -> int | None:
+    """The size of one element of the outermost dimension of an array of several
+    (``int[3][4]``: 16 bytes), what a parameter declared so points to."""
+    inner = array.innermost.size
+    if inner is None or any(d is None for d in array.dims[1:]):
+        return None
+    size = inner
+    for d in array.dims[1:]:
+        size *= d or 0
+    return size
 
 
 def shifted(m: Member, bits: int) -> Member:
@@ -534,7 +579,7 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.location.clear()  # file handles are the unit's own
     walker.cursors.clear()
     walker.type_ids.clear()
-    walker.unit, walker._tags = tu, None
+    walker.unit, walker._tags, walker._pointer = tu, None, None
     for cursor, spelling in _top_level(tu, mains, all_files, walker.fast):
         walker.complete = len(walker.added)
         walker.visit(cursor, spelling)
