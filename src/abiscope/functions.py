@@ -103,7 +103,6 @@ def compare_signatures(a: Signature, b: Signature, sides: tuple[str, str],
         cause = type_cause(ta, tb, sides)
         if cause is not None:
             deltas.append(TypeDelta(label, ta, tb, cause))
-            continue
         for t in (ta, tb):
             held, pointed = t.record or "", t.points_to or ""
             if held in changed and held not in via:

@@ -441,25 +441,35 @@ class TargetWalker:
         is not typed, and a ``static`` (inline) one is compiled into its callers: no
         symbol). The records its types name or point to are collected too."""
         name = cursor.spelling
-        if name in self.functions:
-            return
         ci = self.ci
+        known = self.functions.get(name)
+        if known is not None:
+            # a later declaration may add an asm label (glibc declares vfscanf, then
+            # redirects it to __isoc99_vfscanf): GCC calls the last label's symbol
+            symbol = self.symbol(cursor, name)
+            if symbol != name and symbol != known[1].symbol:
+                self.functions[name] = (known[0], replace(known[1], symbol=symbol))
+            return
         t = cursor.type
         if t.kind != ci.TypeKind.FUNCTIONPROTO or t.is_function_variadic() \
                 or cursor.storage_class == ci.StorageClass.STATIC:
             return
-        symbol = name
-        if cursor.mangled_name != name:  # (an asm label; or a platform's own prefix)
-            label = next((c for c in cursor.get_children()
-                          if c.kind == ci.CursorKind.ASM_LABEL_ATTR), None)
-            if label is not None and label.spelling:
-                symbol = label.spelling
+        symbol = self.symbol(cursor, name)
         names = [a.spelling for a in cursor.get_arguments()]
         types = list(t.argument_types())
         params = tuple(Param(names[i] if i < len(names) else "", self.functype(a, True))
                        for i, a in enumerate(types))
         self.functions[name] = (self.location(cursor), Signature(
             symbol, self.functype(t.get_result()), params))
+
+    def symbol(self, cursor: Any, name: str) -> str:
+        """The symbol a declaration binds to: its asm label's, else its name."""
+        if cursor.mangled_name != name:  # (an asm label; or a platform's own prefix)
+            label = next((c for c in cursor.get_children()
+                          if c.kind == self.ci.CursorKind.ASM_LABEL_ATTR), None)
+            if label is not None and label.spelling:
+                return str(label.spelling)
+        return name
 
     def functype(self, t: Any, param: bool = False) -> FuncType:
         """A parameter (``param``) or return type as :class:`abiscope.model.FuncType` (one
@@ -486,7 +496,7 @@ class TargetWalker:
             points_to = inner.record if inner is not None and inner is not ct \
                 and inner.kind == "record" and inner.record else None
             pointee = ct.pointee.size if ct.kind == "pointer" and ct.pointee is not None \
-                else None
+                and ct.pointee.kind not in ("function", "void") else None
             known = self._functypes[key] = FuncType(
                 ct.spelling, ct.kind, ct.size, ct.align, ct.canonical, ct.record, points_to,
                 pointee)
@@ -571,7 +581,8 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
               macros: Mapping[str, list[str]] | None,
               function_files: set[str] | None = None) -> None:
     """Walk ``tu``'s records (those of ``mains``, or every file's with ``all_files``) and
-    the functions declared in ``function_files`` (real paths; None: none)."""
+    the functions declared in ``function_files`` (real paths; None: none; every file's
+    with ``all_files``)."""
     walker.seen_decls.clear()
     walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
     walker.macros = macros
@@ -587,8 +598,9 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.complete = len(walker.added)
     if function_files:
         ck = load_cindex().CursorKind
-        for cursor in in_files(children_of(tu.cursor, (ck.FUNCTION_DECL,)), function_files,
-                               walker.fast):
+        found = children_of(tu.cursor, (ck.FUNCTION_DECL,))
+        for cursor in (found if all_files else
+                       in_files(found, function_files, walker.fast)):
             walker.add_function(cursor)
             walker.drain_pending()
         walker.complete = len(walker.added)

@@ -1,0 +1,219 @@
+"""Functions in the model: collected per target, in abiscope.layout/1, compared by compat
+and diff, and checked against GCC (symbols from a probe's relocations, parameter and return
+sizes from its DWARF)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from abiscope import compat, frontend
+from abiscope.diff import diff_models, fails
+from abiscope.model import Model, dumps, json_schema, model_from_json, model_to_json
+from abiscope.report.changes import render_json as render_diff_json
+from abiscope.targets import resolve
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from oracle.gcc_functions import gcc_functions  # noqa: E402
+
+HEADER = """\
+struct big { long a[4]; };
+struct small { int a; };
+typedef long my_off;
+int plain(int a, my_off b);
+long ret_long(void);
+struct big by_value(struct big b, struct small *s);
+int decays(const struct small v[2], char s[], int m[3][4], int (*cb)(int));
+int labelled(int) __asm__("labelled_v2");
+int variadic(const char *, ...);
+int knr();
+static inline int inlined(int x) { return x; }
+#define macro_like(x) ((x) + 1)
+"""
+
+
+def parse(tmp_path: Path, text: str, targets: str, name: str = "f.h") -> Model:
+    header = tmp_path / name
+    header.write_text(text)
+    model = frontend.parse([str(header)], resolve(targets).targets, frontend.ParseOptions())
+    assert isinstance(model, Model)
+    return model
+
+
+def test_functions_collected_per_target(tmp_path: Path) -> None:
+    model = parse(tmp_path, HEADER, "i386,x86_64,m68k")
+    assert [f.name for f in model.functions] == [
+        "by_value", "decays", "labelled", "plain", "ret_long"]  # no variadic, K&R, static
+    plain = model.function("plain")
+    assert plain is not None and plain.location.line == 4
+    i386, x86 = plain.signatures["i386"], plain.signatures["x86_64"]
+    assert [p.name for p in i386.params] == ["a", "b"]
+    assert (i386.params[1].type.size, x86.params[1].type.size) == (4, 8)
+    assert i386.params[1].type.type == "my_off"
+    labelled = model.function("labelled")
+    assert labelled is not None
+    assert {s.symbol for s in labelled.signatures.values()} == {"labelled_v2"}
+    by_value = model.function("by_value")
+    assert by_value is not None
+    sig = by_value.signatures["x86_64"]
+    assert (sig.returns.record, sig.returns.size) == ("struct big", 32)
+    assert (sig.params[1].type.points_to, sig.params[1].type.pointee_size) == ("struct small", 4)
+    assert by_value.signatures["m68k"].params[1].type.align == 2  # the engine's pointer
+    decays = model.function("decays")
+    assert decays is not None
+    kinds = [(p.type.kind, p.type.size, p.type.pointee_size, p.type.points_to)
+             for p in decays.signatures["i386"].params]
+    assert kinds == [("pointer", 4, 4, "struct small"), ("pointer", 4, 1, None),
+                     ("pointer", 4, 16, None), ("pointer", 4, None, None)]
+    # records a function passes or points to are in the model
+    assert model.record("struct small") is not None
+
+
+def test_functions_json_round_trip_and_schema(tmp_path: Path) -> None:
+    model = parse(tmp_path, HEADER, "i386,x86_64")
+    doc = model_to_json(model)
+    jsonschema.validate(doc, json_schema())
+    assert [f["name"] for f in doc["functions"]][:2] == ["by_value", "decays"]
+    text = dumps(doc)
+    again = model_from_json(json.loads(text))
+    assert again.functions == model.functions
+    assert dumps(model_to_json(again)) == text
+
+
+def test_compat_reports_functions(tmp_path: Path) -> None:
+    model = parse(tmp_path, HEADER + "long same(int);\n", "x86_64,i386")
+    report = compat.compare(model, "x86_64", "i386")
+    by = {v.name: v for v in report.functions}
+    assert by["plain"].verdict == "translate"
+    assert [d.param for d in by["plain"].reasons] == ["#2 b"]
+    assert "8 bytes on x86_64, 4 bytes on i386" in by["plain"].reasons[0].cause
+    assert by["labelled"].verdict == "identical" and not by["labelled"].renamed
+    doc = compat.report_to_json(report, model)
+    jsonschema.validate(doc, compat.json_schema())
+    assert {f["name"] for f in doc["functions"]} == set(by)
+
+
+def test_compat_reports_a_rename_and_a_record_passed(tmp_path: Path) -> None:
+    text = """\
+struct t { long v; };
+#ifdef __x86_64__
+int stamp(struct t *) __asm__("stamp64");
+#else
+int stamp(struct t *);
+#endif
+int touch(int);
+"""
+    model = parse(tmp_path, text, "x86_64,i386")
+    report = compat.compare(model, "x86_64", "i386")
+    by = {v.name: v for v in report.functions}
+    assert by["stamp"].symbols == ("stamp64", "stamp") and by["stamp"].renamed
+    assert by["stamp"].verdict == "translate"  # the pointer, and struct t via it
+    assert by["stamp"].via == ("struct t",)
+    assert by["touch"].verdict == "identical"
+    assert any("symbol renamed" in n for n in by["stamp"].notes)
+
+
+def test_diff_reports_function_changes(tmp_path: Path) -> None:
+    old = parse(tmp_path, "struct s { int a; };\nint f(int x, struct s *p);\n"
+                "int gone(void);\nint g(int);\n", "i386", "old.h")
+    new = parse(tmp_path, "struct s { int a; long long b; };\nlong long f(int x, struct s *p);"
+                "\nint added(void);\nint g(int) __asm__(\"g2\");\n", "i386", "new.h")
+    result = diff_models(old, new)
+    kinds = {(c.function, c.kind, c.param, c.classification) for c in result.functions}
+    assert ("f", "function-return-changed", "return", "breaking") in kinds
+    assert ("f", "function-param-changed", "#2 p", "breaking") in kinds  # points to 4 -> 12
+    assert ("gone", "function-removed", "", "breaking") in kinds
+    assert ("added", "function-added", "", "compatible") in kinds
+    assert ("g", "function-symbol-renamed", "", "informational") in kinds
+    assert fails(result, "breaking")
+    doc = json.loads(render_diff_json(result))
+    schema = json.loads((Path(__file__).parents[1] / "src/abiscope/schema/diff-1.schema.json")
+                        .read_text())
+    jsonschema.validate(doc, schema)
+    assert len(doc["functions"]) == len(result.functions)
+
+
+# -- against GCC ------------------------------------------------------------------------
+
+GLIBC = "#include <sys/stat.h>\n#include <time.h>\n#include <stdio.h>\n"
+LFS = ("-D_FILE_OFFSET_BITS=64",)
+TIME64 = ("-D_FILE_OFFSET_BITS=64", "-D_TIME_BITS=64")
+
+
+def check_against_gcc(tmp_path: Path, include: str, target: str,
+                      defines: tuple[str, ...]) -> tuple[int, list[str]]:
+    """(functions compared, mismatches) of abiscope's model of ``include`` (every file's
+    functions) and the target's gcc."""
+    header = tmp_path / "probe.h"
+    header.write_text(include)
+    model = frontend.parse([str(header)], resolve(target).targets,
+                           frontend.ParseOptions(defines=tuple(d[2:] for d in defines),
+                                                 all_files=True))
+    assert isinstance(model, Model)
+    ours = {f.name: f.signatures[target] for f in model.functions if target in f.signatures}
+    theirs = gcc_functions(target, include, sorted(ours), defines)
+    bad = []
+    for name, sig in sorted(ours.items()):
+        g = theirs.get(name)
+        if g is None:
+            bad.append(f"{name}: not in GCC's DWARF")
+            continue
+        if sig.symbol != g.symbol:
+            bad.append(f"{name}: symbol {sig.symbol}, gcc {g.symbol}")
+        got = [(sig.returns.size if sig.returns.kind != "void" else None)] \
+            + [p.type.size for p in sig.params]
+        want = [g.returns.size] + [p.size for p in g.params]
+        if got != want:
+            bad.append(f"{name}: sizes {got}, gcc {want}")
+        for p, q in zip(sig.params, g.params, strict=False):
+            if p.type.kind == "pointer" and q.pointee_size is not None \
+                    and p.type.pointee_size != q.pointee_size:
+                bad.append(f"{name}: {p.name} points to {p.type.pointee_size}, "
+                           f"gcc {q.pointee_size}")
+    return len(ours), bad
+
+
+@pytest.mark.parametrize("target", ["x86_64", "i386", "arm"])
+def test_glibc_functions_match_gcc(tmp_path: Path, target: str) -> None:
+    defines = LFS if target == "x86_64" else TIME64
+    count, bad = check_against_gcc(tmp_path, GLIBC, target, defines)
+    assert count > 100
+    assert bad == []
+
+
+def test_glibc_renames_seen_by_gcc(tmp_path: Path) -> None:
+    """``stat`` -> ``stat64`` and ``fopen`` -> ``fopen64`` as symbols under LFS on i386,
+    and as abiscope reports them."""
+    header = tmp_path / "probe.h"
+    header.write_text(GLIBC)
+    model = frontend.parse([str(header)], resolve("i386").targets,
+                           frontend.ParseOptions(defines=("_FILE_OFFSET_BITS=64",),
+                                                 all_files=True))
+    assert isinstance(model, Model)
+    symbols = {f.name: f.signatures["i386"].symbol for f in model.functions}
+    assert symbols["fopen"] == "fopen64"
+    assert symbols["stat"] == "stat64"
+    gcc = gcc_functions("i386", GLIBC, ["fopen", "stat"], ("-D_FILE_OFFSET_BITS=64",))
+    assert (gcc["fopen"].symbol, gcc["stat"].symbol) == ("fopen64", "stat64")
+
+
+SLOW_HEADERS = "".join(f"#include <{h}>\n" for h in (
+    "sys/stat.h", "time.h", "stdio.h", "unistd.h", "fcntl.h", "sys/time.h", "sys/socket.h",
+    "dirent.h", "stdlib.h", "string.h", "sys/resource.h", "sys/select.h", "signal.h",
+    "sys/mman.h", "poll.h", "utime.h", "sys/statvfs.h", "sys/wait.h", "pthread.h"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["x86_64", "i386", "arm", "aarch64", "ppc", "mips",
+                                    "riscv64", "s390x", "m68k"])
+@pytest.mark.parametrize("defines", [(), LFS, TIME64], ids=["plain", "lfs", "time64"])
+def test_glibc_corpus_functions_match_gcc(tmp_path: Path, target: str,
+                                          defines: tuple[str, ...]) -> None:
+    count, bad = check_against_gcc(tmp_path, SLOW_HEADERS, target, defines)
+    assert count > 300
+    assert bad == []
