@@ -19,7 +19,7 @@ from abiscope.targets import resolve
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from oracle.gcc_functions import gcc_functions  # noqa: E402
+from oracle.gcc_functions import gcc_functions
 
 HEADER = """\
 struct big { long a[4]; };
