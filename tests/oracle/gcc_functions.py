@@ -11,6 +11,7 @@ relocation of that section names the symbol GCC calls (an asm label's, ``stat`` 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -80,11 +81,33 @@ def _type(die: DIE | None) -> GccType:
     return GccType(_size(core))
 
 
+_UNDECLARED = re.compile(r"[\u2018'`](\w+)[\u2019'] undeclared")  # (gcc quotes per locale)
+
+
 def gcc_functions(target: str, include: str, names: Sequence[str],
                   defines: Sequence[str] = (), include_dirs: Sequence[str] = ()
                   ) -> dict[str, GccFunction]:
     """Every function of ``names`` as the target's gcc compiles a file that includes
-    ``include`` (text of ``#include`` lines) and takes their addresses."""
+    ``include`` (text of ``#include`` lines) and takes their addresses; a name gcc finds
+    undeclared (a header that declares it only for some compilers: glibc's pthread.h
+    declares ``__sigsetjmp`` only before GCC 11) is left out, the others probed again."""
+    names = list(names)
+    for _ in range(10):
+        try:
+            return _probe(target, include, names, defines, include_dirs)
+        except _Undeclared as exc:
+            names = [n for n in names if n not in exc.names]
+    return _probe(target, include, names, defines, include_dirs)
+
+
+class _Undeclared(Exception):
+    def __init__(self, names: set[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = names
+
+
+def _probe(target: str, include: str, names: Sequence[str], defines: Sequence[str],
+           include_dirs: Sequence[str]) -> dict[str, GccFunction]:
     gcc = require_gcc(target)
     probe = include + "".join(
         f'__attribute__((used, section("{_SECTION}{i}"))) static void *abiscope_fn_{i} = '
@@ -97,6 +120,9 @@ def gcc_functions(target: str, include: str, names: Sequence[str],
                               *(f"-I{d}" for d in include_dirs), src, "-o", obj],
                              capture_output=True, text=True, check=False)
         if run.returncode:
+            undeclared = set(_UNDECLARED.findall(run.stderr)) & set(names)
+            if undeclared:
+                raise _Undeclared(undeclared)
             raise RuntimeError(f"{gcc} failed on the probe:\n{run.stderr[-3000:]}")
         with open(obj, "rb") as fh:
             elf = ELFFile(fh)
