@@ -10,6 +10,7 @@ relocation of that section names the symbol GCC calls (an asm label's, ``stat`` 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
@@ -21,7 +22,7 @@ from elftools.dwarf.die import DIE
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 
-from .gcc_dwarf import require_gcc
+from .gcc_dwarf import _relocate, require_gcc
 
 _SECTION = ".data.abiscope_fn_"
 _QUALIFIERS = ("DW_TAG_typedef", "DW_TAG_const_type", "DW_TAG_volatile_type",
@@ -125,28 +126,30 @@ def _probe(target: str, include: str, names: Sequence[str], defines: Sequence[st
                 raise _Undeclared(undeclared)
             raise RuntimeError(f"{gcc} failed on the probe:\n{run.stderr[-3000:]}")
         with open(obj, "rb") as fh:
-            elf = ELFFile(fh)
-            symtab = elf.get_section_by_name(".symtab")
-            symbols: dict[int, str] = {}
-            for section in elf.iter_sections():
-                if isinstance(section, RelocationSection) and _SECTION in section.name:
-                    index = int(section.name.rsplit("_", 1)[1])
-                    for rel in section.iter_relocations():
-                        symbols[index] = symtab.get_symbol(rel["r_info_sym"]).name
-            declared: dict[str, DIE] = {}
-            for cu in elf.get_dwarf_info().iter_CUs():
-                for die in cu.get_top_DIE().iter_children():
-                    if die.tag == "DW_TAG_subprogram" and "DW_AT_name" in die.attributes:
-                        declared.setdefault(die.attributes["DW_AT_name"].value.decode(), die)
-            out = {}
-            for i, name in enumerate(names):
-                die = declared.get(name)
-                if die is None or i not in symbols:
-                    continue
-                ret = _type(die.get_DIE_from_attribute("DW_AT_type")) \
-                    if "DW_AT_type" in die.attributes else GccType(None)
-                params = tuple(_type(p.get_DIE_from_attribute("DW_AT_type"))
-                               for p in die.iter_children()
-                               if p.tag == "DW_TAG_formal_parameter")
-                out[name] = GccFunction(name, symbols[i], ret, params)
+            stream = io.BytesIO(fh.read())
+        elf = ELFFile(stream)
+        _relocate(elf, stream)  # (the DWARF relocations pyelftools lacks: ppc, riscv, m68k)
+        symtab = elf.get_section_by_name(".symtab")
+        symbols: dict[int, str] = {}
+        for section in elf.iter_sections():
+            if isinstance(section, RelocationSection) and _SECTION in section.name:
+                index = int(section.name.rsplit("_", 1)[1])
+                for rel in section.iter_relocations():
+                    symbols[index] = symtab.get_symbol(rel["r_info_sym"]).name
+        declared: dict[str, DIE] = {}
+        for cu in elf.get_dwarf_info(relocate_dwarf_sections=False).iter_CUs():
+            for die in cu.get_top_DIE().iter_children():
+                if die.tag == "DW_TAG_subprogram" and "DW_AT_name" in die.attributes:
+                    declared.setdefault(die.attributes["DW_AT_name"].value.decode(), die)
+        out = {}
+        for i, name in enumerate(names):
+            die = declared.get(name)
+            if die is None or i not in symbols:
+                continue
+            ret = _type(die.get_DIE_from_attribute("DW_AT_type")) \
+                if "DW_AT_type" in die.attributes else GccType(None)
+            params = tuple(_type(p.get_DIE_from_attribute("DW_AT_type"))
+                           for p in die.iter_children()
+                           if p.tag == "DW_TAG_formal_parameter")
+            out[name] = GccFunction(name, symbols[i], ret, params)
     return out

@@ -794,9 +794,16 @@ def engine_signatures(functions: tuple[tuple[str, SourceLocation, Signature], ..
                       records: Mapping[str, tuple[str, SourceLocation, RecordLayout]]
                       ) -> tuple[tuple[str, SourceLocation, Signature], ...]:
     """The functions as a target the engine lays out sees them: clang sized their types
-    for the triple it parses with; a pointer is the data model's and a record the
-    engine's layout of it (other scalars stay clang's: the triple's own on m68k)."""
+    for the triple it parses with; a pointer, a scalar and what a pointer points to are
+    the data model's, a record the engine's layout of it (m68k's ``long double`` is 12
+    bytes, clang's 8)."""
     memo: dict[int, FuncType] = {}
+
+    def scalar(canonical: str) -> tuple[int, int] | None:
+        words = [w for w in canonical.split() if w not in ("const", "volatile", "restrict")]
+        complex_ = "_Complex" in words
+        found = model.scalars.get(" ".join(w for w in words if w != "_Complex"))
+        return None if found is None else (found[0] * 2, found[1]) if complex_ else found
 
     def fix(t: FuncType) -> FuncType:
         done = memo.get(id(t))
@@ -804,12 +811,18 @@ def engine_signatures(functions: tuple[tuple[str, SourceLocation, Signature], ..
             size, align, pointee = t.size, t.align, t.pointee_size
             if t.kind == "pointer":
                 size, align = model.pointer
-                if t.points_to in records and t.canonical.count("*") == 1 \
-                        and "[" not in t.canonical:  # (a pointer to the record itself)
+                simple = t.canonical.count("*") == 1 and "[" not in t.canonical \
+                    and "(" not in t.canonical
+                if simple and t.points_to in records:  # (a pointer to the record itself)
                     pointee = records[t.points_to or ""][2].size
+                elif simple and (found := scalar(t.canonical.split("*")[0])) is not None:
+                    pointee = found[0]
             elif t.kind == "record" and (t.record or "") in records:
                 lay = records[t.record or ""][2]
                 size, align = lay.size, lay.align
+            elif t.kind in ("int", "bool", "float", "complex") \
+                    and (found := scalar(t.canonical)) is not None:
+                size, align = found
             done = memo[id(t)] = replace(t, size=size, align=align, pointee_size=pointee)
         return done
 
