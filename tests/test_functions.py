@@ -220,3 +220,23 @@ def test_glibc_corpus_functions_match_gcc(tmp_path: Path, target: str,
     count, bad = check_against_gcc(tmp_path, SLOW_HEADERS, target, defines)
     assert count > 300
     assert bad == []
+
+
+def test_functions_are_cached_and_restricted(tmp_path: Path) -> None:
+    from abiscope.cache import UnitCache
+    from abiscope.snapshot import restrict
+
+    header = tmp_path / "f.h"
+    header.write_text(HEADER)
+    targets = resolve("i386,x86_64").targets
+
+    def run() -> Model:
+        model = frontend.parse([str(header)], targets, frontend.ParseOptions(),
+                               cache=UnitCache(str(tmp_path / "c")))
+        assert isinstance(model, Model)
+        return model
+
+    cold, warm = run(), run()
+    assert warm.functions == cold.functions and len(cold.functions) == 5
+    one = restrict(cold, ["i386"], "f")
+    assert all(set(f.signatures) == {"i386"} for f in one.functions)
