@@ -146,6 +146,9 @@ class Record:
     # (This and the other presentation facts below -- element_members, user_align -- are
     # not part of a layout's identity nor of abiscope.layout/1: compare=False.)
     order: int = field(default=0, compare=False)
+    # the headers included before its header, which does not parse alone, for it to be laid
+    # out at all (``--prelude``; empty: laid out from its header alone)
+    prelude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))
@@ -578,6 +581,7 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
         "records": [
             {"name": r.name, "kind": r.kind, "file": r.location.file, "line": r.location.line,
              "col": r.location.col,
+             **({"prelude": list(r.prelude)} if r.prelude else {}),  # (additive)
              "layouts": {t: layout_to_json(r.layouts[t], memo) for t in model.targets
                          if t in r.layouts}}
             for r in chosen
@@ -655,7 +659,8 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
         }
         records = tuple(
             Record(r["name"], r["kind"], SourceLocation(r["file"], r["line"], r.get("col", 0)),
-                   {t: layout_from_json(lay) for t, lay in r["layouts"].items()})
+                   {t: layout_from_json(lay) for t, lay in r["layouts"].items()},
+                   prelude=tuple(r.get("prelude", ())))
             for r in doc["records"]
         )
         enums = tuple(

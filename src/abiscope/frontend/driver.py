@@ -274,7 +274,7 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
         results[0].target, records, enums,
         tuple(f for r in results for f in r.failures),
         tuple(m for r in results for m in r.macros), weak, weak_enums,
-        tuple(functions.values()))
+        tuple(functions.values()), tuple(p for r in results for p in r.preludes))
 
 
 _Named = TypeVar("_Named", bound=tuple[Any, ...])
@@ -338,6 +338,7 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures: list[ParseFailure] = []
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
+    preludes: dict[str, tuple[str, ...]] = {}  # record -> headers added, every target's
     function_locs: dict[str, SourceLocation] = {}
     signatures: dict[str, dict[str, Signature]] = {}
     inputs = {relpath(h) for h in headers}
@@ -362,6 +363,8 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                                          and loc.file in inputs):
                 enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
+        for name, added in res.preludes:
+            preludes[name] = tuple(dict.fromkeys((*preludes.get(name, ()), *added)))
         for name, loc, sig in res.functions:
             function_locs.setdefault(name, loc)
             signatures.setdefault(name, {})[res.target] = sig
@@ -369,7 +372,7 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     order = {n: i for i, n in enumerate(kinds)}  # (the first target's definition order)
     records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],
                            "" if kinds[n][1].file in inputs else copies.get(n, ""),
-                           order=order[n])
+                           order=order[n], prelude=preludes.get(n, ()))
                     for n in sorted(kinds))
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)

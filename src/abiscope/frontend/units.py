@@ -21,7 +21,7 @@ from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
 from ..model import FuncType, RecordLayout, Signature
 from ..targets import Target
-from . import isolation, sandbox
+from . import isolation, prelude, sandbox
 from .bindings import (
     ALONE_NAME,
     BATCH_NAME,
@@ -365,6 +365,7 @@ class _GroupParser:
             and self.clang_target.name in MODELS \
             and self.clang_target.checked_by.startswith("gcc")
         self.relaid: set[str] = set()  # records the engine laid out instead of clang
+        self.preludes: dict[str, tuple[str, ...]] = {}  # record -> what let it parse
 
     def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
         unsaved = list(self.options.unsaved)
@@ -509,6 +510,8 @@ class _GroupParser:
                 # its error count would carry over into the next reparse ("too many
                 # errors emitted" on a clean header): the next header gets a new unit
                 del self._alone[flags]
+            if walk and self.options.prelude and self.with_prelude(header):
+                return True
             self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
             return False
         if walk:
@@ -516,6 +519,28 @@ class _GroupParser:
             self.collect(tu, [header], *_alone_main(header, self.cwd),
                          detailed=bool(flags & record))
         return True
+
+    def with_prelude(self, header: str) -> bool:
+        """Parse and walk ``header`` after the first prelude that lets it parse without
+        errors (:mod:`abiscope.frontend.prelude`), marking the records laid out there;
+        False when none does. Every file tried is noted (a cache revalidates on them)."""
+        path, main = _alone_main(header, self.cwd)
+        for added in prelude.attempts(header, self.options.prelude):
+            text = prelude.include_lines(added) + main
+            try:
+                tu = self.parse(path, text, self.flags)
+            except self.ci.TranslationUnitLoadError:
+                continue
+            self.note_files(tu, [header])
+            if error_diagnostics(tu, relpath):
+                continue
+            known = len(self.walker.added)
+            self.collect(tu, [header], path, text)
+            shown = tuple(relpath(h) if os.path.isfile(h) else h for h in added)
+            for name in self.walker.added[known:]:
+                self.preludes.setdefault(name, shown)
+            return True
+        return False
 
     def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
         """The headers in batches (see :func:`parse_unit`); with ``standalone``, only those
@@ -785,7 +810,8 @@ class _GroupParser:
                 enums, tuple(failed),
                 tuple(self.macros) if target is self.clang_target else (),
                 frozenset(self.walker.weak.intersection(records)),
-                frozenset(self.walker.weak_enums), signatures))
+                frozenset(self.walker.weak_enums), signatures,
+                tuple((n, p) for n, p in self.preludes.items() if n in records)))
         return out
 
 

@@ -575,6 +575,8 @@ class TargetResult:
     weak: frozenset[str] = frozenset()
     weak_enums: frozenset[str] = frozenset()
     functions: tuple[tuple[str, SourceLocation, Signature], ...] = ()
+    # records laid out only with headers included before theirs (--prelude), and those
+    preludes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,

@@ -1,0 +1,60 @@
+"""Preludes: what to include before a header that does not parse alone (``--prelude``).
+
+Many library headers expect another one first (``off_t`` from ``sys/types.h``, a
+package's ``config.h`` or main header). With ``--prelude auto`` a header with errors is
+tried again with, in this order, stopping at the first that parses without errors:
+
+1. each other header of its directory (its package's), one at a time, in name order (at
+   most :data:`MAX_SIBLINGS`);
+2. ``sys/types.h``, ``stdint.h``, ``stddef.h``, one at a time, then the three together;
+3. every header of its directory that was tried, then the three.
+
+``--prelude FILE,FILE`` names the headers to include, in that order (one try). What was
+added is kept on every record laid out from that unit (``prelude`` in
+``abiscope.layout/1``); a header that fails with every prelude is a failure as before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+
+SYSTEM = ("sys/types.h", "stdint.h", "stddef.h")
+MAX_SIBLINGS = 24
+_HEADER_SUFFIXES = (".h", ".hh", ".hpp")
+
+
+def siblings(header: str) -> list[str]:
+    """The other headers of ``header``'s directory, by name."""
+    directory = os.path.dirname(os.path.abspath(header))
+    own = os.path.basename(header)
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names
+            if n != own and n.endswith(_HEADER_SUFFIXES)
+            and os.path.isfile(os.path.join(directory, n))][:MAX_SIBLINGS]
+
+
+def attempts(header: str, prelude: Sequence[str]) -> Iterator[tuple[str, ...]]:
+    """The preludes to try for ``header``, in order (each a tuple of headers: a path, or a
+    name to include as ``<name>``)."""
+    if tuple(prelude) != ("auto",):
+        yield tuple(prelude)
+        return
+    near = siblings(header)
+    for path in near:
+        yield (path,)
+    for name in SYSTEM:
+        yield (name,)
+    yield SYSTEM
+    if near:
+        yield (*near, *SYSTEM)
+
+
+def include_lines(added: Sequence[str]) -> str:
+    """The ``#include`` lines of a prelude: a file that exists by its path, a name as a
+    system header."""
+    return "".join(f'#include "{os.path.abspath(h)}"\n' if os.path.isfile(h)
+                   else f"#include <{h}>\n" for h in added)
