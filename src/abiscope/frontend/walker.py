@@ -439,7 +439,7 @@ class TargetWalker:
         """A function declaration of an input: prototyped, not variadic and not ``static``
         (a K&R declaration says nothing of its parameters, a variadic one's variable part
         is not typed, and a ``static`` (inline) one is compiled into its callers: no
-        symbol). The records its types name or point to are collected too."""
+        symbol)."""
         name = cursor.spelling
         ci = self.ci
         known = self.functions.get(name)
@@ -457,10 +457,15 @@ class TargetWalker:
         symbol = self.symbol(cursor, name)
         names = [a.spelling for a in cursor.get_arguments()]
         types = list(t.argument_types())
+        queued = len(self.pending)
         params = tuple(Param(names[i] if i < len(names) else "", self.functype(a, True))
                        for i, a in enumerate(types))
         self.functions[name] = (self.location(cursor), Signature(
             symbol, self.functype(t.get_result()), params))
+        # (the records its types name are not collected for it: the model's records are
+        # those of the inputs and what their records hold, with or without functions;
+        # functions are walked last in a unit, so no record meets these types cached)
+        del self.pending[queued:]
 
     def symbol(self, cursor: Any, name: str) -> str:
         """The symbol a declaration binds to: its asm label's, else its name."""
@@ -604,8 +609,6 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
         for cursor in (found if all_files else
                        in_files(found, function_files, walker.fast)):
             walker.add_function(cursor)
-            walker.drain_pending()
-        walker.complete = len(walker.added)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool,
