@@ -240,3 +240,52 @@ def test_functions_are_cached_and_restricted(tmp_path: Path) -> None:
     assert warm.functions == cold.functions and len(cold.functions) == 5
     one = restrict(cold, ["i386"], "f")
     assert all(set(f.signatures) == {"i386"} for f in one.functions)
+
+
+def gcc_passing(target: str, include: str, names: list[str], defines: tuple[str, ...]
+                ) -> dict[str, tuple[str, tuple[tuple[int | None, int | None], ...]]]:
+    """Per function: GCC's symbol and (size, pointee size) of its return and parameters."""
+    return {n: (g.symbol, ((g.returns.size, g.returns.pointee_size),
+                           *((p.size, p.pointee_size) for p in g.params)))
+            for n, g in gcc_functions(target, include, names, defines).items()}
+
+
+@pytest.mark.parametrize("target", ["i386", "arm", "x86_64"])
+def test_time64_function_changes_are_gccs(tmp_path: Path, target: str) -> None:
+    """``diff`` of glibc's headers without and with 64-bit time_t reports a parameter or
+    return change exactly for the functions GCC passes differently, and a rename exactly
+    where GCC's symbol changes (on x86_64: renames only)."""
+    check_time64(tmp_path, GLIBC, target)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["i386", "arm", "ppc", "mips", "m68k", "x86_64",
+                                    "aarch64"])
+def test_time64_corpus_function_changes_are_gccs(tmp_path: Path, target: str) -> None:
+    check_time64(tmp_path, SLOW_HEADERS, target)
+
+
+def check_time64(tmp_path: Path, include: str, target: str) -> None:
+    header = tmp_path / "probe.h"
+    header.write_text(include)
+    models = [frontend.parse([str(header)], resolve(target).targets,
+                             frontend.ParseOptions(defines=tuple(d[2:] for d in defs),
+                                                   all_files=True))
+              for defs in ((), TIME64)]
+    old, new = models
+    assert isinstance(old, Model) and isinstance(new, Model)
+    result = diff_models(old, new)
+    changed = {c.function for c in result.functions
+               if c.kind in ("function-param-changed", "function-return-changed")}
+    renamed = {c.function for c in result.functions if c.kind == "function-symbol-renamed"}
+    names = sorted({f.name for f in old.functions} & {f.name for f in new.functions})
+    before = gcc_passing(target, include, names, ())
+    after = gcc_passing(target, include, names, TIME64)
+    common = set(before) & set(after)
+    assert len(common) > 100
+    assert changed == {n for n in common if before[n][1] != after[n][1]}
+    assert renamed == {n for n in common if before[n][0] != after[n][0]}
+    if target in ("x86_64", "aarch64"):  # (LP64: 64-bit time_t already)
+        assert not changed
+    else:
+        assert {"time", "stat", "clock_gettime"} <= changed <= renamed
