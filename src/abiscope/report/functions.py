@@ -97,4 +97,8 @@ def render_diff_text(changes: Sequence[FunctionChange], console: Console) -> Non
         if c.old or c.new:
             console.print(f"        {c.old or '-'} -> {c.new or '-'}", highlight=False)
         console.print(f"        {c.reason}", highlight=False, style="dim")
+    counts = ", ".join(f"{sum(1 for c in changes if c.classification == k)} {k}"
+                       for k in ("breaking", "compatible", "informational"))
+    console.print(f"{len(changes)} function change{'s' if len(changes) != 1 else ''}: "
+                  f"{counts}", highlight=False)
     console.print()
