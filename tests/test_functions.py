@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -16,6 +17,7 @@ from abiscope.diff import diff_models, fails
 from abiscope.model import Model, dumps, json_schema, model_from_json, model_to_json
 from abiscope.report.changes import render_json as render_diff_json
 from abiscope.targets import resolve
+from conftest import CliResult
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -289,3 +291,27 @@ def check_time64(tmp_path: Path, include: str, target: str) -> None:
         assert not changed
     else:
         assert {"time", "stat", "clock_gettime"} <= changed <= renamed
+
+
+def test_cli_text_and_json_carry_functions(tmp_path: Path,
+                                           run_cli: Callable[..., CliResult]) -> None:
+    header = tmp_path / "f.h"
+    header.write_text(HEADER)
+    res = run_cli("compat", str(header), "--native", "x86_64", "--compat", "i386",
+                  "--no-cache")
+    assert res.code == 0, res.err
+    assert "functions" in res.out and "5 functions: " in res.out
+    assert "#2 b: my_off: 8 bytes on x86_64, 4 bytes on i386" in " ".join(res.out.split())
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert run_cli("snapshot", str(header), "--target", "i386", "-o", str(old),
+                   "--no-cache").code == 0
+    header.write_text(HEADER.replace("int plain(int a, my_off b);",
+                                     "int plain(int a, long long b);"))
+    assert run_cli("snapshot", str(header), "--target", "i386", "-o", str(new),
+                   "--no-cache").code == 0
+    res = run_cli("diff", str(old), str(new))
+    assert res.code == 1  # a breaking function change fails --fail-on breaking
+    assert "function-param-changed #2 b" in res.out and "1 function change: 1 breaking" \
+        in res.out
+    doc = json.loads(run_cli("diff", str(old), str(new), "--format", "json").out)
+    assert [f["function"] for f in doc["functions"]] == ["plain"]
