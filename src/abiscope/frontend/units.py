@@ -526,6 +526,8 @@ class _GroupParser:
         False when none does. Every file tried is noted (a cache revalidates on them)."""
         path, main = _alone_main(header, self.cwd)
         for added in prelude.attempts(header, self.options.prelude):
+            if self.want_files:  # (a header tried that changes may change the outcome)
+                self.files.update(abspath_in(self.cwd, h) for h in added if os.path.isfile(h))
             text = prelude.include_lines(added) + main
             try:
                 tu = self.parse(path, text, self.flags)
