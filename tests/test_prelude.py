@@ -71,3 +71,17 @@ def test_explicit_prelude_and_the_cli_says_so(tmp_path: Path,
     assert res.code == 0
     assert "with prelude sys/types.h" in " ".join(res.out.split())
     assert "does not parse alone; laid out after sys/types.h" in res.err
+
+
+def test_explicit_prelude_outside_the_tree_and_its_own_records(tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "defs.h").write_text("typedef struct { long v; } base_t;\n")
+    model = frontend.parse([str(pkg / "z.h")], resolve("i386").targets,
+                           frontend.ParseOptions(prelude=(str(other / "defs.h"),),
+                                                 all_files=True))
+    assert isinstance(model, Model) and not model.failures
+    marks = {r.name: r.prelude for r in model.records}
+    assert marks["base_t"] == ()  # laid out from its own header, which parses
+    assert marks["struct needs_base"][0].endswith("elsewhere/defs.h")

@@ -540,7 +540,11 @@ class _GroupParser:
             self.collect(tu, [header], path, text)
             shown = tuple(relpath(h) if os.path.isfile(h) else h for h in added)
             for name in self.walker.added[known:]:
-                self.preludes.setdefault(name, shown)
+                # (a record of an added header itself is laid out from that header)
+                file = self.walker.records[name][1].file if name in self.walker.records \
+                    else ""
+                if not any(file == h or file.endswith("/" + h) for h in shown):
+                    self.preludes.setdefault(name, shown)
             return True
         return False
 
