@@ -38,7 +38,11 @@ def test_auto_order_is_the_documented_one(tmp_path: Path) -> None:
     tries = list(prelude.attempts(str(pkg / "a.h"), ("auto",)))
     near = [str(pkg / h) for h in ("base.h", "y.h", "z.h")]
     assert tries == [(near[0],), (near[1],), (near[2],), ("sys/types.h",), ("stdint.h",),
-                     ("stddef.h",), prelude.SYSTEM, (*near, *prelude.SYSTEM)]
+                     ("stddef.h",), ("stdio.h",), prelude.SYSTEM, (*near, *prelude.SYSTEM)]
+    (pkg / "zz_extra.h").write_text("")
+    (pkg / "zz.h").write_text("")
+    assert prelude.siblings(str(pkg / "zz_fpa.h"))[:3] == [
+        str(pkg / "zz_extra.h"), str(pkg / "zz.h"), str(pkg / "z.h")]  # the package first
     assert list(prelude.attempts("x.h", ("one.h", "two.h"))) == [("one.h", "two.h")]
 
 

@@ -64,7 +64,7 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--prelude", default=None, metavar="auto|FILE,FILE",
                    help="for a header that does not parse alone: include FILE,FILE before it, "
                         "or (auto) the first that works of its directory's other headers, "
-                        "then sys/types.h, stdint.h, stddef.h; records laid out so are "
+                        "then sys/types.h, stdint.h, stddef.h, stdio.h; records laid out so are "
                         "marked (docs/layout-json.md)")
     g.add_argument("--sysroot", action="append", default=[], metavar="TARGET=DIR",
                    help="system include dir for one target (repeatable); default: Debian's "

@@ -29,7 +29,7 @@ class ParseOptions:
     extra_args: tuple[str, ...] = field(default=())
     allow_include_outside: bool = False  # no include sandbox (see abiscope.sandbox)
     # headers to include before one that does not parse alone: ("auto",) tries its
-    # directory's other headers, then sys/types.h, stdint.h, stddef.h (frontend.prelude)
+    # directory's other headers, then sys/types.h &c. (frontend.prelude)
     prelude: tuple[str, ...] = ()
 
 

@@ -4,10 +4,13 @@ Many library headers expect another one first (``off_t`` from ``sys/types.h``, a
 package's ``config.h`` or main header). With ``--prelude auto`` a header with errors is
 tried again with, in this order, stopping at the first that parses without errors:
 
-1. each other header of its directory (its package's), one at a time, in name order (at
-   most :data:`MAX_SIBLINGS`);
-2. ``sys/types.h``, ``stdint.h``, ``stddef.h``, one at a time, then the three together;
-3. every header of its directory that was tried, then the three.
+1. each other header of its directory (its package's), one at a time: those whose names
+   share the longest prefix with its name first (``jpegint.h``: ``jpeglib.h``;
+   ``z3_fpa.h``: ``z3.h``, in ``/usr/include``'s one flat directory of many packages),
+   then by name; at most :data:`MAX_SIBLINGS`;
+2. ``sys/types.h``, ``stdint.h``, ``stddef.h``, ``stdio.h`` (:data:`SYSTEM`), one at a
+   time, then the four together;
+3. every header of its directory that was tried, then the four.
 
 ``--prelude FILE,FILE`` names the headers to include, in that order (one try). What was
 added is kept on every record laid out from that unit (``prelude`` in
@@ -19,22 +22,35 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 
-SYSTEM = ("sys/types.h", "stdint.h", "stddef.h")
+SYSTEM = ("sys/types.h", "stdint.h", "stddef.h", "stdio.h")
 MAX_SIBLINGS = 24
 _HEADER_SUFFIXES = (".h", ".hh", ".hpp")
 
 
 def siblings(header: str) -> list[str]:
-    """The other headers of ``header``'s directory, by name."""
+    """The other headers of ``header``'s directory, those whose names share the longest
+    prefix with its name first, then by name (at most :data:`MAX_SIBLINGS`)."""
     directory = os.path.dirname(os.path.abspath(header))
     own = os.path.basename(header)
     try:
-        names = sorted(os.listdir(directory))
+        names = os.listdir(directory)
     except OSError:
         return []
-    return [os.path.join(directory, n) for n in names
-            if n != own and n.endswith(_HEADER_SUFFIXES)
-            and os.path.isfile(os.path.join(directory, n))][:MAX_SIBLINGS]
+    stem = own.rsplit(".", 1)[0]
+    names = sorted((n for n in names if n != own and n.endswith(_HEADER_SUFFIXES)
+                    and os.path.isfile(os.path.join(directory, n))),
+                   key=lambda n: (-_shared(stem, n), n))
+    return [os.path.join(directory, n) for n in names[:MAX_SIBLINGS]]
+
+
+def _shared(a: str, b: str) -> int:
+    """How many leading characters two names share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def attempts(header: str, prelude: Sequence[str]) -> Iterator[tuple[str, ...]]:
