@@ -7,10 +7,12 @@ tried again with, in this order, stopping at the first that parses without error
 1. each other header of its directory (its package's), one at a time: those whose names
    share the longest prefix with its name first (``jpegint.h``: ``jpeglib.h``;
    ``z3_fpa.h``: ``z3.h``, in ``/usr/include``'s one flat directory of many packages),
-   then by name; at most :data:`MAX_SIBLINGS`;
+   then by name; at most :data:`MAX_SIBLINGS` (in a directory of more, only those whose
+   names start as its name does);
 2. ``sys/types.h``, ``stdint.h``, ``stddef.h``, ``stdio.h`` (:data:`SYSTEM`), one at a
    time, then the four together;
-3. every header of its directory that was tried, then the four.
+3. the four, then each header of its directory tried in 1 (``jpegint.h`` needs
+   ``stdio.h`` for ``jpeglib.h``, which it needs).
 
 ``--prelude FILE,FILE`` names the headers to include, in that order (one try). What was
 added is kept on every record laid out from that unit (``prelude`` in
@@ -40,6 +42,8 @@ def siblings(header: str) -> list[str]:
     names = sorted((n for n in names if n != own and n.endswith(_HEADER_SUFFIXES)
                     and os.path.isfile(os.path.join(directory, n))),
                    key=lambda n: (-_shared(stem, n), n))
+    if len(names) > MAX_SIBLINGS:  # (many packages' headers: only those named like it)
+        names = [n for n in names if _shared(stem, n)]
     return [os.path.join(directory, n) for n in names[:MAX_SIBLINGS]]
 
 
@@ -65,8 +69,8 @@ def attempts(header: str, prelude: Sequence[str]) -> Iterator[tuple[str, ...]]:
     for name in SYSTEM:
         yield (name,)
     yield SYSTEM
-    if near:
-        yield (*near, *SYSTEM)
+    for path in near:
+        yield (*SYSTEM, path)
 
 
 def include_lines(added: Sequence[str]) -> str:
