@@ -61,6 +61,9 @@ def test_auto_prelude_lays_out_and_marks(tmp_path: Path) -> None:
     assert rec is not None and {t: lay.size for t, lay in rec.layouts.items()} == {
         "i386": 8, "x86_64": 16, "m68k": 8}
     assert {f.header.rsplit("/", 1)[-1] for f in model.failures} == {"y.h"}  # never guessed
+    helped = {p.header.rsplit("/", 1)[-1]: (p.added, p.targets) for p in model.preludes}
+    assert helped["a.h"] == (("sys/types.h",), ("i386", "x86_64", "m68k"))
+    assert set(helped) == {"a.h", "z.h"}
     doc = model_to_json(model)
     jsonschema.validate(doc, json_schema())
     text = dumps(doc)
@@ -75,7 +78,7 @@ def test_explicit_prelude_and_the_cli_says_so(tmp_path: Path,
                   "sys/types.h", "--no-cache")
     assert res.code == 0
     assert "with prelude sys/types.h" in " ".join(res.out.split())
-    assert "does not parse alone; laid out after sys/types.h" in res.err
+    assert "a.h: does not parse alone for i386; laid out after sys/types.h" in res.err
 
 
 def test_explicit_prelude_outside_the_tree_and_its_own_records(tmp_path: Path) -> None:

@@ -232,11 +232,9 @@ def _load(args: argparse.Namespace, config: Config, macros: bool,
     for (header, summary), on in grouped.items():
         err(f"{header}: does not parse for {', '.join(on)}: {summary}")
     if isinstance(model, Model):  # (never silently: what --prelude added, per header)
-        helped = {(r.location.file, r.prelude) for r in model.records
-                  if r.prelude and r.location.file in model.inputs}
-        for file, added in sorted(helped):
-            err(f"{file}: does not parse alone; laid out after {', '.join(added)} "
-                "(--prelude; its records say so)")
+        for p in model.preludes:
+            err(f"{p.header}: does not parse alone for {', '.join(p.targets)}; laid out "
+                f"after {', '.join(p.added)} (--prelude; its records say so)")
     dead = [name for name in map(relpath, headers) if all((name, t) in failed for t in targets)
             ] if failed else []
     if dead and (len(dead) == len(headers) or args.strict):

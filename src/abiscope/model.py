@@ -245,6 +245,16 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Prelude:
+    """A header that did not parse alone on ``targets``, and the headers included before it
+    with which it did (``--prelude``)."""
+
+    header: str
+    added: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TargetInfo:
     name: str
     triple: str
@@ -304,6 +314,7 @@ class Model:
     macros: tuple[Macro, ...] = ()
     skews: tuple[TreeSkew, ...] = ()  # header trees read in different versions (warnings)
     functions: tuple[Function, ...] = ()  # declared in the inputs, by name
+    preludes: tuple[Prelude, ...] = ()  # headers laid out only after others (--prelude)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
@@ -338,6 +349,8 @@ def restricted(model: Model, targets: Collection[str]) -> Model:
         _skews_among(model.skews, keep),
         tuple(replace(f, signatures={t: f.signatures[t] for t in keep if t in f.signatures})
               for f in model.functions if any(t in f.signatures for t in keep)),
+        tuple(replace(p, targets=tuple(t for t in p.targets if t in targets))
+              for p in model.preludes if any(t in targets for t in p.targets)),
     )
 
 
@@ -612,6 +625,9 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
     if model.functions:  # (absent when the inputs declare none: additive)
         doc["functions"] = [function_to_json(f, model.targets)
                             for f in sorted(model.functions, key=lambda f: f.name)]
+    if model.preludes:  # (absent without --prelude's help: additive)
+        doc["preludes"] = [{"header": p.header, "added": list(p.added),
+                            "targets": list(p.targets)} for p in model.preludes]
     if model.skews:  # (absent when every target reads one version: additive)
         doc["version_skew"] = skews_to_json(model.skews)
     return doc
@@ -691,10 +707,12 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
             for s in doc.get("version_skew", ())
         )
         functions = tuple(function_from_json(f) for f in doc.get("functions", ()))
+        preludes = tuple(Prelude(p["header"], tuple(p["added"]), tuple(p["targets"]))
+                         for p in doc.get("preludes", ()))
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
     return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros,
-                 skews, functions)
+                 skews, functions, preludes)
 
 
 def json_schema() -> dict[str, Any]:

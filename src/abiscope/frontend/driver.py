@@ -21,6 +21,7 @@ from ..model import (
     Function,
     Macro,
     Model,
+    Prelude,
     Record,
     RecordLayout,
     Signature,
@@ -274,7 +275,8 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
         results[0].target, records, enums,
         tuple(f for r in results for f in r.failures),
         tuple(m for r in results for m in r.macros), weak, weak_enums,
-        tuple(functions.values()), tuple(p for r in results for p in r.preludes))
+        tuple(functions.values()), tuple(p for r in results for p in r.preludes),
+        tuple(h for r in results for h in r.helped))
 
 
 _Named = TypeVar("_Named", bound=tuple[Any, ...])
@@ -339,6 +341,7 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
     preludes: dict[str, tuple[str, ...]] = {}  # record -> headers added, every target's
+    helped: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (header, added) -> targets
     function_locs: dict[str, SourceLocation] = {}
     signatures: dict[str, dict[str, Signature]] = {}
     inputs = {relpath(h) for h in headers}
@@ -363,6 +366,8 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                                          and loc.file in inputs):
                 enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
+        for header, added in res.helped:
+            helped.setdefault((header, added), []).append(res.target)
         for name, added in res.preludes:
             preludes[name] = tuple(dict.fromkeys((*preludes.get(name, ()), *added)))
         for name, loc, sig in res.functions:
@@ -384,4 +389,6 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     functions = tuple(Function(n, function_locs[n], signatures[n])
                       for n in sorted(function_locs))
     return Model(infos, records, enums, tuple(failures),
-                 tuple(relpath(h) for h in headers), macros, functions=functions)
+                 tuple(relpath(h) for h in headers), macros, functions=functions,
+                 preludes=tuple(Prelude(h, added, tuple(ts))
+                                for (h, added), ts in sorted(helped.items())))

@@ -366,6 +366,7 @@ class _GroupParser:
             and self.clang_target.checked_by.startswith("gcc")
         self.relaid: set[str] = set()  # records the engine laid out instead of clang
         self.preludes: dict[str, tuple[str, ...]] = {}  # record -> what let it parse
+        self.helped: list[tuple[str, tuple[str, ...]]] = []  # (header, what let it parse)
 
     def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
         unsaved = list(self.options.unsaved)
@@ -539,6 +540,7 @@ class _GroupParser:
             known = len(self.walker.added)
             self.collect(tu, [header], path, text)
             shown = tuple(relpath(h) if os.path.isfile(h) else h for h in added)
+            self.helped.append((relpath(header), shown))
             for name in self.walker.added[known:]:
                 # (a record of an added header itself is laid out from that header)
                 file = self.walker.records[name][1].file if name in self.walker.records \
@@ -817,7 +819,8 @@ class _GroupParser:
                 tuple(self.macros) if target is self.clang_target else (),
                 frozenset(self.walker.weak.intersection(records)),
                 frozenset(self.walker.weak_enums), signatures,
-                tuple((n, p) for n, p in self.preludes.items() if n in records)))
+                tuple((n, p) for n, p in self.preludes.items() if n in records),
+                tuple(self.helped)))
         return out
 
 

@@ -582,6 +582,7 @@ class TargetResult:
     functions: tuple[tuple[str, SourceLocation, Signature], ...] = ()
     # records laid out only with headers included before theirs (--prelude), and those
     preludes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    helped: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, what let it parse)
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
