@@ -315,3 +315,13 @@ def test_cli_text_and_json_carry_functions(tmp_path: Path,
         in res.out
     doc = json.loads(run_cli("diff", str(old), str(new), "--format", "json").out)
     assert [f["function"] for f in doc["functions"]] == ["plain"]
+
+
+def test_diff_with_a_side_without_functions_does_not_compare_them(tmp_path: Path) -> None:
+    """A snapshot written before models held functions has none: nothing is reported
+    added, and a note says why."""
+    new = parse(tmp_path, "struct s { int a; };\nint f(int);\n", "i386", "new.h")
+    old = model_from_json({**model_to_json(new), "functions": []})
+    result = diff_models(old, new)
+    assert result.functions == ()
+    assert any("holds no functions" in n for n in result.notes)

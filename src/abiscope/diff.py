@@ -905,11 +905,25 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
             notes.add(f"the {side} side does not parse completely for {t}: nothing declared in "
                       "a header that did not parse is compared there (listed as not compared)")
     changes = _merge(raws, targets)
+    functions: tuple[FunctionChange, ...] = ()
+    if bool(old.functions) != bool(new.functions):
+        # (a snapshot written before models held functions has none: every function of
+        # the other side would be reported added or removed)
+        side = "old" if not old.functions else "new"
+        notes.add(f"the {side} side holds no functions (a snapshot from an abiscope that did "
+                  "not record them, or headers that declare none): functions are not "
+                  "compared")
+    else:
+        functions = _function_changes(old, new, targets, changes)
+    return DiffResult(targets, changes, tuple(old.inputs), tuple(new.inputs),
+                      tuple(sorted(notes)), not_compared, functions)
+
+
+def _function_changes(old: Model, new: Model, targets: Sequence[str],
+                      changes: Sequence[Change]) -> tuple[FunctionChange, ...]:
     broken: dict[str, set[str]] = {}  # per target, the records with a breaking change
     for c in changes:
         if c.classification == "breaking":
             for t in c.targets:
                 broken.setdefault(t, set()).add(c.record)
-    return DiffResult(targets, changes, tuple(old.inputs), tuple(new.inputs),
-                      tuple(sorted(notes)), not_compared,
-                      diff_functions(old, new, targets, broken))
+    return diff_functions(old, new, targets, broken)
