@@ -61,6 +61,11 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--std", default=None, help="C standard (default: gnu11)")
     g.add_argument("--include", dest="force_includes", action="append", default=[],
                    metavar="FILE", help="include FILE before each header")
+    g.add_argument("--prelude", default=None, metavar="auto|FILE,FILE",
+                   help="for a header that does not parse alone: include FILE,FILE before it, "
+                        "or (auto) the first that works of its directory's other headers, "
+                        "then sys/types.h, stdint.h, stddef.h, stdio.h; records laid out so are "
+                        "marked (docs/layout-json.md)")
     g.add_argument("--sysroot", action="append", default=[], metavar="TARGET=DIR",
                    help="system include dir for one target (repeatable); default: Debian's "
                         "/usr/include/<multiarch> or /usr/<triple>/include where present")
@@ -153,6 +158,7 @@ def parse_options(args: argparse.Namespace, config: Config,
         system_dirs=not args.no_system_dirs, all_files=args.all_files, macros=macros,
         freestanding=getattr(args, "freestanding", False),
         allow_include_outside=getattr(args, "allow_include_outside", False),
+        prelude=tuple(p for p in (getattr(args, "prelude", None) or "").split(",") if p),
     )
 
 
@@ -226,6 +232,10 @@ def _load(args: argparse.Namespace, config: Config, macros: bool,
         grouped.setdefault((f.header, f.summary()), []).append(f.target)
     for (header, summary), on in grouped.items():
         err(f"{header}: does not parse for {', '.join(on)}: {summary}")
+    if isinstance(model, Model):  # (never silently: what --prelude added, per header)
+        for p in model.preludes:
+            err(f"{p.header}: does not parse alone for {', '.join(p.targets)}; laid out "
+                f"after {', '.join(p.added)} (--prelude; its records say so)")
     dead = [name for name in map(relpath, headers) if all((name, t) in failed for t in targets)
             ] if failed else []
     if dead and (len(dead) == len(headers) or args.strict):

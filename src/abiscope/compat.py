@@ -35,6 +35,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .functions import FunctionVerdict, compare_functions
 from .model import Model, Record, byte_position, byte_size, dumps
 from .sameness import Comparison as Comparison  # re-exported: compat's comparison is
 from .sameness import Edge as Edge  # sameness's, callable from here as before
@@ -66,6 +67,8 @@ class CompatReport:
     native: str
     compat: str
     records: tuple[RecordVerdict, ...]
+    # the functions the inputs declare (abiscope.functions; rendered by report.functions)
+    functions: tuple[FunctionVerdict, ...] = ()
 
     def verdict(self, name: str) -> RecordVerdict | None:
         return next((r for r in self.records if r.name == name), None)
@@ -115,7 +118,8 @@ def compare(model: Model, native: str, compat: str,
         verdict: Literal["identical", "translate"] = \
             "translate" if rec.name in needs else "identical"
         out.append(RecordVerdict(rec.name, verdict, c.deltas, tuple(notes), via))
-    return CompatReport(native, compat, tuple(out))
+    return CompatReport(native, compat, tuple(out),
+                        compare_functions(model, native, compat, needs))
 
 
 # ---------------------------------------------------------------------------------------
@@ -146,6 +150,9 @@ def report_to_json(report: CompatReport, model: Model | None = None) -> dict[str
     if model is not None:
         doc["failures"] = [{"header": f.header, "target": f.target, "message": f.summary()}
                            for f in sorted(model.failures, key=lambda f: (f.header, f.target))]
+    if report.functions:  # (absent when the inputs declare none: additive)
+        from .report.functions import compat_json
+        doc["functions"] = compat_json(report.functions, model)
     return doc
 
 
@@ -283,6 +290,8 @@ def render_text(report: CompatReport, console: Console, dirs: Sequence[str] = ()
                           native, compat, Text(cause, style="dim") if note else cause)
         console.print(table)
     _render_count(report, console)
+    from .report.functions import render_compat_text
+    render_compat_text(report.functions, console)
 
 
 def _verdict_style(verdict: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .errors import InputError, SourceLocation
+from .functions import FunctionChange, diff_functions
 from .model import CType, Enum, Macro, Member, Model, Record, RecordLayout, gaps
 
 CLASSES = ("breaking", "compatible", "informational")
@@ -144,6 +145,8 @@ class DiffResult:
     new_inputs: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     not_compared: tuple[NotCompared, ...] = ()
+    # the functions the inputs declare (abiscope.functions; rendered by report.functions)
+    functions: tuple[FunctionChange, ...] = ()
 
     def count(self, classification: str) -> int:
         return sum(1 for c in self.changes if c.classification == classification)
@@ -154,7 +157,8 @@ def fails(result: DiffResult, fail_on: str) -> bool:
     if fail_on == "never":
         return False
     worst = CLASSES.index(fail_on)
-    return any(CLASSES.index(c.classification) <= worst for c in result.changes)
+    return any(CLASSES.index(c.classification) <= worst for c in result.changes) \
+        or any(CLASSES.index(f.classification) <= worst for f in result.functions)
 
 
 # ---------------------------------------------------------------------------------------
@@ -900,5 +904,26 @@ def diff_models(old: Model, new: Model, options: DiffOptions | None = None) -> D
         for t in headers.any_failed[side]:
             notes.add(f"the {side} side does not parse completely for {t}: nothing declared in "
                       "a header that did not parse is compared there (listed as not compared)")
-    return DiffResult(targets, _merge(raws, targets), tuple(old.inputs), tuple(new.inputs),
-                      tuple(sorted(notes)), not_compared)
+    changes = _merge(raws, targets)
+    functions: tuple[FunctionChange, ...] = ()
+    if bool(old.functions) != bool(new.functions):
+        # (a snapshot written before models held functions has none: every function of
+        # the other side would be reported added or removed)
+        side = "old" if not old.functions else "new"
+        notes.add(f"the {side} side holds no functions (a snapshot from an abiscope that did "
+                  "not record them, or headers that declare none): functions are not "
+                  "compared")
+    else:
+        functions = _function_changes(old, new, targets, changes)
+    return DiffResult(targets, changes, tuple(old.inputs), tuple(new.inputs),
+                      tuple(sorted(notes)), not_compared, functions)
+
+
+def _function_changes(old: Model, new: Model, targets: Sequence[str],
+                      changes: Sequence[Change]) -> tuple[FunctionChange, ...]:
+    broken: dict[str, set[str]] = {}  # per target, the records with a breaking change
+    for c in changes:
+        if c.classification == "breaking":
+            for t in c.targets:
+                broken.setdefault(t, set()).add(c.record)
+    return diff_functions(old, new, targets, broken)

@@ -146,6 +146,9 @@ class Record:
     # (This and the other presentation facts below -- element_members, user_align -- are
     # not part of a layout's identity nor of abiscope.layout/1: compare=False.)
     order: int = field(default=0, compare=False)
+    # the headers included before its header, which does not parse alone, for it to be laid
+    # out at all (``--prelude``; empty: laid out from its header alone)
+    prelude: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layouts", MappingProxyType(dict(self.layouts)))
@@ -190,6 +193,65 @@ class Macro:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
+
+
+@dataclass(frozen=True)
+class FuncType:
+    """A function's parameter or return type on one target: as written (``type``), its
+    kind (:data:`TYPE_KINDS`), size and alignment (``None``: incomplete or ``void``), the
+    record or enum it is (``record``) and, for a pointer, the record it points to through
+    any number of pointers and arrays (``points_to``)."""
+
+    type: str
+    kind: str
+    size: int | None
+    align: int | None
+    canonical: str = ""
+    record: str | None = None
+    points_to: str | None = None
+    # of a pointer: the size of what it points to (``time_t *`` changes with 64-bit
+    # ``time_t`` though the pointer does not)
+    pointee_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # "" when the prototype names none
+    type: FuncType
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A function as one target declares it: the symbol a call binds to (the ``asm`` label
+    when one renames it, as glibc's ``__REDIRECT`` does, else the name), its return type
+    and its parameters."""
+
+    symbol: str
+    returns: FuncType
+    params: tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function declared in the inputs (prototyped, not variadic, not ``static``), with
+    its signature per target."""
+
+    name: str
+    location: SourceLocation
+    signatures: Mapping[str, Signature]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "signatures", MappingProxyType(dict(self.signatures)))
+
+
+@dataclass(frozen=True)
+class Prelude:
+    """A header that did not parse alone on ``targets``, and the headers included before it
+    with which it did (``--prelude``)."""
+
+    header: str
+    added: tuple[str, ...]
+    targets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -251,12 +313,17 @@ class Model:
     inputs: tuple[str, ...] = field(default=())
     macros: tuple[Macro, ...] = ()
     skews: tuple[TreeSkew, ...] = ()  # header trees read in different versions (warnings)
+    functions: tuple[Function, ...] = ()  # declared in the inputs, by name
+    preludes: tuple[Prelude, ...] = ()  # headers laid out only after others (--prelude)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", MappingProxyType(dict(self.targets)))
 
     def record(self, name: str) -> Record | None:
         return next((r for r in self.records if r.name == name), None)
+
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)
 
 
 def restricted(model: Model, targets: Collection[str]) -> Model:
@@ -280,6 +347,10 @@ def restricted(model: Model, targets: Collection[str]) -> Model:
         tuple(replace(m, values={t: m.values[t] for t in keep if t in m.values})
               for m in model.macros if any(t in m.values for t in keep)),
         _skews_among(model.skews, keep),
+        tuple(replace(f, signatures={t: f.signatures[t] for t in keep if t in f.signatures})
+              for f in model.functions if any(t in f.signatures for t in keep)),
+        tuple(replace(p, targets=tuple(t for t in p.targets if t in targets))
+              for p in model.preludes if any(t in targets for t in p.targets)),
     )
 
 
@@ -449,6 +520,51 @@ def layout_from_json(d: Mapping[str, Any]) -> RecordLayout:
     )
 
 
+def functype_to_json(t: FuncType) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": t.type, "kind": t.kind, "size": t.size, "align": t.align,
+                           "canonical": t.canonical}
+    if t.record is not None:
+        out["record"] = t.record
+    if t.points_to is not None:
+        out["points_to"] = t.points_to
+    if t.pointee_size is not None:
+        out["pointee_size"] = t.pointee_size
+    return out
+
+
+def functype_from_json(d: Mapping[str, Any]) -> FuncType:
+    return FuncType(d["type"], d["kind"], d["size"], d["align"], d.get("canonical", ""),
+                    d.get("record"), d.get("points_to"), d.get("pointee_size"))
+
+
+def function_to_json(f: Function, targets: Iterable[str]) -> dict[str, Any]:
+    """One entry of the ``functions`` list of ``abiscope.layout/1``."""
+    memo: dict[int, dict[str, Any]] = {}
+
+    def typ(t: FuncType) -> dict[str, Any]:
+        done = memo.get(id(t))
+        if done is None:
+            done = memo[id(t)] = functype_to_json(t)
+        return done
+
+    return {
+        "name": f.name, "file": f.location.file, "line": f.location.line,
+        "col": f.location.col,
+        "signatures": {
+            t: {"symbol": sig.symbol, "return": typ(sig.returns),
+                "params": [{"name": p.name, **typ(p.type)} for p in sig.params]}
+            for t, sig in ((t, f.signatures[t]) for t in targets if t in f.signatures)},
+    }
+
+
+def function_from_json(d: Mapping[str, Any]) -> Function:
+    return Function(
+        d["name"], SourceLocation(d["file"], d["line"], d.get("col", 0)),
+        {t: Signature(s["symbol"], functype_from_json(s["return"]),
+                      tuple(Param(p["name"], functype_from_json(p)) for p in s["params"]))
+         for t, s in d["signatures"].items()})
+
+
 def _diag_json(d: Diagnostic) -> dict[str, Any]:
     return {"severity": d.severity, "message": d.message, **_loc_json(d.location)}
 
@@ -478,6 +594,7 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
         "records": [
             {"name": r.name, "kind": r.kind, "file": r.location.file, "line": r.location.line,
              "col": r.location.col,
+             **({"prelude": list(r.prelude)} if r.prelude else {}),  # (additive)
              "layouts": {t: layout_to_json(r.layouts[t], memo) for t in model.targets
                          if t in r.layouts}}
             for r in chosen
@@ -505,6 +622,12 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
             for f in sorted(model.failures, key=lambda f: (f.header, f.target))
         ],
     }
+    if model.functions:  # (absent when the inputs declare none: additive)
+        doc["functions"] = [function_to_json(f, model.targets)
+                            for f in sorted(model.functions, key=lambda f: f.name)]
+    if model.preludes:  # (absent without --prelude's help: additive)
+        doc["preludes"] = [{"header": p.header, "added": list(p.added),
+                            "targets": list(p.targets)} for p in model.preludes]
     if model.skews:  # (absent when every target reads one version: additive)
         doc["version_skew"] = skews_to_json(model.skews)
     return doc
@@ -512,9 +635,10 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
 
 _COUNTS = frozenset({"size", "align", "offset_bits", "size_bits", "tail_padding",
                      "tail_padding_bits", "line", "col", "pointer_bits", "bit_width",
-                     "align_attr"})
+                     "align_attr", "pointee_size"})
 _TEXTS = frozenset({"name", "type", "kind", "file", "triple", "endian", "after", "spelling",
-                    "canonical", "severity", "message", "header", "target", "underlying"})
+                    "canonical", "severity", "message", "header", "target", "underlying",
+                    "symbol", "points_to"})
 _FLAGS = frozenset({"bitfield", "packed", "hypothetical", "signed"})
 
 
@@ -551,7 +675,8 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
         }
         records = tuple(
             Record(r["name"], r["kind"], SourceLocation(r["file"], r["line"], r.get("col", 0)),
-                   {t: layout_from_json(lay) for t, lay in r["layouts"].items()})
+                   {t: layout_from_json(lay) for t, lay in r["layouts"].items()},
+                   prelude=tuple(r.get("prelude", ())))
             for r in doc["records"]
         )
         enums = tuple(
@@ -581,10 +706,13 @@ def model_from_json(doc: Mapping[str, Any]) -> Model:
                                       for v in s["versions"]), s["fix"])
             for s in doc.get("version_skew", ())
         )
+        functions = tuple(function_from_json(f) for f in doc.get("functions", ()))
+        preludes = tuple(Prelude(p["header"], tuple(p["added"]), tuple(p["targets"]))
+                         for p in doc.get("preludes", ()))
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"malformed {SCHEMA_ID} document: missing or wrong field {exc}") from exc
     return Model(targets, records, enums, failures, tuple(doc.get("inputs", ())), macros,
-                 skews)
+                 skews, functions, preludes)
 
 
 def json_schema() -> dict[str, Any]:

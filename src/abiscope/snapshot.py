@@ -68,6 +68,10 @@ def restrict(model: Model, targets: Sequence[str], where: str) -> Model:
     for m in doc["macros"]:
         m["values"] = {t: v for t, v in m["values"].items() if t in keep}
     doc["failures"] = [f for f in doc["failures"] if f["target"] in keep]
+    for f in doc.get("functions", ()):
+        f["signatures"] = {t: v for t, v in f["signatures"].items() if t in keep}
+    doc["preludes"] = [{**p, "targets": [t for t in p["targets"] if t in keep]}
+                       for p in doc.get("preludes", ()) if set(p["targets"]) & keep]
     return model_from_json(doc)
 
 

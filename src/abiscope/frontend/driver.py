@@ -18,10 +18,13 @@ from ..executors import local as local_executor
 from ..model import (
     Enum,
     EnumLayout,
+    Function,
     Macro,
     Model,
+    Prelude,
     Record,
     RecordLayout,
+    Signature,
     TargetInfo,
 )
 from ..targets import Target
@@ -264,10 +267,16 @@ def _combine(results: Sequence[TargetResult]) -> TargetResult:
         return results[0]
     records, weak = _strongest((res.records, res.weak) for res in results)
     enums, weak_enums = _strongest((res.enums, res.weak_enums) for res in results)
+    functions: dict[str, tuple[str, SourceLocation, Signature]] = {}
+    for res in results:
+        for fn in res.functions:
+            functions.setdefault(fn[0], fn)
     return TargetResult(
         results[0].target, records, enums,
         tuple(f for r in results for f in r.failures),
-        tuple(m for r in results for m in r.macros), weak, weak_enums)
+        tuple(m for r in results for m in r.macros), weak, weak_enums,
+        tuple(functions.values()), tuple(p for r in results for p in r.preludes),
+        tuple(h for r in results for h in r.helped))
 
 
 _Named = TypeVar("_Named", bound=tuple[Any, ...])
@@ -331,6 +340,10 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures: list[ParseFailure] = []
     macro_locs: dict[str, tuple[SourceLocation, tuple[str, ...]]] = {}
     macro_values: dict[str, dict[str, int]] = {}
+    preludes: dict[str, tuple[str, ...]] = {}  # record -> headers added, every target's
+    helped: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (header, added) -> targets
+    function_locs: dict[str, SourceLocation] = {}
+    signatures: dict[str, dict[str, Signature]] = {}
     inputs = {relpath(h) for h in headers}
     copy_of = None if options is None else _input_copies(targets, options, inputs)
     for res in results:
@@ -353,11 +366,18 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
                                          and loc.file in inputs):
                 enum_locs[name] = loc
             enum_layouts.setdefault(name, {})[res.target] = el
+        for header, added in res.helped:
+            helped.setdefault((header, added), []).append(res.target)
+        for name, added in res.preludes:
+            preludes[name] = tuple(dict.fromkeys((*preludes.get(name, ()), *added)))
+        for name, loc, sig in res.functions:
+            function_locs.setdefault(name, loc)
+            signatures.setdefault(name, {})[res.target] = sig
         failures += res.failures
     order = {n: i for i, n in enumerate(kinds)}  # (the first target's definition order)
     records = tuple(Record(n, kinds[n][0], kinds[n][1], layouts[n],
                            "" if kinds[n][1].file in inputs else copies.get(n, ""),
-                           order=order[n])
+                           order=order[n], prelude=preludes.get(n, ()))
                     for n in sorted(kinds))
     enums = tuple(Enum(n, enum_locs[n], enum_layouts[n]) for n in sorted(enum_locs))
     infos = {t.name: TargetInfo(t.name, t.triple, t.pointer_bits, t.endian, t.hypothetical)
@@ -366,5 +386,9 @@ def merge(results: Iterable[TargetResult], targets: Sequence[Target],
     failures = sorted(dict.fromkeys(failures), key=lambda f: (f.header, f.target))
     macros = tuple(Macro(n, macro_locs[n][0], macro_values[n], macro_locs[n][1])
                    for n in sorted(macro_locs))
+    functions = tuple(Function(n, function_locs[n], signatures[n])
+                      for n in sorted(function_locs))
     return Model(infos, records, enums, tuple(failures),
-                 tuple(relpath(h) for h in headers), macros)
+                 tuple(relpath(h) for h in headers), macros, functions=functions,
+                 preludes=tuple(Prelude(h, added, tuple(ts))
+                                for (h, added), ts in sorted(helped.items())))

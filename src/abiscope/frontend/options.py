@@ -28,6 +28,9 @@ class ParseOptions:
     unsaved: tuple[tuple[str, str], ...] = ()  # (path, text): parse this text for that file
     extra_args: tuple[str, ...] = field(default=())
     allow_include_outside: bool = False  # no include sandbox (see abiscope.sandbox)
+    # headers to include before one that does not parse alone: ("auto",) tries its
+    # directory's other headers, then sys/types.h &c. (frontend.prelude)
+    prelude: tuple[str, ...] = ()
 
 
 def system_include_dirs(target: Target, options: ParseOptions) -> list[str]:

@@ -223,6 +223,9 @@ def confine(options: ParseOptions, headers: Sequence[str],
     search = [*options.include_dirs, *[d for _, d in options.sysroots], *trusted]
     forced = tuple(_force_include(f, search) for f in options.force_includes)
     given += [os.path.dirname(f) for f in forced]
+    # (a --prelude FILE given by the user is as trusted as an --include FILE)
+    given += [os.path.dirname(os.path.abspath(f)) for f in options.prelude
+              if os.path.isfile(f)]
     path = write_overlay(plan(given, trusted))
     return replace(options, force_includes=forced,
                    extra_args=(*options.extra_args, "-ivfsoverlay", path))

@@ -16,12 +16,13 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import collector
+from ..datamodels import DataModel
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
-from ..model import RecordLayout
+from ..model import FuncType, RecordLayout, Signature
 from ..targets import Target
 from ..variants import model_for
-from . import isolation, sandbox
+from . import isolation, prelude, sandbox
 from .bindings import (
     ALONE_NAME,
     BATCH_NAME,
@@ -365,6 +366,8 @@ class _GroupParser:
             and model_for(self.clang_target.name) is not None \
             and self.clang_target.checked_by.startswith("gcc")
         self.relaid: set[str] = set()  # records the engine laid out instead of clang
+        self.preludes: dict[str, tuple[str, ...]] = {}  # record -> what let it parse
+        self.helped: list[tuple[str, tuple[str, ...]]] = []  # (header, what let it parse)
 
     def parse(self, path: str, text: str | None, flags: int | None = None) -> Any:
         unsaved = list(self.options.unsaved)
@@ -509,6 +512,8 @@ class _GroupParser:
                 # its error count would carry over into the next reparse ("too many
                 # errors emitted" on a clean header): the next header gets a new unit
                 del self._alone[flags]
+            if walk and self.options.prelude and self.with_prelude(header):
+                return True
             self.failures.append(ParseFailure(relpath(header), "", tuple(errors)))
             return False
         if walk:
@@ -516,6 +521,35 @@ class _GroupParser:
             self.collect(tu, [header], *_alone_main(header, self.cwd),
                          detailed=bool(flags & record))
         return True
+
+    def with_prelude(self, header: str) -> bool:
+        """Parse and walk ``header`` after the first prelude that lets it parse without
+        errors (:mod:`abiscope.frontend.prelude`), marking the records laid out there;
+        False when none does. Every file tried is noted (a cache revalidates on them)."""
+        path, main = _alone_main(header, self.cwd)
+        for added in prelude.attempts(header, self.options.prelude):
+            if self.want_files:  # (a header tried that changes may change the outcome)
+                self.files.update(abspath_in(self.cwd, h) for h in added if os.path.isfile(h))
+            text = prelude.include_lines(added) + main
+            try:
+                tu = self.parse(path, text, self.flags)
+            except self.ci.TranslationUnitLoadError:
+                continue
+            self.note_files(tu, [header])
+            if error_diagnostics(tu, relpath):
+                continue
+            known = len(self.walker.added)
+            self.collect(tu, [header], path, text)
+            shown = tuple(relpath(h) if os.path.isfile(h) else h for h in added)
+            self.helped.append((relpath(header), shown))
+            for name in self.walker.added[known:]:
+                # (a record of an added header itself is laid out from that header)
+                file = self.walker.records[name][1].file if name in self.walker.records \
+                    else ""
+                if not any(file == h or file.endswith("/" + h) for h in shown):
+                    self.preludes.setdefault(name, shown)
+            return True
+        return False
 
     def parse_batches(self, headers: Sequence[str], standalone: bool = False) -> None:
         """The headers in batches (see :func:`parse_unit`); with ``standalone``, only those
@@ -677,8 +711,9 @@ class _GroupParser:
         # after the first ``known``; a set of every name per header was quadratic in a
         # unit's headers)
         known = len(walker.added)
+        declared = {real_path(h) for h in headers}  # (the inputs whose functions to collect)
         try:
-            walk_unit(walker, tu, walked, all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table, declared)
         except NeedsMacros:
             # An aligned(...) comes from a macro of another file: read the macro table off
             # a detailed parse of the same text and walk this unit again with it. What the
@@ -689,7 +724,7 @@ class _GroupParser:
                                   | ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD)
             macro_table = LazyMacros(detailed)
             walker.forget_since(walker.complete)
-            walk_unit(walker, tu, walked, all_files, macro_table)
+            walk_unit(walker, tu, walked, all_files, macro_table, declared)
         if self.builder is not None:
             # (the declarations of the records this walk added, and what they refer to, as
             # this unit declares them: the engine lays out those now, so that a record is
@@ -769,21 +804,67 @@ class _GroupParser:
 
     def results(self) -> list[TargetResult]:
         enums = tuple((n, loc, lay) for n, (loc, lay) in self.walker.enums.items())
+        functions = tuple((n, loc, sig) for n, (loc, sig) in self.walker.functions.items())
         out = []
         for target in self.targets:
             failed = [replace(f, target=target.name) for f in self.failures]
             records = dict(self.walker.records)
+            signatures = functions
             if target.name in self.engine_records:  # (laid out unit by unit: collect)
                 laid = self.engine_records[target.name]
                 records = {n: laid[n] for n in records if n in laid}
                 failed += self.engine_failures[target.name]
+                signatures = engine_signatures(functions, _engine_model(target.name), records)
             out.append(TargetResult(
                 target.name, tuple((n, k, loc, lay) for n, (k, loc, lay) in records.items()),
                 enums, tuple(failed),
                 tuple(self.macros) if target is self.clang_target else (),
                 frozenset(self.walker.weak.intersection(records)),
-                frozenset(self.walker.weak_enums)))
+                frozenset(self.walker.weak_enums), signatures,
+                tuple((n, p) for n, p in self.preludes.items() if n in records),
+                tuple(self.helped)))
         return out
+
+
+def engine_signatures(functions: tuple[tuple[str, SourceLocation, Signature], ...],
+                      model: DataModel,
+                      records: Mapping[str, tuple[str, SourceLocation, RecordLayout]]
+                      ) -> tuple[tuple[str, SourceLocation, Signature], ...]:
+    """The functions as a target the engine lays out sees them: clang sized their types
+    for the triple it parses with; a pointer, a scalar and what a pointer points to are
+    the data model's, a record the engine's layout of it (m68k's ``long double`` is 12
+    bytes, clang's 8)."""
+    memo: dict[int, FuncType] = {}
+
+    def scalar(canonical: str) -> tuple[int, int] | None:
+        words = [w for w in canonical.split() if w not in ("const", "volatile", "restrict")]
+        complex_ = "_Complex" in words
+        found = model.scalars.get(" ".join(w for w in words if w != "_Complex"))
+        return None if found is None else (found[0] * 2, found[1]) if complex_ else found
+
+    def fix(t: FuncType) -> FuncType:
+        done = memo.get(id(t))
+        if done is None:
+            size, align, pointee = t.size, t.align, t.pointee_size
+            if t.kind == "pointer":
+                size, align = model.pointer
+                simple = t.canonical.count("*") == 1 and "[" not in t.canonical \
+                    and "(" not in t.canonical
+                if simple and t.points_to in records:  # (a pointer to the record itself)
+                    pointee = records[t.points_to or ""][2].size
+                elif simple and (found := scalar(t.canonical.split("*")[0])) is not None:
+                    pointee = found[0]
+            elif t.kind == "record" and (t.record or "") in records:
+                lay = records[t.record or ""][2]
+                size, align = lay.size, lay.align
+            elif t.kind in ("int", "bool", "float", "complex") \
+                    and (found := scalar(t.canonical)) is not None:
+                size, align = found
+            done = memo[id(t)] = replace(t, size=size, align=align, pointee_size=pointee)
+        return done
+
+    return tuple((n, loc, replace(sig, returns=fix(sig.returns), params=tuple(
+        replace(p, type=fix(p.type)) for p in sig.params))) for n, loc, sig in functions)
 
 
 class Job(NamedTuple):
@@ -819,3 +900,10 @@ def parse_unit_given(job: Job) -> tuple[Given, bytes]:
     with collector.paused():
         return unit.gives, pickle.dumps(replace(unit, gives=Given()),
                                         protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _engine_model(name: str) -> DataModel:
+    """The data model of a target the engine lays out (it has one: it is an engine target)."""
+    model = model_for(name)
+    assert model is not None, name
+    return model

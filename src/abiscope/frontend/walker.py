@@ -4,6 +4,7 @@ data of :mod:`abiscope.model` (:class:`TargetResult`).
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,8 +15,11 @@ from ..model import (
     CType,
     EnumConstant,
     EnumLayout,
+    FuncType,
     Member,
+    Param,
     RecordLayout,
+    Signature,
     gaps,
 )
 from ..variants import model_for
@@ -88,6 +92,11 @@ class TargetWalker:
         self.weak: set[str] = set()
         self.weak_enums: set[str] = set()  # (the same for enums)
         self.added: list[str] = []  # every record added, in order (replaced ones again)
+        # the functions the inputs declare (add_function): the first declaration of a name
+        self.functions: dict[str, tuple[SourceLocation, Signature]] = {}
+        self._functypes: dict[tuple[str, str, int | None, int | None, str | None, bool],
+                              FuncType] = {}
+        self._pointer: int | None = None  # (pointer_bytes, of the unit walked)
 
     # -- locations -------------------------------------------------------------------------
 
@@ -425,6 +434,96 @@ class TargetWalker:
                 self.weak.discard(name)
         del self.added[mark:]
 
+    # -- functions -------------------------------------------------------------------------
+
+    def add_function(self, cursor: Any) -> None:
+        """A function declaration of an input: prototyped, not variadic and not ``static``
+        (a K&R declaration says nothing of its parameters, a variadic one's variable part
+        is not typed, and a ``static`` (inline) one is compiled into its callers: no
+        symbol)."""
+        name = cursor.spelling
+        ci = self.ci
+        known = self.functions.get(name)
+        if known is not None:
+            # a later declaration may add an asm label (glibc declares vfscanf, then
+            # redirects it to __isoc99_vfscanf): GCC calls the last label's symbol
+            symbol = self.symbol(cursor, name)
+            if symbol != name and symbol != known[1].symbol:
+                self.functions[name] = (known[0], replace(known[1], symbol=symbol))
+            return
+        t = cursor.type
+        if t.kind != ci.TypeKind.FUNCTIONPROTO or t.is_function_variadic() \
+                or cursor.storage_class == ci.StorageClass.STATIC:
+            return
+        symbol = self.symbol(cursor, name)
+        names = [a.spelling for a in cursor.get_arguments()]
+        types = list(t.argument_types())
+        queued = len(self.pending)
+        params = tuple(Param(names[i] if i < len(names) else "", self.functype(a, True))
+                       for i, a in enumerate(types))
+        self.functions[name] = (self.location(cursor), Signature(
+            symbol, self.functype(t.get_result()), params))
+        # (the records its types name are not collected for it: the model's records are
+        # those of the inputs and what their records hold, with or without functions;
+        # functions are walked last in a unit, so no record meets these types cached)
+        del self.pending[queued:]
+
+    def symbol(self, cursor: Any, name: str) -> str:
+        """The symbol a declaration binds to: its asm label's, else its name."""
+        if cursor.mangled_name != name:  # (an asm label; or a platform's own prefix)
+            label = next((c for c in cursor.get_children()
+                          if c.kind == self.ci.CursorKind.ASM_LABEL_ATTR), None)
+            if label is not None and label.spelling:
+                return str(label.spelling)
+        return name
+
+    def functype(self, t: Any, param: bool = False) -> FuncType:
+        """A parameter (``param``) or return type as :class:`abiscope.model.FuncType` (one
+        object per distinct type of the walk). A parameter declared as an array or a
+        function is passed as a pointer to its element or to the function (C11 6.7.6.3):
+        libclang shows its type as written, so it is made that pointer here."""
+        ct = self.ctype(t)
+        key = (ct.spelling, ct.canonical, ct.size, ct.align, ct.record, param)
+        known = self._functypes.get(key)
+        if known is None and param and ct.kind in ("array", "function"):
+            width = self.pointer_bytes()
+            first = ct.element if ct.kind == "array" and len(ct.dims) == 1 else None
+            pointee = ct.size if ct.kind == "function" else \
+                first.size if first is not None else _row_size(ct)
+            element = ct.innermost
+            known = self._functypes[key] = FuncType(
+                ct.spelling, "pointer", width, width, ct.canonical, None,
+                element.record if element.kind == "record" and element.record else None,
+                pointee)
+        if known is None:
+            inner: CType | None = ct
+            while inner is not None and inner.kind in ("pointer", "array"):
+                inner = inner.pointee if inner.kind == "pointer" else inner.element
+            points_to = inner.record if inner is not None and inner is not ct \
+                and inner.kind == "record" and inner.record else None
+            pointee = ct.pointee.size if ct.kind == "pointer" and ct.pointee is not None \
+                and ct.pointee.kind not in ("function", "void") else None
+            known = self._functypes[key] = FuncType(
+                ct.spelling, ct.kind, ct.size, ct.align, ct.canonical, ct.record, points_to,
+                pointee)
+        return known
+
+    def pointer_bytes(self) -> int:
+        """The size (and, on every target clang lays out here, alignment) of a data pointer
+        in the unit walked (libclang's target info)."""
+        if self._pointer is None:
+            lib = self.ci.conf.lib
+            get, width, dispose = (lib.clang_getTranslationUnitTargetInfo,
+                                   lib.clang_TargetInfo_getPointerWidth,
+                                   lib.clang_TargetInfo_dispose)
+            get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+            width.restype, width.argtypes = ctypes.c_int, [ctypes.c_void_p]
+            dispose.restype, dispose.argtypes = None, [ctypes.c_void_p]
+            info = get(self.unit.obj)
+            self._pointer = width(info) // 8
+            dispose(info)
+        return self._pointer
+
     def drain_pending(self) -> None:
         while self.pending:
             decl = self.pending.pop()
@@ -436,6 +535,18 @@ class TargetWalker:
                 continue
             self.seen_decls.add(key)
             self.visit(definition)
+
+
+def _row_size(array: CType) -> int | None:
+    """The size of one element of the outermost dimension of an array of several
+    (``int[3][4]``: 16 bytes), what a parameter declared so points to."""
+    inner = array.innermost.size
+    if inner is None or any(d is None for d in array.dims[1:]):
+        return None
+    size = inner
+    for d in array.dims[1:]:
+        size *= d or 0
+    return size
 
 
 def shifted(m: Member, bits: int) -> Member:
@@ -469,10 +580,18 @@ class TargetResult:
     # unit's record of the same name declared in its inputs wins over these
     weak: frozenset[str] = frozenset()
     weak_enums: frozenset[str] = frozenset()
+    functions: tuple[tuple[str, SourceLocation, Signature], ...] = ()
+    # records laid out only with headers included before theirs (--prelude), and those
+    preludes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    helped: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (header, what let it parse)
 
 
 def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
-          macros: Mapping[str, list[str]] | None) -> None:
+              macros: Mapping[str, list[str]] | None,
+              function_files: set[str] | None = None) -> None:
+    """Walk ``tu``'s records (those of ``mains``, or every file's with ``all_files``) and
+    the functions declared in ``function_files`` (real paths; None: none; every file's
+    with ``all_files``)."""
     walker.seen_decls.clear()
     walker.pending.clear()  # (left by a walk that stopped: NeedsMacros)
     walker.macros = macros
@@ -480,12 +599,18 @@ def walk_unit(walker: TargetWalker, tu: Any, mains: set[str], all_files: bool,
     walker.location.clear()  # file handles are the unit's own
     walker.cursors.clear()
     walker.type_ids.clear()
-    walker.unit, walker._tags = tu, None
+    walker.unit, walker._tags, walker._pointer = tu, None, None
     for cursor, spelling in _top_level(tu, mains, all_files, walker.fast):
         walker.complete = len(walker.added)
         walker.visit(cursor, spelling)
         walker.drain_pending()  # (so that every record before the next one is complete)
     walker.complete = len(walker.added)
+    if function_files:
+        ck = load_cindex().CursorKind
+        found = children_of(tu.cursor, (ck.FUNCTION_DECL,))
+        for cursor in (found if all_files else
+                       in_files(found, function_files, walker.fast)):
+            walker.add_function(cursor)
 
 
 def _top_level(tu: Any, mains: set[str], all_files: bool,

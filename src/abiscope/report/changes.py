@@ -12,6 +12,8 @@ from .. import __version__
 from ..diff import CLASSES, KINDS, Change, DiffResult
 from ..errors import ParseFailure
 from ..model import dumps
+from .functions import diff_json as functions_json
+from .functions import render_diff_text as render_functions_text
 
 DIFF_SCHEMA = "abiscope.diff/1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -53,6 +55,7 @@ def render_text(result: DiffResult, console: Console) -> None:
             console.print(f"      note: {c.note}", highlight=False)
     if result.changes:
         console.print()
+    render_functions_text(result.functions, console)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     shown = result.not_compared[:_NOT_COMPARED_SHOWN]
@@ -102,6 +105,8 @@ def render_json(result: DiffResult, old_failures: tuple[ParseFailure, ...] = (),
                          for n in result.not_compared],
         "summary": {k: result.count(k) for k in CLASSES},
     }
+    if result.functions:  # (absent when no function changed: additive)
+        doc["functions"] = functions_json(result.functions)
     return dumps(doc)
 
 

@@ -121,6 +121,8 @@ def record_tables(record: Record, targets: Sequence[str], width: int | None = No
             part = f"  (targets {group.start + 1}-{group.stop} of {len(present)})"
         title = Text(f"{human_names(record.name, dirs)}  ")
         title.append(f"{loc.file}:{loc.line}{part}", style="dim")
+        if record.prelude:  # (laid out only after other headers: --prelude)
+            title.append(f"  with prelude {', '.join(record.prelude)}", style="yellow")
         table = Table(title=title,
                       title_justify="left", show_edge=False, pad_edge=False,
                       header_style="bold")
