@@ -344,15 +344,11 @@ def terminal() -> Console:
     return width_terminal()
 
 
-def write(text: str, output: str | None) -> None:
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"--output {output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
+def write(text: str | bytes, output: str | None) -> None:
+    """A rendered document to ``-o FILE`` or stdout (:func:`abiscope.report.width.write`)."""
+    from .report.width import write as write_output
+
+    write_output(text, output)
 
 
 def words(values: Sequence[str]) -> tuple[str, ...]:

@@ -1,0 +1,123 @@
+"""Layered paths rendered: text (one path, or the matrix) and JSON ``abiscope.paths/1``.
+
+The report comes from :func:`abiscope.paths.check` (data only); SARIF and GitHub
+annotations of its ABI015 findings are :mod:`abiscope.report.findings`'.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..paths import SCHEMA_ID, BoundaryCheck, Cell, PathReport
+from ..sameness import MemberDelta
+from .findings import finding_json
+from .units import count, shape_json, shape_words
+
+
+def _delta_json(d: MemberDelta) -> dict[str, Any]:
+    return {"member": d.member, "upper": shape_json(d.native), "lower": shape_json(d.compat),
+            "cause": d.cause}
+
+
+def report_to_json(report: PathReport) -> dict[str, Any]:
+    spec = report.spec
+    return {
+        "schema": SCHEMA_ID,
+        "layers": [{"name": layer.name, "targets": list(layer.targets)}
+                   for layer in spec.layers],
+        "translate": [list(b) for b in spec.boundaries if b in spec.translate],
+        "designs": [{"label": d.label, "crossings": [
+            {"boundary": list(c.boundary) if c.boundary else None, "upper": c.upper,
+             "lower": c.lower} for c in d.crossings]} for d in spec.designs],
+        "cells": [{
+            "targets": dict(cell.targets), "design": cell.design,
+            "must_translate": [list(b) for b in cell.must_translate()],
+            "uncovered": [list(b) for b in cell.uncovered()],
+            "boundaries": [{
+                "upper": c.upper, "lower": c.lower, "upper_target": c.upper_target,
+                "lower_target": c.lower_target, "upper_record": c.upper_record,
+                "lower_record": c.lower_record, "mode": c.mode, "status": c.status,
+                "reasons": [_delta_json(d) for d in c.deltas], "notes": list(c.notes)}
+                for c in cell.checks]}
+            for cell in report.cells],
+        "findings": [finding_json(f) for f in report.findings],
+    }
+
+
+_STATUS_STYLE = {"identical": "green", "translated": "cyan", "mismatch": "bold red"}
+
+
+def _status_text(c: BoundaryCheck) -> Text:
+    word = {"identical": "identical", "translated": "differs, translated",
+            "mismatch": "differs, passthrough: ABI015"}[c.status]
+    return Text(word, style=_STATUS_STYLE[c.status])
+
+
+def render_text(report: PathReport, console: Console) -> None:
+    if report.matrix:
+        _render_matrix(report, console)
+    else:
+        _render_path(report, console)
+    console.print(count(len(report.findings), "ABI015 finding"))
+
+
+def _render_path(report: PathReport, console: Console) -> None:
+    (combo, *_) = {cell.targets for cell in report.cells}
+    path = " -> ".join(f"{layer} ({t})" for layer, t in combo)
+    table = Table(title=f"path: {path}", title_justify="left", header_style="bold",
+                  show_lines=True)
+    for col in ("boundary", "mode", "record", "bytes", "members that differ"):
+        table.add_column(col)
+    for cell in report.cells:
+        for c in cell.checks:
+            record = c.upper_record if c.upper_record == c.lower_record else \
+                f"{c.upper_record} / {c.lower_record}"
+            detail = "; ".join(
+                f"{d.member or '(size)'}: {shape_words(d.native)} vs "
+                f"{shape_words(d.compat)} ({d.cause})"
+                for d in c.deltas) or "; ".join(c.notes)
+            table.add_row(f"{c.upper} -> {c.lower}\n{c.upper_target} -> {c.lower_target}",
+                          c.mode, record, _status_text(c), detail)
+    console.print(table)
+    for f in report.findings:
+        console.print(Text(f"error ABI015 path-mismatch: {f.message}", style="red"),
+                      highlight=False)
+
+
+def _render_matrix(report: PathReport, console: Console) -> None:
+    spec = report.spec
+    table = Table(title="path matrix: which boundary must translate, and is a translator "
+                        "declared there", title_justify="left", header_style="bold",
+                  show_lines=True)
+    for layer in spec.layers:
+        table.add_column(layer.name)
+    designs = [d.label for d in spec.designs]
+    for label in designs:
+        table.add_column(label)
+    rows: dict[tuple[tuple[str, str], ...], dict[str, Cell]] = {}
+    for cell in report.cells:
+        rows.setdefault(cell.targets, {})[cell.design] = cell
+    for combo, by_design in rows.items():
+        cells: list[Text] = []
+        for label in designs:
+            cell = by_design[label]
+            text = Text()
+            must = cell.must_translate()
+            if not must:
+                text.append("no translation", style="green")
+            for i, b in enumerate(must):
+                if i:
+                    text.append("\n")
+                uncovered = b in cell.uncovered()
+                text.append(f"{b[0]}:{b[1]} ", style="bold")
+                text.append("ABI015: no translator" if uncovered else "translated",
+                            style="bold red" if uncovered else "cyan")
+            cells.append(text)
+        table.add_row(*(t for _, t in combo), *cells)
+    console.print(table)
+    translate = ", ".join(f"{u}:{lo}" for u, lo in spec.boundaries if (u, lo) in spec.translate)
+    console.print(f"declared translators: {translate or 'none'}")
