@@ -6,9 +6,11 @@ annotations of its ABI015 findings are :mod:`abiscope.report.findings`'.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -16,6 +18,7 @@ from ..paths import SCHEMA_ID, BoundaryCheck, Cell, PathReport
 from ..sameness import MemberDelta
 from .findings import finding_json
 from .units import count, shape_json, shape_words
+from .width import SEPARATOR, blocks, fitted, text_width
 
 
 def _delta_json(d: MemberDelta) -> dict[str, Any]:
@@ -89,35 +92,80 @@ def _render_path(report: PathReport, console: Console) -> None:
 
 
 def _render_matrix(report: PathReport, console: Console) -> None:
+    """A row per combination of layer targets, a column per design. On a terminal the
+    design columns are split into blocks that fit its width (as ``layout`` splits target
+    columns), each block repeating the layer columns; a verdict is never wrapped nor cut.
+    A file or pipe gets one table."""
     spec = report.spec
-    table = Table(title="path matrix: which boundary must translate, and is a translator "
-                        "declared there", title_justify="left", header_style="bold",
-                  show_lines=True)
-    for layer in spec.layers:
-        table.add_column(layer.name)
     designs = [d.label for d in spec.designs]
-    for label in designs:
-        table.add_column(label)
     rows: dict[tuple[tuple[str, str], ...], dict[str, Cell]] = {}
     for cell in report.cells:
         rows.setdefault(cell.targets, {})[cell.design] = cell
-    for combo, by_design in rows.items():
-        cells: list[Text] = []
-        for label in designs:
-            cell = by_design[label]
-            text = Text()
-            must = cell.must_translate()
-            if not must:
-                text.append("no translation", style="green")
-            for i, b in enumerate(must):
-                if i:
-                    text.append("\n")
-                uncovered = b in cell.uncovered()
-                text.append(f"{b[0]}:{b[1]} ", style="bold")
-                text.append("ABI015: no translator" if uncovered else "translated",
-                            style="bold red" if uncovered else "cyan")
-            cells.append(text)
-        table.add_row(*(t for _, t in combo), *cells)
-    console.print(table)
+    texts = {combo: [_matrix_cell(by_design[label]) for label in designs]
+             for combo, by_design in rows.items()}
+    title = "path matrix: which boundary must translate, and is a translator declared there"
+    groups = [range(len(designs))]
+    design_w: list[int] = []
+    width = fitted(console)
+    if width is not None and designs:
+        layer_w = [max([text_width(layer.name), *(text_width(t) for c in rows
+                                                  for n, t in c if n == layer.name)])
+                   for layer in spec.layers]
+        # (a design's name may wrap in its header; its verdicts never do)
+        design_w = [max([min(text_width(label), 16), *(text_width(t[i].plain)
+                                                        for t in texts.values())])
+                    for i, label in enumerate(designs)]
+        # (a table with edges spends 3 cells a column, padding and rule, and 1 closing it)
+        room = width - 1 - sum(w + SEPARATOR for w in layer_w)
+        if max(design_w) + SEPARATOR > room:  # not even one verdict beside the layers
+            _render_matrix_stacked(report, title, designs, texts, console)
+            return
+        groups = blocks(design_w, room)
+    for group in groups:
+        part = "" if len(groups) == 1 else \
+            f"  (designs {group.start + 1}-{group.stop} of {len(designs)})"
+        table = Table(title=title + part, title_justify="left", header_style="bold",
+                      show_lines=True)
+        for layer in spec.layers:
+            table.add_column(layer.name, no_wrap=width is not None)
+        for i in group:
+            table.add_column(designs[i], overflow="fold",
+                             min_width=None if width is None else design_w[i])
+        for combo, cells in texts.items():
+            table.add_row(*(t for _, t in combo), *(cells[i] for i in group))
+        console.print(table)
     translate = ", ".join(f"{u}:{lo}" for u, lo in spec.boundaries if (u, lo) in spec.translate)
     console.print(f"declared translators: {translate or 'none'}")
+
+
+def _render_matrix_stacked(report: PathReport, title: str, designs: Sequence[str],
+                           texts: dict[tuple[tuple[str, str], ...], list[Text]],
+                           console: Console) -> None:
+    """The matrix for a terminal too narrow for one verdict beside the layer columns: each
+    combination of layer targets on a line, each design under it, its verdicts under that."""
+    console.print(Text(title, style="italic"))
+    for combo, cells in texts.items():
+        console.print(Text(", ".join(f"{layer} {t}" for layer, t in combo), style="bold"))
+        for label, text in zip(designs, cells, strict=True):
+            console.print(Padding(label, (0, 0, 0, 2)))
+            console.print(Padding(text, (0, 0, 0, 6)))
+    translate = ", ".join(f"{u}:{lo}" for u, lo in report.spec.boundaries
+                          if (u, lo) in report.spec.translate)
+    console.print(f"declared translators: {translate or 'none'}")
+
+
+def _matrix_cell(cell: Cell) -> Text:
+    """Which boundaries of one (targets, design) must translate, and whether one is
+    declared there."""
+    text = Text()
+    must = cell.must_translate()
+    if not must:
+        text.append("no translation", style="green")
+    for i, b in enumerate(must):
+        if i:
+            text.append("\n")
+        uncovered = b in cell.uncovered()
+        text.append(f"{b[0]}:{b[1]} ", style="bold")
+        text.append("ABI015: no translator" if uncovered else "translated",
+                    style="bold red" if uncovered else "cyan")
+    return text
