@@ -7,7 +7,10 @@ Each case runs ``python -m abiscope ARGS`` (in a subprocess, COLUMNS fixed, no c
 fresh parse cache per run) and stores stdout, stderr and the exit code, with any file the
 command wrote (``-o``). The inputs are the bundled seed headers, the Xen fixture, and, when
 installed, Debian's ``/usr/include/xen/hvm/dm_op.h`` and UAPI ``linux/ethtool.h``. Run it on
-the tree before a change and after it; ``--compare`` names the outputs that differ.
+the tree before a change and after it; ``--compare`` names the outputs that differ. Paths
+shape the tables (their widths, relative includes): compare two trees at paths of the same
+length and depth, e.g. ``git archive`` of each into ``/tmp/g/main-src`` and ``/tmp/g/head-src``
+(with ``src/abiscope/frontend/_facts*.so`` copied in).
 """
 
 from __future__ import annotations
@@ -102,6 +105,11 @@ def cases() -> dict[str, list[str]]:
     for fmt in ("text", "json"):
         c[f"paths-matrix-{fmt}"] = ["paths", *matrix, "-f", fmt]
     c["paths-matrix-narrow"] = ["paths", *matrix, "--width", "60"]
+    wide = [*matrix, "--record", "kernel:hv=privcmd_dm_op_buf/xen_dm_op_buf", "--record",
+            "xen_dm_op_buf_v3"]
+    for width in ("200", "100", "70", "50"):
+        c[f"paths-matrix-wide-{width}"] = ["paths", *wide, "--width", width]
+    c["paths-matrix-wide-file"] = ["paths", *wide, "-o", "{out}"]
     c["snapshot-vcpu-for-diff"] = ["snapshot", *VCPU, "--target", "x86_64,i386", "-o",
                                    "{out}"]
     return c
@@ -125,9 +133,10 @@ def run(outdir: Path, python: str) -> None:
             out = snap if name == "snapshot-vcpu-for-diff" else os.path.join(tmp, name + ".out")
             argv = [a.replace("{out}", out) for a in args]
             run_env = dict(env)
-            if "--width" in argv:  # a terminal this wide (rich: FORCE_COLOR + COLUMNS)
+            if "--width" in argv:  # a terminal this wide (rich: FORCE_COLOR + COLUMNS; a
+                # "dumb" TERM would make it 80 whatever COLUMNS says)
                 i = argv.index("--width")
-                run_env.update(COLUMNS=argv[i + 1], FORCE_COLOR="1")
+                run_env.update(COLUMNS=argv[i + 1], FORCE_COLOR="1", TERM="xterm")
                 del argv[i:i + 2]
             proc = subprocess.run([python, "-m", "abiscope", *argv], capture_output=True,
                                   env=run_env, cwd=tmp)
@@ -136,6 +145,7 @@ def run(outdir: Path, python: str) -> None:
             if "{out}" in " ".join(args) and os.path.exists(out):
                 blob += b"\n--- file\n" + Path(out).read_bytes()
             blob = blob.replace(tmp.encode(), b"$TMP").replace(str(ROOT).encode(), b"$ROOT")
+            blob = blob.replace(ROOT.name.encode(), b"$TREE")  # (in relative paths)
             (outdir / name).write_bytes(blob)
             hashes.append(f"{hashlib.sha256(blob).hexdigest()[:16]}  {name}\n")
             print(f"{name}: rc {proc.returncode}", file=sys.stderr)
