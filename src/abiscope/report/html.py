@@ -28,6 +28,7 @@ from ..checks import Finding
 from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
 from ..sameness import compare_targets
 from .naming import human_names
+from .units import shape_cell
 
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
@@ -87,10 +88,7 @@ class CompatReportLike(Protocol):
 
 
 def _span(pair: tuple[int, int] | None) -> str:
-    if pair is None:
-        return "—"
-    off, size = pair
-    return f"{byte_position(off)} +{byte_size(size)}"
+    return "—" if pair is None else shape_cell(pair)
 
 
 def compat_section(report: CompatReportLike, anchors: dict[str, str]) -> Section:
@@ -197,12 +195,8 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
-def _bytes_text(bits: int) -> str:
+def _size_words(bits: int) -> str:
     return byte_size(bits, long=True)
-
-
-def _where(bits: int) -> str:
-    return str(bits // 8) if bits % 8 == 0 else f"{bits // 8}:{bits % 8}"
 
 
 def _row_height(lay: RecordLayout) -> int:
@@ -232,13 +226,13 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
     for h in lay.holes:
         parts.append(f'<rect class="hole" x="{_fmt(h.offset_bits * px)}" '
                      f'width="{_fmt(h.size_bits * px)}" height="{row_h}">'
-                     f"<title>hole: {_bytes_text(h.size_bits)} at {_where(h.offset_bits)}"
+                     f"<title>hole: {_size_words(h.size_bits)} at {byte_position(h.offset_bits)}"
                      f"{' after ' + escape(h.after) if h.after else ''}</title></rect>")
     if lay.tail_padding_bits:
         start = lay.size * 8 - lay.tail_padding_bits
         parts.append(f'<rect class="tail" x="{_fmt(start * px)}" '
                      f'width="{_fmt(lay.tail_padding_bits * px)}" height="{row_h}">'
-                     f"<title>tail padding: {_bytes_text(lay.tail_padding_bits)}</title></rect>")
+                     f"<title>tail padding: {_size_words(lay.tail_padding_bits)}</title></rect>")
     for leaf, lane in zip(leaves, lanes, strict=True):
         m = leaf.member
         y0 = lane * lane_h
@@ -251,7 +245,7 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
                          f'width="{_fmt((ue - us) * px)}" height="{_fmt(lane_h)}">'
                          f"<title>storage unit of {escape(leaf.path)}: "
                          f"{escape(human_names(m.type.spelling, dirs))}, "
-                         f"offset {_where(us)}, {_bytes_text(ue - us)}</title></rect>")
+                         f"offset {byte_position(us)}, {_size_words(ue - us)}</title></rect>")
             cls += " bf"
         x, width = m.offset_bits * px, max(m.size_bits * px, 1.0)
         kind = f":{m.size_bits}" if m.bitfield else ""
@@ -262,8 +256,8 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
                     + ", ".join(a.name or "{anonymous}" for a in m.members)
                     + " (each in the member table)")
         tip = (f"{leaf.path}{kind}: {human_names(m.type.spelling, dirs)}, "
-               f"offset {_where(m.offset_bits)}, "
-               f"{_bytes_text(m.size_bits)}"
+               f"offset {byte_position(m.offset_bits)}, "
+               f"{_size_words(m.size_bits)}"
                + (" (size differs between targets)" if leaf.path in varying else "") + arms)
         parts.append(f'<rect class="{cls}" data-member="{escape(leaf.path)}" x="{_fmt(x)}" '
                      f'y="{_fmt(y0 + 1)}" width="{_fmt(width)}" height="{_fmt(lane_h - 2)}">'
@@ -494,9 +488,9 @@ def _layout_table(record: Record, targets: Sequence[str]) -> str:
     cells = {
         "size": [str(record.layouts[t].size) for t in present],
         "align": [str(record.layouts[t].align) for t in present],
-        "holes": [_bytes_text(sum(h.size_bits for h in record.layouts[t].holes))
+        "holes": [_size_words(sum(h.size_bits for h in record.layouts[t].holes))
                   if record.layouts[t].holes else "0" for t in present],
-        "tail padding": [_bytes_text(record.layouts[t].tail_padding_bits)
+        "tail padding": [_size_words(record.layouts[t].tail_padding_bits)
                          if record.layouts[t].tail_padding_bits else "0" for t in present],
     }
     head = "".join(f"<th>{escape(t)}</th>" for t in present)
