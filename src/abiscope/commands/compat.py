@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="the compat target, e.g. the 32-bit caller (default: i386)")
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
                    help="records to report: tag or full name, globs allowed")
-    add_output_options(p, ("text", "json", "xlat"),
+    add_output_options(p, tuple(RENDERERS),
                        "text table, JSON (abiscope.compat/1) or Xen xlat.lst style")
     p.add_argument("--fail-on", choices=FAIL_ON, default=None,
                    help="exit 1 when a record needs translation (default: never)")

@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                         "size), besides those with their own size field; globs allowed")
     p.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
                    help="exit 1 when a change is at or above this class (default: breaking)")
-    add_output_options(p, ("text", "json", "sarif"))
+    add_output_options(p, tuple(RENDERERS))
     add_parse_options(p)
     p.set_defaults(func=run)
 

@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                         "does not keep)")
     p.add_argument("--native", default="x86_64", help="the wider, native ABI (default x86_64)")
     p.add_argument("--compat", default="i386", help="the compat ABI (default i386)")
-    add_output_options(p, ("text", "json"))
+    add_output_options(p, tuple(RENDERERS))
     p.add_argument("--fail-on", choices=FAIL_ON, default="never",
                    help="exit 1 when any entry is not 'same' (needs-compat); default never")
     p.add_argument("--only", action="append", default=[], choices=CLASSES,

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--matrix", action="store_true",
                    help="print the matrix of every combination of the layers' targets "
                         "(implied when a layer lists several)")
-    add_output_options(p, ("text", "json", "sarif", "github"))
+    add_output_options(p, tuple(RENDERERS))
     add_parse_options(p)
     p.set_defaults(func=run)
 
