@@ -199,3 +199,11 @@ def test_html_names_anonymous_types_as_c_readers_do(tmp_path: Path) -> None:
     html = render_html(model, list(model.records), [], dirs=[str(tmp_path / "inc")])
     assert "(unnamed" not in html
     assert "(anonymous union at sub/anon.h:3)" in html
+
+
+def test_one_byte_is_said_so(run_cli: Run, tmp_path: Path) -> None:
+    """Sizes in messages are spelled by model.byte_size: "1 byte", never "1 bytes"."""
+    header = tmp_path / "one.h"
+    header.write_text("struct one { char c; } __attribute__((aligned(4)));\n")
+    r = run_cli("check", str(header), "--target", "x86_64", "-f", "json", "--no-cache")
+    assert "not the 1 byte its members use" in r.out and "1 bytes" not in r.out

@@ -148,7 +148,8 @@ def _layout_reasons(t: CType, model: Model, native: str, compat: str
     for d in found.deltas:
         if not d.member:
             a, b = record.layouts[native].size, record.layouts[compat].size
-            out.append(Reason("layout_differs", f"{record.name} is {a} bytes on {native}, "
+            out.append(Reason("layout_differs", f"{record.name} is "
+                                                f"{byte_size(a * 8, long=True)} on {native}, "
                                                 f"{b} on {compat} ({d.cause})"))
             continue
         out.append(Reason("layout_differs", f"{record.name}: {d.member} at "
