@@ -15,8 +15,14 @@ from rich.text import Text
 
 from ..compat import SCHEMA_ID, CompatReport, xlat_file, xlat_name
 from ..model import Model, dumps
-from ..sameness import handle_wrapper
+from ..sameness import MemberDelta, handle_wrapper
 from .units import shape_cell, shape_json
+
+
+def reason_json(d: MemberDelta) -> dict[str, Any]:
+    """One member that differs, as ``abiscope.compat/1`` and ``verify-list/1`` write it."""
+    return {"member": d.member, "native": shape_json(d.native),
+            "compat": shape_json(d.compat), "cause": d.cause}
 
 
 def report_to_json(report: CompatReport, model: Model | None = None) -> dict[str, Any]:
@@ -26,9 +32,7 @@ def report_to_json(report: CompatReport, model: Model | None = None) -> dict[str
     for v in report.records:
         entry: dict[str, Any] = {
             "name": v.name, "verdict": v.verdict,
-            "reasons": [{"member": d.member, "native": shape_json(d.native),
-                         "compat": shape_json(d.compat), "cause": d.cause}
-                        for d in v.reasons],
+            "reasons": [reason_json(d) for d in v.reasons],
             "notes": list(v.notes), "via": list(v.via)}
         loc = files.get(v.name)
         if loc is not None:

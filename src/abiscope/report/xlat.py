@@ -14,7 +14,8 @@ from rich.text import Text
 
 from ..model import dumps
 from ..xlatlist import SCHEMA_ID, STATUSES, VerifyReport
-from .units import shape_cell, shape_json
+from .compat import reason_json
+from .units import shape_cell
 
 
 def report_to_json(report: VerifyReport) -> dict[str, Any]:
@@ -26,9 +27,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
             "name": r.entry.name, "listed": r.entry.listed, "header": r.entry.header,
             "line": r.entry.line, "status": r.status, "record": r.record,
             "verdict": v.verdict if v else None,
-            "reasons": [{"member": d.member, "native": shape_json(d.native),
-                         "compat": shape_json(d.compat), "cause": d.cause}
-                        for d in (v.reasons if v else ())],
+            "reasons": [reason_json(d) for d in (v.reasons if v else ())],
             "notes": list(r.notes), "duplicate_of": r.duplicate_of,
             "inside": [{"record": c.record, "member": c.member, "pointer": c.pointer,
                         "listed": c.listed} for c in r.inside]})
