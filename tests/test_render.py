@@ -207,3 +207,20 @@ def test_one_byte_is_said_so(run_cli: Run, tmp_path: Path) -> None:
     header.write_text("struct one { char c; } __attribute__((aligned(4)));\n")
     r = run_cli("check", str(header), "--target", "x86_64", "-f", "json", "--no-cache")
     assert "not the 1 byte its members use" in r.out and "1 bytes" not in r.out
+
+
+def test_text_names_anonymous_types_relative_to_the_input(
+        run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header outside every include dir and the working directory: its anonymous types
+    are named relative to its own directory, not by an absolute path of this machine."""
+    src = tmp_path / "elsewhere" / "tree"
+    src.mkdir(parents=True)
+    header = src / "anon.h"
+    header.write_text("struct outer {\n  int tag;\n  union { int a; long b; } u;\n};\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    r = run_cli("layout", str(header), "--target", "x86_64", "--no-cache")
+    assert r.code == 0, r.err
+    assert "(anonymous union at anon.h:3)" in r.out
+    assert f"at {src}" not in r.out

@@ -357,7 +357,8 @@ def words(values: Sequence[str]) -> tuple[str, ...]:
 
 def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[str]:
     """Every directory the model's targets searched for headers (``-I`` and each target's
-    system dirs): what human output names a header's path relative to."""
+    system dirs), then the directory of each input header none of them holds: what human
+    output names a header's path relative to (never an absolute path of this machine)."""
     from .frontend.options import search_dirs
     from .targets import TARGETS
 
@@ -367,4 +368,10 @@ def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[
         target = TARGETS.get(name)
         if target is not None:
             dirs += [d for d in search_dirs(target, options) if d not in dirs]
+    bases = [os.path.normpath(os.path.abspath(d)) + os.sep for d in dirs]
+    for header in model.inputs:
+        path = os.path.normpath(os.path.abspath(header))
+        if not any(path.startswith(b) for b in bases):
+            bases.append(os.path.dirname(path) + os.sep)
+            dirs.append(os.path.dirname(path))
     return dirs
