@@ -224,3 +224,17 @@ def test_text_names_anonymous_types_relative_to_the_input(
     assert r.code == 0, r.err
     assert "(anonymous union at anon.h:3)" in r.out
     assert f"at {src}" not in r.out
+
+
+def test_layout_title_is_one_line_in_a_file(run_cli: Run, tmp_path: Path) -> None:
+    """A file or pipe has no width: a record's title (name and location) stays on one line
+    however narrow its table (it was wrapped to the table's width, a path cut mid-word)."""
+    deep = tmp_path / ("d" * 60)
+    deep.mkdir()
+    header = deep / "tiny.h"
+    header.write_text("struct tiny_record_with_a_rather_long_name { char c; };\n")
+    out = tmp_path / "layout.txt"
+    r = run_cli("layout", str(header), "--target", "x86_64", "--no-cache", "-o", str(out))
+    assert r.code == 0, r.err
+    first = out.read_text().splitlines()[0]
+    assert first == f"struct tiny_record_with_a_rather_long_name  {header}:1"
