@@ -20,8 +20,9 @@ import jsonschema
 import pytest
 
 from abiscope.frontend import ParseOptions, parse, scan_ioctls
-from abiscope.ioctls import audit, report_to_json
+from abiscope.ioctls import audit
 from abiscope.model import IoctlRequest, IoctlScan
+from abiscope.report.ioctls import report_to_json
 from abiscope.targets import resolve
 from conftest import CliResult, skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for

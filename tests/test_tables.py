@@ -22,6 +22,7 @@ from rich.console import Console
 from abiscope import compat, frontend
 from abiscope.cliutil import select_records
 from abiscope.model import Member, Model, Record, byte_position, byte_size
+from abiscope.report.compat import render_text as render_compat
 from abiscope.report.naming import human_names, include_path
 from abiscope.report.text import render_layout
 from abiscope.targets import resolve
@@ -170,7 +171,7 @@ def dm_op() -> tuple[Model, compat.CompatReport]:
 
 def _compat_text(report: compat.CompatReport, width: int | None) -> str:
     out = io.StringIO()
-    compat.render_text(report, Console(file=out, width=width or 100_000, no_color=True),
+    render_compat(report, Console(file=out, width=width or 100_000, no_color=True),
                        ["/usr/include"])
     return out.getvalue()
 

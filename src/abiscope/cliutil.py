@@ -355,15 +355,11 @@ def terminal() -> Console:
     return width_terminal()
 
 
-def write(text: str, output: str | None) -> None:
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise InputError(f"--output {output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
+def write(text: str | bytes, output: str | None) -> None:
+    """A rendered document to ``-o FILE`` or stdout (:func:`abiscope.report.width.write`)."""
+    from .report.width import write as write_output
+
+    write_output(text, output)
 
 
 def words(values: Sequence[str]) -> tuple[str, ...]:
@@ -372,7 +368,8 @@ def words(values: Sequence[str]) -> tuple[str, ...]:
 
 def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[str]:
     """Every directory the model's targets searched for headers (``-I`` and each target's
-    system dirs): what human output names a header's path relative to."""
+    system dirs), then the directory of each input header none of them holds: what human
+    output names a header's path relative to (never an absolute path of this machine)."""
     from .frontend.options import search_dirs
     from .variants import lookup
 
@@ -382,4 +379,10 @@ def header_dirs(args: argparse.Namespace, config: Config, model: Model) -> list[
         target = lookup(name)  # (a variant target: its base's dirs)
         if target is not None:
             dirs += [d for d in search_dirs(target, options) if d not in dirs]
+    bases = [os.path.normpath(os.path.abspath(d)) + os.sep for d in dirs]
+    for header in model.inputs:
+        path = os.path.normpath(os.path.abspath(header))
+        if not any(path.startswith(b) for b in bases):
+            bases.append(os.path.dirname(path) + os.sep)
+            dirs.append(os.path.dirname(path))
     return dirs

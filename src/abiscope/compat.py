@@ -17,8 +17,8 @@ record that does). The rules are ARCHITECTURE.md's "Compat JSON" section:
 
 :func:`compare_layouts` (``abiscope.sameness``, the one comparison every command uses; see
 docs/comparison.md) compares any two (record, target) pairs; this module adds transitivity
-and the verdict words. Reads the model only; the renderers (text, JSON ``abiscope.compat/1``,
-Xen ``xlat.lst`` style) are here too because they are small.
+and the verdict words. Reads the model only and returns data; the renderers (text, JSON
+``abiscope.compat/1``, Xen ``xlat.lst`` style) are in :mod:`abiscope.report.compat`.
 """
 
 from __future__ import annotations
@@ -31,12 +31,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from .functions import FunctionVerdict, compare_functions
-from .model import Model, Record, byte_position, byte_size, dumps
+from .model import Model, Record
 from .sameness import Comparison as Comparison  # re-exported: compat's comparison is
 from .sameness import Edge as Edge  # sameness's, callable from here as before
 from .sameness import MemberDelta as MemberDelta
@@ -44,7 +40,6 @@ from .sameness import _named as _named
 from .sameness import _names as _names
 from .sameness import compare_layouts as compare_layouts
 from .sameness import handle_union as handle_union
-from .sameness import handle_wrapper
 
 SCHEMA_ID = "abiscope.compat/1"
 VERDICTS = ("identical", "translate")
@@ -123,41 +118,7 @@ def compare(model: Model, native: str, compat: str,
 
 
 # ---------------------------------------------------------------------------------------
-# renderers
-
-
-def _shape_json(shape: tuple[int, int] | None) -> dict[str, int] | None:
-    return None if shape is None else {"offset_bits": shape[0], "size_bits": shape[1]}
-
-
-def report_to_json(report: CompatReport, model: Model | None = None) -> dict[str, Any]:
-    """The ``abiscope.compat/1`` document."""
-    files = {r.name: r.location for r in model.records} if model is not None else {}
-    records = []
-    for v in report.records:
-        entry: dict[str, Any] = {
-            "name": v.name, "verdict": v.verdict,
-            "reasons": [{"member": d.member, "native": _shape_json(d.native),
-                         "compat": _shape_json(d.compat), "cause": d.cause}
-                        for d in v.reasons],
-            "notes": list(v.notes), "via": list(v.via)}
-        loc = files.get(v.name)
-        if loc is not None:
-            entry.update(file=loc.file, line=loc.line)
-        records.append(entry)
-    doc: dict[str, Any] = {"schema": SCHEMA_ID, "native": report.native,
-                           "compat": report.compat, "records": records}
-    if model is not None:
-        doc["failures"] = [{"header": f.header, "target": f.target, "message": f.summary()}
-                           for f in sorted(model.failures, key=lambda f: (f.header, f.target))]
-    if report.functions:  # (absent when the inputs declare none: additive)
-        from .report.functions import compat_json
-        doc["functions"] = compat_json(report.functions, model)
-    return doc
-
-
-def render_json(report: CompatReport, model: Model | None = None) -> str:
-    return dumps(report_to_json(report, model))
+# Xen list names and paths (data: the renderers are in abiscope.report.compat)
 
 
 def json_schema() -> dict[str, Any]:
@@ -222,114 +183,3 @@ def xlat_file(path: str, roots: Sequence[str], native: str, compat: str,
         if arch and arch in rel:
             return rel.replace(arch, "@arch@")
     return rel
-
-
-def render_xlat(report: CompatReport, model: Model, roots: Sequence[str],
-                xlat_root: str | None = None) -> str:
-    """Xen ``xlat.lst`` style: ``? NAME FILE`` identical, ``! NAME FILE`` translate,
-    grouped by file and sorted within it, as Xen's own list is. Guest-handle wrappers
-    (``__guest_handle_*``, :func:`abiscope.sameness.handle_wrapper`) are left out: Xen's
-    list never names them (its machinery converts handles itself)."""
-    by_name = {r.name: r for r in model.records}
-    lines = []
-    for v in report.records:
-        rec = by_name.get(v.name)
-        if rec is not None and handle_wrapper(rec):
-            continue
-        mark = "?" if v.verdict == "identical" else "!"
-        lines.append((xlat_file(rec.location.file if rec else "", roots, report.native,
-                                report.compat, xlat_root), xlat_name(v.name), mark))
-    head = (f"# abiscope compat --native {report.native} --compat {report.compat}\n"
-            "# ? identical layout (checked), ! needs translation\n")
-    width = max((len(n) for _, n, _ in lines), default=0)
-    return head + "".join(f"{mark}\t{name.ljust(width)}\t{file}\n"
-                          for file, name, mark in sorted(lines))
-
-
-def _cell(shape: tuple[int, int] | None) -> str:
-    if shape is None:
-        return "absent"
-    off, size = shape
-    return f"{byte_position(off)} +{byte_size(size)}"
-
-
-def render_text(report: CompatReport, console: Console, dirs: Sequence[str] = ()) -> None:
-    """A table of verdicts: one row per record, one sub-row per reason. On a terminal the
-    causes and names wrap to fit its width; a verdict or a number is never cut. Anonymous
-    types are named as C readers know them (``report.naming``, paths relative to ``dirs``)."""
-    from .report.naming import human_names
-    from .report.width import columns, fitted, natural_width
-
-    rows: list[tuple[str, str, str, str, str, str, bool]] = []  # (..., cause is a note)
-    for v in report.records:
-        first = True
-        for d in v.reasons:
-            rows.append((human_names(v.name, dirs) if first else "",
-                         v.verdict if first else "", d.member or "(record)", _cell(d.native),
-                         _cell(d.compat), human_names(d.cause, dirs), False))
-            first = False
-        for n in v.notes:
-            rows.append((human_names(v.name, dirs) if first else "",
-                         v.verdict if first else "", "", "", "", human_names(n, dirs), True))
-            first = False
-        if first:
-            rows.append((human_names(v.name, dirs), v.verdict, "", "", "", "", False))
-    title = f"compat verdicts: native {report.native}, compat {report.compat}"
-    headers = ("record", "verdict", "member", report.native, report.compat, "cause / note")
-    wraps = (True, False, True, False, False, True)
-    justify = ("left", "left", "left", "right", "right", "left")
-    width = fitted(console)
-    if width is not None and natural_width(headers, [r[:6] for r in rows]) > width:
-        _render_stacked(report, title, rows, console, width)
-    else:
-        table = Table(title=title, title_justify="left", header_style="bold",
-                      show_edge=False)
-        columns(table, headers, [r[:6] for r in rows], wraps, width, justify)
-        for name, verdict, member, native, compat, cause, note in rows:
-            table.add_row(name, Text(verdict, style=_verdict_style(verdict)), member,
-                          native, compat, Text(cause, style="dim") if note else cause)
-        console.print(table)
-    _render_count(report, console)
-    from .report.functions import render_compat_text
-    render_compat_text(report.functions, console)
-
-
-def _verdict_style(verdict: str) -> str:
-    return "green" if verdict == "identical" else "bold yellow"
-
-
-def _render_stacked(report: CompatReport, title: str,
-                    rows: Sequence[tuple[str, str, str, str, str, str, bool]],
-                    console: Console, width: int) -> None:
-    """The verdicts for a terminal too narrow for one table: each record on a line of its
-    own with its verdict, its reasons and notes in a table under it (causes wrapped)."""
-    from rich.padding import Padding
-
-    from .report.width import columns
-
-    console.print(Text(title, style="italic"))
-    headers = ("member", report.native, report.compat, "cause / note")
-    groups: list[tuple[str, str, list[tuple[str, str, str, str, bool]]]] = []
-    for name, verdict, member, native, compat, cause, note in rows:
-        if name:
-            groups.append((name, verdict, []))
-        if member or cause:
-            groups[-1][2].append((member, native, compat, cause, note))
-    for name, verdict, sub in groups:
-        line = Text(name + "  ")
-        line.append(verdict, style=_verdict_style(verdict))
-        console.print(line)
-        if sub:
-            table = Table(show_edge=False, pad_edge=False, header_style="bold")
-            columns(table, headers, [r[:4] for r in sub], (True, False, False, True),
-                    width - 4, ("left", "right", "right", "left"))
-            for member, native, compat, cause, note in sub:
-                table.add_row(member, native, compat,
-                              Text(cause, style="dim") if note else cause)
-            console.print(Padding(table, (0, 0, 0, 4)))
-
-
-def _render_count(report: CompatReport, console: Console) -> None:
-    count = len(report.translate())
-    console.print(f"{len(report.records)} records: {len(report.records) - count} identical, "
-                  f"{count} translate")

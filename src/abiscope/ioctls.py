@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Literal
 
 from .model import (
     CType,
@@ -148,7 +148,8 @@ def _layout_reasons(t: CType, model: Model, native: str, compat: str
     for d in found.deltas:
         if not d.member:
             a, b = record.layouts[native].size, record.layouts[compat].size
-            out.append(Reason("layout_differs", f"{record.name} is {a} bytes on {native}, "
+            out.append(Reason("layout_differs", f"{record.name} is "
+                                                f"{byte_size(a * 8, long=True)} on {native}, "
                                                 f"{b} on {compat} ({d.cause})"))
             continue
         out.append(Reason("layout_differs", f"{record.name}: {d.member} at "
@@ -248,34 +249,3 @@ def audit(scan: IoctlScan, native: str, compat: str) -> IoctlReport:
     entries.sort(key=lambda e: (e.header, e.line, e.macro))
     return IoctlReport(native, compat, tuple(entries),
                        tuple(sorted(skipped.values(), key=lambda s: (s.header, s.line))))
-
-
-def _side(bits: tuple[int, int] | None) -> dict[str, int] | None:
-    return None if bits is None else {"offset_bits": bits[0], "size_bits": bits[1]}
-
-
-def report_to_json(report: IoctlReport) -> dict[str, Any]:
-    """The ``abiscope.ioctls/1`` document."""
-    return {
-        "schema": SCHEMA_ID, "native": report.native, "compat": report.compat,
-        "counts": report.counts(),
-        "ioctls": [
-            _entry_json(e) for e in report.ioctls],
-        "skipped": [{"macro": s.macro, "header": s.header, "line": s.line, "reason": s.reason}
-                    for s in report.skipped],
-    }
-
-
-def _entry_json(e: IoctlEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "macro": e.macro, "header": e.header, "line": e.line,
-        "native_number": e.native_number, "compat_number": e.compat_number,
-        "arg_type": e.arg_type, "class": e.klass, "flags": list(e.flags),
-        "reasons": [{"flag": r.flag, "message": r.message, "member": r.member,
-                     "native": _side(r.native), "compat": _side(r.compat)}
-                    for r in e.reasons]}
-    if e.notes:
-        out["notes"] = list(e.notes)
-    if e.alias_of is not None:
-        out["alias_of"] = e.alias_of  # (only on an alias: absent on the others)
-    return out

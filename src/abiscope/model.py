@@ -402,10 +402,19 @@ def byte_position(bits: int) -> str:
 
 
 def byte_size(bits: int, long: bool = False) -> str:
-    """A size in bits as reports print it: ``4``/``3b``, or ``4 bytes``/``3 bits``."""
+    """A size in bits as reports print it: ``4``/``3b``, or ``4 bytes``/``1 byte``/``3 bits``."""
     if bits % 8 == 0:
-        return f"{bits // 8} bytes" if long else f"{bits // 8}"
-    return f"{bits} bits" if long else f"{bits}b"
+        n = bits // 8
+        return (f"{n} byte" if n == 1 else f"{n} bytes") if long else f"{n}"
+    return (f"{bits} bit" if bits == 1 else f"{bits} bits") if long else f"{bits}b"
+
+
+def shape_words(shape: tuple[int, int] | None) -> str:
+    """An (offset, size) in bits in a sentence: ``at 8, 4 bytes``, ``at 0, 1 byte``, or
+    ``absent`` (None: the member is not there)."""
+    if shape is None:
+        return "absent"
+    return f"at {byte_position(shape[0])}, {byte_size(shape[1], long=True)}"
 
 
 def iter_members(members: Iterable[Member], prefix: str = "") -> Iterator[tuple[str, Member]]:

@@ -23,15 +23,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from .checks import Evidence, Finding
 from .checks.rules import PathMismatch
 from .compat import CompatReport, compare
 from .errors import InputError, UsageError
-from .model import Model, Record, byte_position, byte_size
+from .model import Model, Record, shape_words
 from .sameness import MemberDelta, compare_layouts
 from .targets import resolve
 
@@ -281,21 +277,14 @@ def _crossing_check(model: Model, verdicts: _Verdicts, spec: PathSpec, boundary:
     return BoundaryCheck(upper, lower, ta, tb, ra.name, rb.name, mode, deltas, notes)
 
 
-def _shape(shape: tuple[int, int] | None) -> str:
-    if shape is None:
-        return "absent"
-    off, size = shape
-    return f"at {byte_position(off)}, {byte_size(size, long=True)}"
-
-
 def finding(check: BoundaryCheck, model: Model) -> Finding:
     """The ABI015 finding for a passthrough boundary whose layouts differ."""
     rec = model.record(check.upper_record)
     assert rec is not None
     members = [d for d in check.deltas if d.member] or list(check.deltas)
     shown = "; ".join(
-        f"`{d.member or '(size)'}` {_shape(d.native)} on {check.upper_target}, "
-        f"{_shape(d.compat)} on {check.lower_target}" for d in members[:6])
+        f"`{d.member or '(size)'}` {shape_words(d.native)} on {check.upper_target}, "
+        f"{shape_words(d.compat)} on {check.lower_target}" for d in members[:6])
     more = f" and {len(members) - 6} more" if len(members) > 6 else ""
     same = check.upper_record == check.lower_record
     record = check.upper_record if same else f"{check.upper_record} / {check.lower_record}"
@@ -336,117 +325,3 @@ def check(model: Model, spec: PathSpec) -> PathReport:
             cells.append(Cell(tuple(targets.items()), design.label, tuple(checks)))
     matrix = any(len(layer.targets) > 1 for layer in spec.layers)
     return PathReport(spec, tuple(cells), tuple(dict.fromkeys(findings)), matrix)
-
-
-# ---------------------------------------------------------------------------------------
-# renderers
-
-
-def _delta_json(d: MemberDelta) -> dict[str, Any]:
-    def shape(s: tuple[int, int] | None) -> dict[str, int] | None:
-        return None if s is None else {"offset_bits": s[0], "size_bits": s[1]}
-
-    return {"member": d.member, "upper": shape(d.native), "lower": shape(d.compat),
-            "cause": d.cause}
-
-
-def report_to_json(report: PathReport) -> dict[str, Any]:
-    from .report.findings import finding_json
-
-    spec = report.spec
-    return {
-        "schema": SCHEMA_ID,
-        "layers": [{"name": layer.name, "targets": list(layer.targets)}
-                   for layer in spec.layers],
-        "translate": [list(b) for b in spec.boundaries if b in spec.translate],
-        "designs": [{"label": d.label, "crossings": [
-            {"boundary": list(c.boundary) if c.boundary else None, "upper": c.upper,
-             "lower": c.lower} for c in d.crossings]} for d in spec.designs],
-        "cells": [{
-            "targets": dict(cell.targets), "design": cell.design,
-            "must_translate": [list(b) for b in cell.must_translate()],
-            "uncovered": [list(b) for b in cell.uncovered()],
-            "boundaries": [{
-                "upper": c.upper, "lower": c.lower, "upper_target": c.upper_target,
-                "lower_target": c.lower_target, "upper_record": c.upper_record,
-                "lower_record": c.lower_record, "mode": c.mode, "status": c.status,
-                "reasons": [_delta_json(d) for d in c.deltas], "notes": list(c.notes)}
-                for c in cell.checks]}
-            for cell in report.cells],
-        "findings": [finding_json(f) for f in report.findings],
-    }
-
-
-_STATUS_STYLE = {"identical": "green", "translated": "cyan", "mismatch": "bold red"}
-
-
-def _status_text(c: BoundaryCheck) -> Text:
-    word = {"identical": "identical", "translated": "differs, translated",
-            "mismatch": "differs, passthrough: ABI015"}[c.status]
-    return Text(word, style=_STATUS_STYLE[c.status])
-
-
-def render_text(report: PathReport, console: Console) -> None:
-    if report.matrix:
-        _render_matrix(report, console)
-    else:
-        _render_path(report, console)
-    n = len(report.findings)
-    console.print(f"{n} ABI015 finding{'s' if n != 1 else ''}")
-
-
-def _render_path(report: PathReport, console: Console) -> None:
-    (combo, *_) = {cell.targets for cell in report.cells}
-    path = " -> ".join(f"{layer} ({t})" for layer, t in combo)
-    table = Table(title=f"path: {path}", title_justify="left", header_style="bold",
-                  show_lines=True)
-    for col in ("boundary", "mode", "record", "bytes", "members that differ"):
-        table.add_column(col)
-    for cell in report.cells:
-        for c in cell.checks:
-            record = c.upper_record if c.upper_record == c.lower_record else \
-                f"{c.upper_record} / {c.lower_record}"
-            detail = "; ".join(
-                f"{d.member or '(size)'}: {_shape(d.native)} vs {_shape(d.compat)} ({d.cause})"
-                for d in c.deltas) or "; ".join(c.notes)
-            table.add_row(f"{c.upper} -> {c.lower}\n{c.upper_target} -> {c.lower_target}",
-                          c.mode, record, _status_text(c), detail)
-    console.print(table)
-    for f in report.findings:
-        console.print(Text(f"error ABI015 path-mismatch: {f.message}", style="red"),
-                      highlight=False)
-
-
-def _render_matrix(report: PathReport, console: Console) -> None:
-    spec = report.spec
-    table = Table(title="path matrix: which boundary must translate, and is a translator "
-                        "declared there", title_justify="left", header_style="bold",
-                  show_lines=True)
-    for layer in spec.layers:
-        table.add_column(layer.name)
-    designs = [d.label for d in spec.designs]
-    for label in designs:
-        table.add_column(label)
-    rows: dict[tuple[tuple[str, str], ...], dict[str, Cell]] = {}
-    for cell in report.cells:
-        rows.setdefault(cell.targets, {})[cell.design] = cell
-    for combo, by_design in rows.items():
-        cells: list[Text] = []
-        for label in designs:
-            cell = by_design[label]
-            text = Text()
-            must = cell.must_translate()
-            if not must:
-                text.append("no translation", style="green")
-            for i, b in enumerate(must):
-                if i:
-                    text.append("\n")
-                uncovered = b in cell.uncovered()
-                text.append(f"{b[0]}:{b[1]} ", style="bold")
-                text.append("ABI015: no translator" if uncovered else "translated",
-                            style="bold red" if uncovered else "cyan")
-            cells.append(text)
-        table.add_row(*(t for _, t in combo), *cells)
-    console.print(table)
-    translate = ", ".join(f"{u}:{lo}" for u, lo in spec.boundaries if (u, lo) in spec.translate)
-    console.print(f"declared translators: {translate or 'none'}")

@@ -11,8 +11,8 @@ Two list formats, told apart line by line:
 
 :func:`verify` checks every entry against :func:`abiscope.compat.compare` and finds the
 records that cross the boundary (reachable, by value or through pointers, from a listed
-record) but are missing from the list. Reads the model only; renderers (text, JSON
-``abiscope.verify-list/1``) are here too.
+record) but are missing from the list. Reads the model only and returns data; the renderers
+(text, JSON ``abiscope.verify-list/1``) are in :mod:`abiscope.report.xlat`.
 """
 
 from __future__ import annotations
@@ -23,13 +23,9 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Literal
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from . import compat
 from .errors import InputError
-from .model import Model, dumps
+from .model import Model
 from .sameness import handle_wrapper
 
 SCHEMA_ID = "abiscope.verify-list/1"
@@ -282,105 +278,8 @@ def _flag_duplicates(results: Sequence[EntryResult]) -> list[EntryResult]:
     return out
 
 
-# ---------------------------------------------------------------------------------------
-# renderers
-
-
-def _shape(shape: tuple[int, int] | None) -> dict[str, int] | None:
-    return None if shape is None else {"offset_bits": shape[0], "size_bits": shape[1]}
-
-
-def report_to_json(report: VerifyReport) -> dict[str, Any]:
-    """The ``abiscope.verify-list/1`` document."""
-    entries = []
-    for r in report.entries:
-        v = r.verdict
-        entries.append({
-            "name": r.entry.name, "listed": r.entry.listed, "header": r.entry.header,
-            "line": r.entry.line, "status": r.status, "record": r.record,
-            "verdict": v.verdict if v else None,
-            "reasons": [{"member": d.member, "native": _shape(d.native),
-                         "compat": _shape(d.compat), "cause": d.cause}
-                        for d in (v.reasons if v else ())],
-            "notes": list(r.notes), "duplicate_of": r.duplicate_of,
-            "inside": [{"record": c.record, "member": c.member, "pointer": c.pointer,
-                        "listed": c.listed} for c in r.inside]})
-    return {
-        "schema": SCHEMA_ID, "list": report.list_path, "native": report.native,
-        "compat": report.compat, "strict": report.strict, "entries": entries,
-        "missing": [{"record": m.record, "name": m.name, "verdict": m.verdict,
-                     "reached_from": list(m.reached_from)} for m in report.missing],
-        "summary": {**{s: report.count(s) for s in STATUSES}, "missing": len(report.missing)},
-        "failures": report.failures()}
-
-
-def render_json(report: VerifyReport) -> str:
-    return dumps(report_to_json(report))
-
-
 def json_schema() -> dict[str, Any]:
     """The committed JSON Schema of ``abiscope.verify-list/1``."""
     text = resources.files("abiscope").joinpath("schema/verify-list-1.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
-
-
-def _cell(shape: tuple[int, int] | None) -> str:
-    if shape is None:
-        return "absent"
-    off, size = shape
-    o = f"{off // 8}" if off % 8 == 0 else f"{off // 8}:{off % 8}"
-    s = f"+{size // 8}" if size % 8 == 0 else f"+{size}b"
-    return f"{o} {s}"
-
-
-STYLE = {"agrees": "green", "differs": "bold red", "bytes_identical": "yellow",
-         "not_found": "yellow"}
-
-
-def render_text(report: VerifyReport, console: Console) -> None:
-    """One row per entry, one sub-row per differing member or note; then missing records.
-    On a terminal names and causes wrap to fit its width; statuses and numbers are whole."""
-    from .report.width import columns, fitted
-
-    table = Table(title=f"verify {report.list_path}: native {report.native}, compat "
-                        f"{report.compat}", title_justify="left", header_style="bold",
-                  show_edge=False)
-    plain: list[list[str]] = []
-    for r in report.entries:
-        status = r.status if r.duplicate_of is None else f"{r.status}, duplicate"
-        head_plain = [str(r.entry.line), "?", r.entry.name, status]
-        subs = [[d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause]
-                for d in (r.verdict.reasons if r.status == "differs" and r.verdict else ())]
-        plain += [[*head_plain, *s] for s in subs]
-        plain += [[*head_plain, "", "", "", n] for n in r.notes] or [[*head_plain, "", "", "", ""]]
-    columns(table, ("line", "listed", "name", "status", "member", report.native,
-                    report.compat, "cause / note"), plain,
-            (False, False, True, False, True, False, False, True), fitted(console),
-            ("left",) * 5 + ("right", "right", "left"))
-    for r in report.entries:
-        head: list[str | Text] = [str(r.entry.line), "?" if r.entry.listed == "identical" else "!",
-                r.entry.name, Text(r.status, style=STYLE[r.status]) if r.duplicate_of is None
-                else Text(f"{r.status}, duplicate", style="bold red")]
-        blank: list[str | Text] = ["", "", "", ""]
-        rows: list[list[str | Text]] = []
-        if r.status == "differs" and r.verdict is not None:
-            rows += [[d.member or "(record)", _cell(d.native), _cell(d.compat), d.cause]
-                     for d in r.verdict.reasons]
-        rows += [["", "", "", Text(n, style="dim")] for n in r.notes]
-        empty: list[list[str | Text]] = [["", "", "", ""]]
-        for k, row in enumerate(rows or empty):
-            table.add_row(*(head if k == 0 else blank), *row)
-    console.print(table)
-    if report.missing:
-        console.print(f"crossing the boundary but missing from the list "
-                      f"({len(report.missing)}):")
-        for m in report.missing:
-            mark = "?" if m.verdict == "identical" else "!"
-            console.print(f"  {mark} {m.name}  ({m.record}, reached from "
-                          f"{', '.join(m.reached_from)})")
-    counts = ", ".join(f"{report.count(s)} {s}" for s in STATUSES)
-    console.print(f"{len(report.entries)} entries: {counts}; {len(report.missing)} missing")
-    fails = report.failures()
-    if fails:
-        console.print(Text(f"FAIL ({len(fails)}): " + "; ".join(fails), style="bold red"))

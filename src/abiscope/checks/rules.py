@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import CType, Member, Model, Record, RecordLayout, iter_members
+from ..model import CType, Member, Model, Record, RecordLayout, byte_size, iter_members
 from ..sameness import (
     Comparison,
     TargetComparison,
@@ -196,7 +196,8 @@ class TailPadding(Rule):
             record, "", tails,
             f"tail padding changes the array stride ({text}): an array of "
             f"{record.name} is laid out with stride {lay.size}, not the "
-            f"{(lay.size * 8 - lay.tail_padding_bits + 7) // 8} bytes its members use",
+            f"{byte_size((lay.size * 8 - lay.tail_padding_bits + 7) // 8 * 8, long=True)} "
+            "its members use",
             f"{record.name} (aligned to {lay.align})",
             (f"add `{tail_decl}` as a member as large as the union (see --fix-preview)"
              if lay.kind == "union" else
@@ -221,7 +222,7 @@ class LayoutDiffers(Rule):
             return  # a record declared on one target only has no layout to differ from
         lays = {t: record.layouts[t] for t in targets}
         found = _pairs(ctx.model, record, targets)
-        size_text = grouped({t: f"{lay.size} bytes (align {lay.align})"
+        size_text = grouped({t: f"{byte_size(lay.size * 8, long=True)} (align {lay.align})"
                              for t, lay in lays.items()})
         if found.same:
             if len({lay.align for lay in lays.values()}) > 1:
@@ -513,11 +514,12 @@ class NotFutureproof(Rule):
                     cause = f"{new.type.spelling} (member `{d.member}`)"
                 grown.append(f"`{d.member}` {_shape_text(d.native)} -> {_shape_text(d.compat)} "
                              f"on {name}")
-        sizes = grouped({t: f"{lay.size} bytes, align {lay.align}"
+        sizes = grouped({t: f"{byte_size(lay.size * 8, long=True)}, align {lay.align}"
                          for t, (lay, _) in changed.items()})
         yield self.finding(
             record, "", changed,
-            f"one layout ({base.size} bytes, align {base.align}) on every real target, but a "
+            f"one layout ({byte_size(base.size * 8, long=True)}, align {base.align}) on every "
+            "real target, but a "
             f"128-bit data model changes it ({sizes})"
             + (": " + "; ".join(grown[:4]) if grown else ""),
             cause or "alignment of a pointer-sized member",

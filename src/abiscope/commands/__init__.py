@@ -1,13 +1,21 @@
 """Command modules: each adds one subcommand of ``abiscope``.
 
-A command module defines ``register(sub)``, which adds its parser to the subparsers of the
-``abiscope`` command and sets ``func`` (``args -> exit code``) with ``set_defaults``. Shared
-option helpers live in ``abiscope.cliutil``. List a new module in ``MODULES`` below (one line),
-in the order its command should appear in ``abiscope --help``; its command must be named
-like the module.
+Where things go. A command is a module ``commands/NAME.py`` (named like its command) with
+``register(sub)``, which adds its parser to the subparsers of ``abiscope`` and sets ``func``
+(``run(args) -> exit code``) with ``set_defaults``, plus ONE line in ``MODULES`` below, in the
+order its command should appear in ``abiscope --help``. Its options are added in
+``register``; the options several commands share (targets, parsing, ``--format``/``-o``)
+are helpers of ``abiscope.cliutil``. ``run`` loads the model, calls the analysis (which
+returns data only) and hands the result to the renderer its ``--format`` names, from a
+``{format: renderer}`` table of the module (``RENDERERS``), never an ``if args.format ==``
+chain; the renderers themselves (text, JSON, SARIF, ...) live in ``abiscope.report``, one
+module per output family, and write through ``report.width`` (``write``, ``output_console``:
+the one width policy and the one ``-o`` writer). ``abiscope.cli`` only builds the parser and
+maps errors to exit codes. ``check`` is ``commands/check.py: run``, ``layout`` is
+``commands/layout.py: run``.
 
-The modules are imported only when needed (:class:`LazySubParsers`): a run of a command of
-``abiscope.cli`` (``layout``, ``check``, ...) does not pay for importing every other command.
+The modules are imported only when needed (:class:`LazySubParsers`): a run of one command
+imports that command's module alone, not every other command's.
 """
 
 from __future__ import annotations
@@ -17,6 +25,11 @@ from importlib import import_module
 from typing import Any
 
 MODULES: tuple[str, ...] = (
+    "layout",
+    "check",
+    "rules",
+    "demo",
+    "targets",
     "compat",
     "paths",
     "ioctls",
@@ -38,25 +51,42 @@ class _Commands(dict[str, argparse.ArgumentParser]):
         self.pending: list[tuple[str, argparse._SubParsersAction[Any]]] = []
         self.loading = False
 
-    def load(self) -> None:
+    def load(self, only: object = None) -> None:
+        """Register the deferred modules: the one named ``only`` when it is one (the
+        command being run), else all of them, then put the commands in ``MODULES`` order
+        (a command registered alone first would otherwise be listed first)."""
         if self.loading or not self.pending:
             return
         self.loading = True
         try:
+            names = [name for name, _ in self.pending]
+            if only in names:
+                name, sub = self.pending.pop(names.index(str(only)))
+                import_module(f"{__name__}.{name}").register(sub)
+                return
             pending, self.pending = self.pending, []
             for name, sub in pending:
                 import_module(f"{__name__}.{name}").register(sub)
+            self._reorder(sub)
         finally:
             self.loading = False
 
+    def _reorder(self, sub: argparse._SubParsersAction[Any]) -> None:
+        rank = {name: i for i, name in enumerate(MODULES)}
+        order = sorted(dict.items(self), key=lambda kv: rank.get(kv[0], len(rank)))
+        dict.clear(self)
+        dict.update(self, order)
+        actions = sub._choices_actions
+        actions.sort(key=lambda a: rank.get(a.dest, len(rank)))
+
     def __contains__(self, key: object) -> bool:
         if not super().__contains__(key):
-            self.load()
+            self.load(key)
         return super().__contains__(key)
 
     def __getitem__(self, key: str) -> argparse.ArgumentParser:
         if not super().__contains__(key):
-            self.load()
+            self.load(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import compat, xlatlist
@@ -25,6 +26,8 @@ from ..cliutil import (
 from ..config import Config, load_config
 from ..errors import InputError, UsageError
 from ..model import Model, dumps, skews_to_json
+from ..report import compat as render
+from ..report import xlat
 from ..report.width import output_console
 from ..targets import resolve
 
@@ -53,7 +56,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="the compat target, e.g. the 32-bit caller (default: i386)")
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
                    help="records to report: tag or full name, globs allowed")
-    add_output_options(p, ("text", "json", "xlat"),
+    add_output_options(p, tuple(RENDERERS),
                        "text table, JSON (abiscope.compat/1) or Xen xlat.lst style")
     p.add_argument("--fail-on", choices=FAIL_ON, default=None,
                    help="exit 1 when a record needs translation (default: never)")
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     args.target = [f"{chosen['native']},{chosen['compat']}"]
     if args.strict_list and not args.verify_list:
         raise UsageError("--strict-list goes with --verify-list FILE")
-    if args.verify_list and args.format == "xlat":
+    if args.verify_list and args.format not in VERIFY_RENDERERS:
         raise UsageError("--verify-list reports as text or json, not xlat")
     if args.xlat_root and not os.path.isdir(args.xlat_root):
         raise InputError(f"--xlat-root {args.xlat_root}: no such directory")
@@ -113,17 +116,8 @@ def run(args: argparse.Namespace) -> int:
         return _verify(args, config, model, entries, chosen)
     records = select_records(model, args.record, args.all_files)
     report = compat.compare(model, chosen["native"], chosen["compat"], records)
-    if args.format == "json":
-        doc = compat.report_to_json(report, model)
-        if model.skews:  # (absent when both targets read one version: additive)
-            doc["version_skew"] = skews_to_json(model.skews)
-        write(dumps(doc), args.output)
-    elif args.format == "xlat":
-        roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
-        write(compat.render_xlat(report, model, roots, args.xlat_root), args.output)
-    else:
-        with output_console(args.output) as console:
-            compat.render_text(report, console, header_dirs(args, config, model))
+    roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
+    RENDERERS[args.format](report, model, args, roots, header_dirs(args, config, model))
     return EXIT_FAIL if chosen["fail-on"] == "translate" and report.translate() else EXIT_OK
 
 
@@ -132,11 +126,7 @@ def _verify(args: argparse.Namespace, config: Config, model: Model,
     roots = [*config.include, *args.include_dirs, *_input_dirs(model.inputs)]
     report = xlatlist.verify(model, entries, chosen["native"], chosen["compat"], roots,
                              args.verify_list, args.strict_list, args.xlat_root)
-    if args.format == "json":
-        write(xlatlist.render_json(report), args.output)
-    else:
-        with output_console(args.output) as console:
-            xlatlist.render_text(report, console)
+    VERIFY_RENDERERS[args.format](report, args.output)
     translate = chosen["fail-on"] == "translate" and any(
         r.verdict is not None and r.verdict.verdict == "translate" for r in report.entries)
     return EXIT_FAIL if report.failures() or translate else EXIT_OK
@@ -145,3 +135,39 @@ def _verify(args: argparse.Namespace, config: Config, model: Model,
 def _input_dirs(inputs: tuple[str, ...]) -> list[str]:
     dirs = [os.path.dirname(os.path.abspath(h)) for h in inputs]
     return [os.path.commonpath(dirs)] if dirs else []
+
+
+def _json(report: compat.CompatReport, model: Model, args: argparse.Namespace,
+          roots: Sequence[str], dirs: Sequence[str]) -> None:
+    doc = render.report_to_json(report, model)
+    if model.skews:  # (absent when both targets read one version: additive)
+        doc["version_skew"] = skews_to_json(model.skews)
+    write(dumps(doc), args.output)
+
+
+def _xlat(report: compat.CompatReport, model: Model, args: argparse.Namespace,
+          roots: Sequence[str], dirs: Sequence[str]) -> None:
+    write(render.render_xlat(report, model, roots, args.xlat_root), args.output)
+
+
+def _text(report: compat.CompatReport, model: Model, args: argparse.Namespace,
+          roots: Sequence[str], dirs: Sequence[str]) -> None:
+    with output_console(args.output) as console:
+        render.render_text(report, console, dirs)
+
+
+RENDERERS: dict[str, Callable[[compat.CompatReport, Model, argparse.Namespace, Sequence[str],
+                               Sequence[str]], None]] = {
+    "text": _text, "json": _json, "xlat": _xlat}
+"""``--format`` -> the renderer of compat verdicts (include roots, header dirs)."""
+
+
+def _verify_text(report: xlatlist.VerifyReport, output: str | None) -> None:
+    with output_console(output) as console:
+        xlat.render_text(report, console)
+
+
+VERIFY_RENDERERS: dict[str, Callable[[xlatlist.VerifyReport, str | None], None]] = {
+    "text": _verify_text,
+    "json": lambda report, output: write(xlat.render_json(report), output)}
+"""``--format`` -> the renderer of a ``--verify-list`` report (no xlat: it reads one)."""

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from ..cliutil import EXIT_OK, add_parse_options, load_model, select_records
+from ..cliutil import EXIT_OK, add_parse_options, load_model, select_records, write
 from ..config import load_config
 from ..errors import InputError, UsageError
 from ..marshal import convert, pack, unpack
@@ -177,9 +177,4 @@ def _write(data: str | bytes, path: str) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         return
-    blob = data.encode() if isinstance(data, str) else data
-    try:
-        with open(path, "wb") as fh:
-            fh.write(blob)
-    except OSError as exc:
-        raise InputError(f"--output {path}: {exc.strerror}") from None
+    write(data.encode() if isinstance(data, str) else data, path)

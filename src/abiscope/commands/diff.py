@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..cliutil import (
@@ -22,7 +22,7 @@ from ..cliutil import (
     write,
 )
 from ..config import Config, load_config
-from ..diff import FAIL_ON, DiffOptions, diff_models, fails
+from ..diff import FAIL_ON, DiffOptions, DiffResult, diff_models, fails
 from ..errors import InputError, UsageError
 from ..frontend import relpath
 from ..model import Model
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                         "size), besides those with their own size field; globs allowed")
     p.add_argument("--fail-on", choices=FAIL_ON, default="breaking",
                    help="exit 1 when a change is at or above this class (default: breaking)")
-    add_output_options(p, ("text", "json", "sarif"))
+    add_output_options(p, tuple(RENDERERS))
     add_parse_options(p)
     p.set_defaults(func=run)
 
@@ -182,11 +182,19 @@ def run(args: argparse.Namespace) -> int:
     options = DiffOptions(extensible=words(args.extensible), records=words(args.record),
                           all_files=args.all_files)
     result = diff_models(old, new, options)
-    if args.format == "json":
-        write(render_json(result, old.failures, new.failures), args.output)
-    elif args.format == "sarif":
-        write(render_sarif(result), args.output)
-    else:
-        with output_console(args.output) as console:
-            render_text(result, console)
+    RENDERERS[args.format](result, old, new, args.output)
     return EXIT_FAIL if fails(result, args.fail_on) else EXIT_OK
+
+
+def _text(result: DiffResult, old: Model, new: Model, output: str | None) -> None:
+    with output_console(output) as console:
+        render_text(result, console)
+
+
+RENDERERS: dict[str, Callable[[DiffResult, Model, Model, str | None], None]] = {
+    "text": _text,
+    "json": lambda result, old, new, output: write(
+        render_json(result, old.failures, new.failures), output),
+    "sarif": lambda result, old, new, output: write(render_sarif(result), output),
+}
+"""``--format`` -> renderer of the changes (the old and new models for their failures)."""

@@ -111,6 +111,12 @@ def _preamble(args: argparse.Namespace) -> list[str]:
     return [f"/* Parsed with {' '.join(flags)}: build with the same. */"] if flags else []
 
 
+def _guard(output: str | None) -> str | None:
+    """The include guard of a generated header: named after the file it is written to
+    (``-o foo-compat.h`` -> ``FOO_COMPAT_H``), as one written by hand would be."""
+    return os.path.basename(output) if output and output != "-" else None
+
+
 def cmd_gen_compat(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     native = resolve([args.native]).targets
@@ -125,7 +131,7 @@ def cmd_gen_compat(args: argparse.Namespace) -> int:
     headers = input_headers(args, config)
     includes = _preamble(args) + _includes(args, config, headers, list(model.targets))
     result = generate_compat(model, native[0].name, compat[0].name, translate, includes,
-                             prefix=args.prefix)
+                             prefix=args.prefix, guard=_guard(args.output))
     for note in result.notes:
         err(f"note: {note}")
     if not result.records:
@@ -143,7 +149,7 @@ def cmd_gen_asserts(args: argparse.Namespace) -> int:
     records = select_records(model, args.record, args.all_files)
     headers = input_headers(args, config)
     includes = _preamble(args) + _includes(args, config, headers, list(model.targets))
-    guard = os.path.basename(args.output) if args.output else \
+    guard = _guard(args.output) or \
         "ABISCOPE_LOCKS_" + "_".join(os.path.basename(h) for h in headers[:1])
     result = generate_asserts(model, records, includes, unknown=args.unknown_target,
                               guard=guard)

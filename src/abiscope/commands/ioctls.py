@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-
-from rich.table import Table
 
 from ..cliutil import (
     EXIT_FAIL,
@@ -23,16 +21,13 @@ from ..errors import InputError, UsageError
 from ..frontend import relpath, scan_ioctls
 from ..frontend.options import search_dirs
 from ..frontend.versions import files_read
-from ..ioctls import CLASSES, IoctlReport, audit, report_to_json, scan_of_model
+from ..ioctls import CLASSES, IoctlReport, audit, scan_of_model
 from ..model import TreeSkew, dumps, skews_to_json
-from ..report.naming import human_names
-from ..report.width import columns, fitted, natural_width, output_console
+from ..report.ioctls import render_text, report_to_json
 from ..snapshot import load_snapshot
 from ..targets import resolve
 
 FAIL_ON = ("needs-compat", "never")
-STYLE = {"number_differs": "bold red", "layout_differs": "red", "pointer": "yellow",
-         "same": "green"}
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -57,7 +52,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                         "does not keep)")
     p.add_argument("--native", default="x86_64", help="the wider, native ABI (default x86_64)")
     p.add_argument("--compat", default="i386", help="the compat ABI (default i386)")
-    add_output_options(p, ("text", "json"))
+    add_output_options(p, tuple(RENDERERS))
     p.add_argument("--fail-on", choices=FAIL_ON, default="never",
                    help="exit 1 when any entry is not 'same' (needs-compat); default never")
     p.add_argument("--only", action="append", default=[], choices=CLASSES,
@@ -103,60 +98,24 @@ def run(args: argparse.Namespace) -> int:
     if not report.ioctls and not report.skipped:
         raise InputError(f"{where}: no ioctl request macro (_IO, _IOR, _IOW, _IOWR, _IOC) "
                          "defined here")
-    if args.format == "json":
-        doc = report_to_json(report)
-        if skews:  # (absent when both targets read one version: additive)
-            doc["version_skew"] = skews_to_json(skews)
-        write(dumps(doc), args.output)
-    else:
-        _text(report, args.only, args.output, dirs)
+    RENDERERS[args.format](report, skews, args, dirs)
     failing = any(e.klass != "same" for e in report.ioctls)
     return EXIT_FAIL if failing and args.fail_on == "needs-compat" else EXIT_OK
 
 
-def _text(report: IoctlReport, only: list[str], output: str | None,
-          dirs: Sequence[str] = ()) -> None:
-    """A table of the requests; on a terminal too narrow for it, each request on a line of
-    its own with its numbers and cause under it (wrapped, never cut)."""
-    from rich.padding import Padding
-    from rich.text import Text
+def _json(report: IoctlReport, skews: Sequence[TreeSkew], args: argparse.Namespace,
+          dirs: Sequence[str]) -> None:
+    doc = report_to_json(report)
+    if skews:  # (absent when both targets read one version: additive)
+        doc["version_skew"] = skews_to_json(skews)
+    write(dumps(doc), args.output)
 
-    headers = ("request", "where", report.native, report.compat, "argument", "class", "why")
-    rows: list[tuple[str, ...]] = []
-    for e in report.ioctls:
-        if only and e.klass not in only:
-            continue
-        why = "; ".join(r.message for r in e.reasons[:3])
-        if len(e.reasons) > 3:
-            why += f"; … {len(e.reasons) - 3} more"
-        if e.notes:  # (the layout comparison's: a zero-size member on one side, ...)
-            why = "; ".join(filter(None, (why, *(f"note: {n}" for n in e.notes))))
-        name = e.macro if e.alias_of is None else f"{e.macro} (= {e.alias_of})"
-        rows.append((name, f"{e.header}:{e.line}", f"{e.native_number:#x}",
-                     f"{e.compat_number:#x}", human_names(e.arg_type or "", dirs), e.klass,
-                     human_names(why, dirs)))
-    counts = report.counts()
-    summary = ", ".join(f"{counts[c]} {c}" for c in CLASSES)
-    with output_console(output) as console:
-        width = fitted(console)
-        if width is not None and natural_width(headers, rows) > width:
-            for name, where, native, compat, arg, klass, why in rows:
-                line = Text(f"{name}  {where}  ")
-                line.append(klass, style=STYLE[klass])
-                console.print(line)
-                detail = f"{report.native} {native}, {report.compat} {compat}"
-                detail += f", argument {arg}" if arg else ""
-                detail += f"\n{why}" if why else ""
-                console.print(Padding(Text(detail), (0, 0, 0, 4)))
-        else:
-            table = Table(header_style="bold", show_edge=False)
-            columns(table, headers, rows, (True, True, False, False, True, False, True),
-                    width)
-            for row in rows:
-                table.add_row(*row[:5], Text(row[5], style=STYLE[row[5]]), row[6])
-            console.print(table)
-        console.print(f"{len(report.ioctls)} requests on {report.native} vs "
-                      f"{report.compat}: {summary}; {len(report.skipped)} skipped")
-        for s in report.skipped:
-            console.print(f"skipped {s.macro} ({s.header}:{s.line}): {s.reason}",
-                          markup=False, highlight=False)
+
+def _text(report: IoctlReport, skews: Sequence[TreeSkew], args: argparse.Namespace,
+          dirs: Sequence[str]) -> None:
+    render_text(report, args.only, args.output, dirs)
+
+
+RENDERERS: dict[str, Callable[[IoctlReport, Sequence[TreeSkew], argparse.Namespace,
+                               Sequence[str]], None]] = {"text": _text, "json": _json}
+"""``--format`` -> renderer of the audit (with the version skews, the header dirs)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from .. import paths
@@ -17,7 +18,8 @@ from ..cliutil import (
 )
 from ..config import load_config
 from ..errors import UsageError
-from ..model import dumps
+from ..model import Model, dumps
+from ..report import paths as render
 from ..report.findings import render_github, render_sarif
 from ..report.width import output_console
 
@@ -48,7 +50,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--matrix", action="store_true",
                    help="print the matrix of every combination of the layers' targets "
                         "(implied when a layer lists several)")
-    add_output_options(p, ("text", "json", "sarif", "github"))
+    add_output_options(p, tuple(RENDERERS))
     add_parse_options(p)
     p.set_defaults(func=run)
 
@@ -74,13 +76,20 @@ def run(args: argparse.Namespace) -> int:
     report = paths.check(model, spec)
     if args.matrix and not report.matrix:
         report = paths.PathReport(report.spec, report.cells, report.findings, True)
-    if args.format == "json":
-        write(dumps(paths.report_to_json(report)), args.output)
-    elif args.format == "sarif":
-        write(render_sarif(report.findings, PATH_RULES, model.failures), args.output)
-    elif args.format == "github":
-        write(render_github(report.findings), args.output)
-    else:
-        with output_console(args.output) as console:
-            paths.render_text(report, console)
+    RENDERERS[args.format](report, model, args.output)
     return EXIT_FAIL if report.findings else EXIT_OK
+
+
+def _text(report: paths.PathReport, model: Model, output: str | None) -> None:
+    with output_console(output) as console:
+        render.render_text(report, console)
+
+
+RENDERERS: dict[str, Callable[[paths.PathReport, Model, str | None], None]] = {
+    "text": _text,
+    "json": lambda report, model, output: write(dumps(render.report_to_json(report)), output),
+    "sarif": lambda report, model, output: write(
+        render_sarif(report.findings, PATH_RULES, model.failures), output),
+    "github": lambda report, model, output: write(render_github(report.findings), output),
+}
+"""``--format`` -> the renderer of a path report."""

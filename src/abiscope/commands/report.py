@@ -12,6 +12,7 @@ from ..cliutil import (
     add_parse_options,
     add_target_option,
     err,
+    header_dirs,
     load_with_futures,
     select_records,
     words,
@@ -112,7 +113,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     findings = run_checks(model, records, check_config, hypothetical=hypothetical)
     html = render_html(model, records, findings, compat=compat,
                        sections=_paths(model, args, config),
-                       title=args.title or "abiscope report")
+                       title=args.title or "abiscope report",
+                       dirs=header_dirs(args, config, model))
     if args.output == "-":
         write(html, None)
     else:

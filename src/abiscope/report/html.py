@@ -27,6 +27,8 @@ from .. import __version__
 from ..checks import Finding
 from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
 from ..sameness import compare_targets
+from .naming import human_names
+from .units import shape_cell
 
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
@@ -86,10 +88,7 @@ class CompatReportLike(Protocol):
 
 
 def _span(pair: tuple[int, int] | None) -> str:
-    if pair is None:
-        return "—"
-    off, size = pair
-    return f"{byte_position(off)} +{byte_size(size)}"
+    return "—" if pair is None else shape_cell(pair)
 
 
 def compat_section(report: CompatReportLike, anchors: dict[str, str]) -> Section:
@@ -196,12 +195,8 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".")
 
 
-def _bytes_text(bits: int) -> str:
-    return f"{bits // 8} byte{'s' if bits != 8 else ''}" if bits % 8 == 0 else f"{bits} bits"
-
-
-def _where(bits: int) -> str:
-    return str(bits // 8) if bits % 8 == 0 else f"{bits // 8}:{bits % 8}"
+def _size_words(bits: int) -> str:
+    return byte_size(bits, long=True)
 
 
 def _row_height(lay: RecordLayout) -> int:
@@ -211,7 +206,7 @@ def _row_height(lay: RecordLayout) -> int:
 
 
 def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str, int],
-         varying: set[str]) -> str:
+         varying: set[str], dirs: Sequence[str] = ()) -> str:
     px = cell / 8  # per bit
     w = lay.size * cell
     row_h = _row_height(lay)
@@ -231,13 +226,13 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
     for h in lay.holes:
         parts.append(f'<rect class="hole" x="{_fmt(h.offset_bits * px)}" '
                      f'width="{_fmt(h.size_bits * px)}" height="{row_h}">'
-                     f"<title>hole: {_bytes_text(h.size_bits)} at {_where(h.offset_bits)}"
+                     f"<title>hole: {_size_words(h.size_bits)} at {byte_position(h.offset_bits)}"
                      f"{' after ' + escape(h.after) if h.after else ''}</title></rect>")
     if lay.tail_padding_bits:
         start = lay.size * 8 - lay.tail_padding_bits
         parts.append(f'<rect class="tail" x="{_fmt(start * px)}" '
                      f'width="{_fmt(lay.tail_padding_bits * px)}" height="{row_h}">'
-                     f"<title>tail padding: {_bytes_text(lay.tail_padding_bits)}</title></rect>")
+                     f"<title>tail padding: {_size_words(lay.tail_padding_bits)}</title></rect>")
     for leaf, lane in zip(leaves, lanes, strict=True):
         m = leaf.member
         y0 = lane * lane_h
@@ -248,8 +243,9 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
             us, ue = leaf.unit
             parts.append(f'<rect class="unit" x="{_fmt(us * px)}" y="{_fmt(y0)}" '
                          f'width="{_fmt((ue - us) * px)}" height="{_fmt(lane_h)}">'
-                         f"<title>storage unit of {escape(leaf.path)}: {m.type.spelling}, "
-                         f"offset {_where(us)}, {_bytes_text(ue - us)}</title></rect>")
+                         f"<title>storage unit of {escape(leaf.path)}: "
+                         f"{escape(human_names(m.type.spelling, dirs))}, "
+                         f"offset {byte_position(us)}, {_size_words(ue - us)}</title></rect>")
             cls += " bf"
         x, width = m.offset_bits * px, max(m.size_bits * px, 1.0)
         kind = f":{m.size_bits}" if m.bitfield else ""
@@ -259,8 +255,9 @@ def _row(lay: RecordLayout, target: str, y: int, cell: float, colours: dict[str,
             arms = (f"; a union of {len(m.members)}: "
                     + ", ".join(a.name or "{anonymous}" for a in m.members)
                     + " (each in the member table)")
-        tip = (f"{leaf.path}{kind}: {m.type.spelling}, offset {_where(m.offset_bits)}, "
-               f"{_bytes_text(m.size_bits)}"
+        tip = (f"{leaf.path}{kind}: {human_names(m.type.spelling, dirs)}, "
+               f"offset {byte_position(m.offset_bits)}, "
+               f"{_size_words(m.size_bits)}"
                + (" (size differs between targets)" if leaf.path in varying else "") + arms)
         parts.append(f'<rect class="{cls}" data-member="{escape(leaf.path)}" x="{_fmt(x)}" '
                      f'y="{_fmt(y0 + 1)}" width="{_fmt(width)}" height="{_fmt(lane_h - 2)}">'
@@ -290,8 +287,9 @@ def _ruler(max_size: int, cell: float) -> str:
     return f'<g class="ruler">{"".join(ticks)}</g>'
 
 
-def byte_map(record: Record, targets: Sequence[str]) -> str:
-    """One SVG: a row per target (in the given order) on one byte scale."""
+def byte_map(record: Record, targets: Sequence[str], dirs: Sequence[str] = ()) -> str:
+    """One SVG: a row per target (in the given order) on one byte scale; anonymous types
+    named as :func:`naming.human_names` does, paths relative to ``dirs``."""
     present = [t for t in targets if t in record.layouts]
     max_size = max((record.layouts[t].size for t in present), default=0)
     # px per byte, rounded down to 1/1000 so that data-cell states it exactly
@@ -307,7 +305,7 @@ def byte_map(record: Record, targets: Sequence[str]) -> str:
     width = LABEL_W + max_size * cell + 18  # room for the last ruler number
     rows, y = [], RULER_H
     for t in present:
-        rows.append(_row(record.layouts[t], t, y, cell, paths, varying))
+        rows.append(_row(record.layouts[t], t, y, cell, paths, varying, dirs))
         y += _row_height(record.layouts[t]) + 6
     height = y
     return (f'<svg class="bytemap" xmlns="http://www.w3.org/2000/svg" '
@@ -490,9 +488,9 @@ def _layout_table(record: Record, targets: Sequence[str]) -> str:
     cells = {
         "size": [str(record.layouts[t].size) for t in present],
         "align": [str(record.layouts[t].align) for t in present],
-        "holes": [_bytes_text(sum(h.size_bits for h in record.layouts[t].holes))
+        "holes": [_size_words(sum(h.size_bits for h in record.layouts[t].holes))
                   if record.layouts[t].holes else "0" for t in present],
-        "tail padding": [_bytes_text(record.layouts[t].tail_padding_bits)
+        "tail padding": [_size_words(record.layouts[t].tail_padding_bits)
                          if record.layouts[t].tail_padding_bits else "0" for t in present],
     }
     head = "".join(f"<th>{escape(t)}</th>" for t in present)
@@ -505,7 +503,7 @@ def _layout_table(record: Record, targets: Sequence[str]) -> str:
            f'{"".join(body)}</tbody></table>'
 
 
-def _member_table(record: Record, targets: Sequence[str]) -> str:
+def _member_table(record: Record, targets: Sequence[str], dirs: Sequence[str] = ()) -> str:
     """Every member (big unions' arms too), its type and its offset +size on each target;
     cells that differ between targets highlighted. Folded when long."""
     present = [t for t in targets if t in record.layouts]
@@ -517,7 +515,8 @@ def _member_table(record: Record, targets: Sequence[str]) -> str:
     body = [] if rows else [f'<tr><td colspan="{len(present) + 2}">no named members '
                             "(unnamed bit-fields or padding only)</td></tr>"]
     for path, on in rows.items():
-        types = list(dict.fromkeys(leaf.member.type.spelling for leaf in on.values()))
+        types = list(dict.fromkeys(human_names(leaf.member.type.spelling, dirs)
+                                   for leaf in on.values()))
         spans = [_span((on[t].member.offset_bits, on[t].member.size_bits)) if t in on
                  else "—" for t in present]
         cls = ' class="num diff"' if len(set(spans)) > 1 else " class=num"
@@ -544,7 +543,7 @@ def record_order(records: Iterable[Record], findings: Sequence[Finding]) -> list
 
 
 def _record_section(record: Record, anchor: str, targets: Sequence[str],
-                    findings: Sequence[Finding]) -> str:
+                    findings: Sequence[Finding], dirs: Sequence[str] = ()) -> str:
     loc = record.location
     missing = [t for t in targets if t not in record.layouts]
     words = {record.name.lower(), *(p.lower() for lay in record.layouts.values()
@@ -553,8 +552,8 @@ def _record_section(record: Record, anchor: str, targets: Sequence[str],
              f'data-search="{escape(" ".join(sorted(words)))}">',
              f'<h3>{escape(record.name)}<a class="self" href="#{anchor}">#</a></h3>',
              f'<div class="loc">{escape(loc.file)}:{loc.line}</div>',
-             f'<div class="scroll">{byte_map(record, targets)}</div>',
-             _member_table(record, targets), _layout_table(record, targets)]
+             f'<div class="scroll">{byte_map(record, targets, dirs)}</div>',
+             _member_table(record, targets, dirs), _layout_table(record, targets)]
     if missing:
         parts.append(f'<div class="vnote">not defined on: {escape(", ".join(missing))}</div>')
     if findings:
@@ -566,8 +565,9 @@ def _record_section(record: Record, anchor: str, targets: Sequence[str],
 
 def render_html(model: Model, records: Sequence[Record], findings: Sequence[Finding],
                 compat: CompatReportLike | None = None, sections: Sequence[Section] = (),
-                title: str = "abiscope report") -> str:
-    """The whole report as one HTML document (a str)."""
+                title: str = "abiscope report", dirs: Sequence[str] = ()) -> str:
+    """The whole report as one HTML document (a str); anonymous types are named as C
+    readers know them, paths relative to ``dirs`` (the include dirs)."""
     targets = list(model.targets)
     ordered = record_order(records, findings)
     anchors = anchor_ids(ordered)
@@ -613,7 +613,7 @@ def render_html(model: Model, records: Sequence[Record], findings: Sequence[Find
             *(f'<li data-name="{escape(r.name.lower())}"><a href="#{anchors[r.name]}">'
               f"{escape(r.name)}</a></li>" for r in sorted(ordered, key=lambda r: r.name)),
             "</ul></details>"]
-    out += [_record_section(r, anchors[r.name], targets, by_record.get(r.name, []))
+    out += [_record_section(r, anchors[r.name], targets, by_record.get(r.name, []), dirs)
             for r in ordered]
     out += ["</main>", f"<script>{SCRIPT}</script>", "</body>", "</html>"]
     return "\n".join(out) + "\n"

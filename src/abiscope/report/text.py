@@ -119,7 +119,9 @@ def record_tables(record: Record, targets: Sequence[str], width: int | None = No
         part = ""
         if len(groups) > 1:
             part = f"  (targets {group.start + 1}-{group.stop} of {len(present)})"
-        title = Text(f"{human_names(record.name, dirs)}  ")
+        # (a file or pipe: the title on one line, however narrow the table under it)
+        title = Text(f"{human_names(record.name, dirs)}  ", no_wrap=width is None,
+                     overflow="ignore" if width is None else None)
         title.append(f"{loc.file}:{loc.line}{part}", style="dim")
         if record.prelude:  # (laid out only after other headers: --prelude)
             title.append(f"  with prelude {', '.join(record.prelude)}", style="yellow")

@@ -9,6 +9,7 @@ terminal the command was started from.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -48,6 +49,24 @@ def output_console(output: str | None) -> Iterator[Console]:
         raise InputError(f"--output {output}: {exc.strerror}") from None
     with fh:
         yield Console(file=fh, width=UNBOUNDED, no_color=True)
+
+
+def write(data: str | bytes, output: str | None) -> None:
+    """A rendered document (text, JSON, SARIF, a list, a header) to ``output`` (a file,
+    written as it is) or to stdout; the one writer of every command's ``-o``."""
+    if not output:
+        sys.stdout.write(data if isinstance(data, str)
+                         else data.decode("utf-8", "surrogateescape"))
+        return
+    try:
+        if isinstance(data, str):
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(data)
+        else:
+            with open(output, "wb") as bfh:
+                bfh.write(data)
+    except OSError as exc:
+        raise InputError(f"--output {output}: {exc.strerror}") from None
 
 
 def bounded(console: Console) -> bool:
