@@ -95,7 +95,9 @@ def test_compat_reports_functions(tmp_path: Path) -> None:
     assert [d.param for d in by["plain"].reasons] == ["#2 b"]
     assert "8 bytes on x86_64, 4 bytes on i386" in by["plain"].reasons[0].cause
     assert by["labelled"].verdict == "identical" and not by["labelled"].renamed
-    doc = compat.report_to_json(report, model)
+    from abiscope.report.compat import report_to_json
+
+    doc = report_to_json(report, model)
     jsonschema.validate(doc, compat.json_schema())
     assert {f["name"] for f in doc["functions"]} == set(by)
 

@@ -8,12 +8,13 @@ hands its findings here when ``--baseline`` is given. The matching is
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from ..baseline import NEW, Baseline, compare, read_baseline
+from ..baseline import NEW, Baseline, Comparison, compare, read_baseline
 from ..checks import Finding, Rule, fails
 from ..cliutil import EXIT_FAIL, EXIT_OK, write
-from ..errors import ParseFailure, UsageError
+from ..errors import UsageError
 from ..model import Model
 
 
@@ -40,24 +41,57 @@ def report(args: argparse.Namespace, baseline: Baseline, findings: Sequence[Find
            rules: Sequence[type[Rule]], model: Model, fail_on: str) -> int:
     """Write the findings marked against ``baseline`` in ``args.format``; the exit status
     counts only new findings."""
-    from ..report import baseline as out
-    from ..report.findings import render_json, render_sarif
-    from ..report.width import output_console
-
     comparison = compare(findings, baseline, {r.id for r in rules})
-    failures: Sequence[ParseFailure] = model.failures
-    if args.format == "json":
-        write(out.json_doc(render_json(findings, list(model.targets), failures, model.skews),
-                           comparison, baseline.path), args.output)
-    elif args.format == "sarif":
-        write(out.sarif(render_sarif(findings, rules, failures, model.skews), findings,
-                        comparison, rules), args.output)
-    elif args.format == "github":
-        write(out.render_github(findings, comparison, baseline.path, args.show_unchanged),
-              args.output)
-    else:
-        with output_console(args.output) as console:
-            out.render_text(findings, comparison, baseline.path, console, args.fix_preview,
-                            args.show_unchanged)
+    RENDERERS[args.format](_Run(args, baseline, findings, rules, model, comparison))
     new = [f for f, s in zip(findings, comparison.states, strict=True) if s == NEW]
     return EXIT_FAIL if fails(new, fail_on) else EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a renderer of a check run against a baseline is given."""
+
+    args: argparse.Namespace
+    baseline: Baseline
+    findings: Sequence[Finding]
+    rules: Sequence[type[Rule]]
+    model: Model
+    comparison: Comparison
+
+
+def _json(run: _Run) -> None:
+    from ..report import baseline as out
+    from ..report.findings import render_json
+
+    m = run.model
+    write(out.json_doc(render_json(run.findings, list(m.targets), m.failures, m.skews),
+                       run.comparison, run.baseline.path), run.args.output)
+
+
+def _sarif(run: _Run) -> None:
+    from ..report import baseline as out
+    from ..report.findings import render_sarif
+
+    write(out.sarif(render_sarif(run.findings, run.rules, run.model.failures, run.model.skews),
+                    run.findings, run.comparison, run.rules), run.args.output)
+
+
+def _github(run: _Run) -> None:
+    from ..report import baseline as out
+
+    write(out.render_github(run.findings, run.comparison, run.baseline.path,
+                            run.args.show_unchanged), run.args.output)
+
+
+def _text(run: _Run) -> None:
+    from ..report import baseline as out
+    from ..report.width import output_console
+
+    with output_console(run.args.output) as console:
+        out.render_text(run.findings, run.comparison, run.baseline.path, console,
+                        run.args.fix_preview, run.args.show_unchanged)
+
+
+RENDERERS: dict[str, Callable[[_Run], None]] = {
+    "text": _text, "json": _json, "sarif": _sarif, "github": _github}
+"""``--format`` -> renderer of a check run against a baseline (``check``'s formats)."""
