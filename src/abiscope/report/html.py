@@ -25,8 +25,10 @@ from typing import Protocol
 
 from .. import __version__
 from ..checks import Finding
+from ..headroom import headroom
 from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
 from ..sameness import compare_targets
+from .headroom import headroom_line
 
 LABEL_W = 78  # px: the target-name column of a byte map
 MAP_W = 960  # px: the widest row of a byte map, when bytes would be wider than MAX_CELL
@@ -557,6 +559,9 @@ def _record_section(record: Record, anchor: str, targets: Sequence[str],
              _member_table(record, targets), _layout_table(record, targets)]
     if missing:
         parts.append(f'<div class="vnote">not defined on: {escape(", ".join(missing))}</div>')
+    room = headroom_line(headroom(record, targets))
+    if room:
+        parts.append(f'<div class="vnote headroom">{escape(room)}</div>')
     if findings:
         parts.append('<ul class="findings">' + "".join(_finding_item(f) for f in findings)
                      + "</ul>")
