@@ -29,6 +29,7 @@ from . import sandbox
 from .bindings import relpath
 from .bounds import Bounds
 from .bounds import run as bounded_run
+from .bounds import stop as stop_bounded
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .units import (
     Given,
@@ -241,6 +242,8 @@ def parse(
             done += 1
             if progress is not None:
                 progress(done, len(work))
+        if bounds is not None:
+            stop_bounded()  # (the idle process that ran this process's units: -j 1)
         if cache is not None and todo:
             cache.evict()
     per_target: dict[str, list[TargetResult]] = {}
