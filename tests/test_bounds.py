@@ -125,3 +125,19 @@ def test_no_unit_process_outlives_its_watcher(headers: tuple[str, str], jobs: in
             os.waitpid(pid, 0)
         except (ProcessLookupError, ChildProcessError):
             pass
+
+
+def test_threads_have_servers_of_their_own(headers: tuple[str, str], tmp_path: Path) -> None:
+    """Units run from several threads at once (a Dask worker, a language server) are
+    watched apart: each thread forks its own server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fine, _ = headers
+    other = tmp_path / "other.h"
+    other.write_text("struct other { char c; double d; };\n")
+    targets = [TARGETS["x86_64"], TARGETS["i386"]]
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda h: parse([h], targets, bounds=DEFAULT, jobs=1),
+                               [fine, str(other)] * 4))
+    assert all(m == models[i % 2] for i, m in enumerate(models))
+    assert [r.name for r in models[1].records] == ["struct other"]

@@ -35,6 +35,7 @@ import select
 import signal
 import struct
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -194,16 +195,23 @@ class _Server:
     owner: int  # the process that forked it (a pool worker forked later has none)
 
 
-_server: _Server | None = None
+# each thread's server (a Dask worker or a language server runs units in several threads;
+# a forked pool worker inherits its parent's entries, which are not its own: ``owner``)
+_servers: dict[int, _Server] = {}
+_FORKING = threading.Lock()  # (held while a server is forked, and _servers changed)
 
 
 def _in_child(func: Callable[[units.Job], Any], job: units.Job, bounds: Bounds) -> _Outcome:
-    """Run one unit in this process's server (started when there is none) and watch it;
-    a server whose unit did not finish is killed (the next unit starts another)."""
-    global _server
-    if _server is None or _server.owner != os.getpid():
-        _server = _start()
-    server = _server
+    """Run one unit in this thread's server (started when there is none, or when it has
+    ended: it dies with the thread that forked it) and watch it; a server whose unit did
+    not finish is killed (the next unit starts another)."""
+    server = _servers.get(threading.get_ident())
+    if server is not None and (server.owner != os.getpid()
+                               or os.waitpid(server.pid, os.WNOHANG)[0]):
+        stop()
+        server = None
+    if server is None:
+        server = _start()
     extra = bounds.memory_mib << 20
     mapped, resident = _statm(server.pid)
     done = False
@@ -217,44 +225,50 @@ def _in_child(func: Callable[[units.Job], Any], job: units.Job, bounds: Bounds) 
         return outcome
     finally:
         if not done:
-            stop(kill=True)
+            stop()
 
 
-def stop(kill: bool = False) -> None:
-    """End this process's server, if it has one: at once (``kill``), or once it has read
-    every job (it is idle between units)."""
-    global _server
-    server, _server = _server, None
+def stop() -> None:
+    """End this thread's server, if it has one (killed: between units it is idle, and
+    nothing is lost)."""
+    with _FORKING:
+        server = _servers.pop(threading.get_ident(), None)
     if server is None or server.owner != os.getpid():
         return
     os.close(server.jobs)
     os.close(server.frames)
     try:
-        if kill:
-            os.kill(server.pid, signal.SIGKILL)
+        os.kill(server.pid, signal.SIGKILL)
         os.waitpid(server.pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass  # (reaped already: it ended without a result)
 
 
 def _start() -> _Server:
+    """Fork this thread's server. One thread forks at a time, and the server closes the
+    pipes of the others' servers (else its copy of their job pipe keeps them waiting)."""
     load_cindex()  # (loaded once here, not in every server)
     for stream in (sys.stdout, sys.stderr):  # (else the child's exit may write them again)
         stream.flush()
-    job_read, job_write = os.pipe()
-    frame_read, frame_write = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the server; coverage does not follow it)
-        try:
-            os.close(job_write)
-            os.close(frame_read)
-            _serve(job_read, frame_write, parent)
-        finally:
-            os._exit(0)
-    os.close(job_read)
-    os.close(frame_write)
-    return _Server(pid, job_write, frame_read, parent)
+    with _FORKING:
+        job_read, job_write = os.pipe()
+        frame_read, frame_write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (the server; coverage does not follow it)
+            try:
+                for fd in (job_write, frame_read, *(f for other in _servers.values()
+                                                    for f in (other.jobs, other.frames))):
+                    os.close(fd)
+                _servers.clear()
+                _serve(job_read, frame_write, parent)
+            finally:
+                os._exit(0)
+        os.close(job_read)
+        os.close(frame_write)
+        server = _servers[threading.get_ident()] = _Server(pid, job_write, frame_read,
+                                                            parent)
+    return server
 
 
 def _read_frame(fd: int, buffer: bytearray) -> tuple[bytes, bytes] | None:
