@@ -69,6 +69,10 @@ def test_headroom_in_layout_text_and_json(tmp_path: Path) -> None:
     assert rooms["struct s"] == {"bytes": 7, "tail": 3, "reserved": [
         {"member": "pad", "offset_bits": 32, "size_bits": 32}]}
     assert rooms["struct t"] == {"bytes": 0, "tail": 0, "reserved": []}
+    html = tmp_path / "r.html"
+    run_cli_captured("report", str(header), "-t", "x86_64,i386", "-j", "1", "-o", str(html))
+    assert "headroom: 7 bytes on every target: 3 of tail padding, &#x27;pad&#x27; (4 bytes " \
+           "at 4)" in html.read_text()
     import jsonschema
 
     schema = json.loads((Path(frontend.__file__).parents[1] / "schema"

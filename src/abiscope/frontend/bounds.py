@@ -4,14 +4,16 @@ A header whose macros double 26 times (``#define A1 (A0+A0)`` … used once in a
 bound) is 27 lines of valid C on which clang spends a minute and 10 GB expanding 2^26
 tokens. abiscope runs on headers from pull requests (CI) and on whatever an editor opens
 (the language server), so each unit of work (:func:`abiscope.frontend.units.parse_unit`: a
-batch of headers x a group of targets) runs in a process of its own, forked from the one
+batch of headers x a group of targets) runs in another process, forked from the one
 that would have run it (the main process with ``-j 1``, else a pool worker or a Dask
-worker), and that process watches it:
+worker), which watches it. That process (a *server*: one per thread that runs units) runs
+the thread's units one after another, until one of them does not finish; a fork per unit
+cost 10-15 ms of system time each.
 
 - **time**: each header may take ``seconds`` of wall-clock time (the unit reports each
   header it starts on a pipe; the clock starts again at each);
-- **memory**: the unit may add ``memory_mib`` MiB to the resident set it was forked with
-  (read from ``/proc`` every 20 ms), with an address-space limit of twice that as a
+- **memory**: the unit may add ``memory_mib`` MiB to the server's resident set at its
+  start (read from ``/proc`` every 20 ms), with an address-space limit of twice that as a
   backstop for memory taken faster than it is polled.
 
 Past a bound the process is killed (``SIGKILL``, then reaped: nothing is left behind; it
