@@ -108,6 +108,48 @@ def test_hostile_header(name: str, tmp_path: Path) -> None:
         assert r.code == 0 and "8 / 8" in r.out and "4 / 4" in r.out, str(r)
 
 
+def _doubling(n: int) -> str:
+    """The issue's bomb: ``A{n}`` is 2^n tokens, used once in an array bound (valid C).
+    Unbounded, n = 26 took 62 s and 10 GB (clang itself expands it); n = 24, 14 s, 2.5 GB."""
+    return ("#define A0 1\n" + "".join(f"#define A{i} (A{i - 1}+A{i - 1})\n"
+                                       for i in range(1, n + 1))
+            + f"struct s {{ char x[A{n}]; }};\n")
+
+
+@pytest.mark.parametrize("bound", ["memory", "time"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_doubling_macros_exceed_a_bound(bound: str, jobs: str, tmp_path: Path) -> None:
+    """A unit past its bound is an input error naming the header, the targets and the
+    bound (exit 2), in seconds; with another header, that one's records stand (exit 0,
+    as for a header that does not parse)."""
+    (tmp_path / "bomb.h").write_text(_doubling(26))
+    (tmp_path / "fine.h").write_text("struct fine { int a; long b; };\n")
+    bounds = ["--unit-memory", "150", "--unit-timeout", "0"] if bound == "memory" \
+        else ["--unit-timeout", "1", "--unit-memory", "0"]
+    argv = ["layout", "-t", "x86_64,i386", "-j", jobs, "--no-cache", *bounds]
+    r = run_bounded([*argv, str(tmp_path / "bomb.h")], timeout=60)
+    assert_clean(r, max_seconds=20)
+    assert r.code == 2, str(r)
+    line = next(x for x in r.err.splitlines() if "bomb.h: does not parse for" in x)
+    assert "i386, x86_64" in line and f"exceeded the {bound} bound" in line, r.err
+    both = run_bounded([*argv, str(tmp_path / "fine.h"), str(tmp_path / "bomb.h")],
+                       timeout=60)
+    assert_clean(both, max_seconds=20)
+    assert both.code == 0 and "struct fine" in both.out and "16 / 8" in both.out, str(both)
+    assert f"exceeded the {bound} bound" in both.err and "bomb.h: skipped" in both.err
+
+
+@pytest.mark.slow
+def test_doubling_macros_fail_with_the_default_bounds(tmp_path: Path) -> None:
+    """The issue's header under the default bounds (2 GiB per unit): clean, exit 2; the
+    test lets the CLI's own bound stop it before the harness's limits would."""
+    (tmp_path / "bomb.h").write_text(_doubling(26))
+    r = run_bounded(["layout", str(tmp_path / "bomb.h"), "-t", "x86_64", "-j", "1",
+                     "--no-cache"], timeout=90, memory=4 << 30)
+    assert_clean(r, max_seconds=60, max_mb=2700)
+    assert r.code == 2 and "exceeded the memory bound of 2048 MiB" in r.err, str(r)
+
+
 def test_include_cycle(tmp_path: Path) -> None:
     (tmp_path / "a.h").write_text('#include "b.h"\nstruct a { int x; };\n')
     (tmp_path / "b.h").write_text('#include "a.h"\nstruct b { int y; };\n')
@@ -161,6 +203,8 @@ USAGE = {
     "gen_asserts_unknown_target": ["gen", "asserts", SEED, "-t", "vax"],
     "ioctls_engine_target": ["ioctls", SEED, "--native", "m68k", "--compat", "i386"],
     "output_unwritable": ["layout", SEED, "-t", "x86_64", "-o", "/nonexistent/dir/out.txt"],
+    "unit_timeout_negative": ["layout", SEED, "--unit-timeout", "-1"],
+    "unit_memory_word": ["layout", SEED, "--unit-memory", "lots"],
 }
 
 
@@ -183,6 +227,8 @@ CONFIGS: dict[str, bytes] = {
     "section_not_table": b'check = "yes"\n',
     "empty": b"",
     "deep_tables": b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "unit_timeout_negative": b"unit_timeout = -1\n",
+    "unit_memory_string": b'unit-memory = "2G"\n',
 }
 
 

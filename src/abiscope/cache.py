@@ -55,12 +55,13 @@ from .model import Model, TargetInfo
 from .targets import Target
 from .variants import lookup
 
-FORMAT = 8  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
+FORMAT = 9  # bump when the pickled shape of UnitResult, an entry, _Run or a text changes,
 #            or what a unit yields for the same inputs (3: aligned(MACRO) after a declarator;
 #            4: GCC's layout where clang's differs, _Complex in the engine;
 #            5: GCC's int_fast16_t & co. on Linux targets; 6: a record's definition
 #            order, the members of an array's unnamed record element;
-#            8: the functions the inputs declare)
+#            8: the functions the inputs declare; 9: where unnamed bitfields end,
+#            RecordLayout.unnamed_end_bits, and layout JSON's headroom)
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _SUFFIX = ".unit"
 _RUN_SUFFIX = ".run"

@@ -19,6 +19,8 @@ from .config import Config
 from .errors import InputError, UsageError
 from .executors import EXECUTORS, choose
 from .frontend import ParseOptions, parse, relpath
+from .frontend.bounds import DEFAULT as DEFAULT_BOUNDS
+from .frontend.bounds import Bounds
 from .frontend.versions import files_read, version_skew
 from .inputs import CompileFlags, expand, read_compile_commands
 from .model import Model, Record, TreeSkew, restricted
@@ -106,9 +108,39 @@ def add_parse_options(p: argparse.ArgumentParser) -> None:
                         "Dask cluster (pip install 'abiscope[dask]')")
     g.add_argument("--scheduler", metavar="ADDRESS",
                    help="the Dask scheduler for --executor dask (tcp://HOST:8786)")
+    g.add_argument("--unit-timeout", type=_bound(float), default=None, metavar="SECONDS",
+                   help="time a header may take to parse on a target group, then it is an "
+                        f"input error (default: {DEFAULT_BOUNDS.seconds:g}; 0 = none)")
+    g.add_argument("--unit-memory", type=_bound(int), default=None, metavar="MIB",
+                   help="memory a unit of work (headers x targets) may add, then its header "
+                        f"is an input error (default: {DEFAULT_BOUNDS.memory_mib}; 0 = none)")
     g.add_argument("--config", metavar="FILE",
                    help="configuration file (default: abiscope.toml, or [tool.abiscope] in "
                         "pyproject.toml, in this directory or the nearest parent)")
+
+
+def _bound(kind: type[float] | type[int]) -> Callable[[str], float]:
+    """The argparse type of ``--unit-timeout`` / ``--unit-memory``: a number >= 0."""
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 (no bound) or more, not {text}")
+        return value
+    return convert
+
+
+def unit_bounds(args: argparse.Namespace, config: Config) -> Bounds:
+    """Each unit's bounds: the command line's, else the configuration's, else the
+    defaults (:mod:`abiscope.frontend.bounds`)."""
+    def pick(flag: str, configured: float | None, default: float) -> float:
+        given = getattr(args, flag, None)
+        return given if given is not None else configured if configured is not None \
+            else default
+    return Bounds(pick("unit_timeout", config.unit_timeout, DEFAULT_BOUNDS.seconds),
+                  int(pick("unit_memory", config.unit_memory, DEFAULT_BOUNDS.memory_mib)))
 
 
 def add_target_option(p: argparse.ArgumentParser) -> None:
@@ -223,7 +255,8 @@ def _load(args: argparse.Namespace, config: Config, macros: bool,
         model = parse(headers, [*selection.targets, *extra], options, jobs=args.jobs,
                       batch=getattr(args, "batch", None),
                       standalone=getattr(args, "standalone", False), cache=cache,
-                      progress=progress, executor=executor, view=view)
+                      progress=progress, executor=executor, view=view,
+                      bounds=unit_bounds(args, config))
     targets = [t.name for t in selection.targets]
     failures = [f for f in model.failures if f.target in targets] if extra else model.failures
     failed = {(f.header, f.target) for f in failures}

@@ -3,7 +3,8 @@
 
 Keys (kebab-case or snake_case): ``headers``, ``targets``, ``include`` (include dirs),
 ``defines``, ``undefines``, ``std``, ``force-include``, ``sysroot`` (table TARGET = DIR),
-``select``, ``ignore``, ``fail-on``, ``reference``, ``[severity]`` (rule id or name =
+``select``, ``ignore``, ``fail-on``, ``reference``, ``unit-timeout`` (seconds) and
+``unit-memory`` (MiB) (:mod:`abiscope.frontend.bounds`), ``[severity]`` (rule id or name =
 ``error``/``warning``/``note``) and ``[variants.NAME]`` (build variants a target may carry,
 registered with :func:`abiscope.variants.configure` as the file is read); the tables
 ``[compat]`` and ``[paths]`` are kept as they are (``Config.sections``, keys kebab-case) for
@@ -30,7 +31,9 @@ _LIST_KEYS = ("headers", "targets", "include", "defines", "undefines", "force-in
               "select", "ignore")
 _STR_KEYS = ("std", "fail-on", "reference")
 _SECTIONS = ("compat", "paths")  # tables the commands of those names read themselves
-_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot", "variants", *_SECTIONS}
+_BOUND_KEYS = ("unit-timeout", "unit-memory")  # seconds, MiB (0 = none): frontend.bounds
+_KNOWN = {*_LIST_KEYS, *_STR_KEYS, "severity", "sysroot", "variants", *_SECTIONS,
+          *_BOUND_KEYS}
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Config:
     severity: Mapping[str, str] = field(default_factory=dict)
     sysroot: tuple[tuple[str, str], ...] = ()
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    unit_timeout: float | None = None
+    unit_memory: int | None = None
 
 
 def find_config(start: str = ".") -> str | None:
@@ -154,7 +159,21 @@ def load_config(path: str | None) -> Config:
         sysroot=tuple((t, os.path.normpath(os.path.join(base, d)))
                       for t, d in sysroot.items()),
         sections={k: _section(path, k, norm[k]) for k in _SECTIONS if k in norm},
+        unit_timeout=_bound(path, norm, "unit-timeout", float),
+        unit_memory=_bound(path, norm, "unit-memory", int),
     )
+
+
+def _bound(path: str, norm: Mapping[str, Any], key: str, kind: type[Any]) -> Any:
+    """A unit bound (``unit-timeout`` seconds, ``unit-memory`` MiB): a number >= 0."""
+    value = norm.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or (kind is int and not isinstance(value, int)) or value < 0:
+        raise InputError(f"{path}: {key} must be a {'whole ' if kind is int else ''}"
+                         f"number >= 0 (0 = no bound), not {value!r}")
+    return kind(value)
 
 
 def _section(path: str, key: str, value: Any) -> dict[str, Any]:

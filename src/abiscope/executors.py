@@ -15,6 +15,7 @@ read and written by the submitting process only.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -132,9 +133,23 @@ def _drive(pool: ProcessPoolExecutor, workers: int, func: Callable[[Any], Any],
 def _worker_started() -> None:
     """A worker's start: its collector on (see :func:`local`), and Ctrl-C left to the main
     process (a terminal sends SIGINT to the whole process group), which stops the workers
-    itself instead of each printing a traceback."""
+    itself instead of each printing a traceback; and killed with the main process (which
+    may die without stopping them: ``SIGKILL``)."""
     gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    """Have this process killed when the one that forked it ends (Linux's
+    ``PR_SET_PDEATHSIG``; elsewhere nothing), or end now if that one has ended already."""
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _stop_now(pool: ProcessPoolExecutor) -> None:

@@ -122,6 +122,9 @@ class RecordLayout:
     kind: str = "struct"  # per target: Xen's guest handle is a struct on x86, a union on Arm
     # aligned(N) on the declaration (or its naming typedef)
     user_align: int | None = field(default=None, compare=False)
+    # where its unnamed bitfields (``__u32 :32;``, not members) end, in bits, when it has
+    # any (None: none, or not known: engine targets, documents): headroom starts after them
+    unnamed_end_bits: int | None = field(default=None, compare=False)
 
     @property
     def tail_padding(self) -> int:
@@ -590,6 +593,9 @@ def model_to_json(model: Model, records: Iterable[Record] | None = None) -> dict
 
 
 def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, Any]:
+    from .headroom import headroom  # (it reads the model: imported when used)
+    from .headroom import to_json as headroom_json
+
     chosen = sorted(model.records if records is None else records, key=lambda r: r.name)
     memo: dict[int, dict[str, Any]] = {}
     doc: dict[str, Any] = {
@@ -605,7 +611,8 @@ def _model_to_json(model: Model, records: Iterable[Record] | None) -> dict[str, 
              "col": r.location.col,
              **({"prelude": list(r.prelude)} if r.prelude else {}),  # (additive)
              "layouts": {t: layout_to_json(r.layouts[t], memo) for t in model.targets
-                         if t in r.layouts}}
+                         if t in r.layouts},
+             "headroom": headroom_json(headroom(r, model.targets))}
             for r in chosen
         ],
         "enums": [

@@ -30,6 +30,9 @@ from ..model import (
 from ..targets import Target
 from . import sandbox
 from .bindings import relpath
+from .bounds import Bounds
+from .bounds import run as bounded_run
+from .bounds import stop as stop_bounded
 from .options import ParseOptions, clang_args, search_dirs, system_include_dirs
 from .units import (
     Given,
@@ -112,7 +115,7 @@ def parse(
     jobs: int | None = None, check_files: bool = True, *, batch: bool | None = None,
     standalone: bool = False, cache: UnitCache | None = None,
     progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
-    view: None = None,
+    view: None = None, bounds: Bounds | None = None,
 ) -> Model: ...
 
 
@@ -122,7 +125,7 @@ def parse(
     jobs: int | None = None, check_files: bool = True, *, batch: bool | None = None,
     standalone: bool = False, cache: UnitCache | None = None,
     progress: Callable[[int, int], None] | None = None, executor: Executor | None = None,
-    view: Sequence[str] | None,
+    view: Sequence[str] | None, bounds: Bounds | None = None,
 ) -> Model | Rendered: ...
 
 
@@ -139,6 +142,7 @@ def parse(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     view: Sequence[str] | None = None,
+    bounds: Bounds | None = None,
 ) -> Model | Rendered:
     """Parse headers for every target into one model.
 
@@ -158,6 +162,11 @@ def parse(
     changes the text). A warm run whose text of that view the cache holds then returns a
     :class:`abiscope.cache.Rendered` (that text) instead of the model; without ``view``
     the result is always the model.
+
+    ``bounds`` (:class:`abiscope.frontend.bounds.Bounds`; None: none, as the library
+    always had): each unit runs in a process of its own, and a header past a bound is a
+    failure naming it (:mod:`abiscope.frontend.bounds`). The command line's default is
+    :data:`abiscope.frontend.bounds.DEFAULT`.
     """
     options = options or ParseOptions()
     if check_files:
@@ -219,6 +228,8 @@ def parse(
                                     and work[j].targets is work[i].targets) for i in todo}
             job, items = parse_unit_given, [
                 Late(partial(_given_job, work[i], earlier[i]), earlier[i]) for i in todo]
+        if bounds is not None and not bounds.unbounded:
+            job = partial(bounded_run, job, bounds)
         for i, result in runner(job, items, todo):
             if not kept:
                 with collector.paused(promote_made=True):
@@ -234,6 +245,8 @@ def parse(
             done += 1
             if progress is not None:
                 progress(done, len(work))
+        if bounds is not None:
+            stop_bounded()  # (the idle process that ran this process's units: -j 1)
         if cache is not None and todo:
             cache.evict()
     per_target: dict[str, list[TargetResult]] = {}

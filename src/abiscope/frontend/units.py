@@ -10,7 +10,7 @@ import os
 import pickle
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -314,6 +314,15 @@ def empty_pch(index: Any, args: Sequence[str], flags: int) -> tuple[str, ...]:
     return pch
 
 
+def _no_report(headers: tuple[str, ...]) -> None:
+    pass
+
+
+# Called with the headers of each translation unit a unit of work starts on: a unit run
+# within bounds (:mod:`abiscope.frontend.bounds`) reports them to the process watching it.
+started: Callable[[tuple[str, ...]], None] = _no_report
+
+
 class _GroupParser:
     """Parses translation units for one group of targets, accumulating model pieces."""
 
@@ -489,6 +498,7 @@ class _GroupParser:
     def parse_one(self, header: str, walk: bool = True) -> bool:
         """One header in its own translation unit; False (and a failure recorded, not
         raised) when it does not parse. ``walk=False`` only checks that it parses."""
+        started((header,))
         plain = self.flags & ~self.ci.TranslationUnit.PARSE_DETAILED_PROCESSING_RECORD
         try:
             flags = self.flags_for(header) if walk else plain
@@ -564,6 +574,7 @@ class _GroupParser:
             return
         if not headers:
             return
+        started(tuple(headers))
         path = os.path.join(os.getcwd(), BATCH_NAME)
         text = "".join(_batch_include(i, h) for i, h in enumerate(headers))
         try:

@@ -66,6 +66,7 @@ class TargetWalker:
         # name; element_layout), which the model does not keep
         self.hidden_layouts: dict[str, tuple[RecordLayout, ...]] = {}
         self.hidden: list[RecordLayout] = []  # (of the record being walked)
+        self.unnamed_end = 0  # (where its unnamed bitfields end, in bits)
         self.macros: Mapping[str, list[str]] | None = None  # read when an attribute needs it
         self.type_ids: dict[tuple[int, int | None, int | None], CType] = {}  # of the unit
         self.unit: Any = None  # the translation unit walked (walk_unit)
@@ -263,7 +264,11 @@ class TargetWalker:
             spelling = f.name
             anonymous = (not spelling.isidentifier()) and f.anonymous_record
             if not anonymous and not spelling:
-                continue  # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member
+                # unnamed bitfield (`int :3;`, `int :0;`): padding, not a member (where it
+                # ends is kept: RecordLayout.unnamed_end_bits)
+                self.unnamed_end = max(self.unnamed_end, base_bits + f.offset_bits
+                                       + max(f.bit_width, 0))
+                continue
             ct = self.type_ids.get(f.type_key) or self.ctype(f.type)
             offset = base_bits + f.offset_bits
             width: int | None = f.bit_width  # (-1: not a bitfield)
@@ -323,6 +328,7 @@ class TargetWalker:
                 user_align = max(user_align or 0, by_typedef)
         self._ignoring = False
         self.hidden = []
+        self.unnamed_end = 0
         members = self.members(t, 0)
         if self._ignoring:
             self.ignored_attrs.add(name)
@@ -335,7 +341,8 @@ class TargetWalker:
         self.cursors[name] = cursor
         loc = self.location(cursor)
         self.records[name] = (kind, loc, RecordLayout(
-            size, align, members, holes, max(tail, 0), packed, kind, user_align))
+            size, align, members, holes, max(tail, 0), packed, kind, user_align,
+            self.unnamed_end or None))
         self.added.append(name)
         if loc.file not in self.inputs:
             self.weak.add(name)

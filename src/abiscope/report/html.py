@@ -25,8 +25,10 @@ from typing import Protocol
 
 from .. import __version__
 from ..checks import Finding
+from ..headroom import headroom
 from ..model import Member, Model, Record, RecordLayout, byte_position, byte_size
 from ..sameness import compare_targets
+from .headroom import headroom_line
 from .naming import human_names
 from .units import shape_cell
 
@@ -556,6 +558,9 @@ def _record_section(record: Record, anchor: str, targets: Sequence[str],
              _member_table(record, targets, dirs), _layout_table(record, targets)]
     if missing:
         parts.append(f'<div class="vnote">not defined on: {escape(", ".join(missing))}</div>')
+    room = headroom_line(headroom(record, targets))
+    if room:
+        parts.append(f'<div class="vnote headroom">{escape(room)}</div>')
     if findings:
         parts.append('<ul class="findings">' + "".join(_finding_item(f) for f in findings)
                      + "</ul>")

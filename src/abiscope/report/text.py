@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..headroom import headroom
 from ..model import Member, Model, Record, RecordLayout
+from .headroom import headroom_line
 from .naming import human_names
 from .width import SEPARATOR, blocks, bounded, text_width
 
@@ -209,3 +211,6 @@ def render_layout(model: Model, records: Sequence[Record], console: Console,
         missing = [t for t in targets if t not in record.layouts]
         if missing:
             console.print(Text(f"  not defined on: {', '.join(missing)}", style="dim"))
+        room = headroom_line(headroom(record, targets))
+        if room:
+            console.print(Text(f"  {room}", style="dim"))
