@@ -104,12 +104,13 @@ class _TargetGen:
     """Rust text for the records of one target."""
 
     def __init__(self, model: Model, target: str, rt: RustTarget, ffi: str,
-                 layout_only: bool) -> None:
+                 layout_only: bool, plain: bool = False) -> None:
         self.model = model
         self.target = target
         self.rt = rt
         self.ffi = ffi
         self.layout_only = layout_only
+        self.plain = plain
         self.enums: dict[str, Enum] = {e.name: e for e in model.enums}
         self.used_enums: set[str] = set()
         self.used_records: set[str] = set()
@@ -161,6 +162,8 @@ class _TargetGen:
         if t.kind == "record" and t.record and is_nameable(t.record):
             if self.model.record(t.record) is None:
                 raise Refused(f"member type {t.record} is not complete in the headers")
+            if t.record in self.refused:
+                raise Refused(f"member type {rust_name(t.record)} is not generated here")
             self.used_records.add(t.record)
             return rust_name(t.record), RType("named", t.record)
         if t.kind == "enum" and t.record and t.record in self.enums \
@@ -178,6 +181,8 @@ class _TargetGen:
         if t.size is None:
             raise Refused(f"member type {t.spelling} has no size")
         # long double, vectors, _Complex: bytes (the placement below restores the alignment)
+        if self.plain:
+            raise Refused(f"member type {t.spelling} has no Rust equivalent")
         return f"[u8; {t.size}]", RType("array", elem=RType("prim", "u8"), count=t.size)
 
     def pointer(self, t: CType) -> str:
@@ -209,6 +214,8 @@ class _TargetGen:
 
     def record(self, rec: Record) -> _Built:
         lay = rec.layouts[self.target]
+        if self.plain and (lay.packed or lay.user_align):
+            raise Refused("packed or aligned(N) record")
         out = _Built()
         self._type(rust_name(rec.name), lay.kind, lay.size, lay.align, lay.members, 0, "",
                    out, [0])
@@ -226,6 +233,8 @@ class _TargetGen:
             run.clear()
             if not named:
                 return
+            if self.plain:
+                raise Refused("bitfields")
             start = min(m.offset_bits for m in named) // 8 * 8
             end = max(m.offset_bits + m.size_bits for m in named)
             n = (end - start + 7) // 8
@@ -250,6 +259,8 @@ class _TargetGen:
                 continue
             flush()
             off = (m.offset_bits - base_bits) // 8
+            if self.plain and (m.align_attr or m.type.user_align or m.type.innermost.user_align):
+                raise Refused("aligned(N) member or typedef")
             if m.members or m.element_members:
                 counter[0] += 1
                 sub = f"{name}__bindgen_ty_{counter[0]}"
@@ -310,7 +321,7 @@ class _TargetGen:
             return got if ok else None
 
         natural = Repr()
-        if fits(natural, fields):
+        if self.plain or fits(natural, fields):
             return natural, fields
         first_bad = ""
         for packed in (None, align):
@@ -493,11 +504,15 @@ def _closure(model: Model, records: Sequence[Record]) -> list[Record]:
 
 
 def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool = False,
-                  ffi: str = "::core::ffi", command: str = "") -> RustFile:
+                  ffi: str = "::core::ffi", command: str = "", plain: bool = False
+                  ) -> RustFile:
     """The Rust file for ``records`` on the model's Rust-known targets.
 
     ``layout_only`` leaves out methods, derives and assertions (for rustc's layout dump
-    under ``#![no_core]``); ``ffi`` is the path of the C types (``::core::ffi``).
+    under ``#![no_core]``); ``ffi`` is the path of the C types (``::core::ffi``). ``plain``
+    writes every record as a hand-written mirror would be, plain ``#[repr(C)]`` with no
+    correction (and leaves out records with bitfields or types Rust lacks): what the rustc
+    oracle compares with GCC to find where rustc's repr(C) differs from C.
     """
     notes: list[str] = []
     chosen = _closure(model, records)
@@ -518,7 +533,7 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
     uses_incomplete = uses_bitfields = False
     enum_names: list[str] = []
     for target in targets:
-        gen = _TargetGen(model, target, RUST_TARGETS[target], ffi, layout_only)
+        gen = _TargetGen(model, target, RUST_TARGETS[target], ffi, layout_only, plain)
         lines: list[str] = []
         # contained records first, so that a refusal propagates to their containers
         for rec in _dependency_order(chosen, target):
