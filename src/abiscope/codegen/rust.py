@@ -360,7 +360,9 @@ class _TargetGen:
                 if got.offsets[-1] > f.offset:
                     return None
                 if got.offsets[-1] < f.offset:
-                    out.append(padding(f.offset - got.offsets[-1], got.offsets[-1]))
+                    end = max((o + s for o, s in zip(got.offsets[:-1], got.sizes[:-1],
+                                                      strict=True)), default=0)
+                    out.append(padding(f.offset - end, end))
             out.append(f)
         got = layout([x.rtype for x in out], repr_, union, self.rt, self.resolve_any)
         end = max((o + s for o, s in zip(got.offsets, got.sizes, strict=True)), default=0)
@@ -613,13 +615,13 @@ def _cfg_any(targets: Sequence[str]) -> str:
 def _with_cfg(text: str, cfg: str) -> str:
     """``#[cfg(...)]`` before every top-level item of ``text``."""
     out = []
-    start = True
+    depth = 0
+    in_attrs = False
     for line in text.split("\n"):
-        if start and line and not line.startswith((" ", "}")):
+        if depth == 0 and line and not line.startswith(("}", "//", " ")) and not in_attrs:
             out.append(f"#[cfg({cfg})]")
-            start = False
-        if not line:
-            start = True
+        in_attrs = depth == 0 and line.startswith("#[")
+        depth += line.count("{") - line.count("}")
         out.append(line)
     return "\n".join(out)
 

@@ -38,6 +38,8 @@ class RustTarget:
 
     def align_of(self, prim: str) -> int:
         """rustc's alignment of a primitive (``u64``, ``f64``, ``ptr``...)."""
+        if prim in ("usize", "isize"):  # the integer of the pointer's width
+            prim = f"{prim[0]}{self.pointer_bits}"
         return dict(self.aligns).get(prim, size_of_prim(prim, self.pointer_bits))
 
 
