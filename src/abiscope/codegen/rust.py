@@ -37,10 +37,14 @@ from .rust_layout import RUST_TARGETS, Repr, RLayout, RType, RustTarget, layout
 
 MIN_RUST = "1.82"
 
-RUST_KEYWORDS = frozenset("""as break const continue crate else enum extern false fn for if
-impl in let loop match mod move mut pub ref return self Self static struct super trait true
-type unsafe use where while async await dyn abstract become box do final macro override priv
-typeof unsized virtual yield try gen union""".split())
+RUST_KEYWORDS = frozenset((
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box", "do",
+    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+    "gen", "union",
+))
 
 _FIXED = re.compile(r"(?:__)?(u?)int(8|16|32|64)_t|__([us])(8|16|32|64)|([us])(8|16|32|64)"
                     r"|__(?:le|be)(16|32|64)")
@@ -393,9 +397,9 @@ class _TargetGen:
             else:
                 value = f"{get} as {a.spelling}"
             plain = a.name.removeprefix("r#")
-            lines += [f"    #[inline]",
+            lines += ["    #[inline]",
                       f"    pub fn {a.name}(&self) -> {a.spelling} {{ {value} }}",
-                      f"    #[inline]",
+                      "    #[inline]",
                       f"    pub fn set_{plain}(&mut self, value: {a.spelling}) {{ "
                       f"__abiscope_bitfield_set(&mut self.{a.storage}, {a.bit}, {a.width}, "
                       f"value as u64) }}"]
@@ -579,9 +583,9 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
                 "impl<T: Copy> Copy for __IncompleteArrayField<T> {}"]
     for key in enum_names + [r.name for r in chosen]:
         by_target = texts.get(key, {})
-        for rec_name, target, why in refused:
+        for rec_name, target, reason in refused:
             if rec_name == key:
-                out += ["", f"// {rust_name(key)}: not generated for {target}: {why}"]
+                out += ["", f"// {rust_name(key)}: not generated for {target}: {reason}"]
         groups: dict[str, list[str]] = {}
         for target, text in by_target.items():
             groups.setdefault(text, []).append(target)
