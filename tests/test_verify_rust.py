@@ -15,7 +15,7 @@ import pytest
 
 from abiscope import frontend
 from abiscope.codegen.rust import generate_rust
-from abiscope.codegen.rust_layout import RUST_TARGETS
+from abiscope.codegen.rust_layout import RUST_TARGETS, layout
 from abiscope.codegen.rust_verify import cfg_holds, parse_rust, verify
 from abiscope.errors import InputError
 from abiscope.targets import TARGETS
@@ -137,11 +137,10 @@ def test_layout_model_is_rustc_s() -> None:
         skip_or_fail("rustc not installed (Debian: rustc-web; or rustup)")
     spread = ITEMS.replace("{ ", "{\n    ").replace(", pub ", ",\n    pub ").replace(" }", ",\n}")
     rust = parse_rust(spread, "items.rs")
+    by = {i.name: i for i in rust.items}
     for target, rt in RUST_TARGETS.items():
         got, err = rustc_layouts(spread, rt.triple, rustc)
         assert len(got) == 7, (target, err[:2000])
-        from abiscope.codegen.rust_layout import layout
-        by = {i.name: i for i in rust.items}
 
         def resolve(name: str, rt=rt) -> tuple[int, int]:  # type: ignore[no-untyped-def]
             it = by[name]
