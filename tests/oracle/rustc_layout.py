@@ -23,9 +23,7 @@ _PRELUDE = """\
 #![allow(internal_features, non_camel_case_types, dead_code)]
 #![no_core]
 #![crate_type = "lib"]
-#[lang = "pointee_sized"] pub trait PointeeSized {}
-#[lang = "meta_sized"] pub trait MetaSized: PointeeSized {}
-#[lang = "sized"] pub trait Sized: MetaSized {}
+@SIZED@
 #[lang = "copy"] pub trait Copy {}
 impl Copy for u8 {} impl Copy for i8 {} impl Copy for u16 {} impl Copy for i16 {}
 impl Copy for u32 {} impl Copy for i32 {} impl Copy for u64 {} impl Copy for i64 {}
@@ -65,6 +63,9 @@ class RustcLayout:
 
 
 def find_rustc() -> str | None:
+    """``$ABISCOPE_RUSTC`` (another toolchain's rustc), else rustc on PATH or ~/.cargo/bin."""
+    if os.environ.get("ABISCOPE_RUSTC"):
+        return os.environ["ABISCOPE_RUSTC"]
     return shutil.which("rustc") or (
         os.path.expanduser("~/.cargo/bin/rustc")
         if os.path.exists(os.path.expanduser("~/.cargo/bin/rustc")) else None)
@@ -82,10 +83,33 @@ def _run(rustc: str, text: str, triple: str) -> subprocess.CompletedProcess[str]
             timeout=300)
 
 
+# The Sized lang items: rustc 1.89 and later split Sized into a hierarchy
+_SIZED_HIERARCHY = """\
+#[lang = "pointee_sized"] pub trait PointeeSized {}
+#[lang = "meta_sized"] pub trait MetaSized: PointeeSized {}
+#[lang = "sized"] pub trait Sized: MetaSized {}"""
+_SIZED_FLAT = '#[lang = "sized"] pub trait Sized {}'
+
+
+@cache
+def _prelude(rustc: str) -> str:
+    """The minimal core this rustc accepts."""
+    for sized in (_SIZED_HIERARCHY, _SIZED_FLAT):
+        text = _PRELUDE.replace("@SIZED@", sized)
+        probe = text + "#[rustc_layout(debug)]\n#[repr(C)] pub struct P { a: u8 }\n"
+        if "layout_of(P)" in _run(rustc, probe, "x86_64-unknown-linux-gnu").stderr:
+            return text
+        probe = probe.replace("rustc_layout", "rustc_dump_layout")
+        if "layout_of(P)" in _run(rustc, probe, "x86_64-unknown-linux-gnu").stderr:
+            return text
+    raise RuntimeError(f"{rustc} dumps no layout under #![no_core] with RUSTC_BOOTSTRAP=1")
+
+
 @cache
 def dump_attribute(rustc: str) -> str:
     """``rustc_dump_layout`` where this rustc has it, else ``rustc_layout``."""
-    probe = _PRELUDE + "#[rustc_dump_layout(debug)]\n#[repr(C)] pub struct P { a: u8 }\n"
+    probe = _prelude(rustc) + \
+        "#[rustc_dump_layout(debug)]\n#[repr(C)] pub struct P { a: u8 }\n"
     out = _run(rustc, probe, "x86_64-unknown-linux-gnu").stderr
     return "rustc_dump_layout" if "layout_of(P)" in out else "rustc_layout"
 
@@ -108,7 +132,7 @@ def rustc_layouts(items: str, triple: str, rustc: str | None = None
     if rustc is None:
         raise FileNotFoundError("rustc not installed")
     attr = f"#[{dump_attribute(rustc)}(debug)]"
-    lines = _PRELUDE.split("\n")
+    lines = _prelude(rustc).split("\n")
     where: dict[int, tuple[str, list[tuple[str, str]]]] = {}
     current: list[tuple[str, str]] | None = None
     for line in items.split("\n"):
