@@ -155,3 +155,13 @@ def test_layout_model_is_rustc_s() -> None:
             assert (ours.size, ours.align) == (theirs.size, theirs.align), (target, item.name)
             if item.kind == "struct":
                 assert ours.offsets == tuple(o for _, o in theirs.fields), (target, item.name)
+
+
+def test_json_matches_schema(run_cli) -> None:  # type: ignore[no-untyped-def]
+    import jsonschema
+    schema = json.loads((Path(__file__).parents[1] / "src" / "abiscope" / "schema" /
+                         "verify-rust-1.schema.json").read_text())
+    for name in ("virtio_iommu_ch.rs", "virtio_iommu_fixed.rs"):
+        res = run_cli("verify-rust", str(DATA / name), HEADER, "-t", "x86_64,m68k",
+                      "-f", "json")
+        jsonschema.validate(json.loads(res.out), schema)

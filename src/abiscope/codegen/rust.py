@@ -218,8 +218,9 @@ class _TargetGen:
 
     def record(self, rec: Record) -> _Built:
         lay = rec.layouts[self.target]
-        if self.plain and (lay.packed or lay.user_align):
-            raise Refused("packed or aligned(N) record")
+        if self.plain and (lay.packed or lay.user_align or any(
+                lay.align < m.declared_align for m in lay.members if not m.bitfield)):
+            raise Refused("packed, #pragma pack or aligned(N) record")
         out = _Built()
         self._type(rust_name(rec.name), lay.kind, lay.size, lay.align, lay.members, 0, "",
                    out, [0])
@@ -506,7 +507,12 @@ def _closure(model: Model, records: Sequence[Record]) -> list[Record]:
                         and t.record not in want and model.record(t.record) is not None:
                     want.add(t.record)
                     todo.append(t.record)
-    return [r for r in model.records if r.name in want]
+    out: list[Record] = []
+    for r in model.records:  # the first of a name, as Model.record finds it
+        if r.name in want:
+            want.discard(r.name)
+            out.append(r)
+    return out
 
 
 def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool = False,
@@ -522,6 +528,13 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
     """
     notes: list[str] = []
     chosen = _closure(model, records)
+    names = [r.name for r in model.records if is_nameable(r.name)]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        if any(r.name == name for r in chosen):
+            first = model.record(name)
+            assert first is not None
+            notes.append(f"{name}: declared more than once in the headers; written as "
+                         f"declared at {first.location}")
     for r in records:
         if not is_nameable(r.name):
             notes.append(f"{r.name or '(unnamed record)'}: skipped, it has no name")
