@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from abiscope.codegen.rust import RUST_KEYWORDS, generate_rust
+from abiscope.codegen.rust import RUST_KEYWORDS, generate_rust, rust_ident
 from abiscope.codegen.rust_layout import RUST_TARGETS
 from abiscope.model import Model
 from oracle.gcc_dwarf import OracleMember, OracleRecord
@@ -45,7 +45,7 @@ def gcc_paths(members: Sequence[OracleMember], prefix: str = "") -> dict[str, in
             anon += 1
             name = f"__bindgen_anon_{anon}"
         else:
-            name = m.name + ("_" if m.name in ("self", "Self", "super", "crate") else "")
+            name = rust_ident(m.name).removeprefix("r#")
         path = prefix + name
         out[path] = m.offset_bits // 8
         if m.members:

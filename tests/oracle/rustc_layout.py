@@ -156,6 +156,9 @@ def rustc_layouts(items: str, triple: str, rustc: str | None = None
             offs = [int(x) for x in re.findall(r"Size\((\d+) bytes\)", m.group("offsets"))]
         else:
             offs = [0] * len(fields)
+        if len(offs) != len(fields):
+            raise AssertionError(f"{name}: {len(fields)} fields parsed, rustc gave "
+                                 f"{len(offs)} offsets:\n{m.group(0)[:3000]}")
         out[name] = RustcLayout(name, int(m.group("size")), int(m.group("align")),
                                 tuple((f, o) for (f, _), o in zip(fields, offs, strict=True)),
                                 tuple(t for _, t in fields))

@@ -62,8 +62,9 @@ _PLAIN = {"float": "f32", "double": "f64", "_Bool": "bool", "bool": "bool",
 
 def rust_ident(name: str) -> str:
     """A C identifier as a Rust one: keywords as raw identifiers (``r#type``); the four
-    that cannot be raw (``self``, ``Self``, ``super``, ``crate``) get a trailing ``_``."""
-    if name in ("self", "Self", "super", "crate"):
+    that cannot be raw (``self``, ``Self``, ``super``, ``crate``) and ``_`` get a trailing
+    ``_``."""
+    if name in ("self", "Self", "super", "crate", "_"):
         return name + "_"
     return f"r#{name}" if name in RUST_KEYWORDS else name
 
@@ -218,8 +219,8 @@ class _TargetGen:
 
     def record(self, rec: Record) -> _Built:
         lay = rec.layouts[self.target]
-        if self.plain and (lay.packed or lay.user_align or any(
-                lay.align < m.declared_align for m in lay.members if not m.bitfield)):
+        if self.plain and (lay.packed or lay.user_align or lay.align != max(
+                (m.declared_align for m in lay.members if not m.bitfield), default=1)):
             raise Refused("packed, #pragma pack or aligned(N) record")
         out = _Built()
         self._type(rust_name(rec.name), lay.kind, lay.size, lay.align, lay.members, 0, "",
@@ -235,11 +236,11 @@ class _TargetGen:
 
         def flush() -> None:
             named = [m for m in run if m.name and m.size_bits]
+            if self.plain and run:
+                raise Refused("bitfields")
             run.clear()
             if not named:
                 return
-            if self.plain:
-                raise Refused("bitfields")
             start = min(m.offset_bits for m in named) // 8 * 8
             end = max(m.offset_bits + m.size_bits for m in named)
             n = (end - start + 7) // 8
