@@ -109,13 +109,16 @@ class _TargetGen:
     """Rust text for the records of one target."""
 
     def __init__(self, model: Model, target: str, rt: RustTarget, ffi: str,
-                 layout_only: bool, plain: bool = False) -> None:
+                 layout_only: bool, plain: bool, writable: set[str]) -> None:
         self.model = model
         self.target = target
         self.rt = rt
         self.ffi = ffi
         self.layout_only = layout_only
         self.plain = plain
+        self.writable = writable  # records written for this target: pointers may name them
+        # types with align(N) in them: rustc refuses them inside a packed type (E0588)
+        self.aligned: set[str] = set()
         self.enums: dict[str, Enum] = {e.name: e for e in model.enums}
         self.used_enums: set[str] = set()
         self.used_records: set[str] = set()
@@ -169,13 +172,20 @@ class _TargetGen:
                 raise Refused(f"member type {t.record} is not complete in the headers")
             if t.record in self.refused:
                 raise Refused(f"member type {rust_name(t.record)} is not generated here")
+            other = self.model.record(t.record)
+            lay = other.layouts.get(self.target) if other is not None else None
+            if lay is None or lay.size != t.size:
+                raise Refused(f"a member of type {t.record} is {t.size} bytes, the "
+                              f"{t.record} of the headers {lay.size if lay else 'undefined'}"
+                              " here: two declarations of one tag (include the headers "
+                              "of one target only)")
             self.used_records.add(t.record)
             return rust_name(t.record), RType("named", t.record)
         if t.kind == "enum" and t.record and t.record in self.enums \
                 and self.target in self.enums[t.record].layouts:
             self.used_enums.add(t.record)
-            lay = self.enums[t.record].layouts[self.target]
-            prim = f"{'i' if lay.signed else 'u'}{lay.size * 8}"
+            elay = self.enums[t.record].layouts[self.target]
+            prim = f"{'i' if elay.signed else 'u'}{elay.size * 8}"
             return rust_name(t.record), RType("prim", prim)
         if t.kind == "enum" and t.size:
             prim = f"{'i' if t.signed else 'u'}{t.size * 8}"
@@ -196,9 +206,7 @@ class _TargetGen:
             inner = f"{self.ffi}::c_void"
         elif p.kind == "pointer":
             inner = self.pointer(p)
-        elif p.kind == "record" and p.record and is_nameable(p.record) \
-                and self.model.record(p.record) is not None:
-            self.used_records.add(p.record)
+        elif p.kind == "record" and p.record in self.writable:
             inner = rust_name(p.record)
         else:
             got = self.prim_of(p) if p.kind in ("int", "bool", "float") else None
@@ -224,11 +232,11 @@ class _TargetGen:
             raise Refused("packed, #pragma pack or aligned(N) record")
         out = _Built()
         self._type(rust_name(rec.name), lay.kind, lay.size, lay.align, lay.members, 0, "",
-                   out, [0])
+                   out, [0], rec.name)
         return out
 
     def _type(self, name: str, kind: str, size: int, align: int, members: Sequence[Member],
-              base_bits: int, path: str, out: _Built, counter: list[int]) -> None:
+              base_bits: int, path: str, out: _Built, counter: list[int], key: str) -> None:
         fields: list[_Field] = []
         accessors: list[_Accessor] = []
         run: list[Member] = []
@@ -283,8 +291,11 @@ class _TargetGen:
                 inner = m.members or m.element_members
                 if t.kind == "array" and t.dims and all(d is not None for d in t.dims):
                     el = t.innermost
+                    # offset_of! cannot index an array: the element's members get no asserts
+                    element = _Built()
                     self._type(sub, sub_kind, el.size or 0, el.align or 1, inner,
-                               m.offset_bits, sub_path + ".", out, [0])
+                               m.offset_bits, sub_path + ".", element, [0], "\0" + sub)
+                    out.items += element.items
                     spelling = sub
                     rt = RType("named", "\0" + sub)
                     for d in reversed(t.dims):
@@ -294,7 +305,7 @@ class _TargetGen:
                     fields.append(_Field(fname, spelling, rt, off))
                 else:
                     self._type(sub, sub_kind, m.size_bits // 8, m.align, inner,
-                               m.offset_bits, sub_path + ".", out, [0])
+                               m.offset_bits, sub_path + ".", out, [0], "\0" + sub)
                     self.nested[sub] = (m.size_bits // 8, m.align)
                     fields.append(_Field(fname, sub, RType("named", "\0" + sub), off))
                 if m.name:
@@ -306,10 +317,19 @@ class _TargetGen:
             fields.append(_Field(rust_ident(m.name), spelling, rt, off))
             out.asserts.append((f"{path}{rust_ident(m.name)}", m.offset_bits // 8))
         flush()
-        repr_, placed = self.place(name, fields, kind == "union", size, align)
+        tainted = any(self.has_align(f.rtype) for f in fields)
+        repr_, placed = self.place(name, fields, kind == "union", size, align, tainted)
+        if tainted or repr_.align is not None:
+            self.aligned.add(key)
         out.items.append(self.definition(name, kind, repr_, placed))
         if accessors and not self.layout_only:
-            out.items.append(self.accessors(name, accessors))
+            out.items.append(self.accessors(name, accessors, kind == "union"))
+
+    def has_align(self, t: RType) -> bool:
+        """Whether ``t`` is or holds a type with ``align(N)``."""
+        while t.elem is not None:
+            t = t.elem
+        return t.kind == "named" and t.name in self.aligned
 
     def resolve_any(self, name: str) -> tuple[int, int]:
         if name.startswith("\0"):
@@ -317,7 +337,7 @@ class _TargetGen:
         return self.resolve(name)
 
     def place(self, name: str, fields: list[_Field], union: bool, size: int,
-              align: int) -> tuple[Repr, list[_Field]]:
+              align: int, holds_aligned: bool) -> tuple[Repr, list[_Field]]:
         """The repr and fields (with explicit padding) that give C's layout, or Refused."""
         def fits(repr_: Repr, fs: list[_Field]) -> RLayout | None:
             got = layout([f.rtype for f in fs], repr_, union, self.rt, self.resolve_any)
@@ -330,7 +350,8 @@ class _TargetGen:
         if self.plain or fits(natural, fields):
             return natural, fields
         first_bad = ""
-        for packed in (None, align):
+        # a packed type cannot hold an align(N) type (rustc E0588)
+        for packed in (None,) if holds_aligned else (None, align):
             for raise_align in (None, align):
                 repr_ = Repr(packed=packed, align=raise_align if packed is None else None)
                 padded = self.pad(fields, union, size, repr_)
@@ -388,8 +409,10 @@ class _TargetGen:
             lines.append(f"impl Copy for {name} {{}}")
         return "\n".join(lines)
 
-    def accessors(self, name: str, accessors: list[_Accessor]) -> str:
+    def accessors(self, name: str, accessors: list[_Accessor], union: bool) -> str:
         lines = [f"impl {name} {{"]
+        # a union's fields are read in unsafe code: the storage is plain bytes, any is valid
+        wrap = (lambda e: f"unsafe {{ {e} }}") if union else (lambda e: e)
         for a in accessors:
             get = f"__abiscope_bitfield_get(&self.{a.storage}, {a.bit}, {a.width})"
             if a.boolean:
@@ -400,13 +423,13 @@ class _TargetGen:
                 value = f"{get} as {a.spelling}"
             plain = a.name.removeprefix("r#")
             lines += ["    #[inline]",
-                      f"    pub fn {a.name}(&self) -> {a.spelling} {{ {value} }}",
+                      f"    pub fn {a.name}(&self) -> {a.spelling} {{ {wrap(value)} }}",
                       "    #[inline]",
-                      f"    pub fn set_{plain}(&mut self, value: {a.spelling}) {{ "
-                      f"__abiscope_bitfield_set(&mut self.{a.storage}, {a.bit}, {a.width}, "
-                      f"value as u64) }}"]
+                      f"    pub fn set_{plain}(&mut self, value: {a.spelling}) {{ " +
+                      wrap(f"__abiscope_bitfield_set(&mut self.{a.storage}, {a.bit}, "
+                           f"{a.width}, value as u64)") + " }"]
         lines.append("}")
-        return "\n".join(lines).replace("    #[inline]\n", "    #[inline]\n")
+        return "\n".join(lines)
 
     def enum(self, enum: Enum) -> str:
         lay = enum.layouts[self.target]
@@ -532,10 +555,10 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
     names = [r.name for r in model.records if is_nameable(r.name)]
     for name in sorted({n for n in names if names.count(n) > 1}):
         if any(r.name == name for r in chosen):
-            first = model.record(name)
-            assert first is not None
+            kept = model.record(name)
+            assert kept is not None
             notes.append(f"{name}: declared more than once in the headers; written as "
-                         f"declared at {first.location}")
+                         f"declared at {kept.location}")
     for r in records:
         if not is_nameable(r.name):
             notes.append(f"{r.name or '(unnamed record)'}: skipped, it has no name")
@@ -553,10 +576,20 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
     uses_incomplete = uses_bitfields = False
     enum_names: list[str] = []
     for target in targets:
-        gen = _TargetGen(model, target, RUST_TARGETS[target], ffi, layout_only, plain)
+        order = _dependency_order(chosen, target)
+        # a first pass finds the records refused here: pointers to them are c_void
+        first = _TargetGen(model, target, RUST_TARGETS[target], ffi, layout_only, plain,
+                           {r.name for r in order})
+        for rec in order:
+            try:
+                first.record(rec)
+            except Refused as why:
+                first.refused[rec.name] = str(why)
+        gen = _TargetGen(model, target, RUST_TARGETS[target], ffi, layout_only, plain,
+                         {r.name for r in order} - set(first.refused))
         lines: list[str] = []
         # contained records first, so that a refusal propagates to their containers
-        for rec in _dependency_order(chosen, target):
+        for rec in order:
             name = rust_name(rec.name)
             try:
                 built = gen.record(rec)
