@@ -312,3 +312,62 @@ def test_fuzzed_records_rustc_matches_gcc_quick(programs: list[CProgram]) -> Non
 def test_fuzzed_records_rustc_matches_gcc(programs: list[CProgram]) -> None:
     tally = _fuzz(programs, _fuzz_targets(RUST_GCC_TARGETS))
     assert not tally.mismatches, "\n".join(tally.mismatches[:10])
+
+
+def _corpus(target: str, corpus: str) -> tuple[RustTally, RustTally]:
+    """gen rust's output and plain repr(C) mirrors for a whole corpus on one target, laid
+    out by rustc in one run each, against GCC's DWARF of every header (compiled once)."""
+    import glob
+
+    from abiscope.frontend import relpath
+    from oracle.gcc_dwarf import UAPI_DIRS, system_include_dirs, uapi_headers
+    from test_differential_corpora import XEN_DEFINES, XEN_DIR, by_file
+
+    gcc_dirs: tuple[str, ...] = ()
+    gcc_flags: tuple[str, ...] = ()
+    if corpus == "uapi":
+        gcc_dirs = tuple(system_include_dirs(target))
+        root = gcc_dirs[-1] if gcc_dirs else ""
+        if not os.path.isdir(os.path.join(root, "linux")):
+            skip_or_fail(f"no Linux UAPI headers for {target}")
+        paths = {n: os.path.join(root, n) for n in uapi_headers(root, UAPI_DIRS)}
+        options = frontend.ParseOptions(sysroots=tuple((target, d) for d in gcc_dirs))
+    else:
+        if not os.path.isfile(os.path.join(XEN_DIR, "xen.h")):
+            skip_or_fail("Xen public headers missing (apt-get install libxen-dev)")
+        paths = {relpath(h): h
+                 for h in sorted(glob.glob(f"{XEN_DIR}/**/*.h", recursive=True))}
+        options = frontend.ParseOptions(defines=XEN_DEFINES, force_includes=("stdint.h",),
+                                        system_dirs=False)
+        gcc_flags = ("-include", "stdint.h")
+    model = frontend.parse(list(paths.values()), [TARGETS[target]], options, jobs=1)
+    declared = by_file(model)
+    probes = {sid: [r.name for r in declared.get(relpath(p), ())] for sid, p in paths.items()}
+    gcc = gcc_layouts({sid: f'#include "{p}"\n' for sid, p in paths.items()}, target, probes,
+                      include_dirs=gcc_dirs, defines=options.defines, extra_flags=gcc_flags)
+    # each record as compiled in the header that declares it
+    merged = {name: res.records[name] for sid, res in gcc.items() if res.ok
+              for name in probes[sid] if name in res.records}
+    return (compare_rust(model, target, merged, corpus),
+            compare_rust(model, target, merged, corpus, plain=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("corpus", ["xen", "uapi"])
+@pytest.mark.parametrize("target", RUST_GCC_TARGETS)
+def test_corpora_rustc_matches_gcc(target: str, corpus: str) -> None:
+    """Xen's public headers and Linux UAPI: rustc's layout of what gen rust writes is GCC's
+    for every record it writes; plain repr(C) mirrors differ only where REPR_C_DIFFERS."""
+    _rustc()
+    if find_gcc(target) is None:
+        skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    gen, plain = _corpus(target, corpus)
+    print(f"{target} {corpus}: gen rust {gen.records} records, {gen.fields} fields, "
+          f"{gen.refused} refused; plain repr(C): {plain.records} records, "
+          f"{len(plain.mismatches)} differences")
+    assert not gen.mismatches, "\n".join(gen.mismatches[:20])
+    assert gen.records > 50
+    if target in REPR_C_DIFFERS:
+        assert plain.mismatches
+    else:
+        assert not plain.mismatches, "\n".join(plain.mismatches[:20])

@@ -237,6 +237,9 @@ class _TargetGen:
 
     def _type(self, name: str, kind: str, size: int, align: int, members: Sequence[Member],
               base_bits: int, path: str, out: _Built, counter: list[int], key: str) -> None:
+        if self.plain and not _natural(kind == "union", size, align, members, base_bits):
+            raise Refused("not laid out by C's plain rules (packed, aligned(N), #pragma "
+                          "pack, unnamed bitfields)")
         fields: list[_Field] = []
         accessors: list[_Accessor] = []
         run: list[Member] = []
@@ -656,6 +659,25 @@ def generate_rust(model: Model, records: Sequence[Record], *, layout_only: bool 
                     f"mod __abiscope_layout_{target} {{", "    #[allow(unused_imports)]",
                     "    use super::*;", *asserts[target], "}"]
     return RustFile("\n".join(out) + "\n", tuple(targets), tuple(notes), tuple(refused))
+
+
+def _natural(union: bool, size: int, align: int, members: Sequence[Member],
+             base_bits: int) -> bool:
+    """Whether C laid these members out by the plain rules (each at the next multiple of its
+    type's alignment, the record aligned as its most aligned member and sized to a multiple
+    of that): the records a plain repr(C) mirror can express when alignments agree."""
+    end = 0
+    most = 1
+    for m in members:
+        if m.bitfield or m.align_attr:
+            return False
+        a = m.align
+        off = 0 if union else (end + a - 1) // a * a
+        if (m.offset_bits - base_bits) != off * 8:
+            return False
+        end = max(end, off + m.size_bits // 8)
+        most = max(most, a)
+    return align == most and size == (end + most - 1) // most * most
 
 
 def _cfg_any(targets: Sequence[str]) -> str:
