@@ -165,3 +165,24 @@ def test_json_matches_schema(run_cli) -> None:  # type: ignore[no-untyped-def]
         res = run_cli("verify-rust", str(DATA / name), HEADER, "-t", "x86_64,m68k",
                       "-f", "json")
         jsonschema.validate(json.loads(res.out), schema)
+
+
+def test_seed_mirror_64bit_only(run_cli) -> None:  # type: ignore[no-untyped-def]
+    """The seed case in Rust: a mirror with u64 for void * and size_t is right on 64-bit
+    targets only; the portable one (pointer, usize) everywhere."""
+    res = run_cli("verify-rust", str(DATA / "privcmd_seed.rs"),
+                  str(SEED_DIR / "privcmd_dm_op.h"), "-t", "x86_64,aarch64,i386,arm",
+                  "-f", "json")
+    assert res.code == 1
+    doc = json.loads(res.out)
+    assert {i["item"] for i in doc["items"]} == {"privcmd_dm_op_buf", "PrivcmdDmOp",
+                                                 "PrivcmdDmOpBufPortable"}
+    wrong = {(d["item"], d["field"], d["what"], d["rust"], d["c"]): d["targets"]
+             for d in doc["differences"]}
+    assert wrong == {
+        ("privcmd_dm_op_buf", "", "size", 16, 8): ["i386", "arm"],
+        ("privcmd_dm_op_buf", "", "align", 8, 4): ["arm"],  # u64: 4-aligned on i686 too
+        ("privcmd_dm_op_buf", "uptr", "field size", 8, 4): ["i386", "arm"],
+        ("privcmd_dm_op_buf", "size", "offset", 8, 4): ["i386", "arm"],
+        ("privcmd_dm_op_buf", "size", "field size", 8, 4): ["i386", "arm"],
+    }, wrong
