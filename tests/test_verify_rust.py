@@ -186,3 +186,27 @@ def test_seed_mirror_64bit_only(run_cli) -> None:  # type: ignore[no-untyped-def
         ("privcmd_dm_op_buf", "size", "offset", 8, 4): ["i386", "arm"],
         ("privcmd_dm_op_buf", "size", "field size", 8, 4): ["i386", "arm"],
     }, wrong
+
+
+def test_repr_int_enum_and_aliases(tmp_path: Path) -> None:
+    src = tmp_path / "e.rs"
+    src.write_text("""
+#[repr(u8)]
+pub enum Bypass { Off = 0, On = 1 }
+type Le32 = u32;
+const RESERVED: usize = 3;
+// abiscope: struct virtio_iommu_config
+#[repr(C)]
+pub struct Config {
+    pub page_size_mask: u64,
+    pub input_range: [u64; 2],
+    pub domain_range: [Le32; 2],
+    pub probe_size: Le32,
+    pub bypass: Bypass,
+    pub reserved: [u8; RESERVED],
+}
+""")
+    model = frontend.parse([HEADER], [TARGETS["x86_64"]], frontend.ParseOptions(), jobs=1)
+    verdict = verify(parse_rust(src.read_text(), str(src)), model)
+    assert [i.name for i, _ in verdict.items] == ["Config"] and not verdict.notes
+    assert not verdict.differences, verdict.differences

@@ -116,6 +116,7 @@ def parse_rust(source: str, path: str) -> RustFile:
                          "Rust syntax error: fix the file (verify-rust reads what rustc "
                          "accepts)")
     consts: dict[str, int] = {}
+    enums: dict[str, str] = {}  # #[repr(u8)] enum NAME -> u8
     raw_aliases: dict[str, tuple[Any, str]] = {}
     items: list[tuple[Any, list[str], str]] = []
 
@@ -137,6 +138,12 @@ def parse_rust(source: str, path: str) -> RustFile:
                     if m and c.end_point[0] + 1 + len(attrs) >= node.start_point[0]:
                         annotation = " ".join(m.group(1).split())
                 items.append((node, attrs, annotation + "\0" + cfg))
+            elif node.type == "enum_item":
+                name = node.child_by_field_name("name")
+                prim = next((m.group(1) for a in attrs for m in [re.fullmatch(
+                    r"#\[\s*repr\s*\(\s*([ui](?:8|16|32|64|size))\s*\)\s*\]", a)] if m), None)
+                if name is not None and prim is not None:
+                    enums[_text(name)] = prim
             elif node.type == "type_item":
                 name = node.child_by_field_name("name")
                 ty = node.child_by_field_name("type")
@@ -157,7 +164,9 @@ def parse_rust(source: str, path: str) -> RustFile:
             comments = []
 
     walk(tree.root_node)
-    names = {_text(n.child_by_field_name("name")) for n, _, _ in items}
+    names: dict[str, str | None] = {_text(n.child_by_field_name("name")): None
+                                    for n, _, _ in items}
+    names.update({e: p for e, p in enums.items() if e not in names})
     aliases: dict[str, tuple[RType | None, str]] = {}
     for alias, (ty, _cfg) in raw_aliases.items():
         aliases[alias] = (_type(ty, consts, names, raw_aliases, 0), _text(ty))
@@ -227,7 +236,7 @@ def _repr(attrs: Sequence[str]) -> Repr | None:
     return Repr(packed, align)
 
 
-def _type(node: Any, consts: Mapping[str, int], items: set[str],
+def _type(node: Any, consts: Mapping[str, int], items: Mapping[str, str | None],
           aliases: Mapping[str, tuple[Any, str]], depth: int) -> RType | None:
     """The layout type of a type node, or None when abiscope cannot tell its layout."""
     kind = node.type
@@ -251,7 +260,8 @@ def _type(node: Any, consts: Mapping[str, int], items: set[str],
     if kind in ("type_identifier", "scoped_type_identifier"):
         name = _text(node).rsplit("::", 1)[-1]
         if name in items:
-            return RType("named", name)
+            prim = items[name]  # an enum's repr(uN), or None for a struct/union
+            return RType("prim", prim) if prim else RType("named", name)
         if name in aliases:
             return _type(aliases[name][0], consts, items, aliases, depth + 1)
         if name in FFI_TYPES:
