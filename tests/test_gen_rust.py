@@ -383,3 +383,26 @@ def test_cli(run_cli, example: str, tmp_path: Path) -> None:  # type: ignore[no-
     assert "lp128: left out" in res.err and "struct PA: not generated for x86_64" in res.err
     res = run_cli("gen", "rust", example, "-t", "lp128")
     assert res.code == 2 and "none of the selected targets is known to Rust" in res.err
+
+
+@pytest.mark.slow
+def test_uapi_file_compiles_on_host(tmp_path: Path) -> None:
+    """gen rust for every Linux UAPI header of the host on six targets, one file: it
+    compiles (E0588, unsafe union fields, dangling pointer types and `_` fields were found
+    this way) and the x86_64 assertions hold."""
+    rustc = _rustc()
+    import glob
+    headers = sorted(glob.glob("/usr/include/linux/*.h"))
+    if not headers:
+        skip_or_fail("no Linux UAPI headers (linux-libc-dev)")
+    model = frontend.parse(headers, [TARGETS[t] for t in
+                                     ("x86_64", "i386", "arm", "aarch64", "m68k", "s390x")],
+                           frontend.ParseOptions(), jobs=1)
+    out = generate_rust(model, list(model.records))
+    src = tmp_path / "uapi.rs"
+    src.write_text(out.text)
+    proc = subprocess.run([rustc, "--edition", "2021", "--crate-type", "lib", "-o",
+                           str(tmp_path / "libuapi.rlib"), str(src)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[:4000]
+    assert out.text.count("const _: () = assert!") > 20000

@@ -210,3 +210,18 @@ pub struct Config {
     verdict = verify(parse_rust(src.read_text(), str(src)), model)
     assert [i.name for i, _ in verdict.items] == ["Config"] and not verdict.notes
     assert not verdict.differences, verdict.differences
+
+
+def test_cfg_of_enclosing_module(tmp_path: Path) -> None:
+    src = tmp_path / "m.rs"
+    src.write_text("""
+#[cfg(target_pointer_width = "32")]
+mod narrow {
+    #[repr(C)]
+    pub struct virtio_iommu_range_32 { pub start: u16, pub end: u16 }
+}
+""")
+    model = frontend.parse([HEADER], [TARGETS["x86_64"], TARGETS["arm"]],
+                           frontend.ParseOptions(), jobs=1)
+    verdict = verify(parse_rust(src.read_text(), str(src)), model)
+    assert {d.target for d in verdict.differences} == {"arm"}

@@ -120,7 +120,7 @@ def parse_rust(source: str, path: str) -> RustFile:
     raw_aliases: dict[str, tuple[Any, str]] = {}
     items: list[tuple[Any, list[str], str]] = []
 
-    def walk(container: Any) -> None:
+    def walk(container: Any, outer: str) -> None:
         attrs: list[str] = []
         comments: list[Any] = []
         for node in container.named_children:
@@ -131,6 +131,8 @@ def parse_rust(source: str, path: str) -> RustFile:
                 comments.append(node)
                 continue
             cfg = next((a[6:-2] for a in attrs if a.startswith("#[cfg(")), "")
+            if outer:  # the cfg of the enclosing modules
+                cfg = f"all({outer}, {cfg})" if cfg else outer
             if node.type in ("struct_item", "union_item"):
                 annotation = ""
                 for c in comments[-1:]:
@@ -159,11 +161,11 @@ def parse_rust(source: str, path: str) -> RustFile:
             elif node.type == "mod_item":
                 body = node.child_by_field_name("body")
                 if body is not None:
-                    walk(body)
+                    walk(body, cfg)
             attrs = []
             comments = []
 
-    walk(tree.root_node)
+    walk(tree.root_node, "")
     names: dict[str, str | None] = {_text(n.child_by_field_name("name")): None
                                     for n, _, _ in items}
     names.update({e: p for e, p in enums.items() if e not in names})
