@@ -38,6 +38,7 @@ MODULES: tuple[str, ...] = (
     "gen",
     "snapshot",
     "diff",
+    "verify_rust",
 )
 
 

@@ -76,6 +76,9 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                           "ABISCOPE_LOCKS_ALLOW_UNKNOWN_TARGET lets it through) or nothing")
     asr.set_defaults(func=cmd_gen_asserts)
 
+    from .gen_rust import register_gen  # gen rust: its own module (issue 31)
+    register_gen(gsub)
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-r", "--record", action="append", default=[], metavar="PATTERN",
