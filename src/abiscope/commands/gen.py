@@ -32,10 +32,11 @@ from ..variants import lookup
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     gen = sub.add_parser(
-        "gen", help="generate C: compat translation code, layout-lock asserts",
-        description="Generate C headers from the layouts: 'gen compat' translates records "
+        "gen", help="generate code: C compat translation, C layout-lock asserts, Rust",
+        description="Generate code from the layouts: 'gen compat' (C) translates records "
                     "between a native and a compat ABI, 'gen asserts' pins layouts with "
-                    "_Static_assert.")
+                    "_Static_assert, 'gen rust' writes #[repr(C)] Rust with per-target layout "
+                    "assertions.")
     gsub = gen.add_subparsers(dest="gen_command", metavar="WHAT")
     gsub.required = True
 
