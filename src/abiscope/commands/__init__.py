@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "gen",
     "snapshot",
     "diff",
+    "lsp",
 )
 
 

@@ -1,0 +1,191 @@
+"""``abiscope lsp`` at the protocol level: a real server process driven by pytest-lsp's
+generic client (initialize, open, hover, diagnostics, code action, a broken edit, a refused
+include). The layouts shown are checked against abiscope's own model of the same header
+(the model itself is checked against GCC elsewhere); the fix is checked by checking the
+fixed header again."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+
+from abiscope.frontend import ParseOptions, parse  # noqa: E402
+from abiscope.targets import resolve  # noqa: E402
+
+SEED = Path(__file__).resolve().parents[1] / "src" / "abiscope" / "data" / "seed"
+PKT = """\
+#include <stdint.h>
+
+struct pkt {
+    uint8_t kind;
+    uint32_t len;
+    uint16_t flags;
+};
+
+typedef struct pkt pkt_t;
+
+struct clean {
+    uint32_t a;
+    uint32_t b;
+};
+"""
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+
+
+def _project(root: Path) -> Path:
+    """A git-like project: abiscope.toml (two targets), the seed headers, pkt.h; a secret
+    outside it."""
+    proj = root / "proj"
+    (proj / ".git").mkdir(parents=True)
+    (proj / "abiscope.toml").write_text('targets = ["x86_64", "i386"]\n')
+    for name in ("dm_op.h", "xen-arch.h", "xen-handle64.h"):
+        shutil.copy(SEED / name, proj / name)
+    (proj / "pkt.h").write_text(PKT)
+    (root / "outside").mkdir()
+    (root / "outside" / "secret.h").write_text("struct secret { int s; };\n")
+    return proj
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(
+    server_command=[sys.executable, "-m", "abiscope", "lsp", "--debounce", "0.1"],
+    server_env=ENV))
+async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFactory):
+    lsp_client.project = _project(tmp_path_factory.mktemp("lsp"))  # type: ignore[attr-defined]
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(),
+        root_uri=lsp_client.project.as_uri()))  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _open(client: LanguageClient, path: Path, text: str | None = None
+                ) -> list[types.Diagnostic]:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=path.as_uri(), language_id="c", version=1,
+                                             text=path.read_text() if text is None else text)))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return list(client.diagnostics[path.as_uri()])
+
+
+async def _hover(client: LanguageClient, path: Path, line: int, word: str) -> str | None:
+    text = path.read_text().splitlines()[line]
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
+        position=types.Position(line, text.index(word) + 1)))
+    if result is None:
+        return None
+    assert isinstance(result.contents, types.MarkupContent)
+    return result.contents.value
+
+
+def _line(path: Path, needle: str) -> int:
+    return next(i for i, s in enumerate(path.read_text().splitlines()) if needle in s)
+
+
+@pytest.mark.asyncio
+async def test_hover_shows_the_models_layout_side_by_side(client: LanguageClient):
+    proj: Path = client.project  # type: ignore[attr-defined]
+    header = proj / "dm_op.h"
+    await _open(client, header)
+    hover = await _hover(client, header, _line(header, "struct xen_dm_op_buf {"),
+                         "xen_dm_op_buf")
+    assert hover is not None
+    assert all(len(line) <= 80 for line in hover.splitlines()), hover
+    model = parse([str(header)], list(resolve("x86_64,i386").targets), ParseOptions())
+    record = model.record("struct xen_dm_op_buf")
+    assert record is not None
+    table = hover.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    order = table[0].split()
+    rows = {cells[0]: [c.rstrip("*") for c in cells[1:]] for cells in map(str.split,
+                                                                         table[1:])}
+    for i, target in enumerate(order):
+        lay = record.layouts[target]
+        assert rows["sizeof"][i] == str(lay.size)
+        assert rows["alignof"][i] == str(lay.align)
+        for m in lay.members:
+            assert rows[m.name][i] == f"{m.offset_bits // 8}+{m.size_bits // 8}"
+    assert sorted(order) == ["i386", "x86_64"]
+    assert "compat x86_64 → i386: **translate**" in hover
+    assert "*" in hover  # the cells that differ are marked
+    # a member names its record and points at its row
+    member = await _hover(client, header, _line(header, "xen_ulong_t size;"), "size")
+    assert member is not None and "member `size`" in member and "> size" in member
+
+
+@pytest.mark.asyncio
+async def test_diagnostics_code_action_and_typedef_hover(client: LanguageClient):
+    proj: Path = client.project  # type: ignore[attr-defined]
+    header = proj / "pkt.h"
+    diags = await _open(client, header)
+    codes = {d.code for d in diags}
+    assert {"ABI001", "ABI002"} <= codes, diags
+    for d in diags:
+        assert d.source == "abiscope"
+        assert d.code_description is not None
+        assert d.code_description.href.endswith(f"/{d.code}.md")
+        assert Path(d.code_description.href.removeprefix("file://")).is_file()
+        assert "x86_64" in d.message and "i386" in d.message
+    typedef = await _hover(client, header, _line(header, "typedef struct pkt"), "pkt_t")
+    assert typedef is not None and "**struct pkt**" in typedef
+    line = _line(header, "struct pkt {")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=header.as_uri()),
+        range=types.Range(types.Position(line, 0), types.Position(line, 0)),
+        context=types.CodeActionContext(diagnostics=diags)))
+    assert actions, "no verified fix offered"
+    action = actions[0]
+    assert isinstance(action, types.CodeAction) and action.edit and action.edit.changes
+    (edit,) = action.edit.changes[header.as_uri()]
+    lines = PKT.splitlines(keepends=True)
+    start = sum(len(s) for s in lines[:edit.range.start.line]) + edit.range.start.character
+    end = sum(len(s) for s in lines[:edit.range.end.line]) + edit.range.end.character
+    fixed = PKT[:start] + edit.new_text + PKT[end:]
+    header.write_text(fixed)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=header.as_uri())))
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=header.as_uri(), version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=fixed)]))
+    for _ in range(3):  # (the save and the change each publish once)
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        codes = {d.code for d in client.diagnostics[header.as_uri()]}
+        if not {"ABI001", "ABI002"} & codes:
+            break
+    assert not {"ABI001", "ABI002"} & codes, client.diagnostics[header.as_uri()]
+
+
+@pytest.mark.asyncio
+async def test_a_broken_edit_gives_diagnostics_and_keeps_the_hover(client: LanguageClient):
+    proj: Path = client.project  # type: ignore[attr-defined]
+    header = proj / "pkt.h"
+    await _open(client, header)
+    broken = PKT.replace("uint16_t flags;", "uint16_t flags = ;\n    struct {")
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=header.as_uri(), version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=broken)]))
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    diags = client.diagnostics[header.as_uri()]
+    errors = [d for d in diags if d.severity == types.DiagnosticSeverity.Error]
+    assert errors and "does not parse" in errors[0].message, diags
+    hover = await _hover(client, header, _line(header, "struct pkt {"), "pkt")
+    assert hover is not None and "last version of the buffer that parsed" in hover
+
+
+@pytest.mark.asyncio
+async def test_an_include_escaping_the_project_is_refused(client: LanguageClient):
+    proj: Path = client.project  # type: ignore[attr-defined]
+    header = proj / "escape.h"
+    header.write_text('#include "../outside/secret.h"\nstruct e { struct secret s; };\n')
+    diags = await _open(client, header)
+    assert diags and diags[0].severity == types.DiagnosticSeverity.Error
+    assert "secret.h" in diags[0].message and "refused" in diags[0].message, diags
