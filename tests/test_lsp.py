@@ -189,3 +189,47 @@ async def test_an_include_escaping_the_project_is_refused(client: LanguageClient
     diags = await _open(client, header)
     assert diags and diags[0].severity == types.DiagnosticSeverity.Error
     assert "secret.h" in diags[0].message and "refused" in diags[0].message, diags
+
+
+def test_worker_stops_a_runaway_analysis_and_serves_the_next(tmp_path: Path):
+    """A header whose macros double 26 times (minutes of clang, GBs) is stopped at the
+    timeout and reported; the worker restarts for the next request."""
+    import time
+
+    from abiscope.lsp.analysis import Request
+    from abiscope.lsp.worker import Worker
+
+    proj = _project(tmp_path)
+    bomb = proj / "bomb.h"
+    bomb.write_text("#define A0 1\n" + "".join(f"#define A{i} (A{i - 1}+A{i - 1})\n"
+                                              for i in range(1, 27))
+                    + "struct bomb { char c[A26 - A26 + 1]; };\n")
+    worker = Worker(timeout=3)
+    try:
+        start = time.monotonic()
+        result = worker.run(Request(str(bomb), None))
+        assert result is not None and time.monotonic() - start < 30
+        assert result.problems and result.problems[0].severity == "error"
+        assert result.model is None
+        after = worker.run(Request(str(proj / "pkt.h"), PKT))
+        assert after is not None and after.model is not None
+        assert {f.rule for f in after.findings} >= {"ABI001", "ABI002"}
+    finally:
+        worker.close()
+
+
+def test_definition_span_skips_comments_and_nested_records():
+    from abiscope.errors import SourceLocation
+    from abiscope.lsp.locate import definition_span, word_at
+    from abiscope.model import Record
+
+    text = ("/* struct a { */\nstruct outer {\n    struct { int x; } in; /* } ; */\n"
+            "    char c; // };\n};\nint after;\n")
+    record = Record(name="struct outer", kind="struct",
+                    location=SourceLocation("x.h", 2, 8), layouts={})
+    assert definition_span(text, record) == ((1, 0), (4, 2))
+    assert word_at(text, 1, 9) == ("outer", 7)
+    typedef = Record(name="pair_t", kind="struct", location=SourceLocation("x.h", 1, 9),
+                     layouts={})
+    assert definition_span("typedef struct { int a; } pair_t;\n", typedef) == \
+        ((0, 0), (0, 33))

@@ -41,6 +41,14 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.debounce < 0:
         raise UsageError("--timeout must be positive and --debounce not negative")
     # the protocol owns stdout: keep it for the server, send every other write to stderr
+    try:
+        real = sys.stdout is sys.__stdout__ and sys.stdout.fileno() == 1 \
+            and sys.stdin.fileno() == 0
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real:
+        raise UsageError("abiscope lsp speaks the protocol over the process's own stdin and "
+                         "stdout: start it as a process (the editor does), not in-process")
     protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
