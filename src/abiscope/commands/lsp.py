@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive and --debounce not negative")
     # the protocol owns stdout: keep it for the server, send every other write to stderr
     try:
-        real = sys.stdout is sys.__stdout__ and sys.stdout.fileno() == 1 \
-            and sys.stdin.fileno() == 0
+        out = sys.stdout
+        real = out is sys.__stdout__ and sys.__stdout__ is not None \
+            and sys.__stdout__.fileno() == 1 and sys.stdin.fileno() == 0
     except (AttributeError, OSError, ValueError):
         real = False
     if not real:
