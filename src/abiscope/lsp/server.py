@@ -57,12 +57,18 @@ def _range(line: int, col: int, text: str | None, length: int = 0) -> types.Rang
     return types.Range(types.Position(line - 1, start), types.Position(line - 1, end))
 
 
-def finding_diagnostic(f: Finding, text: str | None) -> types.Diagnostic:
+def finding_diagnostic(f: Finding, text: str | None, path: str = "") -> types.Diagnostic:
+    """A finding as a diagnostic; one located in another file than ``path`` (an ioctl
+    macro's record from an included header) goes on the first line, naming the file."""
     link = rule_page(f.rule)
+    here = not path or not f.location.file or \
+        os.path.abspath(f.location.file) == os.path.abspath(path)
+    where = "" if here else f"{f.location}: "
     return types.Diagnostic(
-        range=_range(f.location.line, f.location.col, text), severity=_SEVERITY[f.severity],
+        range=_range(f.location.line if here else 0, f.location.col, text),
+        severity=_SEVERITY[f.severity],
         code=f.rule, code_description=types.CodeDescription(href=link), source=SOURCE,
-        message=f"{f.rule} {f.name}: {f.message} [targets: {', '.join(f.targets)}]"
+        message=f"{where}{f.rule} {f.name}: {f.message} [targets: {', '.join(f.targets)}]"
                 + (f"\nfix: {f.fix}" if f.fix else ""),
         data={"record": f.record, "rule": f.rule})
 
@@ -74,7 +80,7 @@ def problem_diagnostic(p: Problem, text: str | None) -> types.Diagnostic:
 
 def diagnostics(analysis: Analysis) -> list[types.Diagnostic]:
     return [*(problem_diagnostic(p, analysis.text) for p in analysis.problems),
-            *(finding_diagnostic(f, analysis.text) for f in analysis.findings)]
+            *(finding_diagnostic(f, analysis.text, analysis.path) for f in analysis.findings)]
 
 
 class AbiscopeServer(LanguageServer):
@@ -208,7 +214,8 @@ class AbiscopeServer(LanguageServer):
                 title=f"abiscope: make the padding of {name} explicit (verified on "
                       f"{', '.join(analysis.fix_targets[name])})",
                 kind=types.CodeActionKind.QuickFix,
-                diagnostics=[finding_diagnostic(f, doc.source) for f in findings],
+                diagnostics=[finding_diagnostic(f, doc.source, analysis.path)
+                             for f in findings],
                 edit=types.WorkspaceEdit(changes={uri: [edit]}), is_preferred=True))
         return actions
 
