@@ -20,6 +20,7 @@ from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
 
 from abiscope.frontend import ParseOptions, parse  # noqa: E402
+from abiscope.model import Record, iter_members  # noqa: E402
 from abiscope.targets import resolve  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[1] / "src" / "abiscope" / "data" / "seed"
@@ -221,7 +222,7 @@ def test_worker_stops_a_runaway_analysis_and_serves_the_next(tmp_path: Path):
 def test_definition_span_skips_comments_and_nested_records():
     from abiscope.errors import SourceLocation
     from abiscope.lsp.locate import definition_span, word_at
-    from abiscope.model import Record
+
 
     text = ("/* struct a { */\nstruct outer {\n    struct { int x; } in; /* } ; */\n"
             "    char c; // };\n};\nint after;\n")
@@ -233,3 +234,40 @@ def test_definition_span_skips_comments_and_nested_records():
                      layouts={})
     assert definition_span("typedef struct { int a; } pair_t;\n", typedef) == \
         ((0, 0), (0, 33))
+
+
+def test_config_and_compile_commands_are_found_from_the_header(tmp_path: Path):
+    """-I and -D come from compile_commands.json found from the header's directory (its
+    entry for the header), the targets from abiscope.toml; the buffer's text is parsed,
+    not the file on disk."""
+    import json
+
+    from abiscope.lsp.analysis import Request, analyze
+
+    proj = _project(tmp_path)
+    (proj / "inc").mkdir()
+    (proj / "inc" / "dep.h").write_text("typedef struct { char c; } dep_t;\n")
+    sub = proj / "sub"
+    sub.mkdir()
+    header = sub / "uses.h"
+    header.write_text("#error not this text\n")
+    (proj / "compile_commands.json").write_text(json.dumps([{
+        "directory": str(proj), "file": "sub/uses.h",
+        "arguments": ["cc", "-Iinc", "-DWIDTH=3", "-c", "sub/uses.h"]}]))
+    buffer = '#include "dep.h"\nstruct uses { dep_t d; int w[WIDTH]; };\n'
+    result = analyze(Request(str(header), buffer))
+    assert not result.problems, result.problems
+    assert result.model is not None and list(result.model.targets) == ["x86_64", "i386"]
+    record = result.model.record("struct uses")
+    on_disk = sub / "same.h"  # the same text, parsed as the CLI would with -I/-D given
+    on_disk.write_text(buffer)
+    expected = parse([str(on_disk)], list(resolve("x86_64,i386").targets), ParseOptions(
+        include_dirs=(str(proj / "inc"),), defines=("WIDTH=3",))).record("struct uses")
+    assert record is not None and expected is not None
+    def shape(r: Record) -> dict[str, tuple[int, int, list[tuple[str, int, int]]]]:
+        return {t: (lay.size, lay.align, [(m.name, m.offset_bits, m.size_bits)
+                                          for _, m in iter_members(lay.members)])
+                for t, lay in r.layouts.items()}
+
+    assert shape(record) == shape(expected)
+    assert result.config == str(proj / "abiscope.toml")
