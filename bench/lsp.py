@@ -30,19 +30,26 @@ from pygls.lsp.client import LanguageClient
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def rss(pid: int) -> int:
-    """Resident bytes of a process and its children (psutil where present, else /proc)."""
+def rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process and of its children (psutil where present, else the
+    process alone from /proc)."""
     try:
         import psutil
 
         proc = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+        return proc.memory_info().rss, sum(p.memory_info().rss
+                                           for p in proc.children(recursive=True))
     except ImportError:
         with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"), 0
 
 
-async def main(header: str, edits: int, pause: float) -> None:
+def mib(pair: tuple[int, int]) -> str:
+    return f"{sum(pair) / 2**20:.0f} MiB (server {pair[0] / 2**20:.0f} + worker " \
+           f"{pair[1] / 2**20:.0f})"
+
+
+async def main(header: str, edits: int, pause: float, debounce: float) -> None:
     work = Path(tempfile.mkdtemp(prefix="abiscope-bench-lsp-"))
     (work / ".git").mkdir()
     path = work / "ethtool.h"
@@ -59,7 +66,8 @@ async def main(header: str, edits: int, pause: float) -> None:
         published.put_nowait(time.perf_counter())
 
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    await client.start_io(sys.executable, "-m", "abiscope", "lsp", env=env)
+    await client.start_io(sys.executable, "-m", "abiscope", "lsp", "--debounce",
+                          str(debounce), env=env)
     server = client._server
     assert server is not None
     await client.initialize_async(types.InitializeParams(
@@ -115,8 +123,8 @@ async def main(header: str, edits: int, pause: float) -> None:
     took = time.perf_counter() - t0
     after = rss(server.pid)
     print(f"{edits} edits in {took:.0f} s ({count[0] - analysed} analyses published, the rest "
-          f"debounced or dropped as stale): server + worker resident {before / 2**20:.0f} MiB "
-          f"before, {after / 2**20:.0f} MiB after  [goal < 500 MiB]")
+          f"debounced or dropped as stale): resident {mib(before)} before, {mib(after)} after  "
+          "[goal < 500 MiB]")
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -129,5 +137,7 @@ if __name__ == "__main__":
     parser.add_argument("--edits", type=int, default=1000)
     parser.add_argument("--pause", type=float, default=0.02,
                         help="seconds between two edits (0.5: every edit is analysed)")
+    parser.add_argument("--debounce", type=float, default=0.4,
+                        help="the server's --debounce")
     args = parser.parse_args()
-    asyncio.run(main(args.header, args.edits, args.pause))
+    asyncio.run(main(args.header, args.edits, args.pause, args.debounce))

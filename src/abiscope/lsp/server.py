@@ -3,9 +3,10 @@
 Every analysis runs in the worker process (:class:`.worker.Worker`), one at a time, from a
 queue that keeps only the newest text of each buffer (older queued versions are dropped
 before they start; a running one whose buffer changed since is killed once it has run
-:data:`STALE_AFTER` seconds). Open and save analyse at once and verify the padding fixes;
-a change is analysed after :data:`DEBOUNCE` seconds of quiet, without the fixes. Hovers
-are served at once from the last analysis of the buffer that produced a model.
+:data:`STALE_AFTER` seconds). Open and save analyse at once and publish, then analyse the
+same text again verifying the padding fixes (for the code actions); a change is analysed
+after :data:`DEBOUNCE` seconds of quiet, without the fixes. Hovers are served at once from
+the last analysis of the buffer that produced a model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -135,14 +137,23 @@ class AbiscopeServer(LanguageServer):
         while self.pending:
             uri = next(iter(self.pending))
             request = self.pending.pop(uri)
-            self.running = (uri, request, time.monotonic())
-            try:
-                result = await asyncio.to_thread(self.worker.run, request)
-            finally:
-                self.running = None
-            if result is None or uri not in self.versions:
-                continue  # killed (a newer version is queued), or the buffer was closed
-            self._store(uri, result)
+            # the diagnostics first; then, unless the buffer changed meanwhile, the same
+            # text again with the padding fixes verified (a second parse per target)
+            steps = [replace(request, fixes=False), request] if request.fixes else [request]
+            for step in steps:
+                if step is not steps[0] and uri in self.pending:
+                    break
+                result = await self._run(uri, step)
+                if result is None or uri not in self.versions:
+                    break  # killed (a newer version is queued), or the buffer was closed
+                self._store(uri, result)
+
+    async def _run(self, uri: str, request: Request) -> Analysis | None:
+        self.running = (uri, request, time.monotonic())
+        try:
+            return await asyncio.to_thread(self.worker.run, request)
+        finally:
+            self.running = None
 
     def _store(self, uri: str, result: Analysis) -> None:
         self.latest[uri] = result
@@ -187,11 +198,24 @@ class AbiscopeServer(LanguageServer):
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
                                                         value=text))
 
-    def code_actions(self, uri: str, wanted: types.Range) -> list[types.CodeAction]:
+    def _verifying(self, uri: str) -> bool:
+        """Whether fixes of ``uri`` are queued or being verified."""
+        running = self.running
+        pending = self.pending.get(uri)
+        return (running is not None and running[0] == uri and running[1].fixes) or \
+            (pending is not None and pending.fixes)
+
+    async def code_actions(self, uri: str, wanted: types.Range,
+                           wait: float = 10.0) -> list[types.CodeAction]:
         """Apply a verified padding fix: offered on a record's definition when the fix
-        was verified on every target of each of its findings, for the text as it is."""
-        analysis = self.fixed.get(uri)
+        was verified on every target of each of its findings, for the text as it is
+        (waiting up to ``wait`` seconds for a verification under way)."""
         doc = self.workspace.get_text_document(uri)
+        deadline = time.monotonic() + wait
+        while self._verifying(uri) and time.monotonic() < deadline and (
+                uri not in self.fixed or self.fixed[uri].text != doc.source):
+            await asyncio.sleep(0.02)
+        analysis = self.fixed.get(uri)
         if analysis is None or analysis.model is None or analysis.text != doc.source:
             return []
         by_record: dict[str, list[Finding]] = {}
@@ -252,9 +276,9 @@ def make_server(worker: Worker | None = None, debounce: float = DEBOUNCE) -> Abi
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix]))
-    def code_action(ls: AbiscopeServer, params: types.CodeActionParams
-                    ) -> Sequence[types.CodeAction]:
-        return ls.code_actions(params.text_document.uri, params.range)
+    async def code_action(ls: AbiscopeServer, params: types.CodeActionParams
+                          ) -> Sequence[types.CodeAction]:
+        return await ls.code_actions(params.text_document.uri, params.range)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: AbiscopeServer, *_: Any) -> None:
