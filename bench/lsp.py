@@ -91,6 +91,9 @@ async def main(header: str, edits: int, pause: float, debounce: float) -> None:
     print(f"hover, warm (25): median {statistics.median(times) * 1000:.1f} ms, "
           f"max {max(times) * 1000:.1f} ms  [goal < 200 ms]")
 
+    await asyncio.sleep(2)  # open's second publish (fixes verified) is in: drop them
+    while not published.empty():
+        published.get_nowait()
     edited = text + "\nstruct abiscope_bench_new { __u8 kind; __u64 value; };\n"
     path.write_text(edited)
     client.text_document_did_change(types.DidChangeTextDocumentParams(
@@ -99,13 +102,14 @@ async def main(header: str, edits: int, pause: float, debounce: float) -> None:
     t0 = time.perf_counter()
     client.text_document_did_save(types.DidSaveTextDocumentParams(
         types.TextDocumentIdentifier(uri)))
-    while True:  # the change (debounced) and the save publish: wait for the last
-        got = await published.get()
+    first = got = await published.get()
+    while True:  # the save publishes twice (diagnostics, then with the fixes verified)
         try:
             got = await asyncio.wait_for(published.get(), 1.5)
         except TimeoutError:
             break
-    print(f"save -> diagnostics: {(got - t0) * 1000:.0f} ms  [goal < 1 s]")
+    print(f"save -> diagnostics: {(first - t0) * 1000:.0f} ms  [goal < 1 s]; -> fixes "
+          f"verified: {(got - t0) * 1000:.0f} ms")
 
     before, analysed = rss(server.pid), count[0]
     t0 = time.perf_counter()
