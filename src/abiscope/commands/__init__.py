@@ -39,6 +39,7 @@ MODULES: tuple[str, ...] = (
     "snapshot",
     "diff",
     "verify_rust",
+    "lsp",
 )
 
 
