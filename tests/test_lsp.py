@@ -118,6 +118,8 @@ async def test_hover_shows_the_models_layout_side_by_side(client: LanguageClient
     assert sorted(order) == ["i386", "x86_64"]
     assert "compat x86_64 → i386: **translate**" in hover
     assert "*" in hover  # the cells that differ are marked
+    # its headroom, in layout's words (no tail padding common to both: none)
+    assert "headroom: none" in hover
     # a member names its record and points at its row
     member = await _hover(client, header, _line(header, "xen_ulong_t size;"), "size")
     assert member is not None and "member `size`" in member and "> size" in member
