@@ -87,6 +87,12 @@ def cases() -> dict[str, list[str]]:
     c["verify-list-narrow"] = ["compat", *VCPU, *PAIR, "--verify-list",
                                str(ROOT / "tests/fixtures/xlat-excerpt.lst"),
                                "--xlat-root", str(XENFIX), "--width", "60"]
+    rust = ROOT / "tests/data/rust"
+    for fmt in ("text", "json", "sarif"):
+        c[f"verify-rust-{fmt}"] = ["verify-rust", str(rust / "virtio_iommu_ch.rs"),
+                                   str(rust / "virtio_iommu.h"), "--target", "x86_64,i386",
+                                   "-f", fmt]
+    c["gen-rust-seed"] = ["gen", "rust", *SEED_H, "--target", "x86_64,i386", "-o", "{out}"]
     c["targets-narrow"] = ["targets", "--width", "60"]
     c["rules-narrow"] = ["rules", "--width", "60"]
     for fmt in ("text", "json"):

@@ -62,8 +62,9 @@ class _Commands(dict[str, argparse.ArgumentParser]):
         self.loading = True
         try:
             names = [name for name, _ in self.pending]
-            if only in names:
-                name, sub = self.pending.pop(names.index(str(only)))
+            module = str(only).replace("-", "_")  # (verify_rust.py is `verify-rust`)
+            if only is not None and module in names:
+                name, sub = self.pending.pop(names.index(module))
                 import_module(f"{__name__}.{name}").register(sub)
                 return
             pending, self.pending = self.pending, []
@@ -75,11 +76,12 @@ class _Commands(dict[str, argparse.ArgumentParser]):
 
     def _reorder(self, sub: argparse._SubParsersAction[Any]) -> None:
         rank = {name: i for i, name in enumerate(MODULES)}
-        order = sorted(dict.items(self), key=lambda kv: rank.get(kv[0], len(rank)))
+        order = sorted(dict.items(self),
+                       key=lambda kv: rank.get(kv[0].replace("-", "_"), len(rank)))
         dict.clear(self)
         dict.update(self, order)
         actions = sub._choices_actions
-        actions.sort(key=lambda a: rank.get(a.dest, len(rank)))
+        actions.sort(key=lambda a: rank.get(a.dest.replace("-", "_"), len(rank)))
 
     def __contains__(self, key: object) -> bool:
         if not super().__contains__(key):

@@ -4,6 +4,7 @@ on every target (exit 0 all match, 1 a difference, 2 bad input). See docs/rust.m
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from ..cliutil import (
@@ -14,9 +15,10 @@ from ..cliutil import (
     load_model,
     write,
 )
-from ..codegen.rust_verify import parse_rust, verify
+from ..codegen.rust_verify import Verdict, parse_rust, verify
 from ..config import load_config
 from ..errors import InputError
+from ..model import Model
 
 EXIT_DIFFERS = 1
 
@@ -36,7 +38,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
                    help="headers (default: `headers` of the configuration)")
     p.add_argument("-t", "--target", action="append", default=[],
                    help="targets, groups or triples, comma-separated (default: default)")
-    add_output_options(p, ("text", "json", "sarif"))
+    add_output_options(p, tuple(RENDERERS))
     add_parse_options(p)
     p.set_defaults(func=cmd_verify_rust)
 
@@ -53,11 +55,28 @@ def cmd_verify_rust(args: argparse.Namespace) -> int:
     verdict = verify(rust, model)
     for note in verdict.notes:
         err(f"note: {note}")
-    from ..report.rust_verify import render_json, render_sarif_verdict, render_text
-    if args.format == "json":
-        write(render_json(verdict), args.output)
-    elif args.format == "sarif":
-        write(render_sarif_verdict(verdict, model.failures), args.output)
-    else:
-        write(render_text(verdict), args.output)
+    write(RENDERERS[args.format](verdict, model), args.output)
     return EXIT_DIFFERS if verdict.differences else EXIT_OK
+
+
+def _text(verdict: Verdict, model: Model) -> str:
+    from ..report.rust_verify import render_text
+
+    return render_text(verdict)
+
+
+def _json(verdict: Verdict, model: Model) -> str:
+    from ..report.rust_verify import render_json
+
+    return render_json(verdict)
+
+
+def _sarif(verdict: Verdict, model: Model) -> str:
+    from ..report.rust_verify import render_sarif_verdict
+
+    return render_sarif_verdict(verdict, model.failures)
+
+
+RENDERERS: dict[str, Callable[[Verdict, Model], str]] = {
+    "text": _text, "json": _json, "sarif": _sarif}
+"""``--format`` -> renderer of the verdict."""
