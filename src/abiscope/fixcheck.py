@@ -18,11 +18,10 @@ from dataclasses import replace
 
 from .checks import Finding, bytes_text
 from .checks.fixes import padded_record, per_target_record
-from .datamodels import MODELS
 from .errors import AbiscopeError
 from .frontend import ParseOptions, parse
 from .model import Model, Record, iter_members
-from .targets import Target
+from .targets import MODELS, Target
 
 _FIX_TAG = "__abiscope_fix_"
 

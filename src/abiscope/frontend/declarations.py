@@ -9,7 +9,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from ..datamodels import MODELS, DataModel
+from ..datamodels import DataModel
 from ..decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from ..errors import Diagnostic, InputError, ParseFailure, SourceLocation
 from ..layout_engine import LayoutEngine
@@ -18,7 +18,7 @@ from ..model import (
     Member,
     RecordLayout,
 )
-from ..targets import Target
+from ..targets import MODELS, Target
 from . import sandbox
 from .bindings import (
     UNNAMED_MARKERS,

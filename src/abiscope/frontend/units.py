@@ -16,11 +16,10 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from .. import collector
-from ..datamodels import MODELS
 from ..decls import DeclSet
 from ..errors import Diagnostic, ParseFailure, SourceLocation
 from ..model import RecordLayout
-from ..targets import Target
+from ..targets import MODELS, Target
 from . import isolation, sandbox
 from .bindings import (
     ALONE_NAME,

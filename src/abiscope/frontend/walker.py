@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..datamodels import MODELS
 from ..errors import ParseFailure, SourceLocation
 from ..layout_engine import scalar_alignof
 from ..model import (
@@ -19,6 +18,7 @@ from ..model import (
     RecordLayout,
     gaps,
 )
+from ..targets import MODELS
 from .bindings import (
     UNNAMED_MARKERS,
     FastCalls,
