@@ -263,6 +263,14 @@ LOONGARCH64 = _model("loongarch64", "little", pointer=8, long=8,
 # Issue 29's Linux architectures (checked through DWARF like the above).
 SPARC = _model("sparc", "big", pointer=4, long=4, cap=8, overrides={"long double": (16, 8)},
                notes=("32-bit SPARC: long double is binary128, 8-aligned (BIGGEST_ALIGNMENT 8)",))
+AVR = _model(
+    "avr", "little", pointer=2, long=4, size=2, cap=1, bitfield_family="m68k",
+    overrides={"int": (2, 1), "unsigned int": (2, 1), "double": (4, 1),
+               "long double": (4, 1)},
+    notes=("gcc-avr (atmega328p): 16-bit int, size_t and pointers; double and long double "
+           "are 32-bit; every alignment is 1",
+           "bit-fields without PCC_BITFIELD_TYPE_MATTERS: packed at the next free bit"),
+)
 MIPSEL = dataclasses.replace(MIPS, name="mipsel", endian="little")
 MIPS64EL = dataclasses.replace(MIPS64, name="mips64el", endian="little")
 

@@ -35,6 +35,8 @@ class Checker:
     uapi: tuple[str, ...] = ()
     # the checker writes PE/COFF objects: binutils' ELF name to rewrite them as (DWARF kept)
     elf_format: str = ""
+    # include dirs its own <stddef.h> hands over to (MinGW's gcc: the mingw-w64 headers)
+    libc: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,12 @@ def _t(
 
 
 def _gcc(prefix: str, package: str | None = None, *flags: str, uapi: str | None = "cross",
-         gcc: str | None = None, elf_format: str = "") -> Checker:
+         gcc: str | None = None, elf_format: str = "", libc: tuple[str, ...] = ()) -> Checker:
     """A Debian cross gcc ``<prefix>-gcc`` (package ``gcc-<prefix>``); ``uapi="cross"``: the
     target is checked on its cross tree ``/usr/<prefix>/include``."""
     dirs = (f"/usr/{prefix}/include",) if uapi == "cross" else (uapi,) if uapi else ()
     return Checker(gcc or f"{prefix}-gcc", package or "gcc-" + prefix.replace("_", "-"),
-                   tuple(flags), dirs, elf_format)
+                   tuple(flags), dirs, elf_format, libc)
 
 
 def _gcc_macros(**values: str) -> tuple[str, ...]:
@@ -243,6 +245,9 @@ TARGETS: dict[str, Target] = {
         _t("avr", "avr-unknown-unknown", 16, "little", "embedded",
            None, None, _gcc("avr", "gcc-avr avr-libc", "-mmcu=atmega328p", "-gdwarf-4",
                                     uapi=None),  # (gcc-avr 5.4: stabs by default)
+           # clang places bit-fields at their type's unit as with alignment; gcc packs them
+           # at the next free bit (no PCC_BITFIELD_TYPE_MATTERS): the engine lays avr out
+           engine=True, model=dm.AVR,
            clang_flags=("-mmcu=atmega328p", *_gcc_macros(__SIG_ATOMIC_TYPE__="char")),
            builtin_headers=True,
            predicate="defined(__AVR__)",
@@ -259,13 +264,15 @@ TARGETS: dict[str, Target] = {
            predicate="defined(_WIN64) && !defined(__MINGW32__)", model=dm.WIN64),
         _t("mingw32", "i686-w64-windows-gnu", 32, "little", "windows",
            None, None, _gcc("i686-w64-mingw32", "gcc-mingw-w64-i686", uapi=None,
-                                     elf_format="elf32-i386"),
+                                     elf_format="elf32-i386",
+                                     libc=("/usr/i686-w64-mingw32/include",)),
            clang_flags=("-march=i686", *_gcc_macros(__SIG_ATOMIC_TYPE__="int")),
            predicate="defined(_WIN32) && !defined(_WIN64) && defined(__MINGW32__)",
            notes="MinGW-w64 GCC rules: -mms-bitfields, long double 12/4"),
         _t("mingw64", "x86_64-w64-windows-gnu", 64, "little", "windows",
            None, None, _gcc("x86_64-w64-mingw32", "gcc-mingw-w64-x86-64", uapi=None,
-                                     elf_format="elf64-x86-64"),
+                                     elf_format="elf64-x86-64",
+                                     libc=("/usr/x86_64-w64-mingw32/include",)),
            clang_flags=_gcc_macros(__SIG_ATOMIC_TYPE__="int"),
            predicate="defined(_WIN64) && defined(__MINGW32__)",
            notes="MinGW-w64 GCC rules: -mms-bitfields, long double 16/16"),

@@ -728,7 +728,7 @@ def compile_layouts(
     flags = _checker(target).flags  # (what selects the target's ABI: -m32, -mmcu=...)
     argv = [gcc, *_BASE_FLAGS, "-nostdinc", "-isystem", _gcc_include_dir(gcc, flags),
             "-std=gnu11", "-w", *flags]
-    for d in include_dirs:
+    for d in [*include_dirs, *_checker(target).libc]:
         argv += ["-isystem", d]
     argv += [f"-D{d}" for d in defines]
     argv += list(extra_flags)
