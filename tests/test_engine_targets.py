@@ -264,8 +264,8 @@ def test_bitfield_and_target_facts_match_gcc(target: str) -> None:
 
 
 def test_clang_only_facts() -> None:
-    """The modelled targets without a gcc here (loongarch64): clang's layouts of the facts program and of
-    every scalar equal the engine's, and clang states the table's target facts."""
+    """The modelled targets without a gcc here (loongarch64): clang's layouts of the facts
+    program and of every scalar equal the engine's, and clang states the model's facts."""
     with tempfile.TemporaryDirectory(prefix="abiscope-facts-") as tmp:
         path = Path(tmp) / "facts.h"
         path.write_text(FACTS_SOURCE)
