@@ -228,9 +228,11 @@ TARGETS: dict[str, Target] = {
            predicate=f"defined(__mips__) && defined(_MIPS_SIM) && _MIPS_SIM == _ABI64 && {_LE}",
            model=dm.MIPS64EL),
         _t("csky", "csky-linux-gnu", 32, "little", "linux",
-           None, None, "clang only", predicate="defined(__csky__)"),
+           None, None, "clang only", predicate="defined(__csky__)",
+           notes="no Debian gcc: clang's layout as it is"),
         _t("hexagon", "hexagon-unknown-linux-musl", 32, "little", "linux",
-           None, None, "clang only", predicate="defined(__hexagon__)"),
+           None, None, "clang only", predicate="defined(__hexagon__)",
+           notes="no Debian gcc: clang's layout as it is"),
         # -- bare metal
         _t("armv7m", "thumbv7m-none-eabi", 32, "little", "embedded",
            None, None,
@@ -241,7 +243,8 @@ TARGETS: dict[str, Target] = {
            clang_flags=("-fshort-enums", *_gcc_macros(
                **_fast_int(8, "int", 32), **_fast_int(16, "int", 32), **_NEWLIB_LEAST32,
                __SIG_ATOMIC_TYPE__="int")),
-           predicate=f"defined(__arm__) && {_ARM_M}"),
+           predicate=f"defined(__arm__) && {_ARM_M}",
+           notes="AAPCS as arm-none-eabi-gcc defaults: short enums, 4-byte unsigned wchar_t"),
         _t("avr", "avr-unknown-unknown", 16, "little", "embedded",
            None, None, _gcc("avr", "gcc-avr avr-libc", "-mmcu=atmega328p", "-gdwarf-4",
                                     uapi=None),  # (gcc-avr 5.4: stabs by default)
@@ -268,14 +271,17 @@ TARGETS: dict[str, Target] = {
                                      libc=("/usr/i686-w64-mingw32/include",)),
            clang_flags=("-march=i686", *_gcc_macros(__SIG_ATOMIC_TYPE__="int")),
            predicate="defined(_WIN32) && !defined(_WIN64) && defined(__MINGW32__)",
-           notes="MinGW-w64 GCC rules: -mms-bitfields, long double 12/4"),
+           notes="MinGW-w64 GCC rules: -mms-bitfields, long double 12/4, double and long "
+                 "long 8-aligned; known limitation: packed bit-fields and the alignment of "
+                 "a union of long long bit-fields are clang's, not gcc's"),
         _t("mingw64", "x86_64-w64-windows-gnu", 64, "little", "windows",
            None, None, _gcc("x86_64-w64-mingw32", "gcc-mingw-w64-x86-64", uapi=None,
                                      elf_format="elf64-x86-64",
                                      libc=("/usr/x86_64-w64-mingw32/include",)),
            clang_flags=_gcc_macros(__SIG_ATOMIC_TYPE__="int"),
            predicate="defined(_WIN64) && defined(__MINGW32__)",
-           notes="MinGW-w64 GCC rules: -mms-bitfields, long double 16/16"),
+           notes="MinGW-w64 GCC rules: -mms-bitfields, long double 16/16; known "
+                 "limitation: packed bit-fields are clang's, not gcc's"),
         _t("wasm32", "wasm32-unknown-unknown", 32, "little", "",
            None, None, "clang only", predicate="defined(__wasm32__)"),
         # Hypothetical: the parse borrows x86_64 (triple and headers); the data model differs.
