@@ -271,6 +271,27 @@ AVR = _model(
            "are 32-bit; every alignment is 1",
            "bit-fields without PCC_BITFIELD_TYPE_MATTERS: packed at the next free bit"),
 )
+# Laid out by the engine (libclang lacks the target, or lays it out otherwise than its gcc)
+ALPHA = _model("alpha", "little", pointer=8, long=8,
+               notes=("LP64; long double is binary128, 16/16",))
+HPPA = _model("hppa", "big", pointer=4, long=4, cap=8, overrides={"long double": (8, 8)},
+              notes=("long long and double 8-aligned, long double = double",
+                     "BIGGEST_ALIGNMENT 8"))
+SH4 = _model("sh4", "little", pointer=4, long=4, cap=4, overrides={"long double": (8, 4)},
+             notes=("long long, double and _Atomic 64-bit types 4-aligned (BIGGEST_ALIGNMENT "
+                    "4 as a field), long double = double",))
+ARC = _model("arc", "little", pointer=4, long=4, cap=4, char_signed=False,
+             overrides={"long double": (8, 4)},
+             notes=("ARC HS: long long, double and _Atomic 64-bit types 4-aligned, long "
+                    "double = double", "plain char is unsigned",
+                    "zero-width and unnamed bit-fields do not raise the record alignment "
+                    "(clang's arc target says they do)"))
+XTENSA = _model("xtensa", "little", pointer=4, long=4, char_signed=False,
+                overrides={"long double": (8, 8)},
+                notes=("long long and double 8-aligned, long double = double",
+                       "wchar_t is unsigned short", "plain char is unsigned",
+                       "zero-width and unnamed bit-fields do not raise the record alignment "
+                       "(clang's xtensa target says they do)"))
 MIPSEL = dataclasses.replace(MIPS, name="mipsel", endian="little")
 MIPS64EL = dataclasses.replace(MIPS64, name="mips64el", endian="little")
 

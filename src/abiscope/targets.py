@@ -68,6 +68,10 @@ class Target:
     # abiscope adds libclang's own
     builtin_headers: bool = False
     notes: str = ""  # for docs/targets.md
+    # clang is given the target's own gcc predefined macros instead of its triple's
+    # (``-undef`` and ``data/predefines/<name>.h``, taken once by tools/gen_predefines.py):
+    # an engine target whose parse borrows another triple
+    predefines: bool = False
 
     @property
     def long_bits(self) -> int:
@@ -227,6 +231,30 @@ TARGETS: dict[str, Target] = {
                 "gcc-mips64el-linux-gnuabi64 libc6-dev-mips64el-cross"),
            predicate=f"defined(__mips__) && defined(_MIPS_SIM) && _MIPS_SIM == _ABI64 && {_LE}",
            model=dm.MIPS64EL),
+        # laid out by the engine: libclang lacks alpha, hppa and sh4 (the parse borrows a
+        # triple of the same byte order and pointer width, with the gcc's predefined
+        # macros), and lays out arc's bit-fields otherwise than its gcc
+        _t("alpha", "x86_64-linux-gnu", 64, "little", "linux",
+           "alpha-linux-gnu", None,
+           _gcc("alpha-linux-gnu", "gcc-alpha-linux-gnu libc6.1-dev-alpha-cross"),
+           engine=True, predefines=True, model=dm.ALPHA, predicate="defined(__alpha__)",
+           notes="parse: x86_64's triple with alpha-linux-gnu-gcc's predefined macros"),
+        _t("hppa", "mips-linux-gnu", 32, "big", "linux",
+           "hppa-linux-gnu", None,
+           _gcc("hppa-linux-gnu", "gcc-hppa-linux-gnu libc6-dev-hppa-cross"),
+           engine=True, predefines=True, model=dm.HPPA, predicate="defined(__hppa__)",
+           notes="parse: mips's triple with hppa-linux-gnu-gcc's predefined macros"),
+        _t("sh4", "i386-linux-gnu", 32, "little", "linux",
+           "sh4-linux-gnu", None,
+           _gcc("sh4-linux-gnu", "gcc-sh4-linux-gnu libc6-dev-sh4-cross"),
+           engine=True, predefines=True, model=dm.SH4, predicate="defined(__sh__)",
+           notes="parse: i386's triple with sh4-linux-gnu-gcc's predefined macros"),
+        _t("arc", "arc-linux-gnu", 32, "little", "linux",
+           "arc-linux-gnu", None,
+           _gcc("arc-linux-gnu", "gcc-arc-linux-gnu libc6-dev-arc-cross"),
+           engine=True, predefines=True, model=dm.ARC, predicate="defined(__arc__)",
+           clang_flags=("-funsigned-char",),
+           notes="parse: clang's arc triple with arc-linux-gnu-gcc's predefined macros"),
         _t("csky", "csky-linux-gnu", 32, "little", "linux",
            None, None, "clang only", predicate="defined(__csky__)",
            notes="no Debian gcc: clang's layout as it is"),
@@ -255,6 +283,14 @@ TARGETS: dict[str, Target] = {
            builtin_headers=True,
            predicate="defined(__AVR__)",
            notes="16-bit int and pointers; every type 1-aligned; double is 32-bit"),
+        _t("xtensa", "xtensa-unknown-elf", 32, "little", "linux embedded",
+           None, None,
+           _gcc("xtensa-lx106-elf", "gcc-xtensa-lx106 picolibc-xtensa-lx106-elf", uapi=None),
+           engine=True, predefines=True, model=dm.XTENSA, builtin_headers=True,
+           clang_flags=("-funsigned-char", "-fshort-wchar"),
+           predicate="defined(__XTENSA__)",
+           notes="ESP8266 (lx106); clang's xtensa triple with the gcc's predefined macros "
+                 "(2-byte wchar_t); no Debian UAPI tree: generated records and the seed"),
         _t("msp430", "msp430-unknown-elf", 16, "little", "embedded",
            None, None, "clang only", builtin_headers=True, predicate="defined(__MSP430__)"),
         # -- Windows

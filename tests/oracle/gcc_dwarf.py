@@ -209,14 +209,24 @@ _RELOCS: dict[str, dict[int, tuple[int, int]]] = {
     "EM_SPARC": {3: (4, 1), 23: (4, 1)},
     "EM_68K": {1: (4, 1)},  # R_68K_32
     "EM_AVR": {1: (4, 1)},  # R_AVR_32
+    "EM_ALPHA": {1: (4, 1), 2: (8, 1)},  # R_ALPHA_REFLONG, REFQUAD
+    "EM_PARISC": {1: (4, 1)},  # R_PARISC_DIR32
+    "EM_SH": {1: (4, 1)},  # R_SH_DIR32
+    "EM_ARC_COMPACT2": {4: (4, 1)},  # R_ARC_32
+    "EM_XTENSA": {1: (4, 1)},  # R_XTENSA_32
 }
+# e_machine values pyelftools has no name for
+_MACHINE_NAMES = {0x9026: "EM_ALPHA"}
 _ADDITIVE = {"EM_RISCV"}  # ADD/SUB pairs combine with the value in place
+# RELA whose relocations still add the value in place too (binutils: partial_inplace)
+_INPLACE_RELA = {"EM_SH", "EM_XTENSA"}
 _NEEDED_SECTIONS = (".debug_info", ".debug_line", ".debug_str_offsets")
 
 
 def _relocate(elf: ELFFile, stream: io.BytesIO) -> None:
     """Apply the DWARF relocations of a relocatable object to ``stream`` (its bytes)."""
     machine = elf["e_machine"]
+    machine = _MACHINE_NAMES.get(machine, machine)
     recipes = _RELOCS.get(machine)
     if recipes is None:
         raise NotImplementedError(f"DWARF relocation for {machine} not supported")
@@ -262,7 +272,7 @@ def _relocate(elf: ELFFile, stream: io.BytesIO) -> None:
             value = sym_values[key] + addend
             if machine in _ADDITIVE and (sign < 0 or rtype not in (1, 2)):
                 value = old + sign * value
-            elif not rela:
+            elif not rela or machine in _INPLACE_RELA:
                 value += old
             struct.pack_into(wfmt, image, pos, value % (1 << (8 * width)))
     image.release()
@@ -477,6 +487,7 @@ class _CUReader:
     def members(self, off: int, base_bits: int) -> tuple[OracleMember, ...]:
         """Members of the record at ``off`` with offsets shifted by ``base_bits``."""
         out: list[OracleMember] = []
+        union = self.nodes[off].tag == "DW_TAG_union_type"
         for child in self.nodes[off].children:
             node = self.nodes[child]
             if node.tag != "DW_TAG_member":
@@ -496,7 +507,13 @@ class _CUReader:
                     if storage_bits is None:
                         storage_bits = self.size_bits(mtype)
                     bit_off = int(a["DW_AT_bit_offset"])
-                    if self.little_endian:
+                    if union and "DW_AT_data_member_location" not in a:
+                        # every union member starts at bit 0; GCC falls back to DWARF 2's
+                        # bit_offset where the declared type's unit does not fit the union
+                        # (sh4: a long long :1 in a 4-byte union: bit_offset -1, its
+                        # negative location omitted)
+                        offset = 0
+                    elif self.little_endian:
                         offset = 8 * loc + storage_bits - bit_off - bits
                     else:
                         offset = 8 * loc + bit_off

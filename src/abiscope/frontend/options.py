@@ -124,9 +124,32 @@ def builtin_dirs(target: Target) -> list[str]:
     return [found] if found else []
 
 
+PREDEFINES_DIR = os.path.join(os.path.dirname(GNU_INCLUDE_DIR), "predefines")
+# what clang keeps under -undef, or sets by its own options (-ffreestanding)
+_CLANG_KEEPS = ("__STDC__", "__STDC_VERSION__", "__STDC_HOSTED__")
+
+
+@cache
+def gcc_predefines(target: Target) -> tuple[str, ...]:
+    """``-undef`` and a ``-D`` for every macro the target's gcc predefines (shipped as
+    ``data/predefines/<name>.h``, :attr:`Target.predefines`); nothing for other targets."""
+    if not target.predefines:
+        return ()
+    flags = ["-undef"]
+    with open(os.path.join(PREDEFINES_DIR, f"{target.name}.h"), encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#define "):
+                continue
+            name, _, value = line[len("#define "):].rstrip("\n").partition(" ")
+            if name not in _CLANG_KEEPS:
+                flags.append(f"-D{name}={value}")
+    return tuple(flags)
+
+
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
-    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
+    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags,
+            *gcc_predefines(target), f"-std={options.std}",
             "-nostdlibinc", *([] if hosted(target, options) else ["-ffreestanding"]),
             "-fno-spell-checking", "-Wno-everything",
             "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
