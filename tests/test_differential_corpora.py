@@ -24,6 +24,7 @@ from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts
 from oracle.gcc_dwarf import (
+    CHECKERS,
     GCC_FOR_TARGET,
     UAPI_DIRS,
     find_gcc,
@@ -31,7 +32,8 @@ from oracle.gcc_dwarf import (
     uapi_headers,
 )
 
-CLANG_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
+# every target whose checker has a Linux tree (bare-metal ones: generated records and seed)
+CLANG_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available and CHECKERS[t].uapi]
 XEN_DIR = "/usr/include/xen"
 XEN_DEFINES = ("__XEN_TOOLS__",)
 
