@@ -209,7 +209,8 @@ def test_every_checked_linux_target_has_a_model() -> None:
         assert model.endian == TARGETS[name].endian, name
         assert 8 * model.pointer[0] == TARGETS[name].pointer_bits, name
     for name in (*X86, *GCC_NEW, *CLANG_ONLY):
-        assert MODELS[name].align_anonymous_bitfields == (name in ("arm", "aarch64")), name
+        aapcs = name in ("arm", "armv7m", "aarch64")
+        assert MODELS[name].align_anonymous_bitfields == aapcs, name
 
 
 @pytest.mark.parametrize("target", (*X86, *GCC_NEW, *ENGINE_SYSV))
@@ -263,7 +264,7 @@ def test_bitfield_and_target_facts_match_gcc(target: str) -> None:
     assert gcc.records["struct biggest"].align == biggest
     ld = gcc.records["struct ld"]
     assert (ld.members[1].size_bits // 8, ld.members[1].offset_bits // 8) == long_double
-    aapcs = target in ("arm", "aarch64")
+    aapcs = MODELS[target].align_anonymous_bitfields  # (arm, armv7m, aarch64)
     for name, facts in BITFIELD_FACTS.items():
         ll4 = MODELS[target].scalars["long long"][1] == 4  # (i386, sh4, arc)
         want = I386_BITFIELD_FACTS.get(name, facts[0]) if ll4 else facts[aapcs]

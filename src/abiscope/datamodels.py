@@ -293,6 +293,9 @@ XTENSA = _model("xtensa", "little", pointer=4, long=4, char_signed=False,
                        "zero-width and unnamed bit-fields do not raise the record alignment "
                        "(clang's xtensa target says they do)"))
 MIPSEL = dataclasses.replace(MIPS, name="mipsel", endian="little")
+# arm-none-eabi (AAPCS, as arm-linux-gnueabihf; its short enums are clang's -fshort-enums
+# types, which the engine reads from the declarations)
+ARMV7M = dataclasses.replace(ARM, name="armv7m", notes=(*ARM.notes, "enums are short"))
 MIPS64EL = dataclasses.replace(MIPS64, name="mips64el", endian="little")
 
 # Windows, MSVC ABI (LLP64; "ms" record layout: clang's MicrosoftRecordLayoutBuilder, the only

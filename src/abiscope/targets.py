@@ -272,6 +272,7 @@ TARGETS: dict[str, Target] = {
                **_fast_int(8, "int", 32), **_fast_int(16, "int", 32), **_NEWLIB_LEAST32,
                __SIG_ATOMIC_TYPE__="int")),
            predicate=f"defined(__arm__) && {_ARM_M}",
+           model=dm.ARMV7M,
            notes="AAPCS as arm-none-eabi-gcc defaults: short enums, 4-byte unsigned wchar_t"),
         _t("avr", "avr-unknown-unknown", 16, "little", "embedded",
            None, None, _gcc("avr", "gcc-avr avr-libc", "-mmcu=atmega328p", "-gdwarf-4",
