@@ -47,7 +47,7 @@ from abiscope.model import Model, RecordLayout
 from abiscope.targets import TARGETS
 from cgen.cstructs import CProgram, c_programs
 from conftest import skip_or_fail
-from differential import clang_refuses
+from differential import clang_refuses, uapi_slice
 from oracle.gcc_dwarf import (
     GCC_FOR_TARGET,
     OracleRecord,
@@ -438,7 +438,7 @@ def engine_vs_clang(target: str, dirs: tuple[str, ...]) -> tuple[Corpus, dict[st
     corpus = Corpus()
     decls_of: dict[str, DeclSet] = {}
     seen: set[tuple[str, str]] = set()
-    for name in uapi_headers(root):
+    for name in uapi_slice(target, uapi_headers(root)):
         path = os.path.join(root, name)
         corpus.headers += 1
         parsed: Model = frontend.parse([path], [TARGETS[target]], options, jobs=1)
@@ -467,7 +467,9 @@ def engine_vs_clang(target: str, dirs: tuple[str, ...]) -> tuple[Corpus, dict[st
     return corpus, decls_of
 
 
-UAPI_TARGETS = (*X86, *GCC_NEW, *CLANG_ONLY)
+# (the ones with a Linux tree, their own or borrowed; not bare metal)
+UAPI_TARGETS = tuple(t for t in (*X86, *GCC_NEW, *CLANG_ONLY)
+                     if t in BORROWED_TREE or (TARGETS[t].checker and TARGETS[t].checker.uapi))
 
 
 @pytest.mark.slow
@@ -502,4 +504,5 @@ def test_uapi_engine_matches_clang(target: str) -> None:
         print(f"  engine rejects: {line}")
     assert not unresolved, "\n".join(unresolved[:40])
     assert not corpus.engine_rejects, "\n".join(corpus.engine_rejects[:40])
-    assert corpus.parsed >= 200, f"only {corpus.parsed} UAPI headers parse for {target}"
+    assert corpus.parsed >= (200 if corpus.headers > 400 else 80), \
+        f"only {corpus.parsed} UAPI headers parse for {target}"
