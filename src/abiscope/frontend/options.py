@@ -127,6 +127,10 @@ def builtin_dirs(target: Target) -> list[str]:
 PREDEFINES_DIR = os.path.join(os.path.dirname(GNU_INCLUDE_DIR), "predefines")
 # what clang keeps under -undef, or sets by its own options (-ffreestanding)
 _CLANG_KEEPS = ("__STDC__", "__STDC_VERSION__", "__STDC_HOSTED__")
+# the GCC version clang claims (4.2.1) instead of the gcc's: headers then choose what they
+# choose for clang (glibc's <bits/floatn.h> would otherwise use GCC 7's _Float32x & co.,
+# keywords clang does not have)
+_CLANG_GNUC = {"__GNUC__": "4", "__GNUC_MINOR__": "2", "__GNUC_PATCHLEVEL__": "1"}
 
 
 @cache
@@ -142,7 +146,7 @@ def gcc_predefines(target: Target) -> tuple[str, ...]:
                 continue
             name, _, value = line[len("#define "):].rstrip("\n").partition(" ")
             if name not in _CLANG_KEEPS:
-                flags.append(f"-D{name}={value}")
+                flags.append(f"-D{name}={_CLANG_GNUC.get(name, value)}")
     return tuple(flags)
 
 
