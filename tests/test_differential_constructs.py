@@ -28,10 +28,18 @@ from abiscope.model import Record
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
-from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
+from oracle.gcc_dwarf import CHECKERS, GCC_FOR_TARGET, find_gcc
 
 DATA = Path(__file__).parent / "data" / "constructs"
 GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
+# the Linux ones (GCC's and glibc's integer types; a bare-metal target's <stdint.h> is
+# clang's, whose fast types are the least ones: not newlib's or picolibc's, README)
+LINUX_GCC = [t for t in GCC_TARGETS if CHECKERS[t].uapi]
+# the corpus's int bit-fields are wider than avr's 16-bit int; MinGW: a union of bit-fields
+# (u1) is aligned by clang's -mms-bitfields rules, not gcc's (README, Known limitations)
+CONSTRUCT_TARGETS = [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="MinGW union bit-fields"))
+    if t.startswith("mingw") else t for t in GCC_TARGETS if t != "avr"]
 
 
 def _compare(header: Path, target: str) -> tuple[Tally, frontend.Model]:
@@ -44,7 +52,7 @@ def _compare(header: Path, target: str) -> tuple[Tally, frontend.Model]:
     return compare_model(model, target, gcc.records, header.name), model
 
 
-@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize("target", CONSTRUCT_TARGETS)
 def test_abi_constructs_match_gcc(target: str) -> None:
     tally, model = _compare(DATA / "abi_constructs.h", target)
     assert not tally.mismatches, "\n".join(tally.mismatches)
@@ -52,7 +60,7 @@ def test_abi_constructs_match_gcc(target: str) -> None:
     assert tally.records == 35
 
 
-@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize("target", LINUX_GCC)
 def test_stdint_types_match_gcc(target: str) -> None:
     """``int_fast16_t`` & co.: clang's ``<stdint.h>`` makes them short and int, GCC's long
     (LP64) or int; abiscope's Linux targets take GCC's (``data/gnu-include/stdint.h``)."""
@@ -62,7 +70,7 @@ def test_stdint_types_match_gcc(target: str) -> None:
     assert tally.records == 6
 
 
-@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize("target", LINUX_GCC)
 def test_predefined_type_macros_match_gcc(target: str) -> None:
     """``__INT_FAST16_TYPE__`` & co. written directly, with their limits and widths in
     array sizes and an ``#if``: GCC's on the Linux targets, as its ``<stdint.h>`` types."""
@@ -96,7 +104,7 @@ def test_a_forced_stdint_gives_gccs_fast_types_too(tmp_path: Path) -> None:
     assert (a.layouts["x86_64"].size, a.layouts["i386"].size) == (16, 8)  # GCC's
 
 
-@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize("target", [t for t in GCC_TARGETS if t in MODELS])
 def test_vector_members_are_placed_as_gcc_places_them(target: str) -> None:
     """Every vector member's offset and every record's size are gcc's (i386's 8-byte integer
     vectors at 4 included, m68k by the engine). The one difference left is the alignment
@@ -120,7 +128,9 @@ def test_vector_members_are_placed_as_gcc_places_them(target: str) -> None:
 ATOMIC_RECORDS = 129
 
 
-@pytest.mark.parametrize("target", GCC_TARGETS)
+@pytest.mark.parametrize("target", [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="MinGW: clang's _Atomic rule"))
+    if t.startswith("mingw") else t for t in GCC_TARGETS])
 def test_atomic_members_match_gcc(target: str) -> None:
     """``_Atomic`` of every scalar and record kind (``atomic.h``): GCC keeps ``T``'s size and
     aligns a ``T`` of 1, 2, 4, 8 or 16 bytes at least to its size, capped by
@@ -128,7 +138,13 @@ def test_atomic_members_match_gcc(target: str) -> None:
     records that hold one with the engine (m68k: the engine anyway)."""
     tally, model = _compare(DATA / "atomic.h", target)
     print(f"[{target}] atomic.h: {tally.records} records, {tally.members} members compared")
-    assert not tally.mismatches, "\n".join(tally.mismatches)
+    # (as in test_vector_members_are_placed_as_gcc_places_them: a record holding a vector
+    # larger than BIGGEST_ALIGNMENT, 4 on sh4 and arc, is placed at a multiple of the
+    # vector's size, which abiscope reports; gcc's _Alignof answers the cap)
+    cap = MODELS[target].mode_align_cap if target in MODELS else 0
+    vector_cap = [m for m in tally.mismatches if "] union i_w4" in m or "] struct i_w4" in m
+                  if ": align abiscope" in m and m.endswith(f"gcc {cap}")]
+    assert not [m for m in tally.mismatches if m not in vector_cap], "\n".join(tally.mismatches)
     assert not model.failures, model.failures[0].summary()
     assert tally.records == ATOMIC_RECORDS
 

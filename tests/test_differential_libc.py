@@ -30,9 +30,10 @@ from abiscope import frontend
 from abiscope.targets import TARGETS
 from conftest import skip_or_fail
 from differential import Tally, compare_model, gcc_layouts, probes_for
-from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc, system_include_dirs
+from oracle.gcc_dwarf import CHECKERS, GCC_FOR_TARGET, find_gcc, system_include_dirs
 
-GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
+# every target whose checker has a Linux tree (bare-metal ones: generated records and seed)
+GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available and CHECKERS[t].uapi]
 
 LIBC_HEADERS = (
     "pthread.h", "threads.h", "setjmp.h", "signal.h", "ucontext.h", "sys/stat.h",

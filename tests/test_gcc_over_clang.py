@@ -25,12 +25,14 @@ from pathlib import Path
 import pytest
 
 from abiscope import frontend
-from abiscope.targets import TARGETS
+from abiscope.targets import MODELS, TARGETS
 from conftest import skip_or_fail
 from differential import compare_model, gcc_layouts, probes_for
 from oracle.gcc_dwarf import GCC_FOR_TARGET, find_gcc
 
-GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available]
+# the targets with a GCC data model: the engine follows GCC there (MinGW has none yet:
+# README, Known limitations)
+GCC_TARGETS = [t for t in GCC_FOR_TARGET if TARGETS[t].available and t in MODELS]
 
 PACKED_ALIGNED_BITFIELDS = """\
 #pragma pack(2)
@@ -114,6 +116,8 @@ def test_records_clang_lays_out_otherwise_follow_gcc(target: str, source: str, c
                                                     tmp_path: Path) -> None:
     if find_gcc(target) is None:
         skip_or_fail(f"{GCC_FOR_TARGET[target]} not installed (make deps)")
+    if target == "avr" and source == ALIGNED_LONG_LONG_BITFIELD:
+        pytest.skip("its int bit-fields are wider than avr's 16-bit int")
     header, other = tmp_path / "case.h", tmp_path / "other.h"
     header.write_text(source)
     other.write_text("struct other { int x; };\n")

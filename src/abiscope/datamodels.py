@@ -40,14 +40,15 @@ The GCC parameters, with the name GCC's target headers give them:
   zero-width one neither ``#pragma pack`` nor ``packed`` lowers that alignment (``struct {
   char a; int :0; char b; }`` is 8/4 on arm even under ``#pragma pack(1)``).
 
-The Linux models (x86 trio, arm, aarch64, riscv64, ppc, ppc64, ppc64le, s390x, mips, mips64,
-sparc64, m68k) are checked against the Debian cross gcc of each target through DWARF
-(``tests/test_layout_engine.py``, ``tests/test_engine_targets.py``); riscv32 and loongarch64,
-which have no gcc here, only against clang.
+Each model belongs to one target's registry entry (:data:`abiscope.targets.TARGETS`,
+``Target.model``), and is checked against that entry's checking compiler through DWARF
+(``tests/test_layout_engine.py``, ``tests/test_engine_targets.py``); a target without one
+(loongarch64) only against clang.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -129,6 +130,17 @@ class DataModel:
         missing = [s for s in SCALARS if s not in self.scalars]
         if missing:
             raise ValueError(f"data model {self.name}: no size for {', '.join(missing)}")
+
+    def __getstate__(self) -> dict[str, object]:
+        """Plain dicts for pickling (a target's entry crosses to worker processes)."""
+        state = dict(self.__dict__)
+        state["scalars"], state["width_names"] = dict(self.scalars), dict(self.width_names)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for key, value in state.items():
+            object.__setattr__(self, key, value)
+        self.__post_init__()
 
     @property
     def mode_align_cap(self) -> int:
@@ -228,8 +240,7 @@ AARCH64 = _model(
 RISCV64 = _model("riscv64", "little", pointer=8, long=8, char_signed=False,
                  notes=("long double is binary128, 16/16", "plain char is unsigned"))
 RISCV32 = _model("riscv32", "little", pointer=4, long=4, char_signed=False,
-                 notes=("long double is binary128, 16/16", "plain char is unsigned",
-                        "no gcc here: checked against clang only"))
+                 notes=("long double is binary128, 16/16", "plain char is unsigned"))
 PPC = _model("ppc", "big", pointer=4, long=4, char_signed=False,
              notes=("long double is IBM double-double, 16/16", "plain char is unsigned"))
 PPC64 = _model("ppc64", "big", pointer=8, long=8, char_signed=False,
@@ -249,9 +260,43 @@ LOONGARCH64 = _model("loongarch64", "little", pointer=8, long=8,
                      notes=("long double is binary128, 16/16",
                             "no gcc here: checked against clang only"))
 
-MODELS: dict[str, DataModel] = {m.name: m for m in (
-    M68K, LP128, CHERI128, X86_64, I386, X32, ARM, AARCH64, RISCV64, RISCV32, PPC, PPC64,
-    PPC64LE, S390X, MIPS, MIPS64, SPARC64, LOONGARCH64)}
+# Issue 29's Linux architectures (checked through DWARF like the above).
+SPARC = _model("sparc", "big", pointer=4, long=4, cap=8, overrides={"long double": (16, 8)},
+               notes=("32-bit SPARC: long double is binary128, 8-aligned (BIGGEST_ALIGNMENT 8)",))
+AVR = _model(
+    "avr", "little", pointer=2, long=4, size=2, cap=1, bitfield_family="m68k",
+    overrides={"int": (2, 1), "unsigned int": (2, 1), "double": (4, 1),
+               "long double": (4, 1)},
+    notes=("gcc-avr (atmega328p): 16-bit int, size_t and pointers; double and long double "
+           "are 32-bit; every alignment is 1",
+           "bit-fields without PCC_BITFIELD_TYPE_MATTERS: packed at the next free bit"),
+)
+# Laid out by the engine (libclang lacks the target, or lays it out otherwise than its gcc)
+ALPHA = _model("alpha", "little", pointer=8, long=8,
+               notes=("LP64; long double is binary128, 16/16",))
+HPPA = _model("hppa", "big", pointer=4, long=4, cap=8, overrides={"long double": (8, 8)},
+              notes=("long long and double 8-aligned, long double = double",
+                     "BIGGEST_ALIGNMENT 8"))
+SH4 = _model("sh4", "little", pointer=4, long=4, cap=4, overrides={"long double": (8, 4)},
+             notes=("long long, double and _Atomic 64-bit types 4-aligned (BIGGEST_ALIGNMENT "
+                    "4 as a field), long double = double",))
+ARC = _model("arc", "little", pointer=4, long=4, cap=4, char_signed=False,
+             overrides={"long double": (8, 4)},
+             notes=("ARC HS: long long, double and _Atomic 64-bit types 4-aligned, long "
+                    "double = double", "plain char is unsigned",
+                    "zero-width and unnamed bit-fields do not raise the record alignment "
+                    "(clang's arc target says they do)"))
+XTENSA = _model("xtensa", "little", pointer=4, long=4, char_signed=False,
+                overrides={"long double": (8, 8)},
+                notes=("long long and double 8-aligned, long double = double",
+                       "wchar_t is unsigned short", "plain char is unsigned",
+                       "zero-width and unnamed bit-fields do not raise the record alignment "
+                       "(clang's xtensa target says they do)"))
+MIPSEL = dataclasses.replace(MIPS, name="mipsel", endian="little")
+# arm-none-eabi (AAPCS, as arm-linux-gnueabihf; its short enums are clang's -fshort-enums
+# types, which the engine reads from the declarations)
+ARMV7M = dataclasses.replace(ARM, name="armv7m", notes=(*ARM.notes, "enums are short"))
+MIPS64EL = dataclasses.replace(MIPS64, name="mips64el", endian="little")
 
 # Windows, MSVC ABI (LLP64; "ms" record layout: clang's MicrosoftRecordLayoutBuilder, the only
 # authority here: checked against clang on i686/x86_64-pc-windows-msvc, tests/test_engine_msvc.py).
@@ -269,4 +314,13 @@ WIN32 = _model("win32", "little", pointer=4, long=4, bitfield_family="ms",
 WIN64 = _model("win64", "little", pointer=8, long=4, size=8, bitfield_family="ms",
                empty_record_size=4, atomic_promote=16, overrides={"long double": (8, 8)},
                notes=_MS_NOTES)
-MODELS.update({m.name: m for m in (WIN32, WIN64)})
+
+
+def __getattr__(name: str) -> object:
+    """``MODELS`` (every target's data model by target name) lives in the target registry,
+    :data:`abiscope.targets.MODELS`; served here too for older imports."""
+    if name == "MODELS":
+        from .targets import MODELS
+
+        return MODELS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

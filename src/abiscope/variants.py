@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from .datamodels import MODELS, DataModel
+from .datamodels import DataModel
 from .errors import InputError, UsageError
-from .targets import ALIASES, TARGETS, Selection, Target
+from .targets import ALIASES, MODELS, TARGETS, Selection, Target
 
 _X86 = ("i386", "x86_64", "x32")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .datamodels import MODELS
 from .decls import DeclSet, FieldDecl, RecordDecl, TypeDecl
 from .errors import InputError, UsageError
 from .layout_engine import LayoutEngine
 from .model import RecordLayout
+from .targets import MODELS
 from .variants import model_for
 
 _FIXED = {8: "char", 16: "short", 32: "int", 64: "long long"}

@@ -1,8 +1,10 @@
 """GCC/DWARF layout oracle: compile C with a (cross) gcc and read record layouts back.
 
-Self-contained (stdlib + pyelftools); it deliberately does not import abiscope, so the
-differential tests compare abiscope against an independent source of truth: the layouts
-GCC itself emits into DWARF for each target ABI.
+Independent of abiscope's layout code (stdlib + pyelftools), so the differential tests
+compare abiscope against an independent source of truth: the layouts GCC itself emits into
+DWARF for each target ABI. Which gcc checks a target, with which flags, and on which UAPI
+tree, is the one thing it reads from abiscope: the target registry's ``Target.checker``
+(:mod:`abiscope.targets`, plain data): a target with a checker is tested because it has one.
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from elftools.dwarf.die import DIE
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
+from abiscope.targets import TARGETS, Checker
+
 __all__ = [
+    "CHECKERS",
     "GCC_FOR_TARGET",
     "UAPI_DIRS",
     "CompileResult",
@@ -43,22 +48,9 @@ __all__ = [
     "uapi_headers",
 ]
 
-GCC_FOR_TARGET: dict[str, str] = {
-    "i386": "i686-linux-gnu-gcc",
-    "x86_64": "x86_64-linux-gnu-gcc",
-    "x32": "x86_64-linux-gnux32-gcc",
-    "arm": "arm-linux-gnueabihf-gcc",
-    "aarch64": "aarch64-linux-gnu-gcc",
-    "riscv64": "riscv64-linux-gnu-gcc",
-    "ppc": "powerpc-linux-gnu-gcc",
-    "ppc64": "powerpc64-linux-gnu-gcc",
-    "ppc64le": "powerpc64le-linux-gnu-gcc",
-    "s390x": "s390x-linux-gnu-gcc",
-    "mips": "mips-linux-gnu-gcc",
-    "mips64": "mips64-linux-gnuabi64-gcc",
-    "sparc64": "sparc64-linux-gnu-gcc",
-    "m68k": "m68k-linux-gnu-gcc",
-}
+CHECKERS: dict[str, Checker] = {
+    t.name: t.checker for t in TARGETS.values() if t.checker is not None}
+GCC_FOR_TARGET: dict[str, str] = {name: c.gcc for name, c in CHECKERS.items()}
 
 _PROBE_PREFIX = "__abiscope_alignof_"
 _PROCESS_POOL_MIN_JOBS = 32
@@ -68,27 +60,23 @@ _BASE_FLAGS = ("-g", "-fno-eliminate-unused-debug-types", "-c", "-O0", "-ffreest
 # --------------------------------------------------------------------------- toolchain
 
 
-def _triple(target: str) -> str:
+def _checker(target: str) -> Checker:
     try:
-        return GCC_FOR_TARGET[target].removesuffix("-gcc")
+        return CHECKERS[target]
     except KeyError:
-        known = ", ".join(sorted(GCC_FOR_TARGET))
+        known = ", ".join(sorted(CHECKERS))
         raise ValueError(f"unknown target {target!r} (known: {known})") from None
 
 
 def find_gcc(target: str) -> str | None:
     """Path of the gcc for ``target``, or None if not installed (ValueError if unknown)."""
-    _triple(target)
-    return shutil.which(GCC_FOR_TARGET[target])
+    return shutil.which(_checker(target).gcc)
 
 
 def system_include_dirs(target: str) -> list[str]:
-    """Existing Linux UAPI/libc header dirs for ``target`` (its ``/usr/<triple>/include``)."""
-    if target == "x86_64":
-        dirs = ["/usr/include/x86_64-linux-gnu", "/usr/include"]
-    else:
-        dirs = [f"/usr/{_triple(target)}/include"]
-    return [d for d in dirs if os.path.isdir(d)]
+    """Existing Linux UAPI/libc header dirs for ``target`` (its ``/usr/<triple>/include``;
+    none for a bare-metal target)."""
+    return [d for d in _checker(target).uapi if os.path.isdir(d)]
 
 
 def require_gcc(target: str) -> str:
@@ -98,17 +86,17 @@ def require_gcc(target: str) -> str:
     gcc = find_gcc(target)
     if gcc is not None:
         return gcc
-    package = "gcc-" + _triple(target).replace("_", "-")
-    msg = f"{GCC_FOR_TARGET[target]} not installed (apt-get install {package})"
+    checker = _checker(target)
+    msg = f"{checker.gcc} not installed (apt-get install {checker.package})"
     if os.environ.get("CI") == "true":
         pytest.fail(msg)
     pytest.skip(msg)
 
 
 @cache
-def _gcc_include_dir(gcc: str) -> str:
+def _gcc_include_dir(gcc: str, flags: tuple[str, ...] = ()) -> str:
     out = subprocess.run(
-        [gcc, "-print-file-name=include"], capture_output=True, text=True, check=True
+        [gcc, *flags, "-print-file-name=include"], capture_output=True, text=True, check=True
     )
     return out.stdout.strip()
 
@@ -220,14 +208,25 @@ _RELOCS: dict[str, dict[int, tuple[int, int]]] = {
     "EM_SPARCV9": {3: (4, 1), 23: (4, 1), 32: (8, 1), 54: (8, 1)},  # R_SPARC_32/UA32/64/UA64
     "EM_SPARC": {3: (4, 1), 23: (4, 1)},
     "EM_68K": {1: (4, 1)},  # R_68K_32
+    "EM_AVR": {1: (4, 1)},  # R_AVR_32
+    "EM_ALPHA": {1: (4, 1), 2: (8, 1)},  # R_ALPHA_REFLONG, REFQUAD
+    "EM_PARISC": {1: (4, 1)},  # R_PARISC_DIR32
+    "EM_SH": {1: (4, 1)},  # R_SH_DIR32
+    "EM_ARC_COMPACT2": {4: (4, 1)},  # R_ARC_32
+    "EM_XTENSA": {1: (4, 1)},  # R_XTENSA_32
 }
+# e_machine values pyelftools has no name for
+_MACHINE_NAMES = {0x9026: "EM_ALPHA"}
 _ADDITIVE = {"EM_RISCV"}  # ADD/SUB pairs combine with the value in place
+# RELA whose relocations still add the value in place too (binutils: partial_inplace)
+_INPLACE_RELA = {"EM_SH", "EM_XTENSA"}
 _NEEDED_SECTIONS = (".debug_info", ".debug_line", ".debug_str_offsets")
 
 
 def _relocate(elf: ELFFile, stream: io.BytesIO) -> None:
     """Apply the DWARF relocations of a relocatable object to ``stream`` (its bytes)."""
     machine = elf["e_machine"]
+    machine = _MACHINE_NAMES.get(machine, machine)
     recipes = _RELOCS.get(machine)
     if recipes is None:
         raise NotImplementedError(f"DWARF relocation for {machine} not supported")
@@ -273,7 +272,7 @@ def _relocate(elf: ELFFile, stream: io.BytesIO) -> None:
             value = sym_values[key] + addend
             if machine in _ADDITIVE and (sign < 0 or rtype not in (1, 2)):
                 value = old + sign * value
-            elif not rela:
+            elif not rela or machine in _INPLACE_RELA:
                 value += old
             struct.pack_into(wfmt, image, pos, value % (1 << (8 * width)))
     image.release()
@@ -488,6 +487,7 @@ class _CUReader:
     def members(self, off: int, base_bits: int) -> tuple[OracleMember, ...]:
         """Members of the record at ``off`` with offsets shifted by ``base_bits``."""
         out: list[OracleMember] = []
+        union = self.nodes[off].tag == "DW_TAG_union_type"
         for child in self.nodes[off].children:
             node = self.nodes[child]
             if node.tag != "DW_TAG_member":
@@ -507,7 +507,13 @@ class _CUReader:
                     if storage_bits is None:
                         storage_bits = self.size_bits(mtype)
                     bit_off = int(a["DW_AT_bit_offset"])
-                    if self.little_endian:
+                    if union and "DW_AT_data_member_location" not in a:
+                        # every union member starts at bit 0; GCC falls back to DWARF 2's
+                        # bit_offset where the declared type's unit does not fit the union
+                        # (sh4: a long long :1 in a 4-byte union: bit_offset -1, its
+                        # negative location omitted)
+                        offset = 0
+                    elif self.little_endian:
                         offset = 8 * loc + storage_bits - bit_off - bits
                     else:
                         offset = 8 * loc + bit_off
@@ -654,6 +660,7 @@ class _Job:
     argv: tuple[str, ...]
     src: str
     obj: str
+    to_elf: tuple[str, ...] = ()  # objcopy argv making a COFF object ELF (MinGW)
 
 
 _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+):(?:\d+:)? (?:fatal )?error:", re.M)
@@ -704,6 +711,8 @@ def _build(job: _Job) -> CompileResult:
     ok, stderr, probes = _compile(job)
     if not ok:
         return CompileResult(False, stderr)
+    if job.to_elf:  # (DWARF in a PE/COFF object: binutils rewrites it as ELF, relocations too)
+        subprocess.run([*job.to_elf, job.obj], capture_output=True, check=True)
     names = [p if p is not None else "" for p in probes]
     records, aligns = read_layouts(job.obj, probes=names, main_files={job.src: job.source_id})
     aligns.pop("", None)
@@ -733,12 +742,16 @@ def compile_layouts(
     gcc = find_gcc(target)
     if gcc is None:
         raise FileNotFoundError(f"{GCC_FOR_TARGET[target]} not installed")
-    argv = [gcc, *_BASE_FLAGS, "-nostdinc", "-isystem", _gcc_include_dir(gcc), "-std=gnu11", "-w"]
-    for d in include_dirs:
+    flags = _checker(target).flags  # (what selects the target's ABI: -m32, -mmcu=...)
+    argv = [gcc, *_BASE_FLAGS, "-nostdinc", "-isystem", _gcc_include_dir(gcc, flags),
+            "-std=gnu11", "-w", *flags]
+    for d in [*include_dirs, *_checker(target).libc]:
         argv += ["-isystem", d]
     argv += [f"-D{d}" for d in defines]
     argv += list(extra_flags)
     probes = align_probes or {}
+    to_elf = (gcc.removesuffix("gcc") + "objcopy", "-O", _checker(target).elf_format) \
+        if _checker(target).elf_format else ()
     with tempfile.TemporaryDirectory(prefix="abiscope-oracle-") as tmp:
         out_dir = workdir or tmp
         os.makedirs(out_dir, exist_ok=True)
@@ -750,6 +763,7 @@ def compile_layouts(
                 argv=tuple(argv),
                 src=os.path.join(out_dir, f"src{i:05d}.c"),
                 obj=os.path.join(out_dir, f"src{i:05d}.o"),
+                to_elf=to_elf,
             )
             for i, (sid, text) in enumerate(sources.items())
         ]

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cache
 
 from ..targets import Target
+from .bindings import builtin_include_dir
 
 
 @dataclass(frozen=True)
@@ -88,12 +90,6 @@ def gnu_include_dirs(target: Target) -> list[str]:
     return [GNU_INCLUDE_DIR] if "-linux-gnu" in target.triple else []
 
 
-# The 64-bit architectures of the *-linux-gnu triples whose long is 64 bits (x32 and the
-# other ILP32 ABIs say so in the triple's environment: gnux32, gnuabin32)
-_LP64_ARCHS = ("x86_64", "aarch64", "riscv64", "powerpc64", "powerpc64le", "s390x", "mips64",
-               "mips64el", "sparc64", "loongarch64")
-
-
 def gnu_predefines(target: Target) -> list[str]:
     """GCC's predefined macros where clang's differ, for the ``*-linux-gnu`` targets: the
     fast 16- and 32-bit types are long where long is 64 bits and int elsewhere
@@ -103,8 +99,7 @@ def gnu_predefines(target: Target) -> list[str]:
     the typedefs."""
     if "-linux-gnu" not in target.triple:
         return []
-    arch, env = target.triple.split("-", 1)[0], target.triple.rsplit("-", 1)[-1]
-    wide = arch in _LP64_ARCHS and env not in ("gnux32", "gnuabin32")
+    wide = target.long_bits == 64  # (the entry's data model, else the pointer width)
     signed, unsigned = ("long int", "long unsigned int") if wide else ("int", "unsigned int")
     smax, umax = ("0x7fffffffffffffffL", "0xffffffffffffffffUL") if wide \
         else ("0x7fffffff", "0xffffffffU")
@@ -121,14 +116,53 @@ def gnu_predefines(target: Target) -> list[str]:
     return out
 
 
+@cache
+def _builtin_dir() -> str | None:
+    return builtin_include_dir()
+
+
+def builtin_dirs(target: Target) -> list[str]:
+    """libclang's builtin-header dir for a target whose clang toolchain adds none (avr,
+    msp430: ``<stddef.h>`` would not be found); none for the others (clang adds it)."""
+    found = _builtin_dir() if target.builtin_headers else None
+    return [found] if found else []
+
+
+PREDEFINES_DIR = os.path.join(os.path.dirname(GNU_INCLUDE_DIR), "predefines")
+# what clang keeps under -undef, or sets by its own options (-ffreestanding)
+_CLANG_KEEPS = ("__STDC__", "__STDC_VERSION__", "__STDC_HOSTED__")
+# the GCC version clang claims (4.2.1) instead of the gcc's: headers then choose what they
+# choose for clang (glibc's <bits/floatn.h> would otherwise use GCC 7's _Float32x & co.,
+# keywords clang does not have)
+_CLANG_GNUC = {"__GNUC__": "4", "__GNUC_MINOR__": "2", "__GNUC_PATCHLEVEL__": "1"}
+
+
+@cache
+def gcc_predefines(target: Target) -> tuple[str, ...]:
+    """``-undef`` and a ``-D`` for every macro the target's gcc predefines (shipped as
+    ``data/predefines/<name>.h``, :attr:`Target.predefines`); nothing for other targets."""
+    if not target.predefines:
+        return ()
+    flags = ["-undef"]
+    with open(os.path.join(PREDEFINES_DIR, f"{target.name}.h"), encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#define "):
+                continue
+            name, _, value = line[len("#define "):].rstrip("\n").partition(" ")
+            if name not in _CLANG_KEEPS:
+                flags.append(f"-D{name}={_CLANG_GNUC.get(name, value)}")
+    return tuple(flags)
+
+
 def clang_args(target: Target, options: ParseOptions) -> list[str]:
     """The full, hermetic clang command line for one target (without the input file)."""
-    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags, f"-std={options.std}",
+    args = ["-x", "c", f"--target={target.triple}", *target.clang_flags,
+            *gcc_predefines(target), f"-std={options.std}",
             "-nostdlibinc", *([] if hosted(target, options) else ["-ffreestanding"]),
             "-fno-spell-checking", "-Wno-everything",
             "-fbracket-depth=256"]  # clang's default; without it libclang 22 overflows its stack
     args += [f"-I{d}" for d in options.include_dirs]
-    for d in gnu_include_dirs(target):
+    for d in [*gnu_include_dirs(target), *builtin_dirs(target)]:
         args += ["-isystem", d]
     args += gnu_predefines(target)  # (before the user's -D and -U: theirs win)
     args += [f"-D{d}" for d in options.defines]

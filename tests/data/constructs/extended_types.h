@@ -33,7 +33,8 @@ struct x_fp16 {
 };
 struct x_bf16 {
     char c;
-#if defined(__aarch64__) || defined(__arm__)
+/* (clang refuses __bf16 on M-profile Arm, armv7m; gcc accepts it) */
+#if defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH_PROFILE != 'M')
     __bf16 a; char b; _Atomic __bf16 d; __bf16 f[3];
 #endif
     char z;
