@@ -77,17 +77,21 @@ def search_dirs(target: Target, options: ParseOptions) -> list[str]:
     return [*options.include_dirs, *system_include_dirs(target, options)]
 
 
-# abiscope's own headers for Linux targets, searched after -I and before clang's builtin
-# ones: a <stdint.h> with GCC's fast types, a <stddef.h> with GCC's max_align_t
-# (data/gnu-include/*.h say why)
-GNU_INCLUDE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "data", "gnu-include")
+# abiscope's own headers, searched after -I and before clang's builtin ones
+# (data/*/*.h say why): for Linux targets a <stdint.h> with GCC's and glibc's fast types;
+# for every target a GCC compiles a <stddef.h> with GCC's max_align_t
+_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+GNU_INCLUDE_DIR = os.path.join(_DATA, "gnu-include")
+GCC_INCLUDE_DIR = os.path.join(_DATA, "gcc-include")
 
 
 def gnu_include_dirs(target: Target) -> list[str]:
     """:data:`GNU_INCLUDE_DIR` for the targets whose GCC and libc are GNU's (``*-linux-gnu*``),
-    none for the others (MSVC, wasm32)."""
-    return [GNU_INCLUDE_DIR] if "-linux-gnu" in target.triple else []
+    and :data:`GCC_INCLUDE_DIR` for those and every other target a GCC compiles (bare metal,
+    MinGW: GCC's own ``<stddef.h>``); none for the others (MSVC, wasm32, clang-only)."""
+    linux = "-linux-gnu" in target.triple
+    gcc = linux or target.checked_by.startswith("gcc")
+    return [*([GNU_INCLUDE_DIR] if linux else []), *([GCC_INCLUDE_DIR] if gcc else [])]
 
 
 def gnu_predefines(target: Target) -> list[str]:
@@ -128,7 +132,7 @@ def builtin_dirs(target: Target) -> list[str]:
     return [found] if found else []
 
 
-PREDEFINES_DIR = os.path.join(os.path.dirname(GNU_INCLUDE_DIR), "predefines")
+PREDEFINES_DIR = os.path.join(_DATA, "predefines")
 # what clang keeps under -undef, or sets by its own options (-ffreestanding)
 _CLANG_KEEPS = ("__STDC__", "__STDC_VERSION__", "__STDC_HOSTED__")
 # the GCC version clang claims (4.2.1) instead of the gcc's: headers then choose what they
