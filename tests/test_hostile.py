@@ -146,7 +146,9 @@ def test_doubling_macros_fail_with_the_default_bounds(tmp_path: Path) -> None:
     (tmp_path / "bomb.h").write_text(_doubling(26))
     r = run_bounded(["layout", str(tmp_path / "bomb.h"), "-t", "x86_64", "-j", "1",
                      "--no-cache"], timeout=90, memory=4 << 30)
-    assert_clean(r, max_seconds=60, max_mb=2700)
+    # (the peak counts the main process too, and the bound is read every 20 ms: a parse
+    # that doubles its memory that fast overshoots; CI measured 2,772 MB)
+    assert_clean(r, max_seconds=60, max_mb=3500)
     assert r.code == 2 and "exceeded the memory bound of 2048 MiB" in r.err, str(r)
 
 
