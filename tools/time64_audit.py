@@ -158,7 +158,8 @@ def run_pair(headers: list[str], flags: list[str], native: str, compat: str,
             res.error = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
             res.failed = list(headers)
             return res, cmd
-        data = json.load(open(out.name))
+        with open(out.name) as fh:
+            data = json.load(fh)
     res.failed = sorted({f["header"] for f in data["failures"]})
     res.n_records, res.n_functions = len(data["records"]), len(data["functions"])
     for r in data["records"]:
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{pkg}: {len(headers)} headers {' '.join(flags)}", file=sys.stderr)
         pairs: dict[str, PairResult] = {}
         for native, compat in PAIRS:
-            res, cmd = run_pair(headers, flags, native, compat, args.python)
+            res, _ = run_pair(headers, flags, native, compat, args.python)
             pairs[compat] = res
             if res.error:
                 print(f"  {compat}: exit {res.exit}: {res.error}", file=sys.stderr)
