@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,7 @@ PACKAGES: list[tuple[str, str, str | None]] = [
     ("libpcre2-dev", "libpcre2-8-0", None),
     ("libxxhash-dev", "libxxhash0", None),
 ]
+MULTIARCH = "/usr/include/x86_64-linux-gnu"
 PAIRS = (("arm+time64", "arm"), ("i386+time64", "i386"))
 PRELUDE = re.compile(r"^(?P<header>\S+): does not parse alone for (?P<targets>.+?); laid out "
                      r"after (?P<added>.+?) \(--prelude")
@@ -117,9 +119,22 @@ def package_files(pkg: str) -> tuple[list[str], list[str]]:
         proc = subprocess.run(["pkg-config", "--cflags-only-I", name],
                               capture_output=True, text=True)
         for word in shlex.split(proc.stdout):
+            if word in (f"-I{MULTIARCH}", "-I/usr/include"):
+                continue  # the host's glibc: see multiarch_links
             if word.startswith("-I") and word not in flags:
                 flags.append(word)
     return headers, flags
+
+
+def multiarch_links(headers: list[str], linkdir: str) -> list[str]:
+    """-I for the package's own entries of the host's multiarch dir (`openssl/`), linked
+    into LINKDIR: `-I/usr/include/x86_64-linux-gnu` itself would put the host's glibc
+    (`bits/`, `gnu/stubs-64.h`) before the cross target's."""
+    tops = sorted({h[len(MULTIARCH) + 1:].split("/")[0] for h in headers
+                   if h.startswith(MULTIARCH + "/")})
+    for top in tops:
+        os.symlink(os.path.join(MULTIARCH, top), os.path.join(linkdir, top))
+    return [f"-I{linkdir}"] if tops else []
 
 
 def root_types(reasons: list[dict[str, object]], via: list[str]) -> list[str]:
@@ -229,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(pkg)
             continue
         headers, flags = package_files(pkg)
+        linkdir = tempfile.mkdtemp(prefix="abiscope-t64-")
+        flags += multiarch_links(headers, linkdir)
         print(f"{pkg}: {len(headers)} headers {' '.join(flags)}", file=sys.stderr)
         pairs: dict[str, PairResult] = {}
         for native, compat in PAIRS:
@@ -236,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs[compat] = res
             if res.error:
                 print(f"  {compat}: exit {res.exit}: {res.error}", file=sys.stderr)
+        shutil.rmtree(linkdir)
         results[pkg] = pairs
         commands[pkg] = [str(len(headers)), *flags]
         detail[pkg] = {"headers": headers, "flags": flags, "debian13": known.get(pkg),
