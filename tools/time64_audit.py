@@ -126,12 +126,14 @@ def package_files(pkg: str) -> tuple[list[str], list[str]]:
     return headers, flags
 
 
-def multiarch_links(headers: list[str], linkdir: str) -> list[str]:
-    """-I for the package's own entries of the host's multiarch dir (`openssl/`), linked
-    into LINKDIR: `-I/usr/include/x86_64-linux-gnu` itself would put the host's glibc
-    (`bits/`, `gnu/stubs-64.h`) before the cross target's."""
-    tops = sorted({h[len(MULTIARCH) + 1:].split("/")[0] for h in headers
-                   if h.startswith(MULTIARCH + "/")})
+def multiarch_links(linkdir: str) -> list[str]:
+    """-I for what the host's -dev packages put in its multiarch dir (`openssl/`,
+    `gpg-error.h`), linked into LINKDIR: `-I/usr/include/x86_64-linux-gnu` itself would put
+    the host's glibc and kernel headers (`bits/`, `asm/`) before the cross target's."""
+    libc = subprocess.run(["dpkg", "-L", "libc6-dev", "linux-libc-dev"], capture_output=True,
+                          text=True).stdout.split()
+    own = {f[len(MULTIARCH) + 1:].split("/")[0] for f in libc if f.startswith(MULTIARCH + "/")}
+    tops = sorted(set(os.listdir(MULTIARCH)) - own)
     for top in tops:
         os.symlink(os.path.join(MULTIARCH, top), os.path.join(linkdir, top))
     return [f"-I{linkdir}"] if tops else []
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         headers, flags = package_files(pkg)
         linkdir = tempfile.mkdtemp(prefix="abiscope-t64-")
-        flags += multiarch_links(headers, linkdir)
+        flags += multiarch_links(linkdir)
         print(f"{pkg}: {len(headers)} headers {' '.join(flags)}", file=sys.stderr)
         pairs: dict[str, PairResult] = {}
         for native, compat in PAIRS:
