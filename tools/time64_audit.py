@@ -229,12 +229,86 @@ def markdown(results: dict[str, dict[str, PairResult]], verdicts: dict[str, str 
     return "\n".join(out) + "\n"
 
 
+CAUSES = (("time_t", ("time_t", "__time_t", "time64_t", "struct timespec", "struct timeval",
+                       "struct tm", "struct itimerspec", "struct utimbuf", "__timeval",
+                       "struct __timespec64", "struct __timeval64")),
+          ("off_t", ("off_t", "__off_t", "loff_t", "__off64_t", "off64_t")),
+          ("struct stat", ("struct stat", "struct stat64", "struct statvfs", "struct statfs")),
+          ("other LFS types", ("ino_t", "__ino_t", "blkcnt_t", "__blkcnt_t", "fsblkcnt_t",
+                               "fsfilcnt_t", "rlim_t", "struct dirent", "fpos_t", "struct flock",
+                               "struct rlimit", "__fsblkcnt_t", "__fsfilcnt_t")))
+
+
+def cause_group(types: list[str]) -> str:
+    """The first cause group a root-type list falls in (`via R`: R's own group unknown)."""
+    for group, names in CAUSES:
+        if any(t in names or t.replace("const ", "") in names for t in types):
+            return group
+    direct = [t for t in types if not t.startswith("via ")]
+    return direct[0] if direct else (types[0] if types else "?")
+
+
+def detail_md(detail: dict[str, dict[str, object]], limit: int = 12) -> str:
+    """Per package and pair: what translates, grouped by cause, renames, preludes, failures."""
+    out: list[str] = []
+    for pkg, d in detail.items():
+        out.append(f"### {pkg}\n")
+        for pair in ("arm", "i386"):
+            r = d[pair]
+            assert isinstance(r, dict)
+            lines: list[str] = []
+            for kind in ("records", "functions"):
+                groups: dict[str, list[str]] = {}
+                for name, types in sorted(r[kind].items()):
+                    group = cause_group(types)
+                    held = group.removeprefix("via ").removeprefix("const ")
+                    if kind == "functions" and held in r["records"]:  # a record of its own
+                        group = f"{cause_group(r['records'][held])} (in {held})"
+                    groups.setdefault(group, []).append(name)
+                for group, names in sorted(groups.items()):
+                    more = f" … (+{len(names) - limit})" if len(names) > limit else ""
+                    lines.append(f"- {kind} translate through **{group}** ({len(names)}): "
+                                 + ", ".join(f"`{n}`" for n in names[:limit]) + more)
+            if r["renamed"]:
+                names = sorted(r["renamed"].items())
+                lines.append(f"- asm-label renames ({len(names)}): " + ", ".join(
+                    f"`{a}`→`{b}`" for a, b in names[:limit]))
+            if r["macro_renamed"]:
+                names = sorted(r["macro_renamed"].items())
+                lines.append(f"- `#define` renames ({len(names)}): " + ", ".join(
+                    f"`{a}`→`{b}`" for a, b in names[:limit]))
+            if r["one_sided"]:
+                lines.append(f"- declared on one side only ({len(r['one_sided'])}): "
+                             + ", ".join(f"`{n}`" for n in r["one_sided"][:limit]))
+            if r["preludes"]:
+                lines.append(f"- needed a prelude ({len(r['preludes'])}): " + "; ".join(
+                    f"`{os.path.basename(h)}` after {a}"
+                    for h, a in sorted(r["preludes"].items())[:limit]))
+            if r["failed"]:
+                lines.append(f"- failed ({len(r['failed'])}): " + ", ".join(
+                    f"`{os.path.basename(h)}`" for h in r["failed"][:limit])
+                    + (" …" if len(r["failed"]) > limit else ""))
+            if r["error"]:
+                lines.append(f"- abiscope exit {r['exit']}: {r['error']}")
+            out.append(f"**{pair}** ({r['n_records']} records, {r['n_functions']} functions)"
+                       + (":\n" + "\n".join(lines) if lines else ": nothing changes") + "\n")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("packages", nargs="*", help="-dev packages (default: the built-in list)")
     ap.add_argument("--json", metavar="FILE", help="write the per-package detail here")
     ap.add_argument("--python", default=sys.executable, help="the Python that runs abiscope")
+    ap.add_argument("--detail", action="store_true",
+                    help="after the table, what changes per package, grouped by cause")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="render the detail of an earlier --json run (runs nothing)")
     args = ap.parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as fh:
+            sys.stdout.write(detail_md(json.load(fh)))
+        return 0
     known = {p: new for p, _, new in PACKAGES}
     wanted = args.packages or [p for p, _, _ in PACKAGES]
     results: dict[str, dict[str, PairResult]] = {}
@@ -264,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as fh:
             json.dump(detail, fh, indent=1, sort_keys=True)
     sys.stdout.write(markdown(results, known, missing, commands))
+    if args.detail:
+        sys.stdout.write("\n" + detail_md(json.loads(json.dumps(detail))))
     return 0
 
 
