@@ -45,7 +45,7 @@ PACKAGES: list[tuple[str, str, str | None]] = [
     ("libglib2.0-dev", "libglib2.0-0", "libglib2.0-0t64"),
     ("libssl-dev", "libssl3", "libssl3t64"),
     ("libgnutls28-dev", "libgnutls30", "libgnutls30t64"),
-    ("libpcap-dev", "libpcap0.8", "libpcap0.8t64"),
+    ("libpcap0.8-dev", "libpcap0.8", "libpcap0.8t64"),
     ("libmicrohttpd-dev", "libmicrohttpd12", "libmicrohttpd12t64"),
     ("libtirpc-dev", "libtirpc3", "libtirpc3t64"),
     ("libmagic-dev", "libmagic1", "libmagic1t64"),
