@@ -178,13 +178,13 @@ def run_pair(headers: list[str], flags: list[str], native: str, compat: str,
         with open(out.name) as fh:
             data = json.load(fh)
     res.failed = sorted({f["header"] for f in data["failures"]})
-    res.n_records, res.n_functions = len(data["records"]), len(data["functions"])
+    res.n_records, res.n_functions = len(data["records"]), len(data.get("functions", []))
     for r in data["records"]:
         if r["verdict"] == "translate":
             res.records[r["name"]] = root_types(r["reasons"], r["via"])
     only_native: dict[str, dict[str, object]] = {}
     only_compat: dict[str, dict[str, object]] = {}
-    for f in data["functions"]:
+    for f in data.get("functions", []):  # absent where no header declares one
         sym = f["symbols"]
         if sym["native"] is None:
             only_compat[f["name"]] = f
@@ -334,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         commands[pkg] = [str(len(headers)), *flags]
         detail[pkg] = {"headers": headers, "flags": flags, "debian13": known.get(pkg),
                        **{c: vars(r) for c, r in pairs.items()}}
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(detail, fh, indent=1, sort_keys=True)
+        if args.json:  # after each package: a long run interrupted keeps what it did
+            with open(args.json, "w") as fh:
+                json.dump(detail, fh, indent=1, sort_keys=True)
     sys.stdout.write(markdown(results, known, missing, commands))
     if args.detail:
         sys.stdout.write("\n" + detail_md(json.loads(json.dumps(detail))))
