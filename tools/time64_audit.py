@@ -241,9 +241,9 @@ CAUSES = (("time_t", ("time_t", "__time_t", "time64_t", "struct timespec", "stru
 
 def cause_group(types: list[str]) -> str:
     """The first cause group a root-type list falls in (`via R`: R's own group unknown)."""
-    bare = [t.replace("const ", "").rstrip(" *") for t in types]  # time_t * -> time_t
-    for group, names in CAUSES:
-        if any(t in names for t in bare):
+    bare = [re.sub(r"\b(const|restrict|volatile)\b", "", t).strip(" *") for t in types]
+    for group, names in CAUSES:  # time_t * -> time_t; a library's typedef (apr_off_t) too
+        if any(t in names or t.endswith(tuple(n.split()[-1] for n in names)) for t in bare):
             return group
     direct = [t for t in types if not t.startswith("via ")]
     return direct[0] if direct else (types[0] if types else "?")
