@@ -32,7 +32,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 # (dev package, runtime package in Debian 12, its name in Debian 13 / Ubuntu 24.04 where
-# the transition renamed it (None: not renamed), where that is public). "t64" names are as
+# the transition renamed it (None: not renamed; "?": no public record found). Names as
 # seen in public Debian 13 / Ubuntu 24.04 install logs, Dockerfiles and SBOMs.
 PACKAGES: list[tuple[str, str, str | None]] = [
     ("libcurl4-openssl-dev", "libcurl4", "libcurl4t64"),
@@ -74,9 +74,9 @@ PACKAGES: list[tuple[str, str, str | None]] = [
     ("libcap-dev", "libcap2", None),
     ("uuid-dev", "libuuid1", None),
     ("libncurses-dev", "libncursesw6", None),
-    ("liblz4-dev", "liblz4-1", None),
-    ("libpcre2-dev", "libpcre2-8-0", None),
-    ("libxxhash-dev", "libxxhash0", None),
+    ("liblz4-dev", "liblz4-1", "?"),
+    ("libpcre2-dev", "libpcre2-8-0", "?"),
+    ("libxxhash-dev", "libxxhash0", "?"),
 ]
 MULTIARCH = "/usr/include/x86_64-linux-gnu"
 PAIRS = (("arm+time64", "arm"), ("i386+time64", "i386"))
