@@ -80,8 +80,8 @@ PACKAGES: list[tuple[str, str, str | None]] = [
 ]
 MULTIARCH = "/usr/include/x86_64-linux-gnu"
 PAIRS = (("arm+time64", "arm"), ("i386+time64", "i386"))
-PRELUDE = re.compile(r"^(?P<header>\S+): does not parse alone for (?P<targets>.+?); laid out "
-                     r"after (?P<added>.+?) \(--prelude")
+PRELUDE = re.compile(r"^(?:abiscope: )?(?P<header>\S+): does not parse alone for "
+                     r"(?P<targets>.+?); laid out after (?P<added>.+?) \(--prelude")
 SIZE_CAUSE = re.compile(r"^(?P<type>.+?)(?: is \d+ bytes| aligned \d+|: \d+ bytes|: points to)")
 
 
@@ -215,7 +215,7 @@ def markdown(results: dict[str, dict[str, PairResult]], verdicts: dict[str, str 
            "|---|---|---|---|---|---|---|---|---|"]
     for pkg, pairs in results.items():
         arm, i386 = pairs["arm"], pairs["i386"]
-        new = verdicts[pkg] or "(not renamed)"
+        new = verdicts.get(pkg) or "(not renamed)"
         heads = commands[pkg][0]
         pre = sorted(set(arm.preludes) | set(i386.preludes))
         out.append(
@@ -308,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.from_json:
         with open(args.from_json) as fh:
-            sys.stdout.write(detail_md(json.load(fh)))
+            saved = json.load(fh)
+        sys.stdout.write(markdown(
+            {p: {c: PairResult(**d[c]) for c in ("arm", "i386")} for p, d in saved.items()},
+            {p: new for p, _, new in PACKAGES}, [],
+            {p: [str(len(d["headers"]))] for p, d in saved.items()}))
+        sys.stdout.write("\n" + detail_md(saved))
         return 0
     known = {p: new for p, _, new in PACKAGES}
     wanted = args.packages or [p for p, _, _ in PACKAGES]
