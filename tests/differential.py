@@ -23,6 +23,15 @@ _COMPILER_HEADER = "native/resource/include/"  # clang's builtin headers inside 
 # README's "Known limitations" says of types clang does not parse; nothing to compare.
 CLANG_REFUSES = ("isn't a multiple of its alignment",)
 
+# Targets whose layouts are known not to equal their gcc's on every generated program or
+# corpus (README "Known limitations"): MinGW (no engine model; clang's packed and union
+# bit-field and _Atomic rules are not its gcc's) and avr (one _Atomic construct; its gcc
+# refuses int bit-fields wider than 16 bits). Their differential slices are
+# test_differential_generated's and test_differential_constructs', which leave the known
+# features out (counted) or mark them xfail; whole-corpus and whole-fuzzer runs leave them
+# out, and bench/fuzz_layout.py --target measures them.
+INEXACT_TARGETS = ("mingw32", "mingw64", "avr")
+
 
 def clang_refuses(exc: Exception) -> bool:
     """Whether ``exc`` (a parse's InputError) is one of :data:`CLANG_REFUSES`."""
